@@ -1,0 +1,13 @@
+"""acct: exact parameter, memory and FLOPs accounting for Transformer language models."""
+
+import pluggy
+
+from .components import Component, Input
+from .errors import AcctError
+
+__version__ = "0.1.0"
+
+# Plugins mark their hook implementations with @acct.hookimpl.
+hookimpl = pluggy.HookimplMarker("acct")
+
+__all__ = ["AcctError", "Component", "Input", "hookimpl", "__version__"]

@@ -1,0 +1,7 @@
+"""`python -m acct`: the same as the `acct` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,115 @@
+"""Presets: read a model's shape and chosen variants from TOML, and `--set NAME=VALUE` overrides."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Tuple, Union
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib
+
+from .errors import ConfigError, describe, suggest
+
+Value = Union[int, str]  # a whole number, or a formula over other inputs
+
+TOP_LEVEL_KEYS = ("name", "description", "source", "plugins", "model", "variants")
+MAX_PRESET_BYTES = 1_000_000
+
+
+@dataclass
+class Preset:
+    """A preset as read from its file: text fields, inputs, variant choices, plugin files."""
+
+    path: Path
+    name: str
+    description: str = ""
+    source: str = ""
+    inputs: Dict[str, Value] = field(default_factory=dict)
+    variants: Dict[str, str] = field(default_factory=dict)
+    plugins: List[Path] = field(default_factory=list)
+
+    def where(self, section: str, key: str = "") -> str:
+        return f"{self.path}: [{section}] {key}".rstrip()
+
+
+def load_preset(path: Union[str, Path]) -> Preset:
+    """Read and check the structure of a preset file; names are checked against plugins later."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: no such preset file")
+    if not path.is_file():
+        raise ConfigError(f"{path}: is not a file")
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    if len(raw) > MAX_PRESET_BYTES:
+        raise ConfigError(f"{path}: is {len(raw):,} bytes; a preset is at most {MAX_PRESET_BYTES:,}")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            hint = suggest(key, TOP_LEVEL_KEYS)
+            if not hint and not isinstance(data[key], dict):
+                hint = " (model inputs go in the [model] table)"
+            raise ConfigError(f"{path}: unknown top-level key {key!r}{hint}; known: {', '.join(TOP_LEVEL_KEYS)}")
+    preset = Preset(path, name=_text(data, "name", path, default=path.stem))
+    preset.description = _text(data, "description", path)
+    preset.source = _text(data, "source", path)
+
+    model = _table(data, "model", path)
+    for key, value in model.items():
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ConfigError(
+                f"{preset.where('model', key)}: expected a whole number or a formula string, got {describe(value)}"
+            )
+        preset.inputs[key] = value
+    for slot, variant in _table(data, "variants", path).items():
+        if not isinstance(variant, str):
+            raise ConfigError(f"{preset.where('variants', slot)}: expected a variant name, got {describe(variant)}")
+        preset.variants[slot] = variant
+
+    plugins = data.get("plugins", [])
+    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+        raise ConfigError(f"{path}: 'plugins' must be a list of file paths, got {describe(plugins)}")
+    preset.plugins = [(path.parent / p) for p in plugins]
+    return preset
+
+
+def parse_assignment(text: str) -> Tuple[str, Value]:
+    """`NAME=VALUE` from --set: VALUE is a whole number (`16384`, `16_384`) or a formula."""
+    name, sep, value = text.partition("=")
+    name, value = name.strip(), value.strip()
+    if not sep or not name or not value:
+        raise ConfigError(f"--set {text!r}: expected NAME=VALUE, e.g. --set context_length=16384")
+    if not name.isidentifier():
+        raise ConfigError(f"--set {text!r}: {name!r} is not a name")
+    try:
+        return name, int(value)
+    except ValueError:
+        return name, value  # checked as a formula when the sheet is built
+
+
+def _text(data: dict, key: str, path: Path, default: str = "") -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str):
+        raise ConfigError(f"{path}: {key!r} must be a string, got {describe(value)}")
+    return value
+
+
+def _table(data: dict, key: str, path: Path) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [{key}] must be a table, got {describe(value)}")
+    return value
+
+

@@ -1,0 +1,392 @@
+"""The formula language: parse a string against a whitelist, evaluate it exactly, show it in symbols.
+
+A formula is integers, names, `+ - * / // % **`, unary minus, parentheses and a
+few functions (min, max, ceil_div, round_up). It is parsed with `ast` and every
+node is checked against the whitelist; a string from a preset or a plugin is
+never handed to eval/exec. Arithmetic is exact: `int`, and `Fraction` where a
+`/` does not divide. The sheet compiles the validated trees of a whole sheet
+into one Python function (see sheet.py); `Formula.evaluate` here is the
+reference interpreter, used to attribute errors to a cell and to test the
+compiled path.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Callable, Dict, Mapping, Tuple, Union
+
+from .errors import FormulaError, describe
+
+Number = Union[int, Fraction]
+
+# Resource bounds (documented in the README). A formula from a stranger's preset
+# must not hang the reader's machine or fill its memory.
+MAX_FORMULA_CHARS = 1_000
+MAX_DEPTH = 200
+MAX_EXPONENT = 64
+MAX_VALUE_BITS = 4_096
+
+
+def ceil_div(numerator: Number, denominator: Number) -> int:
+    """The smallest integer >= numerator / denominator."""
+    return -(-numerator // denominator)
+
+
+def round_up(value: Number, multiple: Number) -> Number:
+    """`value` rounded up to a multiple of `multiple` (e.g. a vocabulary padded to 64)."""
+    return ceil_div(value, multiple) * multiple
+
+
+def _min(*args: Number) -> Number:
+    return min(args)
+
+
+def _max(*args: Number) -> Number:
+    return max(args)
+
+
+# name -> (implementation, minimum arity, maximum arity or None)
+FUNCTIONS: Dict[str, Tuple[Callable[..., Number], int, Union[int, None]]] = {
+    "min": (_min, 2, None),
+    "max": (_max, 2, None),
+    "ceil_div": (ceil_div, 2, 2),
+    "round_up": (round_up, 2, 2),
+}
+
+_ALLOWED = (
+    "whole numbers, names, + - * / // % **, parentheses, "
+    + ", ".join(f"{name}()" for name in FUNCTIONS)
+)
+
+_REJECTED = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "subscripts",
+    ast.Lambda: "lambda",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.JoinedStr: "f-strings",
+    ast.FormattedValue: "f-strings",
+    ast.NamedExpr: "assignment (:=)",
+    ast.Compare: "comparisons",
+    ast.BoolOp: "'and'/'or'",
+    ast.IfExp: "conditional expressions",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Starred: "starred arguments",
+    ast.List: "lists",
+    ast.Tuple: "tuples",
+    ast.Set: "sets",
+    ast.Dict: "dicts",
+    ast.Slice: "slices",
+}
+
+_BINARY_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+_UNARY_OPS = (ast.USub, ast.UAdd)
+
+
+def normalize(value: Number) -> Number:
+    """An integral Fraction becomes an int, so a count is always a plain int."""
+    if type(value) is int:
+        return value
+    return value.numerator if value.denominator == 1 else value
+
+
+def divide(numerator: Number, denominator: Number) -> Number:
+    """Exact `/`: an int where it divides, a Fraction where it does not."""
+    if type(numerator) is int and type(denominator) is int:
+        quotient, remainder = divmod(numerator, denominator)
+        if not remainder:
+            return quotient
+        return Fraction(numerator, denominator)
+    return normalize(Fraction(numerator) / denominator)
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A validated formula: its source text, its tree and the names it reads."""
+
+    text: str
+    tree: ast.expr = field(repr=False, compare=False)
+    names: Tuple[str, ...] = ()
+
+    # -- evaluation -------------------------------------------------------
+
+    def evaluate(self, values: Mapping[str, Number]) -> Number:
+        """Evaluate with exact arithmetic; ZeroDivisionError propagates to the caller."""
+        return normalize(_interpret(self.tree, values))
+
+    # -- display ----------------------------------------------------------
+
+    def display(self, symbols: Mapping[str, str]) -> str:
+        """The formula in the literature's notation: `2 * context_length * d_model ** 2` -> `2·T·D²`."""
+        return _show(self.tree, symbols)[0]
+
+    # -- static bounds ----------------------------------------------------
+
+    def bits_bound(self, bounds: Mapping[str, Tuple[int, int]]) -> Tuple[int, int]:
+        """Upper bounds on the bit lengths of the value's numerator and denominator,
+        given such bounds for every name it reads."""
+        return _bits(self.tree, bounds)
+
+    def may_be_fraction(self, fractional: Callable[[str], bool]) -> bool:
+        """Whether the value can be a non-integral Fraction (a `/`, a negative
+        power, or a name that may be one)."""
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+                return True
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _exponent(node) < 0:
+                return True
+            if isinstance(node, ast.Name) and fractional(node.id):
+                return True
+        return False
+
+
+def parse(text: object, where: str = "formula") -> Formula:
+    """Parse and validate `text`; raise FormulaError naming `where` if it is not a formula."""
+    if isinstance(text, bool) or not isinstance(text, (str, int)):
+        raise FormulaError(f"{where}: expected a whole number or a formula string, got {describe(text)}")
+    source = str(text).strip()
+    if not source:
+        raise FormulaError(f"{where}: empty formula")
+    if len(source) > MAX_FORMULA_CHARS:
+        raise FormulaError(
+            f"{where}: formula is {len(source):,} characters long; the limit is {MAX_FORMULA_CHARS:,}"
+        )
+    shown = source if len(source) <= 60 else source[:57] + "..."
+    try:
+        tree = ast.parse(source, mode="eval").body
+    except SyntaxError as error:
+        raise FormulaError(f"{where}: syntax error in formula {shown!r}: {error.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise FormulaError(f"{where}: formula {shown!r} cannot be parsed: {error}") from None
+    names: Dict[str, None] = {}
+    problem = _validate(tree, names, depth=0)
+    if problem:
+        raise FormulaError(f"{where}: {problem} in formula {shown!r}; allowed: {_ALLOWED}")
+    return Formula(source, tree, tuple(names))
+
+
+def from_tree(tree: ast.expr, text: str) -> Formula:
+    """A formula the engine builds itself (totals, per-layer products); names may contain dots."""
+    names = {node.id: None for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    return Formula(text, tree, tuple(names))
+
+
+
+
+def _exponent(node: ast.BinOp) -> int:
+    right = node.right
+    if isinstance(right, ast.UnaryOp) and isinstance(right.op, ast.USub):
+        return -right.operand.value  # type: ignore[attr-defined]
+    if isinstance(right, ast.UnaryOp):
+        return right.operand.value  # type: ignore[attr-defined]
+    return right.value  # type: ignore[attr-defined]
+
+
+def _is_int_literal(node: ast.expr) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, _UNARY_OPS):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) is int
+
+
+def _validate(node: ast.AST, names: Dict[str, None], depth: int) -> str:
+    """Return a description of the first thing outside the language, or ''."""
+    if depth > MAX_DEPTH:
+        return f"nesting deeper than {MAX_DEPTH} levels"
+    if isinstance(node, ast.Constant):
+        if type(node.value) is int:
+            return ""
+        if isinstance(node.value, float):
+            return f"the float {node.value!r} (only whole numbers; write a fraction as a / b)"
+        return f"the constant {node.value!r} (only whole numbers)"
+    if isinstance(node, ast.Name):
+        if node.id.startswith("_"):
+            return f"the name {node.id!r} (names starting with '_' are reserved)"
+        names.setdefault(node.id, None)
+        return ""
+    if isinstance(node, ast.BinOp):
+        if not isinstance(node.op, _BINARY_OPS):
+            return f"the operator {type(node.op).__name__}"
+        if isinstance(node.op, ast.Pow):
+            if not _is_int_literal(node.right):
+                return "an exponent that is not a whole-number literal"
+            if abs(_exponent(node)) > MAX_EXPONENT:
+                return f"the exponent {_exponent(node)} (at most {MAX_EXPONENT} in size)"
+        return _validate(node.left, names, depth + 1) or _validate(node.right, names, depth + 1)
+    if isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, _UNARY_OPS):
+            return f"the operator {type(node.op).__name__}"
+        return _validate(node.operand, names, depth + 1)
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            called = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+            return f"a call to {called!r}"
+        if node.keywords:
+            return f"keyword arguments to {node.func.id}()"
+        _, fewest, most = FUNCTIONS[node.func.id]
+        count = len(node.args)
+        if count < fewest or (most is not None and count > most):
+            wanted = f"{fewest}" if most == fewest else f"at least {fewest}"
+            return f"{node.func.id}() with {count} arguments (it takes {wanted})"
+        for argument in node.args:
+            problem = _validate(argument, names, depth + 1)
+            if problem:
+                return problem
+        return ""
+    for kind, what in _REJECTED.items():
+        if isinstance(node, kind):
+            return what
+    return f"a {type(node).__name__} expression"
+
+
+def _interpret(node: ast.expr, values: Mapping[str, Number]) -> Number:
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    if isinstance(node, ast.UnaryOp):
+        operand = _interpret(node.operand, values)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.Call):
+        function = FUNCTIONS[node.func.id][0]  # type: ignore[attr-defined]
+        return function(*(_interpret(argument, values) for argument in node.args))
+    assert isinstance(node, ast.BinOp)
+    left = _interpret(node.left, values)
+    op = node.op
+    if isinstance(op, ast.Pow):
+        exponent = _exponent(node)
+        return left**exponent if exponent >= 0 else divide(1, left**-exponent)
+    right = _interpret(node.right, values)
+    if isinstance(op, ast.Add):
+        return normalize(left + right)
+    if isinstance(op, ast.Sub):
+        return normalize(left - right)
+    if isinstance(op, ast.Mult):
+        return normalize(left * right)
+    if isinstance(op, ast.Div):
+        return divide(left, right)
+    if isinstance(op, ast.FloorDiv):
+        return left // right
+    return normalize(left % right)
+
+
+# -- static bit-length bounds ---------------------------------------------------
+
+
+def _bits(node: ast.expr, bounds: Mapping[str, Tuple[int, int]]) -> Tuple[int, int]:
+    """(numerator bits, denominator bits) upper bounds; exact ints have denominator bits 0."""
+    if isinstance(node, ast.Constant):
+        return (abs(node.value).bit_length(), 0)
+    if isinstance(node, ast.Name):
+        return bounds[node.id]
+    if isinstance(node, ast.UnaryOp):
+        return _bits(node.operand, bounds)
+    if isinstance(node, ast.Call):
+        parts = [_bits(argument, bounds) for argument in node.args]
+        if node.func.id in ("min", "max"):  # type: ignore[attr-defined]
+            return (max(p[0] for p in parts), max(p[1] for p in parts))
+        (a_num, _), (b_num, b_den) = parts
+        quotient = a_num + b_den + 1
+        if node.func.id == "round_up":  # type: ignore[attr-defined]
+            return (quotient + b_num, 0)
+        return (quotient, 0)
+    assert isinstance(node, ast.BinOp)
+    a_num, a_den = _bits(node.left, bounds)
+    op = node.op
+    if isinstance(op, ast.Pow):
+        power = abs(_exponent(node))
+        num, den = a_num * power, a_den * power
+        return (num, den) if _exponent(node) >= 0 else (den + 1, num)
+    b_num, b_den = _bits(node.right, bounds)
+    if isinstance(op, (ast.Add, ast.Sub)):
+        return (max(a_num + b_den, b_num + a_den) + 1, a_den + b_den)
+    if isinstance(op, ast.Mult):
+        return (a_num + b_num, a_den + b_den)
+    if isinstance(op, ast.Div):
+        return (a_num + b_den, a_den + b_num)
+    if isinstance(op, ast.FloorDiv):
+        return (a_num + b_den + 1, 0)
+    # %: |a % b| < |b|, with a's and b's denominators
+    return (b_num + a_den, a_den + b_den)
+
+
+# -- compilation to a Python tree -----------------------------------------------
+
+
+def to_python(node: ast.expr, local: Mapping[str, str]) -> ast.expr:
+    """Translate a validated tree into the Python tree the sheet compiles: names
+    become the sheet's locals, `/` and negative powers go through `_div`, calls
+    go to `_fn_<name>`. Nothing but what `_validate` accepted can reach here."""
+    if isinstance(node, ast.Constant):
+        return ast.Constant(node.value)
+    if isinstance(node, ast.Name):
+        return ast.Name(local[node.id], ast.Load())
+    if isinstance(node, ast.UnaryOp):
+        return ast.UnaryOp(node.op, to_python(node.operand, local))
+    if isinstance(node, ast.Call):
+        return ast.Call(
+            ast.Name(f"_fn_{node.func.id}", ast.Load()),  # type: ignore[attr-defined]
+            [to_python(argument, local) for argument in node.args],
+            [],
+        )
+    assert isinstance(node, ast.BinOp)
+    left = to_python(node.left, local)
+    if isinstance(node.op, ast.Pow):
+        exponent = _exponent(node)
+        power = ast.BinOp(left, ast.Pow(), ast.Constant(abs(exponent)))
+        if exponent >= 0:
+            return power
+        return ast.Call(ast.Name("_div", ast.Load()), [ast.Constant(1), power], [])
+    right = to_python(node.right, local)
+    if isinstance(node.op, ast.Div):
+        return ast.Call(ast.Name("_div", ast.Load()), [left, right], [])
+    return ast.BinOp(left, node.op, right)
+
+
+# Names the compiled sheet may use; each formula's own names are renamed to locals.
+RUNTIME = {"_div": divide, "_norm": normalize, **{f"_fn_{name}": fn for name, (fn, _, _) in FUNCTIONS.items()}}
+
+
+# -- display ------------------------------------------------------------------
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.FloorDiv: 2, ast.Mod: 2, ast.Pow: 4}
+_SIGN = {ast.Add: " + ", ast.Sub: " - ", ast.Mult: "·", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: " mod "}
+
+
+def _show(node: ast.expr, symbols: Mapping[str, str]) -> Tuple[str, int]:
+    """(text, precedence) of a validated tree in display notation."""
+    if isinstance(node, ast.Constant):
+        return (str(node.value), 5)
+    if isinstance(node, ast.Name):
+        return (symbols.get(node.id, node.id), 5)
+    if isinstance(node, ast.Call):
+        arguments = ", ".join(_show(argument, symbols)[0] for argument in node.args)
+        return (f"{node.func.id}({arguments})", 5)  # type: ignore[attr-defined]
+    if isinstance(node, ast.UnaryOp):
+        text, precedence = _show(node.operand, symbols)
+        sign = "-" if isinstance(node.op, ast.USub) else "+"
+        return (sign + (text if precedence >= 3 else f"({text})"), 3)
+    assert isinstance(node, ast.BinOp)
+    precedence = _PRECEDENCE[type(node.op)]
+    left, left_precedence = _show(node.left, symbols)
+    if isinstance(node.op, ast.Pow):
+        if left_precedence <= precedence:
+            left = f"({left})"
+        return (left + str(_exponent(node)).translate(_SUPERSCRIPT), precedence)
+    right, right_precedence = _show(node.right, symbols)
+    if left_precedence < precedence:
+        left = f"({left})"
+    # a + (b - c) and a·(b/c) read the same without parentheses; a - (b + c),
+    # a/(b·c) and a·(b//c) do not
+    associative = (isinstance(node.op, ast.Add) and isinstance(node.right.op, (ast.Add, ast.Sub))) or (
+        isinstance(node.op, ast.Mult) and isinstance(node.right.op, (ast.Mult, ast.Div))
+    ) if isinstance(node.right, ast.BinOp) else False
+    if right_precedence < precedence or (right_precedence == precedence and not associative):
+        right = f"({right})"
+    return (left + _SIGN[type(node.op)] + right, precedence)

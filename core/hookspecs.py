@@ -1,0 +1,19 @@
+"""The hooks a plugin may implement; each receives a `register` callback."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("acct")
+
+
+@hookspec
+def acct_register_inputs(register: Callable) -> None:
+    """Register the inputs your components read: call register(acct.Input(...)) once per input."""
+
+
+@hookspec
+def acct_register_components(register: Callable) -> None:
+    """Register component rows: call register(acct.Component(...)) once per row of each variant you provide."""

@@ -1,0 +1,153 @@
+"""Build a model's sheet: the preset's inputs and choices, joined with the chosen components' formulas."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Dict, List, Mapping, Optional, Tuple
+
+from .config import Preset, Value
+from .errors import ConfigError, PluginError, suggest
+from .formula import Formula, from_tree, parse
+from .registry import RegisteredComponent, Registry, unknown_variant
+from .sheet import Cell, Sheet
+
+LAYERS = "num_layers"
+TOTAL_PARAMS = "total.params"
+TOTAL_FLOPS = "total.flops_forward"
+
+
+def cell_name(row: RegisteredComponent, column: str) -> str:
+    """The sheet cell of a row's column: `q_proj.params`, `q_proj.flops_each`."""
+    return f"{row.spec.name}.{column}"
+
+
+@dataclass
+class Model:
+    """A preset made concrete: the variant chosen per slot, the rows, and the sheet of cells."""
+
+    preset: Preset
+    registry: Registry
+    variants: Dict[str, str]
+    rows: List[RegisteredComponent]
+    sheet: Sheet
+    inputs: List[str]  # the input cells, in registration order
+    overrides: Dict[str, Value]
+
+    @property
+    def symbols(self) -> Dict[str, str]:
+        return {cell.name: cell.symbol for cell in self.sheet.cells if cell.symbol}
+
+    def multiplicity(self, row: RegisteredComponent) -> str:
+        return LAYERS if row.spec.per_layer else "1"
+
+
+def build_model(preset: Preset, registry: Registry, overrides: Optional[Mapping[str, Value]] = None) -> Model:
+    overrides = dict(overrides or {})
+    variants = _choose_variants(preset, registry)
+    rows: List[RegisteredComponent] = []
+    seen: Dict[str, RegisteredComponent] = {}
+    for key, components in registry.variants.items():
+        if variants.get(key[0]) != key[1]:
+            continue
+        for row in components:
+            if row.spec.name in seen:
+                raise PluginError(
+                    f"{row.where}: a row named {row.spec.name!r} is also contributed by {seen[row.spec.name].where}"
+                )
+            seen[row.spec.name] = row
+            rows.append(row)
+
+    for source, names in (("--set", overrides), (preset.where("model"), preset.inputs)):
+        for name in names:
+            if name not in registry.inputs:
+                raise ConfigError(
+                    f"{source} {name}: unknown input{suggest(name, registry.inputs)}; "
+                    f"known: {', '.join(registry.inputs)}"
+                )
+
+    cells: Dict[str, Cell] = {}
+
+    def need(name: str, reader: str) -> None:
+        if name in cells:
+            return
+        if name not in registry.inputs:
+            raise PluginError(f"{reader}: reads unknown input {name!r}{suggest(name, registry.inputs)}")
+        entry = registry.inputs[name]
+        spec = entry.spec
+        if not spec.settable and (name in overrides or name in preset.inputs):
+            source = f"--set {name}" if name in overrides else preset.where("model", name)
+            raise ConfigError(
+                f"{source}: {name} is derived ({name} = {entry.default.text}) and cannot be set; "
+                f"set {' or '.join(entry.default.names)} instead"
+            )
+        if name in overrides:
+            where = f"--set {name}"
+            formula = parse(overrides[name], where)
+        elif name in preset.inputs:
+            where = preset.where("model", name)
+            formula = parse(preset.inputs[name], where)
+        elif entry.default is not None:
+            where = f"{entry.plugin}: input {name!r} default"
+            formula = entry.default
+        else:
+            raise ConfigError(f"{preset.where('model')} is missing {name!r} ({spec.description}), which {reader} reads")
+        cells[name] = Cell(name, formula, where, spec.symbol, spec.description, spec.integer, spec.minimum)
+        for read in formula.names:
+            need(read, where)
+
+    for name in list(overrides) + list(preset.inputs):
+        need(name, preset.where("model", name))
+    for row in rows:
+        formulas = [row.params, row.flops, *(row.shape or ()), *([row.batch] if row.batch else [])]
+        for formula in formulas:
+            for name in formula.names:
+                need(name, row.where)
+        if row.spec.per_layer:
+            need(LAYERS, row.where)
+
+    inputs = [name for name in registry.inputs if name in cells]
+    sheet_cells = list(cells.values())
+    for row in rows:
+        for column, formula in (("params", row.params), ("flops", row.flops)):
+            each = cell_name(row, f"{column}_each")
+            sheet_cells.append(Cell(each, formula, f"{row.where} {column}", integer=True, minimum=0))
+            total = from_tree(_product(each, LAYERS if row.spec.per_layer else None), f"{each} × layers")
+            sheet_cells.append(Cell(cell_name(row, column), total, f"{row.where} {column}"))
+    for total, column in ((TOTAL_PARAMS, "params"), (TOTAL_FLOPS, "flops")):
+        parts = [cell_name(row, column) for row in rows]
+        sheet_cells.append(Cell(total, from_tree(_sum(parts), total), f"the model's {column} total"))
+    return Model(preset, registry, variants, rows, Sheet(sheet_cells), inputs, overrides)
+
+
+def _choose_variants(preset: Preset, registry: Registry) -> Dict[str, str]:
+    slots = registry.slots()
+    for slot, variant in preset.variants.items():
+        where = preset.where("variants", slot)
+        if slot not in slots:
+            raise ConfigError(f"{where}: unknown slot {slot!r}{suggest(slot, slots)}; known: {', '.join(slots)}")
+        if variant not in slots[slot]:
+            raise ConfigError(f"{where}: {unknown_variant(slot, variant, registry)}")
+    chosen = {}
+    for slot in slots:
+        variant = preset.variants.get(slot) or registry.defaults.get(slot)
+        if variant:
+            chosen[slot] = variant
+    return chosen
+
+
+def _name(name: str) -> ast.expr:
+    return ast.Name(name, ast.Load())
+
+
+def _product(name: str, factor: Optional[str]) -> ast.expr:
+    return ast.BinOp(_name(name), ast.Mult(), _name(factor)) if factor else _name(name)
+
+
+def _sum(names: List[str]) -> ast.expr:
+    if not names:
+        return ast.Constant(0)
+    tree = _name(names[0])
+    for name in names[1:]:
+        tree = ast.BinOp(tree, ast.Add(), _name(name))
+    return tree

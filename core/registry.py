@@ -1,0 +1,265 @@
+"""The plugin registry: load plugins from their three places, collect what each registers."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import pluggy
+
+from . import hookspecs
+from .components import Component, Input
+from .errors import AcctError, PluginError, suggest
+from .formula import Formula, parse
+
+# Plugins named here are blocked, comma-separated, as with --disable.
+DISABLE_ENV = "ACCT_DISABLE_PLUGINS"
+ENTRY_POINT_GROUP = "acct"
+
+
+@dataclass
+class PluginInfo:
+    """A loaded plugin: its name, where it came from, and what it provides."""
+
+    name: str
+    origin: str  # "builtin", "entry point", "file"
+    location: str  # module file, "dist-name version", or the file's path
+    provides: List[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"plugin {self.name!r} ({self.location})"
+
+
+@dataclass(frozen=True)
+class RegisteredInput:
+    spec: Input
+    default: Optional[Formula]
+    plugin: PluginInfo
+
+
+@dataclass(frozen=True)
+class RegisteredComponent:
+    spec: Component
+    params: Formula
+    flops: Formula
+    shape: Optional[Tuple[Formula, Formula, Formula]]
+    batch: Optional[Formula]
+    plugin: PluginInfo
+
+    @property
+    def where(self) -> str:
+        return f"{self.plugin}: component {self.spec.name!r}"
+
+
+@dataclass
+class Registry:
+    """Everything the loaded plugins registered."""
+
+    plugins: List[PluginInfo]
+    inputs: Dict[str, RegisteredInput]
+    variants: Dict[Tuple[str, str], List[RegisteredComponent]]
+    defaults: Dict[str, str]
+
+    def slots(self) -> Dict[str, List[str]]:
+        """slot -> its variant names, in registration order."""
+        slots: Dict[str, List[str]] = {}
+        for slot, variant in self.variants:
+            slots.setdefault(slot, []).append(variant)
+        return slots
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """A fresh plugin manager with acct's hook specifications and no plugins."""
+    manager = pluggy.PluginManager("acct")
+    manager.add_hookspecs(hookspecs)
+    return manager
+
+
+def load_registry(
+    plugin_files: Sequence[Path] = (),
+    disabled: Iterable[str] = (),
+    builtins: Optional[Sequence[str]] = None,
+) -> Registry:
+    """Load builtin plugins, then the `acct` entry points, then local files; collect their registrations."""
+    from acct.plugins import DEFAULT_PLUGINS
+
+    manager = get_plugin_manager()
+    blocked = set(disabled) | {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
+    for name in blocked:
+        manager.set_blocked(name)
+    infos: Dict[str, PluginInfo] = {}
+
+    def add(module: ModuleType, info: PluginInfo) -> None:
+        if info.name in blocked:
+            return
+        if info.name in infos:
+            raise PluginError(f"{info}: the plugin name {info.name!r} is already taken by {infos[info.name]}")
+        try:
+            manager.register(module, name=info.name)
+        except (pluggy.PluginValidationError, ValueError) as error:
+            raise PluginError(f"{info}: {error}") from None
+        infos[info.name] = info
+
+    for module_name in DEFAULT_PLUGINS if builtins is None else builtins:
+        module = importlib.import_module(module_name)
+        add(module, PluginInfo(module_name.rsplit(".", 1)[-1], "builtin", _file_of(module)))
+    for entry_point in _entry_points():
+        dist = getattr(entry_point, "dist", None)
+        where = f"{dist.metadata['Name']} {dist.version}" if dist else entry_point.value
+        info = PluginInfo(entry_point.name, "entry point", f"entry point {entry_point.value} from {where}")
+        if info.name in blocked:
+            continue
+        try:
+            module = entry_point.load()
+        except Exception as error:  # a third party's import can fail any way at all
+            raise PluginError(f"{info}: failed to import: {type(error).__name__}: {error}") from None
+        add(module, info)
+    for path in plugin_files:
+        module, info = _load_file(Path(path))
+        add(module, info)
+    try:
+        manager.check_pending()
+    except pluggy.PluginValidationError as error:
+        raise PluginError(f"{infos.get(error.plugin_name) or error.plugin_name}: {error}") from None
+    return _collect(manager, infos)
+
+
+def _file_of(module: ModuleType) -> str:
+    return str(getattr(module, "__file__", None) or module.__name__)
+
+
+def _entry_points() -> list:
+    from importlib.metadata import entry_points
+
+    found = entry_points()
+    if hasattr(found, "select"):
+        return list(found.select(group=ENTRY_POINT_GROUP))
+    return list(found.get(ENTRY_POINT_GROUP, []))  # Python < 3.10
+
+
+def _load_file(path: Path) -> Tuple[ModuleType, PluginInfo]:
+    info = PluginInfo(path.stem, "file", str(path))
+    if not path.is_file():
+        raise PluginError(f"{info}: no such plugin file")
+    module_name = f"acct_local_plugin_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise PluginError(f"{info}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # the plugin's own code: report, never crash
+        del sys.modules[module_name]
+        raise PluginError(f"{info}: failed to import: {type(error).__name__}: {error}") from None
+    return module, info
+
+
+def _call_each(
+    manager: pluggy.PluginManager,
+    hook_name: str,
+    infos: Dict[str, PluginInfo],
+    make_register: Callable[[PluginInfo], Callable],
+) -> None:
+    """Call each plugin's implementation on its own, so whatever it registers or
+    raises is attributed to it; results never depend on the call order."""
+    caller = getattr(manager.hook, hook_name)
+    for impl in caller.get_hookimpls():
+        plugin = impl.plugin_name
+        info = infos[plugin]
+        register = make_register(info)
+        arguments = {"register": register}
+        try:
+            impl.function(*(arguments[name] for name in impl.argnames))
+        except AcctError:
+            raise
+        except Exception as error:  # a plugin's bug must name the plugin
+            raise PluginError(f"{info}: {hook_name} raised {type(error).__name__}: {error}") from None
+
+
+def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Registry:
+    inputs: Dict[str, RegisteredInput] = {}
+    variants: Dict[Tuple[str, str], List[RegisteredComponent]] = {}
+    owners: Dict[Tuple[str, str], PluginInfo] = {}
+    defaults: Dict[str, Tuple[str, PluginInfo]] = {}
+
+    def input_register(info: PluginInfo) -> Callable[[Input], None]:
+        def register(spec: Input) -> None:
+            if not isinstance(spec, Input):
+                raise PluginError(f"{info}: acct_register_inputs registered {spec!r}, not an acct.Input")
+            _require_text(info, "input", spec, ("name", "description"))
+            if spec.name in inputs:
+                raise PluginError(f"{info}: input {spec.name!r} is already registered by {inputs[spec.name].plugin}")
+            where = f"{info}: input {spec.name!r} default"
+            default = None if spec.default is None else parse(spec.default, where)
+            inputs[spec.name] = RegisteredInput(spec, default, info)
+            info.provides.append(f"input {spec.name}")
+
+        return register
+
+    def component_register(info: PluginInfo) -> Callable[[Component], None]:
+        def register(spec: Component) -> None:
+            if not isinstance(spec, Component):
+                raise PluginError(f"{info}: acct_register_components registered {spec!r}, not an acct.Component")
+            _require_text(info, "component", spec, ("name", "slot", "variant", "group"))
+            where = f"{info}: component {spec.name!r}"
+            key = (spec.slot, spec.variant)
+            if key in owners and owners[key] is not info:
+                raise PluginError(
+                    f"{where}: slot {spec.slot!r} variant {spec.variant!r} is provided by both "
+                    f"{owners[key]} and {info}; disable one with --disable NAME"
+                )
+            if any(row.spec.name == spec.name for row in variants.get(key, [])):
+                raise PluginError(f"{where}: registered twice for slot {spec.slot!r} variant {spec.variant!r}")
+            shape = None
+            if spec.shape is not None:
+                if not isinstance(spec.shape, (tuple, list)) or len(spec.shape) != 3:
+                    raise PluginError(f"{where}: shape must be (m, k, n) for (m×k)·(k×n), got {spec.shape!r}")
+                shape = tuple(parse(side, f"{where} shape") for side in spec.shape)
+            row = RegisteredComponent(
+                spec,
+                parse(spec.params, f"{where} params"),
+                parse(spec.flops, f"{where} flops"),
+                shape,  # type: ignore[arg-type]
+                None if spec.batch is None else parse(spec.batch, f"{where} batch"),
+                info,
+            )
+            owners[key] = info
+            variants.setdefault(key, []).append(row)
+            if spec.default:
+                chosen = defaults.get(spec.slot)
+                if chosen and chosen[0] != spec.variant:
+                    raise PluginError(
+                        f"{where}: slot {spec.slot!r} has two default variants, "
+                        f"{chosen[0]!r} ({chosen[1]}) and {spec.variant!r} ({info})"
+                    )
+                defaults[spec.slot] = (spec.variant, info)
+            label = f"{spec.slot}={spec.variant}"
+            if label not in info.provides:
+                info.provides.append(label)
+
+        return register
+
+    _call_each(manager, "acct_register_inputs", infos, input_register)
+    _call_each(manager, "acct_register_components", infos, component_register)
+    return Registry(list(infos.values()), inputs, variants, {slot: v for slot, (v, _) in defaults.items()})
+
+
+def _require_text(info: PluginInfo, kind: str, spec: object, fields: Tuple[str, ...]) -> None:
+    for name in fields:
+        value = getattr(spec, name)
+        if not isinstance(value, str) or not value.strip():
+            label = getattr(spec, "name", "?")
+            raise PluginError(f"{info}: {kind} {label!r} needs a non-empty text {name!r}, got {value!r}")
+
+
+def unknown_variant(slot: str, variant: str, registry: Registry) -> str:
+    """The message for a preset that names a variant no plugin provides."""
+    known = registry.slots().get(slot, [])
+    return f"unknown variant {variant!r} for slot {slot!r}{suggest(variant, known)}; known: {', '.join(known)}"

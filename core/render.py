@@ -1,0 +1,199 @@
+"""Renderers: a finished report as markdown, JSON or CSV. Numbers are formatted here and only here."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from fractions import Fraction
+from typing import Callable, Dict, List, Sequence
+
+from .formula import Number
+from .report import Report
+
+GiB = 1024**3
+GB = 10**9
+
+
+# -- number formatting ----------------------------------------------------------
+
+
+def fixed(value: Number, digits: int) -> str:
+    """`value` rounded (half to even) to `digits` decimals, exactly, with thousands separators."""
+    scaled = round(Fraction(value) * 10**digits)
+    sign = "-" if scaled < 0 else ""
+    whole, part = divmod(abs(scaled), 10**digits)
+    return f"{sign}{whole:,}" + (f".{part:0{digits}d}" if digits else "")
+
+
+def percent(value: Fraction, digits: int = 1) -> str:
+    """`22.3%`; a share that is not zero but rounds to it shows as `<0.1%`."""
+    text = fixed(value * 100, digits) + "%"
+    if value > 0 and round(value * 100 * 10**digits) == 0:
+        return f"<{fixed(Fraction(1, 10**digits), digits)}%"
+    return text
+
+
+def exact(value: Number) -> str:
+    """An exact number for a human: `2,127,057,600`, or `3/2` for a fraction."""
+    if isinstance(value, Fraction) and value.denominator != 1:
+        return f"{value.numerator:,}/{value.denominator:,}"
+    return f"{int(value):,}"
+
+
+def human(value: int, unit: str = "") -> str:
+    """`2.13 B`, `4.51 TFLOPs`: three significant-ish digits with an SI-style prefix."""
+    prefixes = [(10**15, " P"), (10**12, " T"), (10**9, " G"), (10**6, " M"), (10**3, " k")]
+    if unit == "":  # parameter counts read as millions and billions
+        prefixes = [(10**12, " T"), (10**9, " B"), (10**6, " M"), (10**3, " K")]
+    for scale, prefix in prefixes:
+        if abs(value) >= scale:
+            return f"{fixed(Fraction(value, scale), 2)}{prefix}{unit}"
+    return f"{value:,}{' ' + unit if unit else ''}"
+
+
+# -- markdown -------------------------------------------------------------------
+
+
+def _table(headers: Sequence[str], rows: List[Sequence[str]], align: str) -> str:
+    from tabulate import tabulate  # only markdown needs it
+
+    colalign = ["right" if a == "r" else "left" for a in align]
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True, colalign=colalign)
+
+
+def to_markdown(report: Report) -> str:
+    out: List[str] = [f"# {report.name}", ""]
+    if report.description:
+        out += [report.description, ""]
+    if report.source:
+        out += [f"Source: {report.source}", ""]
+
+    out += ["## Configuration", ""]
+    rows = [
+        [line.name, line.symbol or "", exact(line.value), f"= {line.formula}" if line.formula else "", line.description]
+        for line in report.inputs
+    ]
+    out += [_table(["input", "symbol", "value", "derived", "meaning"], rows, "llrll"), ""]
+    out += ["Variants: " + ", ".join(f"{slot} = {variant}" for slot, variant in report.variants.items()) + ".", ""]
+
+    layers = f"×{report.num_layers:,}"
+    out += ["## Parameters", ""]
+    rows = [
+        [row.name, row.params_display, f"{row.params_each:,}", layers if row.per_layer else "×1",
+         f"{row.params:,}", percent(row.params_share)]
+        for row in report.rows if row.params_formula != "0"
+    ]
+    rows.append(["**total**", "", "", "", f"**{report.params:,}**", percent(Fraction(1) if report.params else Fraction(0))])
+    out += [_table(["component", "formula", "each", "×", "total", "share"], rows, "llrrrr"), ""]
+    out += [
+        f"**{report.params:,} parameters ({human(report.params)})**; one block holds "
+        f"{report.params_per_layer:,}. 'each' is per layer for ×L rows, the whole count for ×1 rows.",
+        "",
+    ]
+    out += ["### Memory of the weights", ""]
+    rows = [
+        [dtype, str(size), f"{size_bytes:,}", fixed(Fraction(size_bytes, GiB), 2), fixed(Fraction(size_bytes, GB), 2)]
+        for dtype, size, size_bytes in report.memory
+    ]
+    out += [_table(["dtype", "bytes/param", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"], rows, "lrrrr"), ""]
+
+    tokens = f"T = {report.context_length:,} tokens" if report.context_length else "one sequence"
+    out += [f"## Forward FLOPs (one sequence, {tokens})", ""]
+    rows = [
+        [row.name, row.shape or "", row.flops_display, f"{row.flops_each:,}", layers if row.per_layer else "×1",
+         f"{row.flops:,}", percent(row.flops_share)]
+        for row in report.rows if row.flops_formula != "0"
+    ]
+    rows.append(["**total**", "", "", "", "", f"**{report.flops:,}**", percent(Fraction(1) if report.flops else Fraction(0))])
+    out += [_table(["matmul", "shape", "formula", "each", "×", "total", "share"], rows, "lllrrrr"), ""]
+    out += [
+        f"**{report.flops:,} FLOPs ({human(report.flops, 'FLOPs')}) per forward pass**; one block takes "
+        f"{report.flops_per_layer:,}.",
+        "",
+    ]
+
+    out += ["## Where the FLOPs go", ""]
+    ranked = sorted(report.groups, key=lambda group: -group.flops)
+    rows = [
+        [group.name, f"{group.flops:,}", percent(group.flops_share), f"{group.params:,}", percent(group.params_share)]
+        for group in ranked
+    ]
+    out += [_table(["group", "forward FLOPs", "share", "params", "share"], rows, "lrrrr"), ""]
+    for note in report.notes:
+        out += [f"Note — {note}", ""]
+    out += [f"Conventions: {report.conventions}", ""]
+    return "\n".join(out)
+
+
+# -- JSON and CSV ---------------------------------------------------------------
+
+JSON_SCHEMA = "acct.report/1"
+
+
+def _number(value: Number):
+    """JSON keeps integers exact; a non-integral value becomes the string 'p/q'."""
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    return value
+
+
+def to_data(report: Report) -> Dict:
+    return {
+        "schema": JSON_SCHEMA,
+        "preset": {"name": report.name, "path": report.path, "description": report.description, "source": report.source},
+        "inputs": {
+            line.name: {"value": _number(line.value), "symbol": line.symbol, "derived": line.formula,
+                        "description": line.description}
+            for line in report.inputs
+        },
+        "variants": report.variants,
+        "rows": [
+            {
+                "name": row.name, "slot": row.slot, "variant": row.variant, "group": row.group,
+                "description": row.description, "per_layer": row.per_layer, "multiplicity": row.multiplicity,
+                "shape": row.shape,
+                "params_formula": row.params_formula, "params_display": row.params_display,
+                "params_each": row.params_each, "params": row.params,
+                "flops_formula": row.flops_formula, "flops_display": row.flops_display,
+                "flops_forward_each": row.flops_each, "flops_forward": row.flops,
+            }
+            for row in report.rows
+        ],
+        "groups": [{"name": g.name, "params": g.params, "flops_forward": g.flops} for g in report.groups],
+        "totals": {
+            "params": report.params,
+            "flops_forward": report.flops,
+            "params_per_layer": report.params_per_layer,
+            "flops_forward_per_layer": report.flops_per_layer,
+        },
+        "memory": [{"dtype": dtype, "bytes_per_param": size, "bytes": total} for dtype, size, total in report.memory],
+        "conventions": report.conventions,
+        "notes": report.notes,
+    }
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(to_data(report), indent=2, ensure_ascii=False) + "\n"
+
+
+CSV_COLUMNS = (
+    "name", "slot", "variant", "group", "per_layer", "multiplicity", "shape",
+    "params_formula", "params_each", "params", "flops_formula", "flops_forward_each", "flops_forward",
+)
+
+
+def to_csv(report: Report) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in report.rows:
+        writer.writerow([
+            row.name, row.slot, row.variant, row.group, int(row.per_layer), row.multiplicity, row.shape or "",
+            row.params_formula, row.params_each, row.params, row.flops_formula, row.flops_each, row.flops,
+        ])
+    writer.writerow(["total", "", "", "", "", "", "", "", "", report.params, "", "", report.flops])
+    return buffer.getvalue()
+
+
+RENDERERS: Dict[str, Callable[[Report], str]] = {"markdown": to_markdown, "json": to_json, "csv": to_csv}

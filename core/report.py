@@ -1,0 +1,178 @@
+"""The report: a model's evaluated sheet as rows, totals, groups and memory, all exact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Dict, List, Mapping, Optional, Tuple
+
+from .errors import PluginError
+from .formula import Number
+from .model import LAYERS, TOTAL_FLOPS, TOTAL_PARAMS, Model, cell_name
+from .registry import RegisteredComponent
+
+# bytes per parameter for the weights' memory table
+DTYPES: Tuple[Tuple[str, int], ...] = (("fp32", 4), ("bf16 / fp16", 2), ("int8", 1))
+
+CONVENTIONS = (
+    "FLOPs count matrix multiplies only, 2·m·k·n for (m×k)·(k×n) (a multiply and an add per "
+    "multiply-accumulate), for the forward pass of one sequence of T tokens; the causal mask is "
+    "not halved (QKᵀ and attention·V count all T² scores); lookups, norms, softmax and "
+    "activations add no FLOPs here."
+)
+
+
+@dataclass(frozen=True)
+class InputLine:
+    name: str
+    symbol: Optional[str]
+    value: Number
+    formula: Optional[str]  # displayed formula, when the value is derived
+    description: str
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    slot: str
+    variant: str
+    group: str
+    description: str
+    per_layer: bool
+    multiplicity: int
+    shape: Optional[str]
+    params_formula: str
+    params_display: str
+    flops_formula: str
+    flops_display: str
+    params_each: int
+    params: int
+    flops_each: int
+    flops: int
+    params_share: Fraction
+    flops_share: Fraction
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    params: int
+    flops: int
+    params_share: Fraction
+    flops_share: Fraction
+
+
+@dataclass
+class Report:
+    name: str
+    path: str
+    description: str
+    source: str
+    inputs: List[InputLine]
+    variants: Dict[str, str]
+    rows: List[Row]
+    groups: List[Group]
+    params: int
+    flops: int
+    params_per_layer: int
+    flops_per_layer: int
+    num_layers: int
+    context_length: Optional[int]
+    memory: List[Tuple[str, int, int]]  # (dtype, bytes per parameter, bytes)
+    conventions: str = CONVENTIONS
+    notes: List[str] = field(default_factory=list)
+
+
+def share(part: int, whole: int) -> Fraction:
+    return Fraction(part, whole) if whole else Fraction(0)
+
+
+def make_report(model: Model, values: Optional[Mapping[str, Number]] = None) -> Report:
+    """Evaluate the model's sheet (unless `values` are given) and lay the results out."""
+    values = model.sheet.evaluate() if values is None else values
+    symbols = model.symbols
+    total_params, total_flops = values[TOTAL_PARAMS], values[TOTAL_FLOPS]
+    rows = []
+    for component in model.rows:
+        _check_shape(component, values, symbols)
+        spec = component.spec
+        params, flops = values[cell_name(component, "params")], values[cell_name(component, "flops")]
+        rows.append(
+            Row(
+                name=spec.name,
+                slot=spec.slot,
+                variant=spec.variant,
+                group=spec.group,
+                description=spec.description,
+                per_layer=spec.per_layer,
+                multiplicity=values[LAYERS] if spec.per_layer else 1,
+                shape=shape_text(component, symbols),
+                params_formula=component.params.text,
+                params_display=component.params.display(symbols),
+                flops_formula=component.flops.text,
+                flops_display=component.flops.display(symbols),
+                params_each=values[cell_name(component, "params_each")],
+                params=params,
+                flops_each=values[cell_name(component, "flops_each")],
+                flops=flops,
+                params_share=share(params, total_params),
+                flops_share=share(flops, total_flops),
+            )
+        )
+    sums: Dict[str, List[int]] = {}
+    for row in rows:
+        sums.setdefault(row.group, [0, 0])
+        sums[row.group][0] += row.params
+        sums[row.group][1] += row.flops
+    groups = [
+        Group(name, params, flops, share(params, total_params), share(flops, total_flops))
+        for name, (params, flops) in sums.items()
+    ]
+    inputs = []
+    for name in model.inputs:
+        cell = model.sheet[name]
+        derived = cell.formula.display(symbols) if cell.formula.names else None
+        inputs.append(InputLine(name, cell.symbol, values[name], derived, cell.description))
+    notes = [f"{row.spec.name}: {row.spec.note}" for row in model.rows if row.spec.note]
+    return Report(
+        name=model.preset.name,
+        path=str(model.preset.path),
+        description=model.preset.description,
+        source=model.preset.source,
+        inputs=inputs,
+        variants=dict(model.variants),
+        rows=rows,
+        groups=groups,
+        params=total_params,
+        flops=total_flops,
+        params_per_layer=sum(row.params_each for row in rows if row.per_layer),
+        flops_per_layer=sum(row.flops_each for row in rows if row.per_layer),
+        num_layers=values.get(LAYERS, 0),
+        context_length=values.get("context_length"),
+        memory=[(dtype, size, size * total_params) for dtype, size in DTYPES],
+        notes=notes,
+    )
+
+
+def shape_text(component: RegisteredComponent, symbols: Mapping[str, str]) -> Optional[str]:
+    """`(T×D)·(D×D)`, or `H × (T×d_k)·(d_k×T)` for a product run once per head."""
+    if component.shape is None:
+        return None
+    m, k, n = (side.display(symbols) for side in component.shape)
+    text = f"({m}×{k})·({k}×{n})"
+    return f"{component.batch.display(symbols)} × {text}" if component.batch else text
+
+
+def _check_shape(component: RegisteredComponent, values: Mapping[str, Number], symbols: Mapping[str, str]) -> None:
+    """A matmul's FLOPs formula must agree with its stated shape: 2·batch·m·k·n."""
+    if component.shape is None:
+        return
+    product = 2
+    for formula in (*component.shape, *([component.batch] if component.batch else [])):
+        product *= formula.evaluate(values)
+    stated = values[cell_name(component, "flops_each")]
+    if product != stated:
+        raise PluginError(
+            f"{component.where}: its FLOPs formula {component.flops.text!r} gives {stated:,}, but its shape "
+            f"{shape_text(component, symbols)} implies 2·m·k·n = {product:,}"
+        )

@@ -1,0 +1,243 @@
+"""The sheet: named cells with formulas, ordered by their dependencies and evaluated exactly.
+
+A sheet knows nothing of presets or plugins: it is given cells, checks that
+every name is known, that there is no cycle and that no value can grow past
+the size bound, and evaluates them. `evaluate()` walks the cells once;
+`function(params)` compiles the cells that depend on `params` into one Python
+function (constants folded), for sweeps and goal seeks that evaluate the same
+sheet many thousands of times.
+"""
+
+from __future__ import annotations
+
+import ast
+import graphlib
+import types
+from dataclasses import dataclass, replace
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from .errors import SheetError, suggest
+from .formula import MAX_VALUE_BITS, RUNTIME, Formula, Number, normalize, parse, to_python
+
+# A varied input (a sweep point, a goal-seek probe) is an int of at most this many bits.
+MAX_PARAM_BITS = 64
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One named value: a formula (a plain number is a formula too) and what it must satisfy."""
+
+    name: str
+    formula: Formula
+    where: str  # names the cell for the user: the preset key, or the plugin and row
+    symbol: Optional[str] = None
+    description: str = ""
+    integer: bool = False  # must come out a whole number (a size, a count)
+    minimum: Optional[int] = None  # e.g. 1 for a size, 0 for a count
+
+    @property
+    def is_literal(self) -> bool:
+        return not self.formula.names
+
+
+def literal(name: str, value: int, where: str, **options) -> Cell:
+    """A cell holding a plain whole number."""
+    return Cell(name, parse(value, where), where, **options)
+
+
+class _CellFailure(Exception):
+    """Raised inside a compiled sheet; carries the index of the failing cell."""
+
+    def __init__(self, index: int):
+        super().__init__(index)
+        self.index = index
+
+
+class Sheet:
+    """Cells in dependency order, checked once when built."""
+
+    def __init__(self, cells: Iterable[Cell]):
+        by_name: Dict[str, Cell] = {}
+        for cell in cells:
+            if cell.name in by_name:
+                raise SheetError(f"{cell.where}: the cell {cell.name!r} is already defined by {by_name[cell.name].where}")
+            by_name[cell.name] = cell
+        for cell in by_name.values():
+            for name in cell.formula.names:
+                if name not in by_name:
+                    known = [n for n in by_name if "." not in n]
+                    raise SheetError(
+                        f"{cell.where}: unknown name {name!r} in formula {cell.formula.text!r}{suggest(name, known)}"
+                    )
+        sorter = graphlib.TopologicalSorter({cell.name: cell.formula.names for cell in by_name.values()})
+        try:
+            order = list(sorter.static_order())
+        except graphlib.CycleError as error:
+            cycle = error.args[1]
+            raise SheetError(
+                f"{by_name[cycle[0]].where}: cycle among cells: {' → '.join(cycle)}"
+            ) from None
+        self.cells: Tuple[Cell, ...] = tuple(by_name[name] for name in order)
+        self.index: Dict[str, int] = {cell.name: i for i, cell in enumerate(self.cells)}
+        self._check_bounds(())
+        self._functions: Dict[Tuple[str, ...], Callable[..., tuple]] = {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.index
+
+    def __getitem__(self, name: str) -> Cell:
+        return self.cells[self.index[name]]
+
+    def replace(self, values: Mapping[str, Number]) -> "Sheet":
+        """A new sheet in which each named cell holds a plain value instead of its formula."""
+        cells = []
+        for cell in self.cells:
+            if cell.name in values:
+                cell = replace(cell, formula=parse(values[cell.name], cell.where))
+            cells.append(cell)
+        return Sheet(cells)
+
+    # -- evaluation ------------------------------------------------------
+
+    def evaluate(self) -> Dict[str, Number]:
+        """Every cell's value, by name. Errors name the cell that failed."""
+        values: Dict[str, Number] = {}
+        for cell in self.cells:
+            try:
+                value = cell.formula.evaluate(values)
+            except ZeroDivisionError:
+                raise SheetError(
+                    f"{cell.where}: division by zero in {cell.name} = {cell.formula.text}{self._inputs_of(cell, values)}"
+                ) from None
+            self._check_value(cell, value, values)
+            values[cell.name] = value
+        return values
+
+    def function(self, params: Sequence[str]) -> Callable[..., tuple]:
+        """A compiled function of the named cells' values that returns every cell's
+        value, in `self.cells` order. Cells that do not depend on `params` are
+        evaluated once, here, and returned as constants."""
+        params = tuple(params)
+        if params not in self._functions:
+            self._functions[params] = self._compile(params)
+        return self._functions[params]
+
+    def evaluate_with(self, params: Sequence[str], args: Sequence[int]) -> Dict[str, Number]:
+        """The values with `params` set to `args`, through the compiled function."""
+        results = self.function(params)(*args)
+        return {cell.name: value for cell, value in zip(self.cells, results)}
+
+    # -- checks ----------------------------------------------------------
+
+    def _inputs_of(self, cell: Cell, values: Mapping[str, Number]) -> str:
+        shown = [f"{name} = {_show(values[name])}" for name in cell.formula.names if name in values]
+        return f" (with {', '.join(shown)})" if shown else ""
+
+    def _check_value(self, cell: Cell, value: Number, values: Mapping[str, Number]) -> None:
+        if cell.integer and type(value) is not int:
+            raise SheetError(
+                f"{cell.where}: {cell.name} = {cell.formula.text} gives {_show(value)}, "
+                f"not a whole number{self._inputs_of(cell, values)}"
+            )
+        if cell.minimum is not None and value < cell.minimum:
+            least = "positive" if cell.minimum == 1 else f"at least {cell.minimum}"
+            raise SheetError(
+                f"{cell.where}: {cell.name} must be {least}, got {_show(value)}"
+                + (f" from {cell.formula.text}{self._inputs_of(cell, values)}" if cell.formula.names else "")
+            )
+
+    def _check_bounds(self, params: Tuple[str, ...]) -> None:
+        """Refuse a sheet in which some value could exceed MAX_VALUE_BITS, before
+        evaluating anything: a chain of squarings must not exhaust memory."""
+        bounds: Dict[str, Tuple[int, int]] = {}
+        for cell in self.cells:
+            if cell.name in params:
+                bounds[cell.name] = (MAX_PARAM_BITS, 0)
+                continue
+            numerator, denominator = cell.formula.bits_bound(bounds)
+            if numerator + denominator > MAX_VALUE_BITS:
+                raise SheetError(
+                    f"{cell.where}: {cell.name} = {cell.formula.text} could reach "
+                    f"{numerator + denominator:,} bits; values are limited to {MAX_VALUE_BITS:,} bits"
+                )
+            bounds[cell.name] = (numerator, denominator)
+
+    # -- compilation -----------------------------------------------------
+
+    def _compile(self, params: Tuple[str, ...]) -> Callable[..., tuple]:
+        for name in params:
+            if name not in self.index:
+                known = [n for n in self.index if "." not in n]
+                raise SheetError(f"cannot vary {name!r}: no such cell{suggest(name, known)}")
+        self._check_bounds(params)
+        varying = set(params)
+        for cell in self.cells:
+            if cell.name not in varying and any(name in varying for name in cell.formula.names):
+                varying.add(cell.name)
+        constants = self.evaluate()  # the cells that do not vary; also checks them
+
+        local = {cell.name: f"_v{i}" for i, cell in enumerate(self.cells)}
+        namespace: Dict[str, object] = {"__builtins__": {}, "type": type, "int": int, "_fail": _CellFailure, **RUNTIME}
+        body: List[ast.stmt] = []
+        for i, name in enumerate(params):
+            # a varied input must be an int of bounded size, as the bounds assumed
+            check = f"type(p{i}) is int and -{1 << MAX_PARAM_BITS} < p{i} < {1 << MAX_PARAM_BITS}"
+            body.append(ast.parse(f"if not ({check}): raise _fail({self.index[name]})").body[0])
+        fractional: set = set()
+        for i, cell in enumerate(self.cells):
+            target = ast.Name(local[cell.name], ast.Store())
+            if cell.name in params:
+                value: ast.expr = ast.Name(f"p{params.index(cell.name)}", ast.Load())
+            elif cell.name not in varying:
+                namespace[local[cell.name]] = constants[cell.name]
+                continue
+            else:
+                value = to_python(cell.formula.tree, local)
+                if cell.formula.may_be_fraction(fractional.__contains__):
+                    value = ast.Call(ast.Name("_norm", ast.Load()), [value], [])
+                    fractional.add(cell.name)
+            body.append(ast.Assign([target], value))
+            tests = []
+            if cell.integer and cell.name in fractional:
+                tests.append(f"type({local[cell.name]}) is not int")
+            if cell.minimum is not None:
+                tests.append(f"{local[cell.name]} < {cell.minimum}")
+            if tests:
+                body.append(ast.parse(f"if {' or '.join(tests)}: raise _fail({i})").body[0])
+        body.append(ast.Return(ast.Tuple([ast.Name(local[c.name], ast.Load()) for c in self.cells], ast.Load())))
+        arguments = ast.arguments(
+            posonlyargs=[], args=[ast.arg(f"p{i}") for i in range(len(params))], vararg=None,
+            kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
+        )
+        definition = ast.FunctionDef("sheet", arguments, body, [], None)
+        module = ast.fix_missing_locations(ast.Module([definition], []))
+        # The code object of `sheet` is built from the validated trees only, and
+        # turned into a function without exec: its globals hold the runtime
+        # helpers and the folded constants, and no builtins.
+        code = next(c for c in compile(module, "<acct sheet>", "exec").co_consts if isinstance(c, types.CodeType))
+        compiled = types.FunctionType(code, namespace)
+
+        def run(*args: int) -> tuple:
+            try:
+                return compiled(*args)
+            except (_CellFailure, ZeroDivisionError):
+                pass
+            # attribute the failure to its cell with the reference interpreter
+            self._explain(params, args)
+            raise AssertionError("the compiled sheet failed where the interpreter did not")
+
+        return run
+
+    def _explain(self, params: Tuple[str, ...], args: Sequence[object]) -> None:
+        for name, value in zip(params, args):
+            if type(value) is not int or value.bit_length() > MAX_PARAM_BITS:
+                raise SheetError(
+                    f"{self[name].where}: a varied value must be a whole number of at most "
+                    f"{MAX_PARAM_BITS} bits, got {value!r}"
+                )
+        self.replace(dict(zip(params, args))).evaluate()
+
+
+def _show(value: Number) -> str:
+    value = normalize(value)
+    return f"{value:,}" if type(value) is int else f"{value.numerator:,}/{value.denominator:,}"

@@ -1,0 +1,13 @@
+"""acct's builtin component plugins, one module per family; loaded before any other plugin."""
+
+DEFAULT_PLUGINS = (
+    "acct.plugins.transformer",
+    "acct.plugins.embedding",
+    "acct.plugins.position",
+    "acct.plugins.qkv",
+    "acct.plugins.attention",
+    "acct.plugins.output",
+    "acct.plugins.ffn",
+    "acct.plugins.norms",
+    "acct.plugins.head",
+)

@@ -1,0 +1,21 @@
+"""The attention output projection W_O: D×D per block."""
+
+from acct import Component, hookimpl
+
+
+@hookimpl
+def acct_register_components(register):
+    register(
+        Component(
+            name="out_proj",
+            slot="attention_output",
+            variant="linear",
+            group="attention projections",
+            params="d_model ** 2",
+            flops="2 * context_length * d_model ** 2",
+            per_layer=True,
+            shape=("context_length", "d_model", "d_model"),
+            description="output projection W_O",
+            default=True,
+        )
+    )
