@@ -1,0 +1,46 @@
+"""Shared fixtures: the repository's presets, a loaded registry, and the CLI run in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from acct.cli import main
+from acct.config import load_preset
+from acct.model import build_model
+from acct.registry import load_registry
+from acct.report import make_report
+
+ROOT = Path(__file__).resolve().parent.parent
+PRESETS = ROOT / "presets"
+
+
+@pytest.fixture(scope="session")
+def registry():
+    return load_registry()
+
+
+@pytest.fixture(scope="session")
+def report_of(registry):
+    """report_of('gpt2-xl', context_length=16384) -> the evaluated Report."""
+
+    def make(name: str, **overrides):
+        return make_report(build_model(load_preset(PRESETS / f"{name}.toml"), registry, overrides))
+
+    return make
+
+
+@pytest.fixture
+def cli(capsys):
+    """cli('run', 'presets/gpt2-xl.toml') -> (exit status, stdout, stderr)."""
+
+    def run(*argv: str):
+        try:
+            status = main(list(argv))
+        except SystemExit as exit:  # argparse's usage errors
+            status = exit.code
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
+
+    return run

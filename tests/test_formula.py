@@ -1,0 +1,143 @@
+"""The formula language: every operator, exactness, the whitelist, the bounds, the display."""
+
+from fractions import Fraction
+
+import pytest
+
+from acct.errors import FormulaError
+from acct.formula import MAX_EXPONENT, MAX_FORMULA_CHARS, parse
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("7 + 5", 12),
+        ("7 - 5", 2),
+        ("7 * 5", 35),
+        ("7 / 5", Fraction(7, 5)),
+        ("10 / 5", 2),  # exact division stays an int
+        ("7 // 2", 3),
+        ("-7 // 2", -4),
+        ("7 % 5", 2),
+        ("2 ** 10", 1024),
+        ("2 ** -2", Fraction(1, 4)),
+        ("-3", -3),
+        ("+3", 3),
+        ("(1 + 2) * 3", 9),
+        ("1 + 2 * 3", 7),
+        ("min(4, 2, 3)", 2),
+        ("max(4, 2, 3)", 4),
+        ("ceil_div(7, 2)", 4),
+        ("ceil_div(8, 2)", 4),
+        ("round_up(50257, 64)", 50304),  # GPT-2's vocabulary padded to a multiple of 64
+        ("7 / 2 * 2", 7),  # a Fraction that comes back whole is an int again
+        ("2 ** 64", 18446744073709551616),
+    ],
+)
+def test_every_operator_is_exact(text, expected):
+    value = parse(text).evaluate({})
+    assert value == expected
+    assert type(value) is type(expected)
+
+
+def test_names_are_read_from_the_tree_in_order():
+    formula = parse("2 * context_length * d_model ** 2 + context_length")
+    assert formula.names == ("context_length", "d_model")
+    assert formula.evaluate({"context_length": 1024, "d_model": 1600}) == 2 * 1024 * 1600**2 + 1024
+
+
+def test_large_counts_stay_exact():
+    # GPT-2 XL's LM head forward FLOPs: 2·T·D·V = 2·1024·1600·50257
+    assert parse("2 * t * d * v").evaluate({"t": 1024, "d": 1600, "v": 50257}) == 164_682_137_600
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("__import__('os').system('true')", "a call to"),
+        ("open('x')", "a call to 'open'"),
+        ("d_model.real", "attribute access"),
+        ("d_model[0]", "subscripts"),
+        ("lambda: 1", "lambda"),
+        ("[x for x in y]", "comprehensions"),
+        ("{x for x in y}", "comprehensions"),
+        ("(x for x in y)", "comprehensions"),
+        ("f'{d_model}'", "f-strings"),
+        ("(x := 1)", "assignment"),
+        ("1 if a else 2", "conditional"),
+        ("a < b", "comparisons"),
+        ("a and b", "'and'/'or'"),
+        ("1.5 * d_model", "the float 1.5"),
+        ("'text'", "the constant 'text'"),
+        ("True", "the constant True"),
+        ("_secret", "reserved"),
+        ("a << 2", "the operator LShift"),
+        ("~a", "the operator Invert"),
+        ("min(a)", "min() with 1 arguments"),
+        ("ceil_div(a, b, c)", "ceil_div() with 3 arguments"),
+        ("max(a, b=1)", "keyword arguments"),
+        ("[1, 2]", "lists"),
+        ("a ** b", "exponent that is not a whole-number literal"),
+    ],
+)
+def test_whitelist_rejects(text, problem):
+    with pytest.raises(FormulaError) as error:
+        parse(text, where="presets/x.toml: [model] d_ff")
+    message = str(error.value)
+    assert message.startswith("presets/x.toml: [model] d_ff: ")
+    assert problem in message
+
+
+def test_huge_exponents_are_refused_before_any_arithmetic():
+    with pytest.raises(FormulaError, match="exponent that is not a whole-number literal"):
+        parse("10 ** 10 ** 10")
+    with pytest.raises(FormulaError, match=f"the exponent {MAX_EXPONENT + 1} \\(at most {MAX_EXPONENT}"):
+        parse(f"2 ** {MAX_EXPONENT + 1}")
+    assert parse(f"2 ** {MAX_EXPONENT}").evaluate({}) == 2**MAX_EXPONENT
+
+
+def test_syntax_errors_and_sizes():
+    with pytest.raises(FormulaError, match="syntax error in formula '2 \\*'"):
+        parse("2 *")
+    with pytest.raises(FormulaError, match="empty formula"):
+        parse("   ")
+    with pytest.raises(FormulaError, match=f"the limit is {MAX_FORMULA_CHARS:,}"):
+        parse("1+" * MAX_FORMULA_CHARS + "1")
+    with pytest.raises(FormulaError, match="nesting deeper than"):
+        parse("-" * 300 + "1")
+    with pytest.raises(FormulaError, match="cannot be parsed|syntax error"):
+        parse("1\x00")
+
+
+def test_non_text_values_are_refused():
+    for value, kind in ((1.5, "a float"), (True, "a boolean"), ([1], "an array"), ({}, "a table")):
+        with pytest.raises(FormulaError, match=f"got {kind}"):
+            parse(value)
+    assert parse(1600).evaluate({}) == 1600
+
+
+def test_division_by_zero_propagates_for_the_sheet_to_attribute():
+    with pytest.raises(ZeroDivisionError):
+        parse("1 / (a - a)").evaluate({"a": 3})
+
+
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("2 * context_length * d_model ** 2", "2·T·D²"),
+        ("2 * context_length ** 2 * d_model", "2·T²·D"),
+        ("d_model / num_heads", "D/H"),
+        ("vocab_size * d_model", "V·D"),
+        ("a - (b + c)", "a - (b + c)"),
+        ("a + (b - c)", "a + b - c"),
+        ("a * (b // c)", "a·(b//c)"),
+        ("a / (b * c)", "a/(b·c)"),
+        ("(a + b) ** 2", "(a + b)²"),
+        ("d_model ** -1", "D⁻¹"),
+        ("-(a + b)", "-(a + b)"),
+        ("round_up(vocab_size, 64)", "round_up(V, 64)"),
+    ],
+)
+def test_display_uses_symbols_and_minimal_parentheses(text, shown):
+    symbols = {"context_length": "T", "d_model": "D", "num_heads": "H", "vocab_size": "V"}
+    assert parse(text).display(symbols) == shown
