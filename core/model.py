@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
 
 from .config import Preset, Value
-from .errors import ConfigError, PluginError, suggest
+from .errors import ConfigError, PluginError, SheetError, suggest
 from .formula import Formula, from_tree, parse
 from .registry import RegisteredComponent, Registry, unknown_variant
 from .sheet import Cell, Sheet
@@ -68,11 +68,12 @@ def build_model(preset: Preset, registry: Registry, overrides: Optional[Mapping[
 
     cells: Dict[str, Cell] = {}
 
-    def need(name: str, reader: str) -> None:
+    def need(name: str, reader: str, formula: Optional[Formula] = None) -> None:
         if name in cells:
             return
         if name not in registry.inputs:
-            raise PluginError(f"{reader}: reads unknown input {name!r}{suggest(name, registry.inputs)}")
+            where = f" in formula {formula.text!r}" if formula else ""
+            raise SheetError(f"{reader}: unknown name {name!r}{where}{suggest(name, registry.inputs)}")
         entry = registry.inputs[name]
         spec = entry.spec
         if not spec.settable and (name in overrides or name in preset.inputs):
@@ -88,13 +89,14 @@ def build_model(preset: Preset, registry: Registry, overrides: Optional[Mapping[
             where = preset.where("model", name)
             formula = parse(preset.inputs[name], where)
         elif entry.default is not None:
-            where = f"{entry.plugin}: input {name!r} default"
+            where = f"{preset.path}: {name} (the default of {entry.plugin})"
             formula = entry.default
         else:
-            raise ConfigError(f"{preset.where('model')} is missing {name!r} ({spec.description}), which {reader} reads")
+            needed_by = reader.replace(f"{preset.path}: ", "", 1)
+            raise ConfigError(f"{preset.where('model')} is missing {name!r} ({spec.description}), needed by {needed_by}")
         cells[name] = Cell(name, formula, where, spec.symbol, spec.description, spec.integer, spec.minimum)
         for read in formula.names:
-            need(read, where)
+            need(read, where, formula)
 
     for name in list(overrides) + list(preset.inputs):
         need(name, preset.where("model", name))
@@ -102,7 +104,7 @@ def build_model(preset: Preset, registry: Registry, overrides: Optional[Mapping[
         formulas = [row.params, row.flops, *(row.shape or ()), *([row.batch] if row.batch else [])]
         for formula in formulas:
             for name in formula.names:
-                need(name, row.where)
+                need(name, row.where, formula)
         if row.spec.per_layer:
             need(LAYERS, row.where)
 
