@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
         "--set", action="append", default=[], metavar="NAME=VALUE", dest="overrides",
         help="override an input, e.g. --set context_length=16384 (repeatable; VALUE may be a formula)",
     )
+    run.add_argument(
+        "--variant", action="append", default=[], metavar="SLOT=VARIANT", dest="variants",
+        help="choose a variant for a slot over the preset's, e.g. --variant lm_head=tied (repeatable)",
+    )
     plugin_options(run)
 
     plugins = commands.add_parser("plugins", help="list the loaded plugins and what each provides")
@@ -62,6 +66,9 @@ def _run(args: argparse.Namespace) -> str:
 
     overrides = dict(parse_assignment(text) for text in args.overrides)
     preset = load_preset(args.preset)
+    for text in args.variants:
+        slot, variant = parse_assignment(text, option="--variant")
+        preset.choose(slot, str(variant), "--variant")
     registry = load_registry(plugin_files=[*args.plugin, *preset.plugins], disabled=args.disable)
     model = build_model(preset, registry, overrides)
     return RENDERERS[args.format](make_report(model))

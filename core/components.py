@@ -43,6 +43,11 @@ class Component:
     the forward pass over one sequence of context_length tokens. A matrix
     multiply states `shape` = (m, k, n) for (m×k)·(k×n), and `batch` when the
     same product runs once per head; its FLOPs must then equal 2·batch·m·k·n.
+
+    A linear layer that may carry a bias states its length in `bias` (its
+    output width); the preset's `biases` list turns it on, adding it to
+    `params`. `requires` names inputs that must hold for this variant even if
+    no formula reads them, e.g. `queries_per_kv`, which must divide.
     """
 
     name: str
@@ -57,3 +62,5 @@ class Component:
     description: str = ""
     default: bool = False
     note: str = ""  # shown under the tables, e.g. "the LM head shares the embedding's weight"
+    bias: Optional[FormulaText] = None  # the bias vector's length, for a preset that turns biases on
+    requires: Tuple[str, ...] = ()  # inputs that must be evaluated (and so checked) when this row is chosen

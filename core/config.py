@@ -16,7 +16,7 @@ from .errors import ConfigError, describe, suggest
 
 Value = Union[int, str]  # a whole number, or a formula over other inputs
 
-TOP_LEVEL_KEYS = ("name", "description", "source", "plugins", "model", "variants")
+TOP_LEVEL_KEYS = ("name", "description", "source", "plugins", "biases", "model", "variants")
 MAX_PRESET_BYTES = 1_000_000
 
 
@@ -31,6 +31,13 @@ class Preset:
     inputs: Dict[str, Value] = field(default_factory=dict)
     variants: Dict[str, str] = field(default_factory=dict)
     plugins: List[Path] = field(default_factory=list)
+    biases: List[str] = field(default_factory=list)  # component or group names whose layers carry biases
+    chosen_by: Dict[str, str] = field(default_factory=dict)  # slot -> "--variant slot" where the CLI chose it
+
+    def choose(self, slot: str, variant: str, option: str) -> None:
+        """Choose a variant over the file's choice (from the command line)."""
+        self.variants[slot] = variant
+        self.chosen_by[slot] = f"{option} {slot}"
 
     def where(self, section: str, key: str = "") -> str:
         return f"{self.path}: [{section}] {key}".rstrip()
@@ -78,21 +85,26 @@ def load_preset(path: Union[str, Path]) -> Preset:
             raise ConfigError(f"{preset.where('variants', slot)}: expected a variant name, got {describe(variant)}")
         preset.variants[slot] = variant
 
-    plugins = data.get("plugins", [])
-    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
-        raise ConfigError(f"{path}: 'plugins' must be a list of file paths, got {describe(plugins)}")
-    preset.plugins = [(path.parent / p) for p in plugins]
+    preset.plugins = [(path.parent / p) for p in _strings(data, "plugins", path, "file paths")]
+    preset.biases = _strings(data, "biases", path, "component or group names")
     return preset
 
 
-def parse_assignment(text: str) -> Tuple[str, Value]:
+def _strings(data: dict, key: str, path: Path, what: str) -> List[str]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{path}: {key!r} must be a list of {what}, got {describe(value)}")
+    return value
+
+
+def parse_assignment(text: str, option: str = "--set") -> Tuple[str, Value]:
     """`NAME=VALUE` from --set: VALUE is a whole number (`16384`, `16_384`) or a formula."""
     name, sep, value = text.partition("=")
     name, value = name.strip(), value.strip()
     if not sep or not name or not value:
-        raise ConfigError(f"--set {text!r}: expected NAME=VALUE, e.g. --set context_length=16384")
+        raise ConfigError(f"{option} {text!r}: expected NAME=VALUE, e.g. --set context_length=16384")
     if not name.isidentifier():
-        raise ConfigError(f"--set {text!r}: {name!r} is not a name")
+        raise ConfigError(f"{option} {text!r}: {name!r} is not a name")
     try:
         return name, int(value)
     except ValueError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, List, Mapping, Optional, Tuple
 
 from .config import Preset, Value
@@ -57,6 +57,7 @@ def build_model(preset: Preset, registry: Registry, overrides: Optional[Mapping[
                 )
             seen[row.spec.name] = row
             rows.append(row)
+    rows = _apply_biases(preset, rows)
 
     for source, names in (("--set", overrides), (preset.where("model"), preset.inputs)):
         for name in names:
@@ -98,15 +99,16 @@ def build_model(preset: Preset, registry: Registry, overrides: Optional[Mapping[
         for read in formula.names:
             need(read, where, formula)
 
-    for name in list(overrides) + list(preset.inputs):
-        need(name, preset.where("model", name))
     for row in rows:
-        formulas = [row.params, row.flops, *(row.shape or ()), *([row.batch] if row.batch else [])]
-        for formula in formulas:
+        for formula in row.formulas:
             for name in formula.names:
                 need(name, row.where, formula)
-        if row.spec.per_layer:
-            need(LAYERS, row.where)
+        for name in (*row.spec.requires, *([LAYERS] if row.spec.per_layer else [])):
+            need(name, row.where)
+    for source, names in (("--set", overrides), (preset.where("model"), preset.inputs)):
+        for name in names:
+            if name not in cells:  # a value the user gave that would silently change nothing
+                raise ConfigError(f"{source} {name}: no chosen component reads it{_readers(name, registry)}")
 
     inputs = [name for name in registry.inputs if name in cells]
     sheet_cells = list(cells.values())
@@ -122,10 +124,42 @@ def build_model(preset: Preset, registry: Registry, overrides: Optional[Mapping[
     return Model(preset, registry, variants, rows, Sheet(sheet_cells), inputs, overrides)
 
 
+def _apply_biases(preset: Preset, rows: List[RegisteredComponent]) -> List[RegisteredComponent]:
+    """Add each chosen layer's bias to its params: `biases` names rows or groups."""
+    if not preset.biases:
+        return rows
+    names = {row.spec.name for row in rows} | {row.spec.group for row in rows}
+    for target in preset.biases:
+        if target not in names:
+            raise ConfigError(
+                f"{preset.path}: biases: no chosen component or group is named {target!r}{suggest(target, names)}"
+            )
+        if any(row.spec.name == target and row.bias is None for row in rows):
+            raise ConfigError(f"{preset.path}: biases: the component {target!r} has no bias")
+    biased = []
+    for row in rows:
+        if row.bias is not None and (row.spec.name in preset.biases or row.spec.group in preset.biases):
+            tree = ast.BinOp(row.params.tree, ast.Add(), row.bias.tree)
+            row = replace(row, params=from_tree(tree, f"{row.params.text} + {row.bias.text}"))
+        biased.append(row)
+    return biased
+
+
+def _readers(name: str, registry: Registry) -> str:
+    """' (read by qkv = gqa)': the variants that would read an input nobody chosen reads."""
+    readers = []
+    for (slot, variant), components in registry.variants.items():
+        for row in components:
+            if any(name in formula.names for formula in row.formulas) or name in row.spec.requires:
+                readers.append(f"{slot} = {variant}")
+                break
+    return f" (it is read by {', '.join(readers)})" if readers else ""
+
+
 def _choose_variants(preset: Preset, registry: Registry) -> Dict[str, str]:
     slots = registry.slots()
     for slot, variant in preset.variants.items():
-        where = preset.where("variants", slot)
+        where = preset.chosen_by.get(slot) or preset.where("variants", slot)
         if slot not in slots:
             raise ConfigError(f"{where}: unknown slot {slot!r}{suggest(slot, slots)}; known: {', '.join(slots)}")
         if variant not in slots[slot]:

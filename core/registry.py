@@ -50,11 +50,17 @@ class RegisteredComponent:
     flops: Formula
     shape: Optional[Tuple[Formula, Formula, Formula]]
     batch: Optional[Formula]
+    bias: Optional[Formula]
     plugin: PluginInfo
 
     @property
     def where(self) -> str:
         return f"{self.plugin}: component {self.spec.name!r}"
+
+    @property
+    def formulas(self) -> Tuple[Formula, ...]:
+        """Every formula of the row: params, FLOPs, and the shape's sides and batch."""
+        return (self.params, self.flops, *(self.shape or ()), *((self.batch,) if self.batch else ()))
 
 
 @dataclass
@@ -217,6 +223,8 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
                 )
             if any(row.spec.name == spec.name for row in variants.get(key, [])):
                 raise PluginError(f"{where}: registered twice for slot {spec.slot!r} variant {spec.variant!r}")
+            if not isinstance(spec.requires, (tuple, list)) or not all(isinstance(n, str) for n in spec.requires):
+                raise PluginError(f"{where}: requires must be a tuple of input names, got {spec.requires!r}")
             shape = None
             if spec.shape is not None:
                 if not isinstance(spec.shape, (tuple, list)) or len(spec.shape) != 3:
@@ -228,6 +236,7 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
                 parse(spec.flops, f"{where} flops"),
                 shape,  # type: ignore[arg-type]
                 None if spec.batch is None else parse(spec.batch, f"{where} batch"),
+                None if spec.bias is None else parse(spec.bias, f"{where} bias"),
                 info,
             )
             owners[key] = info

@@ -82,7 +82,7 @@ def to_markdown(report: Report) -> str:
     rows = [
         [row.name, row.params_display, f"{row.params_each:,}", layers if row.per_layer else "×1",
          f"{row.params:,}", percent(row.params_share)]
-        for row in report.rows if row.params_formula != "0"
+        for row in report.rows if row.params_formula != "0" or row.note
     ]
     rows.append(["**total**", "", "", "", f"**{report.params:,}**", percent(Fraction(1) if report.params else Fraction(0))])
     out += [_table(["component", "formula", "each", "×", "total", "share"], rows, "llrrrr"), ""]

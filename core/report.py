@@ -51,6 +51,7 @@ class Row:
     flops: int
     params_share: Fraction
     flops_share: Fraction
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ def make_report(model: Model, values: Optional[Mapping[str, Number]] = None) -> 
                 flops=flops,
                 params_share=share(params, total_params),
                 flops_share=share(flops, total_flops),
+                note=spec.note,
             )
         )
     sums: Dict[str, List[int]] = {}
@@ -133,7 +135,7 @@ def make_report(model: Model, values: Optional[Mapping[str, Number]] = None) -> 
         cell = model.sheet[name]
         derived = cell.formula.display(symbols) if cell.formula.names else None
         inputs.append(InputLine(name, cell.symbol, values[name], derived, cell.description))
-    notes = [f"{row.spec.name}: {row.spec.note}" for row in model.rows if row.spec.note]
+    notes = [f"{row.name}: {row.note}" for row in rows if row.note]
     return Report(
         name=model.preset.name,
         path=str(model.preset.path),
@@ -168,7 +170,7 @@ def _check_shape(component: RegisteredComponent, values: Mapping[str, Number], s
     if component.shape is None:
         return
     product = 2
-    for formula in (*component.shape, *([component.batch] if component.batch else [])):
+    for formula in component.formulas[2:]:  # the shape's m, k, n and the batch
         product *= formula.evaluate(values)
     stated = values[cell_name(component, "flops_each")]
     if product != stated:

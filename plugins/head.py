@@ -1,6 +1,9 @@
-"""The LM head: the final D→V projection to the vocabulary's logits."""
+"""The LM head: the final D→V projection to the vocabulary's logits, its own weight or the embedding's."""
 
 from acct import Component, hookimpl
+
+FLOPS = "2 * context_length * d_model * vocab_size"
+SHAPE = ("context_length", "d_model", "vocab_size")
 
 
 @hookimpl
@@ -12,9 +15,25 @@ def acct_register_components(register):
             variant="untied",
             group="LM head",
             params="d_model * vocab_size",
-            flops="2 * context_length * d_model * vocab_size",
-            shape=("context_length", "d_model", "vocab_size"),
+            flops=FLOPS,
+            shape=SHAPE,
+            bias="vocab_size",
             description="LM head (its own D×V weight)",
             default=True,
+        )
+    )
+    register(
+        Component(
+            name="lm_head",
+            slot="lm_head",
+            variant="tied",
+            group="LM head",
+            params=0,
+            flops=FLOPS,
+            shape=SHAPE,
+            bias="vocab_size",
+            description="LM head (tied: the token embedding's weight)",
+            note="the LM head is tied: it shares the token embedding's V×D weight, so it adds no "
+            "parameters (counted once, in token_embedding); its FLOPs are unchanged",
         )
     )

@@ -15,6 +15,7 @@ def acct_register_components(register):
             flops="2 * context_length * d_model ** 2",
             per_layer=True,
             shape=("context_length", "d_model", "d_model"),
+            bias="d_model",
             description="output projection W_O",
             default=True,
         )

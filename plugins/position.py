@@ -1,19 +1,58 @@
-"""Position information: rotary embeddings (RoPE) rotate Q and K and have no parameters."""
+"""Position information: rotary (RoPE, no parameters), a learned table, or none at all."""
 
-from acct import Component, hookimpl
+from acct import Component, Input, hookimpl
+
+
+@hookimpl
+def acct_register_inputs(register):
+    register(
+        Input(
+            "max_positions",
+            "positions a learned position table holds",
+            symbol="P",
+            default="context_length",
+        )
+    )
+    register(
+        Input(
+            "spare_positions",
+            "learned positions beyond the context (context_length must not exceed max_positions)",
+            default="max_positions - context_length",
+            minimum=0,
+            settable=False,
+        )
+    )
 
 
 @hookimpl
 def acct_register_components(register):
+    common = dict(slot="position", group="embedding", flops=0)
     register(
         Component(
             name="rope",
-            slot="position",
             variant="rope",
-            group="embedding",
             params=0,
-            flops=0,
             description="rotary position embedding (no parameters; elementwise, no matmul)",
             default=True,
+            **common,
+        )
+    )
+    register(
+        Component(
+            name="learned_positions",
+            variant="learned",
+            params="max_positions * d_model",
+            description="learned position embedding (a lookup: no FLOPs)",
+            requires=("spare_positions",),
+            **common,
+        )
+    )
+    register(
+        Component(
+            name="no_positions",
+            variant="none",
+            params=0,
+            description="no position embedding (NoPE)",
+            **common,
         )
     )

@@ -1,6 +1,12 @@
-"""Query, key and value projections: three D×D matrices per block (multi-head attention)."""
+"""Query, key and value projections: multi-head (three D×D matrices) or grouped-query attention."""
 
 from acct import Component, Input, hookimpl
+
+GQA_NOTE = (
+    "grouped-query attention: K and V project to num_kv_heads·d_k and each is shared by "
+    "num_heads/num_kv_heads query heads; QKᵀ and attention·V are counted over all num_heads "
+    "query heads, as the model runs"
+)
 
 
 @hookimpl
@@ -15,22 +21,48 @@ def acct_register_inputs(register):
             settable=False,
         )
     )
+    register(
+        Input(
+            "num_kv_heads",
+            "key/value heads (grouped-query attention; 1 is multi-query)",
+            symbol="H_kv",
+            default="num_heads",
+        )
+    )
+    register(
+        Input(
+            "queries_per_kv",
+            "query heads per key/value head (num_heads must divide by num_kv_heads)",
+            symbol="G",
+            default="num_heads / num_kv_heads",
+            settable=False,
+        )
+    )
+
+
+def _projection(name, variant, width, what, default=False, note=""):
+    """A D→width projection over T tokens; biased, its bias has `width` entries."""
+    return Component(
+        name=name,
+        slot="qkv",
+        variant=variant,
+        group="attention projections",
+        params=f"d_model * {width}" if width != "d_model" else "d_model ** 2",
+        flops=f"2 * context_length * d_model * {width}" if width != "d_model" else "2 * context_length * d_model ** 2",
+        per_layer=True,
+        shape=("context_length", "d_model", width),
+        bias=width,
+        description=f"{what} projection W_{name[0].upper()}",
+        default=default,
+        note=note,
+        requires=("queries_per_kv",) if variant == "gqa" else (),
+    )
 
 
 @hookimpl
 def acct_register_components(register):
     for name, what in (("q_proj", "query"), ("k_proj", "key"), ("v_proj", "value")):
-        register(
-            Component(
-                name=name,
-                slot="qkv",
-                variant="mha",
-                group="attention projections",
-                params="d_model ** 2",
-                flops="2 * context_length * d_model ** 2",
-                per_layer=True,
-                shape=("context_length", "d_model", "d_model"),
-                description=f"{what} projection W_{name[0].upper()}",
-                default=True,
-            )
-        )
+        register(_projection(name, "mha", "d_model", what, default=True))
+    register(_projection("q_proj", "gqa", "d_model", "query"))
+    register(_projection("k_proj", "gqa", "num_kv_heads * d_head", "key", note=GQA_NOTE))
+    register(_projection("v_proj", "gqa", "num_kv_heads * d_head", "value"))
