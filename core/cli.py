@@ -105,7 +105,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except AcctError as error:
         if show_traceback:
             traceback.print_exc()
-        print(f"acct: error: {error}", file=sys.stderr)
+        # one line, even when a message quoted from pluggy or a plugin has several
+        message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
+        print(f"acct: error: {message}", file=sys.stderr)
         return 1
     except Exception as error:  # a bug in acct itself: still one line, and a way to see more
         if show_traceback:

@@ -132,7 +132,8 @@ def load_registry(
     try:
         manager.check_pending()
     except pluggy.PluginValidationError as error:
-        raise PluginError(f"{infos.get(error.plugin_name) or error.plugin_name}: {error}") from None
+        name = manager.get_name(error.plugin)
+        raise PluginError(f"{infos.get(name) or name}: {error}") from None
     return _collect(manager, infos)
 
 

@@ -1,0 +1,30 @@
+"""The README stays true: its output excerpt is real output, its plugin is the tested example, its commands are CI's."""
+
+import re
+
+from conftest import PRESETS, ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def code_blocks(language=""):
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+
+
+def test_output_excerpt_is_what_acct_prints(cli):
+    excerpt = next(block for block in code_blocks() if block.startswith("## Parameters"))
+    status, out, _ = cli("run", str(PRESETS / "gpt2-xl.toml"))
+    assert status == 0
+    assert excerpt in out
+
+
+def test_plugin_example_is_the_tested_file():
+    source = (ROOT / "examples" / "sliding-window" / "sliding_window.py").read_text()
+    assert source in code_blocks("python")
+
+
+def test_ci_runs_the_readme_test_command():
+    commands = code_blocks("sh")
+    assert any(command.strip().endswith("acct run presets/gpt2-xl.toml") for command in commands)
+    test_command = next(command.strip() for command in commands if "pytest" in command)
+    assert test_command in (ROOT / ".ci" / "run").read_text()
