@@ -1,14 +1,24 @@
 """The README stays true: its output excerpt is real output, its plugin is the tested example, its commands are CI's."""
 
-import re
-
 from conftest import PRESETS, ROOT
 
 README = (ROOT / "README.md").read_text()
 
 
 def code_blocks(language=""):
-    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+    """The fenced blocks opened with ```language (top-level fences only)."""
+    blocks, current, inside = [], [], None
+    for line in README.splitlines(keepends=True):
+        if line.startswith("```"):
+            if inside is None:
+                inside, current = line[3:].strip(), []
+            else:
+                if inside == language:
+                    blocks.append("".join(current))
+                inside = None
+        elif inside is not None:
+            current.append(line)
+    return blocks
 
 
 def test_output_excerpt_is_what_acct_prints(cli):
