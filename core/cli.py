@@ -38,18 +38,41 @@ def _parser() -> argparse.ArgumentParser:
             help="block the plugin NAME (repeatable; or ACCT_DISABLE_PLUGINS=a,b)",
         )
 
+    def model_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("-f", "--format", choices=FORMATS, default="markdown", help="output format (default: markdown)")
+        command.add_argument(
+            "--set", action="append", default=[], metavar="NAME=VALUE", dest="overrides",
+            help="override an input, e.g. --set context_length=16384 (repeatable; VALUE may be a formula)",
+        )
+        command.add_argument(
+            "--variant", action="append", default=[], metavar="SLOT=VARIANT", dest="variants",
+            help="choose a variant for a slot over the preset's, e.g. --variant lm_head=tied (repeatable)",
+        )
+        plugin_options(command)
+
+    def chart_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--chart", choices=("mermaid",), help="append a Mermaid chart of the group shares")
+        command.add_argument("--plot", type=Path, metavar="FILE", help="write a chart to FILE.svg or FILE.png (needs acct[plot])")
+
     run = commands.add_parser("run", help="report params, memory and forward FLOPs of a preset")
     run.add_argument("preset", type=Path, help="a preset TOML file, e.g. presets/gpt2-xl.toml")
-    run.add_argument("-f", "--format", choices=FORMATS, default="markdown", help="output format (default: markdown)")
-    run.add_argument(
-        "--set", action="append", default=[], metavar="NAME=VALUE", dest="overrides",
-        help="override an input, e.g. --set context_length=16384 (repeatable; VALUE may be a formula)",
+    model_options(run)
+
+    compare = commands.add_parser("compare", help="several presets side by side: shares of forward FLOPs")
+    compare.add_argument("presets", type=Path, nargs="+", metavar="PRESET")
+    compare.add_argument("--by", choices=("group", "component"), default="group", help="add a row per component")
+    model_options(compare)
+    chart_options(compare)
+
+    sweep = commands.add_parser("sweep", help="one preset over a grid of input values")
+    sweep.add_argument("preset", type=Path)
+    sweep.add_argument(
+        "--vary", action="append", required=True, metavar="NAME=VALUES",
+        help="values of an input: a list 1024,2048,4096, or a range start..stop+step (arithmetic) or "
+        "start..stop*factor (geometric); repeat for a grid",
     )
-    run.add_argument(
-        "--variant", action="append", default=[], metavar="SLOT=VARIANT", dest="variants",
-        help="choose a variant for a slot over the preset's, e.g. --variant lm_head=tied (repeatable)",
-    )
-    plugin_options(run)
+    model_options(sweep)
+    chart_options(sweep)
 
     plugins = commands.add_parser("plugins", help="list the loaded plugins and what each provides")
     plugins.add_argument("-f", "--format", choices=("markdown", "json"), default="markdown")
@@ -57,21 +80,66 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(args: argparse.Namespace) -> str:
+def _models(args: argparse.Namespace, paths: Sequence[Path]) -> list:
+    """Each preset built with the command line's --set, --variant and plugins."""
     from .config import load_preset, parse_assignment
     from .model import build_model
     from .registry import load_registry
+
+    overrides = dict(parse_assignment(text) for text in args.overrides)
+    presets = [load_preset(path) for path in paths]
+    for preset in presets:
+        for text in args.variants:
+            slot, variant = parse_assignment(text, option="--variant")
+            preset.choose(slot, str(variant), "--variant")
+    files = list(args.plugin)
+    for preset in presets:
+        files += [path for path in preset.plugins if path not in files]
+    registry = load_registry(plugin_files=files, disabled=args.disable)
+    return [build_model(preset, registry, overrides) for preset in presets]
+
+
+def _run(args: argparse.Namespace) -> str:
     from .render import RENDERERS
     from .report import make_report
 
-    overrides = dict(parse_assignment(text) for text in args.overrides)
-    preset = load_preset(args.preset)
-    for text in args.variants:
-        slot, variant = parse_assignment(text, option="--variant")
-        preset.choose(slot, str(variant), "--variant")
-    registry = load_registry(plugin_files=[*args.plugin, *preset.plugins], disabled=args.disable)
-    model = build_model(preset, registry, overrides)
+    (model,) = _models(args, [args.preset])
     return RENDERERS[args.format](make_report(model))
+
+
+def _charted(args: argparse.Namespace, scaling, by_component: bool = False) -> str:
+    from .render import SCALING_RENDERERS
+
+    output = SCALING_RENDERERS[args.format](scaling, by_component=by_component)
+    if args.chart == "mermaid":
+        if args.format != "markdown":
+            raise AcctError("--chart mermaid goes with --format markdown")
+        from .charts import mermaid
+
+        output += "\n" + mermaid(scaling)
+    if args.plot:
+        from .charts import plot
+
+        plot(scaling, args.plot)
+    return output
+
+
+def _compare(args: argparse.Namespace) -> str:
+    from .scaling import compare
+
+    models = _models(args, args.presets)
+    labels = [model.preset.name for model in models]
+    if len(set(labels)) < len(labels):
+        labels = [str(path) for path in args.presets]
+    return _charted(args, compare(models, labels), by_component=args.by == "component")
+
+
+def _sweep(args: argparse.Namespace) -> str:
+    from .scaling import parse_vary, sweep
+
+    vary = [parse_vary(text) for text in args.vary]
+    (model,) = _models(args, [args.preset])
+    return _charted(args, sweep(model, vary))
 
 
 def _plugins(args: argparse.Namespace) -> str:
@@ -93,7 +161,7 @@ def _plugins(args: argparse.Namespace) -> str:
     return _table(["plugin", "from", "where", "provides"], rows, "llll") + f"\n\nDefault variants: {defaults}.\n"
 
 
-COMMANDS = {"run": _run, "plugins": _plugins}
+COMMANDS = {"run": _run, "compare": _compare, "sweep": _sweep, "plugins": _plugins}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

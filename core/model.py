@@ -22,6 +22,16 @@ def cell_name(row: RegisteredComponent, column: str) -> str:
     return f"{row.spec.name}.{column}"
 
 
+def group_cell(group: str, column: str) -> str:
+    """The sheet cell summing a group's column: `groups.FFN.flops`."""
+    return f"groups.{group}.{column}"
+
+
+def blocks_cell(column: str) -> str:
+    """The sheet cell summing the per-layer rows (the Transformer blocks) over all layers."""
+    return f"blocks.{column}"
+
+
 @dataclass
 class Model:
     """A preset made concrete: the variant chosen per slot, the rows, and the sheet of cells."""
@@ -33,6 +43,7 @@ class Model:
     sheet: Sheet
     inputs: List[str]  # the input cells, in registration order
     overrides: Dict[str, Value]
+    groups: List[str]  # the rows' groups, in row order
 
     @property
     def symbols(self) -> Dict[str, str]:
@@ -118,10 +129,17 @@ def build_model(preset: Preset, registry: Registry, overrides: Optional[Mapping[
             sheet_cells.append(Cell(each, formula, f"{row.where} {column}", integer=True, minimum=0))
             total = from_tree(_product(each, LAYERS if row.spec.per_layer else None), f"{each} × layers")
             sheet_cells.append(Cell(cell_name(row, column), total, f"{row.where} {column}"))
-    for total, column in ((TOTAL_PARAMS, "params"), (TOTAL_FLOPS, "flops")):
-        parts = [cell_name(row, column) for row in rows]
+    groups = list(dict.fromkeys(row.spec.group for row in rows))
+    for column in ("params", "flops"):
+        sums = {group_cell(group, column): [r for r in rows if r.spec.group == group] for group in groups}
+        sums[blocks_cell(column)] = [row for row in rows if row.spec.per_layer]
+        for name, members in sums.items():
+            parts = [cell_name(row, column) for row in members]
+            sheet_cells.append(Cell(name, from_tree(_sum(parts), name), f"the sum {name}"))
+        total = TOTAL_PARAMS if column == "params" else TOTAL_FLOPS
+        parts = [group_cell(group, column) for group in groups]
         sheet_cells.append(Cell(total, from_tree(_sum(parts), total), f"the model's {column} total"))
-    return Model(preset, registry, variants, rows, Sheet(sheet_cells), inputs, overrides)
+    return Model(preset, registry, variants, rows, Sheet(sheet_cells), inputs, overrides, groups)
 
 
 def _apply_biases(preset: Preset, rows: List[RegisteredComponent]) -> List[RegisteredComponent]:

@@ -8,7 +8,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 from .errors import PluginError
 from .formula import Number
-from .model import LAYERS, TOTAL_FLOPS, TOTAL_PARAMS, Model, cell_name
+from .model import LAYERS, TOTAL_FLOPS, TOTAL_PARAMS, Model, blocks_cell, cell_name, group_cell
 from .registry import RegisteredComponent
 
 # bytes per parameter for the weights' memory table
@@ -77,6 +77,7 @@ class Report:
     flops: int
     params_per_layer: int
     flops_per_layer: int
+    blocks_flops: int  # all the per-layer rows, × num_layers
     num_layers: int
     context_length: Optional[int]
     memory: List[Tuple[str, int, int]]  # (dtype, bytes per parameter, bytes)
@@ -121,15 +122,10 @@ def make_report(model: Model, values: Optional[Mapping[str, Number]] = None) -> 
                 note=spec.note,
             )
         )
-    sums: Dict[str, List[int]] = {}
-    for row in rows:
-        sums.setdefault(row.group, [0, 0])
-        sums[row.group][0] += row.params
-        sums[row.group][1] += row.flops
-    groups = [
-        Group(name, params, flops, share(params, total_params), share(flops, total_flops))
-        for name, (params, flops) in sums.items()
-    ]
+    groups = []
+    for name in model.groups:
+        params, flops = values[group_cell(name, "params")], values[group_cell(name, "flops")]
+        groups.append(Group(name, params, flops, share(params, total_params), share(flops, total_flops)))
     inputs = []
     for name in model.inputs:
         cell = model.sheet[name]
@@ -149,6 +145,7 @@ def make_report(model: Model, values: Optional[Mapping[str, Number]] = None) -> 
         flops=total_flops,
         params_per_layer=sum(row.params_each for row in rows if row.per_layer),
         flops_per_layer=sum(row.flops_each for row in rows if row.per_layer),
+        blocks_flops=values[blocks_cell("flops")],
         num_layers=values.get(LAYERS, 0),
         context_length=values.get("context_length"),
         memory=[(dtype, size, size * total_params) for dtype, size in DTYPES],

@@ -1,0 +1,44 @@
+"""Number formatting for people: exact thousands separators, fixed decimals, percentages, SI units.
+
+Everything upstream is exact (int, Fraction); rounding happens here, at the edge, and only here.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .formula import Number
+
+
+def fixed(value: Number, digits: int) -> str:
+    """`value` rounded (half to even) to `digits` decimals, exactly, with thousands separators."""
+    scaled = round(Fraction(value) * 10**digits)
+    sign = "-" if scaled < 0 else ""
+    whole, part = divmod(abs(scaled), 10**digits)
+    return f"{sign}{whole:,}" + (f".{part:0{digits}d}" if digits else "")
+
+
+def percent(value: Fraction, digits: int = 1) -> str:
+    """`22.3%`; a share that is not zero but rounds to it shows as `<0.1%`."""
+    text = fixed(value * 100, digits) + "%"
+    if value > 0 and round(value * 100 * 10**digits) == 0:
+        return f"<{fixed(Fraction(1, 10**digits), digits)}%"
+    return text
+
+
+def exact(value: Number) -> str:
+    """An exact number for a human: `2,127,057,600`, or `3/2` for a fraction."""
+    if isinstance(value, Fraction) and value.denominator != 1:
+        return f"{value.numerator:,}/{value.denominator:,}"
+    return f"{int(value):,}"
+
+
+def human(value: int, unit: str = "") -> str:
+    """`2.13 B`, `4.51 TFLOPs`: three significant-ish digits with an SI-style prefix."""
+    prefixes = [(10**15, " P"), (10**12, " T"), (10**9, " G"), (10**6, " M"), (10**3, " k")]
+    if unit == "":  # parameter counts read as millions and billions
+        prefixes = [(10**12, " T"), (10**9, " B"), (10**6, " M"), (10**3, " K")]
+    for scale, prefix in prefixes:
+        if abs(value) >= scale:
+            return f"{fixed(Fraction(value, scale), 2)}{prefix}{unit}"
+    return f"{value:,}{' ' + unit if unit else ''}"
