@@ -38,3 +38,13 @@ def test_ci_runs_the_readme_test_command():
     assert any(command.strip().endswith("acct run presets/gpt2-xl.toml") for command in commands)
     test_command = next(command.strip() for command in commands if "pytest" in command)
     assert test_command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_scaling_excerpts_are_what_acct_prints(cli):
+    gpt2 = [str(PRESETS / f"gpt2-{size}.toml") for size in ("small", "medium", "large", "xl")]
+    _, compared, _ = cli("compare", *gpt2)
+    _, swept, _ = cli("sweep", str(PRESETS / "gpt2-xl.toml"), "--vary", "context_length=1024..16384*2")
+    tables = [block for block in code_blocks() if block.startswith("|  ")]
+    assert len(tables) == 2
+    assert tables[0].strip() in compared
+    assert tables[1].strip() in swept
