@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import traceback
+from fractions import Fraction
 from pathlib import Path
 from typing import List, Optional, Sequence
 
@@ -74,6 +75,34 @@ def _parser() -> argparse.ArgumentParser:
     model_options(sweep)
     chart_options(sweep)
 
+    def training_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--precision", choices=("fp32", "mixed"), help="bytes per value (default: the preset's, else fp32)")
+        command.add_argument("--activations", metavar="CONVENTION",
+                             help="activation convention: cs336 (default), korthikanti, korthikanti_recompute")
+
+    train = commands.add_parser("train", help="a training step: FLOPs, memory (a·B + b), time on hardware")
+    train.add_argument("preset", type=Path)
+    model_options(train)
+    training_options(train)
+    train.add_argument("--steps", type=int, help="training steps (sets the input steps)")
+    train.add_argument("--hardware", metavar="NAME|FILE.toml", help="a100, h100, h200, or a TOML file defining one")
+    train.add_argument("--mfu", default="1", metavar="FRACTION", help="model FLOPs utilization, e.g. 0.5 (default 1)")
+    train.add_argument("--gpus", type=int, default=1, metavar="N", help="devices the step is spread over (default 1)")
+
+    infer = commands.add_parser("infer", help="inference: KV cache, prefill and decode FLOPs")
+    infer.add_argument("preset", type=Path)
+    model_options(infer)
+
+    solve = commands.add_parser("solve", help="goal seek: the largest or smallest input value meeting a condition")
+    solve.add_argument("preset", type=Path)
+    goal = solve.add_mutually_exclusive_group(required=True)
+    goal.add_argument("--largest", metavar="INPUT", help="the input to maximize, e.g. batch_size")
+    goal.add_argument("--smallest", metavar="INPUT", help="the input to minimize")
+    solve.add_argument("--where", required=True, metavar="CONDITION",
+                       help="OUTPUT OP VALUE, e.g. 'memory.peak <= 80GB' (units B, KB..PB, KiB..PiB)")
+    model_options(solve)
+    training_options(solve)
+
     plugins = commands.add_parser("plugins", help="list the loaded plugins and what each provides")
     plugins.add_argument("-f", "--format", choices=("markdown", "json"), default="markdown")
     plugin_options(plugins)
@@ -87,15 +116,22 @@ def _models(args: argparse.Namespace, paths: Sequence[Path]) -> list:
     from .registry import load_registry
 
     overrides = dict(parse_assignment(text) for text in args.overrides)
+    if getattr(args, "steps", None) is not None:
+        overrides["steps"] = args.steps
     presets = [load_preset(path) for path in paths]
     for preset in presets:
         for text in args.variants:
             slot, variant = parse_assignment(text, option="--variant")
             preset.choose(slot, str(variant), "--variant")
+        for key in ("precision", "activations"):
+            if getattr(args, key, None):
+                preset.training[key] = getattr(args, key)
+                preset.chosen_by[key] = f"--{key}"
     files = list(args.plugin)
     for preset in presets:
         files += [path for path in preset.plugins if path not in files]
     registry = load_registry(plugin_files=files, disabled=args.disable)
+    args.registry = registry
     return [build_model(preset, registry, overrides) for preset in presets]
 
 
@@ -161,7 +197,59 @@ def _plugins(args: argparse.Namespace) -> str:
     return _table(["plugin", "from", "where", "provides"], rows, "llll") + f"\n\nDefault variants: {defaults}.\n"
 
 
-COMMANDS = {"run": _run, "compare": _compare, "sweep": _sweep, "plugins": _plugins}
+def _train(args: argparse.Namespace) -> str:
+    from .render_training import RENDER
+    from .training import make_training_report
+    from .units import quantity
+
+    (model,) = _models(args, [args.preset])
+    mfu = quantity(args.mfu, "--mfu", units=False)
+    if not 0 < mfu <= 1:
+        raise AcctError(f"--mfu: a fraction above 0 and at most 1, got {args.mfu}")
+    if args.gpus < 1:
+        raise AcctError(f"--gpus: at least 1, got {args.gpus}")
+    hardware = _hardware(args.hardware, args.registry) if args.hardware else None
+    values = model.sheet.evaluate()
+    report = make_training_report(model, values, hardware, Fraction(mfu), args.gpus)
+    return RENDER["train"][args.format](report)
+
+
+def _hardware(name: str, registry):
+    """A builtin or plugin accelerator by name, or one defined in a TOML file."""
+    from .errors import suggest
+
+    path = Path(name)
+    if name.endswith(".toml"):
+        from .config import load_hardware
+
+        return load_hardware(path)
+    if name not in registry.hardware:
+        raise AcctError(f"--hardware: unknown hardware {name!r}{suggest(name, registry.hardware)}; "
+                        f"known: {', '.join(registry.hardware)}, or a FILE.toml")
+    return registry.hardware[name]
+
+
+def _infer(args: argparse.Namespace) -> str:
+    from .render_training import RENDER
+    from .training import make_inference_report
+
+    (model,) = _models(args, [args.preset])
+    return RENDER["infer"][args.format](make_inference_report(model, model.sheet.evaluate()))
+
+
+def _solve(args: argparse.Namespace) -> str:
+    from .render_training import RENDER
+    from .training import solve
+
+    (model,) = _models(args, [args.preset])
+    goal, name = ("largest", args.largest) if args.largest else ("smallest", args.smallest)
+    return RENDER["solve"][args.format](solve(model, name, goal, args.where))
+
+
+COMMANDS = {
+    "run": _run, "compare": _compare, "sweep": _sweep, "train": _train, "infer": _infer, "solve": _solve,
+    "plugins": _plugins,
+}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional, Tuple, Union
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Tuple, Union
 
 FormulaText = Union[str, int]
 
@@ -48,6 +48,15 @@ class Component:
     output width); the preset's `biases` list turns it on, adding it to
     `params`. `requires` names inputs that must hold for this variant even if
     no formula reads them, e.g. `queries_per_kv`, which must divide.
+
+    Training and inference columns, each for one instance over one sequence:
+    `activations` maps an activation convention (`cs336`, `korthikanti`, ...;
+    `*` for all) to the bytes it keeps for the backward pass (formulas read
+    `activation_bytes`); `flops_backward` defaults to 2 × `flops`;
+    `flops_decode` is the FLOPs of one new token at position `decode_position`
+    with a KV cache, by default `flops` / context_length, which is right for
+    every row whose cost is linear in T (attention rows must state theirs);
+    `kv_cache` is the elements per token the row adds to the KV cache.
     """
 
     name: str
@@ -64,3 +73,23 @@ class Component:
     note: str = ""  # shown under the tables, e.g. "the LM head shares the embedding's weight"
     bias: Optional[FormulaText] = None  # the bias vector's length, for a preset that turns biases on
     requires: Tuple[str, ...] = ()  # inputs that must be evaluated (and so checked) when this row is chosen
+    activations: Mapping[str, FormulaText] = field(default_factory=dict)
+    flops_backward: Optional[FormulaText] = None
+    flops_decode: Optional[FormulaText] = None
+    kv_cache: FormulaText = 0
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """An accelerator: its memory, memory bandwidth and peak dense FLOP/s per dtype.
+
+    Numbers are exact: ints, or decimal strings such as "19.5e12" (read as exact
+    fractions). `source` cites the vendor's datasheet.
+    """
+
+    name: str
+    description: str
+    memory: Union[int, str]  # bytes
+    bandwidth: Union[int, str]  # bytes per second
+    flops: Mapping[str, Union[int, str]]  # dtype -> peak dense FLOP/s
+    source: str = ""

@@ -16,7 +16,8 @@ from .errors import ConfigError, describe, suggest
 
 Value = Union[int, str]  # a whole number, or a formula over other inputs
 
-TOP_LEVEL_KEYS = ("name", "description", "source", "plugins", "biases", "model", "variants")
+TOP_LEVEL_KEYS = ("name", "description", "source", "plugins", "biases", "model", "variants", "training")
+TRAINING_KEYS = ("precision", "activations")
 MAX_PRESET_BYTES = 1_000_000
 
 
@@ -33,6 +34,7 @@ class Preset:
     plugins: List[Path] = field(default_factory=list)
     biases: List[str] = field(default_factory=list)  # component or group names whose layers carry biases
     chosen_by: Dict[str, str] = field(default_factory=dict)  # slot -> "--variant slot" where the CLI chose it
+    training: Dict[str, str] = field(default_factory=dict)  # precision, activations (convention)
 
     def choose(self, slot: str, variant: str, option: str) -> None:
         """Choose a variant over the file's choice (from the command line)."""
@@ -85,6 +87,13 @@ def load_preset(path: Union[str, Path]) -> Preset:
             raise ConfigError(f"{preset.where('variants', slot)}: expected a variant name, got {describe(variant)}")
         preset.variants[slot] = variant
 
+    for key, value in _table(data, "training", path).items():
+        if key not in TRAINING_KEYS:
+            raise ConfigError(f"{preset.where('training', key)}: unknown key{suggest(key, TRAINING_KEYS)}; "
+                              f"known: {', '.join(TRAINING_KEYS)}")
+        if not isinstance(value, str):
+            raise ConfigError(f"{preset.where('training', key)}: expected a name, got {describe(value)}")
+        preset.training[key] = value
     preset.plugins = [(path.parent / p) for p in _strings(data, "plugins", path, "file paths")]
     preset.biases = _strings(data, "biases", path, "component or group names")
     return preset
@@ -125,3 +134,30 @@ def _table(data: dict, key: str, path: Path) -> dict:
     return value
 
 
+
+
+def load_hardware(path: Path):
+    """An accelerator defined in TOML: name, description, memory, bandwidth (bytes per second),
+    source, and a [flops] table of peak dense FLOP/s by dtype; numbers may carry units ("80GB")."""
+    from .components import Hardware
+    from .registry import exact_hardware
+
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such hardware file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    known = ("name", "description", "memory", "bandwidth", "flops", "source")
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"{path}: unknown key {key!r}{suggest(key, known)}; known: {', '.join(known)}")
+    for key in ("name", "memory", "bandwidth", "flops"):
+        if key not in data:
+            raise ConfigError(f"{path}: missing {key!r}")
+    spec = Hardware(
+        name=_text(data, "name", path), description=_text(data, "description", path, default=path.stem),
+        memory=data["memory"], bandwidth=data["bandwidth"], flops=_table(data, "flops", path),
+        source=_text(data, "source", path, default=str(path)),
+    )
+    return exact_hardware(spec, str(path))

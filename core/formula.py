@@ -173,10 +173,54 @@ def parse(text: object, where: str = "formula") -> Formula:
 
 def from_tree(tree: ast.expr, text: str) -> Formula:
     """A formula the engine builds itself (totals, per-layer products); names may contain dots."""
-    names = {node.id: None for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    names = {node.id: None for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called}
     return Formula(text, tree, tuple(names))
 
 
+
+
+def scaled(formula: Formula, factor: int) -> Formula:
+    """`factor` × formula, folded into a leading constant: 2 × `2 * T * D` is `4 * T * D`."""
+    node = formula.tree
+    spine = []
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        spine.append(node)
+        node = node.left
+    if isinstance(node, ast.Constant):
+        tree: ast.expr = ast.Constant(node.value * factor)
+        for parent in reversed(spine):
+            tree = ast.BinOp(tree, ast.Mult(), parent.right)
+    elif formula.text == "0":
+        tree = ast.Constant(0)
+    else:
+        tree = ast.BinOp(ast.Constant(factor), ast.Mult(), formula.tree)
+    return from_tree(tree, ast.unparse(tree))
+
+
+def without_factor(formula: Formula, name: str) -> Formula:
+    """formula / name, by dropping `name` from a plain product where it is a factor
+    once (`2 * T * D` → `2 * D`); otherwise the quotient itself."""
+    factors = []
+    stack = [formula.tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            stack += [node.right, node.left]
+        else:
+            factors.append(node)
+    matches = [f for f in factors if isinstance(f, ast.Name) and f.id == name]
+    reads_elsewhere = sum(1 for n in ast.walk(formula.tree) if isinstance(n, ast.Name) and n.id == name)
+    if formula.text == "0":
+        tree: ast.expr = ast.Constant(0)
+    elif len(matches) == 1 and reads_elsewhere == 1 and len(factors) > 1:
+        rest = [f for f in factors if f is not matches[0]]
+        tree = rest[0]
+        for factor in rest[1:]:
+            tree = ast.BinOp(tree, ast.Mult(), factor)
+    else:
+        tree = ast.BinOp(formula.tree, ast.Div(), ast.Name(name, ast.Load()))
+    return from_tree(tree, ast.unparse(tree))
 
 
 def _exponent(node: ast.BinOp) -> int:

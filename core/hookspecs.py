@@ -17,3 +17,8 @@ def acct_register_inputs(register: Callable) -> None:
 @hookspec
 def acct_register_components(register: Callable) -> None:
     """Register component rows: call register(acct.Component(...)) once per row of each variant you provide."""
+
+
+@hookspec
+def acct_register_hardware(register: Callable) -> None:
+    """Register accelerators for training-time estimates: call register(acct.Hardware(...)) once per device."""

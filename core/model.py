@@ -11,6 +11,15 @@ from .errors import ConfigError, PluginError, SheetError, suggest
 from .formula import Formula, from_tree, parse
 from .registry import RegisteredComponent, Registry, unknown_variant
 from .sheet import Cell, Sheet
+from .training import (
+    ACTIVATION_OUTPUTS,
+    DEFAULT_ACTIVATIONS,
+    OUTPUTS,
+    PRECISIONS,
+    activation_formula,
+    known_conventions,
+    output_formula,
+)
 
 LAYERS = "num_layers"
 TOTAL_PARAMS = "total.params"
@@ -44,6 +53,8 @@ class Model:
     inputs: List[str]  # the input cells, in registration order
     overrides: Dict[str, Value]
     groups: List[str]  # the rows' groups, in row order
+    activation_convention: str = DEFAULT_ACTIVATIONS
+    activation_problem: str = ""  # why memory.activations and memory.peak are not in the sheet, if they are not
 
     @property
     def symbols(self) -> Dict[str, str]:
@@ -79,6 +90,7 @@ def build_model(preset: Preset, registry: Registry, overrides: Optional[Mapping[
                 )
 
     cells: Dict[str, Cell] = {}
+    implied = _precision_inputs(preset)
 
     def need(name: str, reader: str, formula: Optional[Formula] = None) -> None:
         if name in cells:
@@ -100,6 +112,9 @@ def build_model(preset: Preset, registry: Registry, overrides: Optional[Mapping[
         elif name in preset.inputs:
             where = preset.where("model", name)
             formula = parse(preset.inputs[name], where)
+        elif name in implied:
+            where, value = implied[name]
+            formula = parse(value, where)
         elif entry.default is not None:
             where = f"{preset.path}: {name} (the default of {entry.plugin})"
             formula = entry.default
@@ -110,36 +125,85 @@ def build_model(preset: Preset, registry: Registry, overrides: Optional[Mapping[
         for read in formula.names:
             need(read, where, formula)
 
+    convention = preset.training.get("activations", DEFAULT_ACTIVATIONS)
+    known = known_conventions(row for rows_ in registry.variants.values() for row in rows_)
+    if convention not in known:
+        source = preset.chosen_by.get("activations") or preset.where("training", "activations")
+        raise ConfigError(f"{source}: unknown activation convention {convention!r}{suggest(convention, known)}; "
+                          f"known: {', '.join(known)}")
+    missing = [row for row in rows if activation_formula(row.activations, convention) is None]
+
     for row in rows:
         for formula in row.formulas:
             for name in formula.names:
                 need(name, row.where, formula)
         for name in (*row.spec.requires, *([LAYERS] if row.spec.per_layer else [])):
             need(name, row.where)
+    inputs = [name for name in registry.inputs if name in cells]  # what the architecture reads
+
+    columns: List[Tuple[str, str]] = [(column, column) for column in ("params", "flops")]
+    columns += [("flops_backward", "flops_backward"), ("flops_decode", "flops_decode"), ("kv_cache", "kv_cache")]
+    if not missing:
+        columns.append(("activations", "activations"))
+    outputs = [(name, output_formula(text)) for name, text in OUTPUTS + (() if missing else ACTIVATION_OUTPUTS)]
+    for row in rows:
+        for column, _ in columns[2:]:
+            for name in _row_formula(row, column, convention).names:
+                need(name, f"{row.where} {column}")
+    for name, formula in outputs:
+        for read in formula.names:
+            if "." not in read:
+                need(read, f"the output {name}", formula)
+
     for source, names in (("--set", overrides), (preset.where("model"), preset.inputs)):
         for name in names:
             if name not in cells:  # a value the user gave that would silently change nothing
                 raise ConfigError(f"{source} {name}: no chosen component reads it{_readers(name, registry)}")
 
-    inputs = [name for name in registry.inputs if name in cells]
     sheet_cells = list(cells.values())
     for row in rows:
-        for column, formula in (("params", row.params), ("flops", row.flops)):
+        for column, _ in columns:
+            formula = _row_formula(row, column, convention)
             each = cell_name(row, f"{column}_each")
             sheet_cells.append(Cell(each, formula, f"{row.where} {column}", integer=True, minimum=0))
             total = from_tree(_product(each, LAYERS if row.spec.per_layer else None), f"{each} × layers")
             sheet_cells.append(Cell(cell_name(row, column), total, f"{row.where} {column}"))
     groups = list(dict.fromkeys(row.spec.group for row in rows))
-    for column in ("params", "flops"):
-        sums = {group_cell(group, column): [r for r in rows if r.spec.group == group] for group in groups}
-        sums[blocks_cell(column)] = [row for row in rows if row.spec.per_layer]
-        for name, members in sums.items():
-            parts = [cell_name(row, column) for row in members]
-            sheet_cells.append(Cell(name, from_tree(_sum(parts), name), f"the sum {name}"))
-        total = TOTAL_PARAMS if column == "params" else TOTAL_FLOPS
-        parts = [group_cell(group, column) for group in groups]
+    for column, _ in columns:
+        parts = [cell_name(row, column) for row in rows]
+        if column in ("params", "flops"):
+            sums = {group_cell(group, column): [r for r in rows if r.spec.group == group] for group in groups}
+            sums[blocks_cell(column)] = [row for row in rows if row.spec.per_layer]
+            for name, members in sums.items():
+                sheet_cells.append(Cell(name, from_tree(_sum([cell_name(r, column) for r in members]), name),
+                                        f"the sum {name}"))
+            parts = [group_cell(group, column) for group in groups]
+        total = TOTAL_FLOPS if column == "flops" else f"total.{column}"
         sheet_cells.append(Cell(total, from_tree(_sum(parts), total), f"the model's {column} total"))
-    return Model(preset, registry, variants, rows, Sheet(sheet_cells), inputs, overrides, groups)
+    for name, formula in outputs:
+        sheet_cells.append(Cell(name, formula, f"the output {name}"))
+    problem = ""
+    if missing:
+        problem = (f"{missing[0].where} gives no activations formula for the convention {convention!r}"
+                   f"{' (nor do ' + str(len(missing) - 1) + ' more rows)' if len(missing) > 1 else ''}")
+    return Model(preset, registry, variants, rows, Sheet(sheet_cells), inputs, overrides, groups,
+                 convention, problem)
+
+
+def _row_formula(row: RegisteredComponent, column: str, convention: str) -> Formula:
+    if column == "activations":
+        return activation_formula(row.activations, convention)
+    return getattr(row, column)
+
+
+def _precision_inputs(preset: Preset) -> Dict[str, Tuple[str, int]]:
+    """The bytes-per-value inputs a precision sets: name -> (where, value)."""
+    precision = preset.training.get("precision", "fp32")
+    where = preset.chosen_by.get("precision") or preset.where("training", "precision")
+    if precision not in PRECISIONS:
+        raise ConfigError(f"{where}: unknown precision {precision!r}{suggest(precision, PRECISIONS)}; "
+                          f"known: {', '.join(PRECISIONS)}")
+    return {name: (f"{where} = {precision}", value) for name, value in PRECISIONS[precision].items()}
 
 
 def _apply_biases(preset: Preset, rows: List[RegisteredComponent]) -> List[RegisteredComponent]:

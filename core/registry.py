@@ -9,14 +9,15 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import pluggy
 
 from . import hookspecs
-from .components import Component, Input
+from .components import Component, Hardware, Input
 from .errors import AcctError, PluginError, suggest
-from .formula import Formula, parse
+from .formula import Formula, Number, parse, scaled, without_factor
+from .units import quantity
 
 # Plugins named here are blocked, comma-separated, as with --disable.
 DISABLE_ENV = "ACCT_DISABLE_PLUGINS"
@@ -52,6 +53,10 @@ class RegisteredComponent:
     batch: Optional[Formula]
     bias: Optional[Formula]
     plugin: PluginInfo
+    activations: Dict[str, Formula]  # by activation convention; "*" for every convention
+    flops_backward: Formula
+    flops_decode: Formula
+    kv_cache: Formula
 
     @property
     def where(self) -> str:
@@ -63,6 +68,17 @@ class RegisteredComponent:
         return (self.params, self.flops, *(self.shape or ()), *((self.batch,) if self.batch else ()))
 
 
+@dataclass(frozen=True)
+class RegisteredHardware:
+    """An accelerator with its numbers made exact."""
+
+    spec: Hardware
+    memory: Number
+    bandwidth: Number
+    flops: Dict[str, Number]
+    origin: str  # the plugin or file that defined it
+
+
 @dataclass
 class Registry:
     """Everything the loaded plugins registered."""
@@ -71,6 +87,7 @@ class Registry:
     inputs: Dict[str, RegisteredInput]
     variants: Dict[Tuple[str, str], List[RegisteredComponent]]
     defaults: Dict[str, str]
+    hardware: Dict[str, RegisteredHardware] = field(default_factory=dict)
 
     def slots(self) -> Dict[str, List[str]]:
         """slot -> its variant names, in registration order."""
@@ -231,14 +248,22 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
                 if not isinstance(spec.shape, (tuple, list)) or len(spec.shape) != 3:
                     raise PluginError(f"{where}: shape must be (m, k, n) for (m×k)·(k×n), got {spec.shape!r}")
                 shape = tuple(parse(side, f"{where} shape") for side in spec.shape)
+            if not isinstance(spec.activations, Mapping) or not all(isinstance(k, str) for k in spec.activations):
+                raise PluginError(f"{where}: activations must map convention names to formulas, got {spec.activations!r}")
+            flops = parse(spec.flops, f"{where} flops")
             row = RegisteredComponent(
                 spec,
                 parse(spec.params, f"{where} params"),
-                parse(spec.flops, f"{where} flops"),
+                flops,
                 shape,  # type: ignore[arg-type]
                 None if spec.batch is None else parse(spec.batch, f"{where} batch"),
                 None if spec.bias is None else parse(spec.bias, f"{where} bias"),
                 info,
+                {name: parse(text, f"{where} activations[{name!r}]") for name, text in spec.activations.items()},
+                scaled(flops, 2) if spec.flops_backward is None else parse(spec.flops_backward, f"{where} flops_backward"),
+                without_factor(flops, "context_length") if spec.flops_decode is None
+                else parse(spec.flops_decode, f"{where} flops_decode"),
+                parse(spec.kv_cache, f"{where} kv_cache"),
             )
             owners[key] = info
             variants.setdefault(key, []).append(row)
@@ -256,9 +281,41 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
 
         return register
 
+    hardware: Dict[str, RegisteredHardware] = {}
+
+    def hardware_register(info: PluginInfo) -> Callable[[Hardware], None]:
+        def register(spec: Hardware) -> None:
+            if not isinstance(spec, Hardware):
+                raise PluginError(f"{info}: acct_register_hardware registered {spec!r}, not an acct.Hardware")
+            _require_text(info, "hardware", spec, ("name", "description"))
+            if spec.name in hardware:
+                raise PluginError(f"{info}: hardware {spec.name!r} is already registered by {hardware[spec.name].origin}")
+            hardware[spec.name] = exact_hardware(spec, str(info))
+            info.provides.append(f"hardware {spec.name}")
+
+        return register
+
     _call_each(manager, "acct_register_inputs", infos, input_register)
     _call_each(manager, "acct_register_components", infos, component_register)
-    return Registry(list(infos.values()), inputs, variants, {slot: v for slot, (v, _) in defaults.items()})
+    _call_each(manager, "acct_register_hardware", infos, hardware_register)
+    return Registry(list(infos.values()), inputs, variants, {slot: v for slot, (v, _) in defaults.items()}, hardware)
+
+
+def exact_hardware(spec: Hardware, origin: str) -> RegisteredHardware:
+    """Check a Hardware's numbers and make them exact; errors name `origin` and the field."""
+    where = f"{origin}: hardware {spec.name!r}"
+    if not isinstance(spec.flops, Mapping) or not spec.flops:
+        raise PluginError(f"{where}: flops must map dtypes (fp32, bf16, ...) to peak FLOP/s")
+    numbers = {
+        "memory": quantity(spec.memory, f"{where} memory"),
+        "bandwidth": quantity(spec.bandwidth, f"{where} bandwidth"),
+        **{f"flops.{dtype}": quantity(value, f"{where} flops.{dtype}", units=False) for dtype, value in spec.flops.items()},
+    }
+    for name, value in numbers.items():
+        if value <= 0:
+            raise PluginError(f"{where}: {name} must be positive, got {value}")
+    flops = {dtype: numbers[f"flops.{dtype}"] for dtype in spec.flops}
+    return RegisteredHardware(spec, numbers["memory"], numbers["bandwidth"], flops, origin)
 
 
 def _require_text(info: PluginInfo, kind: str, spec: object, fields: Tuple[str, ...]) -> None:

@@ -10,4 +10,6 @@ DEFAULT_PLUGINS = (
     "acct.plugins.ffn",
     "acct.plugins.norms",
     "acct.plugins.head",
+    "acct.plugins.training",
+    "acct.plugins.hardware",
 )

@@ -1,4 +1,11 @@
-"""Scaled dot-product attention: the scores QKᵀ and the weighted sum of values, per head."""
+"""Scaled dot-product attention: the scores QKᵀ and the weighted sum of values, per head.
+
+Activations kept for the backward pass: cs336 counts the scores and the softmax
+(2·H·T² elements) and the weighted sum (T·D); Korthikanti et al. count the
+softmax output in 16-bit and its 1-byte dropout mask (3·a·s²·b bytes) and the
+dropout output that multiplies V (2·a·s²·b).
+Decoding one token at position t attends to t keys over all heads: 2·t·D each.
+"""
 
 from acct import Component, hookimpl
 
@@ -19,6 +26,12 @@ def acct_register_components(register):
             batch="num_heads",
             description="scores QKᵀ",
             default=True,
+            activations={
+                "cs336": "2 * activation_bytes * num_heads * context_length ** 2",
+                "korthikanti": "(activation_bytes + 1) * num_heads * context_length ** 2",
+                "korthikanti_recompute": 0,
+            },
+            flops_decode="2 * decode_position * d_model",
         )
     )
     register(
@@ -33,5 +46,11 @@ def acct_register_components(register):
             shape=("context_length", "context_length", "d_head"),
             batch="num_heads",
             description="weighted values softmax(QKᵀ/√d_k)·V",
+            activations={
+                "cs336": "activation_bytes * context_length * d_model",
+                "korthikanti": "activation_bytes * num_heads * context_length ** 2",
+                "korthikanti_recompute": 0,
+            },
+            flops_decode="2 * decode_position * d_model",
         )
     )

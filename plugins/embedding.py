@@ -15,5 +15,6 @@ def acct_register_components(register):
             flops=0,
             description="token embedding (a lookup: no FLOPs)",
             default=True,
+            activations={"*": 0},
         )
     )

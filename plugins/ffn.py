@@ -8,8 +8,26 @@ def acct_register_inputs(register):
     register(Input("d_ff", "feed-forward hidden width", symbol="F"))
 
 
+# Bytes kept for the backward pass, per row. cs336 counts W1's (or W_in's) output
+# and the activation's output (2·T·F), and W2's output (T·D); not W3's. Korthikanti
+# et al. (GELU): the input and the GELU input (2sbh + 8sbh), the second linear's
+# input and a 1-byte dropout mask (8sbh + sbh); SwiGLU by analogy, with W3's output.
+ACTIVATIONS = {
+    "ffn_w1": ("2 * activation_bytes * context_length * d_ff",
+               "activation_bytes * context_length * (d_model + d_ff)"),
+    "ffn_w3": (0, "activation_bytes * context_length * d_ff"),
+    "ffn_w2": ("activation_bytes * context_length * d_model",
+               "activation_bytes * context_length * d_ff + context_length * d_model"),
+    "ffn_in": ("2 * activation_bytes * context_length * d_ff",
+               "activation_bytes * context_length * (d_model + d_ff)"),
+    "ffn_out": ("activation_bytes * context_length * d_model",
+                "activation_bytes * context_length * d_ff + context_length * d_model"),
+}
+
+
 def _linear(name, variant, k, n, description, default=False):
     """A k→n projection of the FFN (d_model→d_ff or d_ff→d_model), over T tokens."""
+    cs336, korthikanti = ACTIVATIONS[name]
     return Component(
         name=name,
         slot="ffn",
@@ -22,6 +40,7 @@ def _linear(name, variant, k, n, description, default=False):
         bias=n,
         description=description,
         default=default,
+        activations={"cs336": cs336, "korthikanti": korthikanti, "korthikanti_recompute": 0},
     )
 
 

@@ -4,6 +4,12 @@ from acct import Component, hookimpl
 
 FLOPS = "2 * context_length * d_model * vocab_size"
 SHAPE = ("context_length", "d_model", "vocab_size")
+# cs336 keeps the logits and the cross-entropy over them; Korthikanti et al. count layers only
+ACTIVATIONS = {
+    "cs336": "2 * activation_bytes * context_length * vocab_size",
+    "korthikanti": 0,
+    "korthikanti_recompute": 0,
+}
 
 
 @hookimpl
@@ -18,6 +24,7 @@ def acct_register_components(register):
             flops=FLOPS,
             shape=SHAPE,
             bias="vocab_size",
+            activations=ACTIVATIONS,
             description="LM head (its own D×V weight)",
             default=True,
         )
@@ -32,6 +39,7 @@ def acct_register_components(register):
             flops=FLOPS,
             shape=SHAPE,
             bias="vocab_size",
+            activations=ACTIVATIONS,
             description="LM head (tied: the token embedding's weight)",
             note="the LM head is tied: it shares the token embedding's V×D weight, so it adds no "
             "parameters (counted once, in token_embedding); its FLOPs are unchanged",

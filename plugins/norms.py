@@ -9,6 +9,21 @@ NORMS = {
 }
 
 
+# Activations: cs336 keeps each norm's output; Korthikanti et al. each block norm's
+# input (2sbh twice) and nothing outside the layers; with full recomputation only
+# the layer's input (2sbh), counted here.
+BLOCK_ACTIVATIONS = {
+    "cs336": "2 * activation_bytes * context_length * d_model",
+    "korthikanti": "2 * activation_bytes * context_length * d_model",
+    "korthikanti_recompute": "activation_bytes * context_length * d_model",
+}
+FINAL_ACTIVATIONS = {
+    "cs336": "activation_bytes * context_length * d_model",
+    "korthikanti": 0,
+    "korthikanti_recompute": 0,
+}
+
+
 @hookimpl
 def acct_register_components(register):
     for variant, (per_block, final, what, parts) in NORMS.items():
@@ -20,7 +35,16 @@ def acct_register_components(register):
                 per_layer=True,
                 description=f"{what} ×2 per block ({parts})",
                 default=variant == "rmsnorm",
+                activations=BLOCK_ACTIVATIONS,
                 **common,
             )
         )
-        register(Component(name="final_norm", params=final, description=f"final {what} ({parts})", **common))
+        register(
+            Component(
+                name="final_norm",
+                params=final,
+                description=f"final {what} ({parts})",
+                activations=FINAL_ACTIVATIONS,
+                **common,
+            )
+        )

@@ -17,6 +17,12 @@ def acct_register_components(register):
             shape=("context_length", "d_model", "d_model"),
             bias="d_model",
             description="output projection W_O",
+            # cs336: its output; Korthikanti et al.: its input (2sbh) and a 1-byte dropout mask (sbh)
+            activations={
+                "cs336": "activation_bytes * context_length * d_model",
+                "korthikanti": "(activation_bytes + 1) * context_length * d_model",
+                "korthikanti_recompute": 0,
+            },
             default=True,
         )
     )

@@ -26,7 +26,7 @@ def acct_register_inputs(register):
 
 @hookimpl
 def acct_register_components(register):
-    common = dict(slot="position", group="embedding", flops=0)
+    common = dict(slot="position", group="embedding", flops=0, activations={"*": 0})
     register(
         Component(
             name="rope",

@@ -40,8 +40,20 @@ def acct_register_inputs(register):
     )
 
 
+def _activations(name, width):
+    """Bytes kept for the backward pass. cs336: the projection's output. Korthikanti
+    et al.: the shared input (2sbh, kept with Q) and Q, K, V themselves."""
+    output = f"activation_bytes * context_length * {width}"
+    if name == "q_proj":
+        korthikanti = f"activation_bytes * context_length * (d_model + {width})"
+    else:
+        korthikanti = output
+    return {"cs336": output, "korthikanti": korthikanti, "korthikanti_recompute": 0}
+
+
 def _projection(name, variant, width, what, default=False, note=""):
-    """A D→width projection over T tokens; biased, its bias has `width` entries."""
+    """A D→width projection over T tokens; biased, its bias has `width` entries;
+    K and V add `width` elements per token to the KV cache."""
     return Component(
         name=name,
         slot="qkv",
@@ -56,6 +68,8 @@ def _projection(name, variant, width, what, default=False, note=""):
         default=default,
         note=note,
         requires=("queries_per_kv",) if variant == "gqa" else (),
+        activations=_activations(name, width),
+        kv_cache=0 if name == "q_proj" else width,
     )
 
 

@@ -14,6 +14,7 @@ from acct.report import make_report
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESETS = ROOT / "presets"
+EXAMPLES = ROOT / "examples"
 
 
 @pytest.fixture(scope="session")

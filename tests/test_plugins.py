@@ -11,9 +11,9 @@ import pytest
 
 import acct.hookspecs
 from acct.registry import load_registry
-from conftest import PRESETS, ROOT
+from conftest import EXAMPLES, PRESETS, ROOT
 
-EXAMPLES = ROOT / "examples"
+
 XL = str(PRESETS / "gpt2-xl.toml")
 
 
@@ -259,7 +259,7 @@ def test_every_hookspec_is_documented_and_used_by_a_builtin():
     readme = (ROOT / "README.md").read_text()
     builtins = "".join(path.read_text() for path in (ROOT / "plugins").glob("*.py"))
     hooks = [name for name in dir(acct.hookspecs) if name.startswith("acct_")]
-    assert hooks == ["acct_register_components", "acct_register_inputs"]
+    assert hooks == ["acct_register_components", "acct_register_hardware", "acct_register_inputs"]
     for hook in hooks:
         assert hook in readme, f"{hook} is not documented in README.md"
         assert f"def {hook}(register)" in builtins, f"{hook} is not implemented by any builtin plugin"

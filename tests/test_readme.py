@@ -44,7 +44,15 @@ def test_scaling_excerpts_are_what_acct_prints(cli):
     gpt2 = [str(PRESETS / f"gpt2-{size}.toml") for size in ("small", "medium", "large", "xl")]
     _, compared, _ = cli("compare", *gpt2)
     _, swept, _ = cli("sweep", str(PRESETS / "gpt2-xl.toml"), "--vary", "context_length=1024..16384*2")
-    tables = [block for block in code_blocks() if block.startswith("|  ")]
-    assert len(tables) == 2
-    assert tables[0].strip() in compared
-    assert tables[1].strip() in swept
+    compare_block = next(block for block in code_blocks() if "|      gpt2-small |" in block)
+    sweep_block = next(block for block in code_blocks() if block.startswith("|   context_length |"))
+    assert compare_block.strip() in compared
+    assert sweep_block.strip() in swept
+
+
+def test_training_excerpt_is_what_acct_prints(cli):
+    excerpt = next(block for block in code_blocks() if block.startswith("|                                     |"))
+    _, out, _ = cli("train", str(PRESETS / "gpt2-xl.toml"), "--set", "batch_size=1024", "--steps", "400000",
+                    "--hardware", "a100", "--mfu", "0.5")
+    for paragraph in excerpt.strip().split("\n\n"):
+        assert paragraph in out

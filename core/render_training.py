@@ -1,0 +1,289 @@
+"""Renderers for training, inference and goal-seek reports: markdown, JSON, and long-format CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from fractions import Fraction
+from typing import Dict, List, Tuple
+
+from .numbers import exact, fixed, human, percent
+from .render import GB, GiB, _number, _table
+from .report import share
+from .training import InferenceReport, Solution, TrainingReport
+
+DAY = 86_400
+
+
+def _bytes(value: int) -> str:
+    return f"{value:,} B ({fixed(Fraction(value, GB), 2)} GB, {fixed(Fraction(value, GiB), 2)} GiB)"
+
+
+# -- training -------------------------------------------------------------------
+
+
+def training_markdown(report: TrainingReport) -> str:
+    out = [f"# {report.name}: one training step", ""]
+    out += [
+        f"B = {report.batch_size:,} sequences of T = {report.context_length:,} tokens "
+        f"({report.tokens_per_step:,} tokens per step); precision {report.precision}; "
+        f"activations counted as {report.convention}.",
+        "",
+        "## FLOPs of one step",
+        "",
+    ]
+    rows = [
+        [row.name, f"{row.flops_forward:,}", row.backward_display, f"{row.flops_backward:,}",
+         percent(share(row.flops_forward + row.flops_backward, report.flops_model))]
+        for row in report.rows if row.flops_forward or row.flops_backward
+    ]
+    rows.append(["**total**", f"**{report.flops_forward:,}**", "", f"**{report.flops_backward:,}**", "100.0%"])
+    out += [_table(["component", "forward (× B)", "backward each", "backward (× B)", "share"], rows, "lrlrr"), ""]
+    per_token = Fraction(report.flops_step, report.tokens_per_step)
+    rows = [
+        ["forward", f"{report.flops_forward:,}"],
+        ["backward (2 × forward)", f"{report.flops_backward:,}"],
+        ["forward + backward", f"{report.flops_model:,}"],
+        ["optimizer (AdamW, 14 per parameter)", f"{report.flops_optimizer:,}"],
+        ["**one step**", f"**{report.flops_step:,}**"],
+        ["per token", exact(per_token) if per_token.denominator == 1 else fixed(per_token, 2)],
+    ]
+    out += [_table(["", "FLOPs"], rows, "lr"), ""]
+
+    out += ["## Memory", ""]
+    rows = [[label, f"{size:,}", fixed(Fraction(size, GiB), 2), fixed(Fraction(size, GB), 2)]
+            for key, label, size in report.memory]
+    out += [_table(["", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"], rows, "lrrr"), ""]
+    if report.activations_per_sequence is not None:
+        out += [
+            f"**Peak memory = {report.activations_per_sequence:,}·B + {report.fixed_bytes:,} bytes**: "
+            "activations per sequence times the batch, plus weights, master weights, gradients and "
+            "optimizer state.",
+            "",
+            f"### Activations kept for the backward pass, per sequence ({report.convention})",
+            "",
+        ]
+        total = report.activations_per_sequence
+        rows = [[row.name, row.activations_display, f"×{row.multiplicity:,}", f"{row.activations:,}",
+                 percent(share(row.activations, total))]
+                for row in report.rows if row.activations]
+        out += [_table(["component", "bytes each", "×", "bytes", "share"], rows, "llrrr"), ""]
+    else:
+        out += [f"Activations are not counted: {report.problem}.", ""]
+
+    if report.time:
+        time = report.time
+        optimizer_seconds = time.seconds_with_optimizer - time.seconds
+        out += ["## Time", ""]
+        out += [
+            f"On {time.gpus:,} × {time.hardware} ({time.description}) at {human_rate(time.peak)} {time.dtype} peak "
+            f"and {percent(time.mfu, 1)} MFU: {time.steps:,} steps of {report.flops_model:,} FLOPs "
+            f"(forward + backward) take **{fixed(time.seconds, 0)} s = {fixed(time.seconds / DAY, 2)} days**. "
+            f"The optimizer's {report.flops_optimizer * time.steps:,} FLOPs would add "
+            f"{fixed(optimizer_seconds, 0)} s ({percent(share_fraction(optimizer_seconds, time.seconds), 4)}), "
+            f"{fixed(time.seconds_with_optimizer / DAY, 2)} days in all, if they ran at the same rate.",
+            "",
+        ]
+        if report.activations_per_sequence is not None:
+            peak = dict((key, size) for key, _, size in report.memory)["peak"]
+            fits = "fits" if peak <= time.memory else "does not fit"
+            out += [f"Peak memory {_bytes(peak)} {fits} in one device's {_bytes(int(time.memory))} "
+                    "(without sharding the states over the GPUs).", ""]
+        out += [f"Source: {time.source}.", ""]
+
+    six_n_d = report.six_n_d
+    exact_run = report.flops_model * report.steps
+    out += ["## Against Chinchilla's 6·N·D", ""]
+    out += [
+        f"N = {report.params:,} parameters, D = {report.tokens:,} tokens ({report.steps:,} steps × "
+        f"{report.tokens_per_step:,}): 6·N·D = {six_n_d:,} FLOPs; acct's exact count (forward + backward) is "
+        f"{exact_run:,} ({fixed(Fraction(exact_run, six_n_d), 4)} × 6·N·D; the difference is attention's "
+        "T² terms and the LM head counted exactly). Compute-optimal data for N at 20 tokens per parameter "
+        f"(Hoffmann et al. 2022): {report.optimal_tokens:,} tokens; this run uses "
+        f"{fixed(Fraction(report.tokens, report.optimal_tokens), 2)}× that.",
+        "",
+    ]
+    out += ["Conventions:", ""] + [f"- {line}" for line in report.conventions] + [""]
+    return "\n".join(out)
+
+
+def human_rate(value) -> str:
+    return f"{fixed(Fraction(value, 10**12), 1)} TFLOP/s"
+
+
+def share_fraction(part: Fraction, whole: Fraction) -> Fraction:
+    return part / whole if whole else Fraction(0)
+
+
+def training_data(report: TrainingReport) -> Dict:
+    data = {
+        "schema": "acct.train/1",
+        "preset": report.name,
+        "precision": report.precision,
+        "activations_convention": report.convention,
+        "batch_size": report.batch_size,
+        "context_length": report.context_length,
+        "steps": report.steps,
+        "rows": [
+            {"name": r.name, "group": r.group, "flops_forward": r.flops_forward, "flops_backward": r.flops_backward,
+             "activations_bytes": r.activations, "activations_display": r.activations_display}
+            for r in report.rows
+        ],
+        "flops": {
+            "forward": report.flops_forward, "backward": report.flops_backward,
+            "forward_backward": report.flops_model, "optimizer": report.flops_optimizer, "step": report.flops_step,
+            "per_token": _number(Fraction(report.flops_step, report.tokens_per_step)),
+        },
+        "memory_bytes": {key: size for key, _, size in report.memory},
+        "memory_expression": None if report.activations_per_sequence is None else
+        {"per_sequence": report.activations_per_sequence, "fixed": report.fixed_bytes},
+        "chinchilla": {"tokens": report.tokens, "six_n_d": report.six_n_d,
+                       "exact_forward_backward": report.flops_model * report.steps,
+                       "optimal_tokens": report.optimal_tokens},
+        "conventions": report.conventions,
+    }
+    if report.time:
+        t = report.time
+        data["time"] = {"hardware": t.hardware, "dtype": t.dtype, "peak_flops_per_s": _number(Fraction(t.peak)),
+                        "mfu": _number(t.mfu), "gpus": t.gpus, "steps": t.steps,
+                        "seconds": _number(t.seconds), "seconds_with_optimizer": _number(t.seconds_with_optimizer)}
+    return data
+
+
+def _long_csv(records: List[Tuple[str, str, str, object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["section", "name", "quantity", "value"])
+    for section, name, quantity, value in records:
+        writer.writerow([section, name, quantity, _number(value) if isinstance(value, Fraction) else value])
+    return buffer.getvalue()
+
+
+def training_csv(report: TrainingReport) -> str:
+    """Long format, one exact value per line: section, name, quantity, value."""
+    data = training_data(report)
+    records: List[Tuple[str, str, str, object]] = []
+    for row in report.rows:
+        records += [("rows", row.name, "flops_forward", row.flops_forward),
+                    ("rows", row.name, "flops_backward", row.flops_backward)]
+        if row.activations is not None:
+            records.append(("rows", row.name, "activations_bytes", row.activations))
+    records += [("flops", "step", key, value) for key, value in data["flops"].items()]
+    records += [("memory", key, "bytes", size) for key, _, size in report.memory]
+    records += [("chinchilla", "run", key, value) for key, value in data["chinchilla"].items()]
+    for key, value in data.get("time", {}).items():
+        records.append(("time", "run", key, value))
+    return _long_csv(records)
+
+
+# -- inference ------------------------------------------------------------------
+
+
+def inference_markdown(report: InferenceReport) -> str:
+    out = [f"# {report.name}: inference", ""]
+    out += [
+        "## KV cache",
+        "",
+        f"Per token: {report.kv_display} = **{report.kv_per_token:,} bytes** "
+        f"({report.kv_bytes} bytes per value). For B = {report.batch_size:,} × T = {report.context_length:,} "
+        f"tokens: **{_bytes(report.kv_total)}**.",
+        "",
+        "## FLOPs",
+        "",
+        f"Prefill of B = {report.batch_size:,} prompts of T = {report.context_length:,} tokens: "
+        f"**{report.flops_prefill:,} FLOPs** ({human(report.flops_prefill, 'FLOPs')}), the forward pass.",
+        "",
+        f"Decode of one new token per sequence at position t = {report.position:,} (attending to t keys): "
+        f"**{report.flops_decode:,} FLOPs** for the batch.",
+        "",
+    ]
+    rows = [[row.name, row.display, f"{row.flops_decode:,}", percent(share(row.flops_decode, report.flops_decode))]
+            for row in report.rows if row.flops_decode]
+    out += [_table(["component", "decode FLOPs each", "FLOPs (all layers, × B)", "share"], rows, "llrr"), ""]
+    out += [
+        "Conventions: matrix multiplies only, 2·m·k·n; decode FLOPs per row are its forward FLOPs for one token "
+        "(attention: 2·t·D for each of QKᵀ and attention·V); the KV cache holds K and V for every layer.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def inference_data(report: InferenceReport) -> Dict:
+    return {
+        "schema": "acct.infer/1",
+        "preset": report.name,
+        "batch_size": report.batch_size,
+        "context_length": report.context_length,
+        "decode_position": report.position,
+        "kv_cache": {"bytes_per_value": report.kv_bytes, "bytes_per_token": report.kv_per_token,
+                     "bytes": report.kv_total},
+        "flops": {"prefill": report.flops_prefill, "decode_per_token": report.flops_decode},
+        "rows": [{"name": r.name, "flops_decode": r.flops_decode, "kv_cache_elements_per_token": r.kv_cache}
+                 for r in report.rows],
+    }
+
+
+def inference_csv(report: InferenceReport) -> str:
+    data = inference_data(report)
+    records = [("kv_cache", "run", key, value) for key, value in data["kv_cache"].items()]
+    records += [("flops", "run", key, value) for key, value in data["flops"].items()]
+    records += [("rows", row.name, "flops_decode", row.flops_decode) for row in report.rows]
+    return _long_csv(records)
+
+
+# -- goal seek ------------------------------------------------------------------
+
+
+def _value(output: str, value) -> str:
+    if output.startswith(("memory.", "kv_cache.")):
+        return _bytes(value)
+    return exact(value)
+
+
+def solution_markdown(solution: Solution) -> str:
+    target = _value(solution.output, solution.target)
+    condition = f"{solution.output} {solution.comparison} {solution.target_text}"
+    out = []
+    if solution.answer is None:
+        out += [f"No value of {solution.input} satisfies {condition} (= {target}).", ""]
+    else:
+        out += [f"The {solution.goal} {solution.input} with {condition} (= {target}) is **{solution.answer:,}**.", ""]
+    rows = []
+    for x, value in ((solution.answer, solution.at_answer), (solution.neighbour, solution.at_neighbour)):
+        if x is not None:
+            holds = {"<=": value <= solution.target, "<": value < solution.target,
+                     ">=": value >= solution.target, ">": value > solution.target}[solution.comparison]
+            rows.append([f"{x:,}", _value(solution.output, value), "yes" if holds else "no"])
+    out += [_table([solution.input, solution.output, "holds"], rows, "rrl"), ""]
+    out += [f"Found by bisection over whole values of {solution.input}, assuming {solution.output} changes "
+            f"monotonically with it. Units: GB = 10⁹ bytes, GiB = 1024³ bytes.", ""]
+    return "\n".join(out)
+
+
+def solution_data(solution: Solution) -> Dict:
+    return {
+        "schema": "acct.solve/1",
+        "input": solution.input, "goal": solution.goal,
+        "condition": {"output": solution.output, "comparison": solution.comparison,
+                      "target": _number(Fraction(solution.target)), "as_written": solution.target_text},
+        "answer": solution.answer, "value_at_answer": _number(solution.at_answer) if solution.at_answer is not None else None,
+        "next": solution.neighbour,
+        "value_at_next": _number(solution.at_neighbour) if solution.at_neighbour is not None else None,
+    }
+
+
+def solution_csv(solution: Solution) -> str:
+    return _long_csv([("solve", solution.input, key, "" if value is None else value)
+                      for key, value in solution_data(solution).items() if key not in ("schema", "condition")])
+
+
+def to_json(data: Dict) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+RENDER = {
+    "train": {"markdown": training_markdown, "json": lambda r: to_json(training_data(r)), "csv": training_csv},
+    "infer": {"markdown": inference_markdown, "json": lambda r: to_json(inference_data(r)), "csv": inference_csv},
+    "solve": {"markdown": solution_markdown, "json": lambda r: to_json(solution_data(r)), "csv": solution_csv},
+}

@@ -1,0 +1,43 @@
+"""Accelerators for training-time estimates: peak dense FLOP/s by dtype, memory, bandwidth, from datasheets."""
+
+from acct import Hardware, hookimpl
+
+
+@hookimpl
+def acct_register_hardware(register):
+    register(
+        Hardware(
+            name="a100",
+            description="NVIDIA A100 SXM4 80GB",
+            memory=80 * 10**9,
+            bandwidth=2_039 * 10**9,
+            # dense: TF32 156 and FP16/BF16 312 are half the datasheet's with-sparsity figures
+            flops={"fp32": "19.5e12", "tf32": 156 * 10**12, "bf16": 312 * 10**12, "fp16": 312 * 10**12},
+            source="NVIDIA A100 Tensor Core GPU datasheet (2021): FP32 19.5 TFLOPS, BF16 312 TFLOPS, "
+            "80GB HBM2e, 2,039 GB/s",
+        )
+    )
+    register(
+        Hardware(
+            name="h100",
+            description="NVIDIA H100 SXM5 80GB",
+            memory=80 * 10**9,
+            bandwidth=3_350 * 10**9,
+            # the datasheet's BF16 1,979 TFLOPS is with 2:4 sparsity; the whitepaper gives dense 989.4
+            flops={"fp32": "66.9e12", "tf32": "494.7e12", "bf16": "989.4e12", "fp16": "989.4e12"},
+            source="NVIDIA H100 Tensor Core GPU Architecture whitepaper (2022), Table 3, H100 SXM5: FP32 66.9, "
+            "TF32 494.7, BF16 989.4 TFLOPS dense (1,978.9 with sparsity); datasheet: 80GB HBM3, 3.35 TB/s",
+        )
+    )
+    register(
+        Hardware(
+            name="h200",
+            description="NVIDIA H200 SXM 141GB",
+            memory=141 * 10**9,
+            bandwidth=4_800 * 10**9,
+            # the same GH100 compute as the H100 SXM5, with more and faster memory
+            flops={"fp32": "66.9e12", "tf32": "494.7e12", "bf16": "989.4e12", "fp16": "989.4e12"},
+            source="NVIDIA H200 Tensor Core GPU datasheet (2024), SXM: FP32 67, BF16 1,979 TFLOPS with sparsity "
+            "(the H100 SXM5's compute: 989.4 dense), 141GB HBM3e, 4.8 TB/s",
+        )
+    )
