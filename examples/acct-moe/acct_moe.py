@@ -29,11 +29,18 @@ def acct_register_components(register):
             shape=("context_length", "d_model", "num_experts"),
             description="router: D→E logits",
             requires=("idle_experts",),
+            activations={"cs336": "activation_bytes * context_length * num_experts"},
             **common,
         )
     )
     # Every expert's weights are parameters; each token runs through top_k of them,
     # so the FLOPs are those of top_k dense SwiGLU FFNs over T tokens.
+    # cs336's count for a SwiGLU FFN (W1 and SiLU outputs, W2's output), for top_k copies of each token
+    activations = {
+        "moe_w1": "2 * activation_bytes * top_k * context_length * d_ff",
+        "moe_w3": 0,
+        "moe_w2": "activation_bytes * top_k * context_length * d_model",
+    }
     for name, k, n, what in (
         ("moe_w1", "d_model", "d_ff", "gate W1: D→F"),
         ("moe_w3", "d_model", "d_ff", "up W3: D→F"),
@@ -47,6 +54,7 @@ def acct_register_components(register):
                 shape=("context_length", k, n),
                 batch="top_k",
                 description=f"experts' SwiGLU {what}, ×E weights, top_k active",
+                activations={"cs336": activations[name]},
                 **common,
             )
         )
