@@ -58,6 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="report params, memory and forward FLOPs of a preset")
     run.add_argument("preset", type=Path, help="a preset TOML file, e.g. presets/gpt2-xl.toml")
     model_options(run)
+    run.add_argument("--convention", metavar="NAME", help="also count by a named convention: macs, causal, "
+                     "kaplan, chinchilla, palm, megatron, megatron_recompute (see acct conventions)")
+    run.add_argument("--non-matmul", action="store_true", dest="non_matmul",
+                     help="add the non-matmul FLOPs: softmax, norms, activations, residual adds, RoPE")
+
+    conventions = commands.add_parser("conventions", help="every FLOP-counting convention for a preset, side by side")
+    conventions.add_argument("preset", type=Path)
+    model_options(conventions)
 
     compare = commands.add_parser("compare", help="several presets side by side: shares of forward FLOPs")
     compare.add_argument("presets", type=Path, nargs="+", metavar="PRESET")
@@ -109,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _models(args: argparse.Namespace, paths: Sequence[Path]) -> list:
+def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = False) -> list:
     """Each preset built with the command line's --set, --variant and plugins."""
     from .config import load_preset, parse_assignment
     from .model import build_model
@@ -132,15 +140,23 @@ def _models(args: argparse.Namespace, paths: Sequence[Path]) -> list:
         files += [path for path in preset.plugins if path not in files]
     registry = load_registry(plugin_files=files, disabled=args.disable)
     args.registry = registry
-    return [build_model(preset, registry, overrides) for preset in presets]
+    return [build_model(preset, registry, overrides, non_matmul) for preset in presets]
 
 
 def _run(args: argparse.Namespace) -> str:
     from .render import RENDERERS
     from .report import make_report
 
+    (model,) = _models(args, [args.preset], non_matmul=args.non_matmul)
+    return RENDERERS[args.format](make_report(model, convention=args.convention))
+
+
+def _conventions(args: argparse.Namespace) -> str:
+    from .render import CONVENTION_RENDERERS
+    from .report import make_report
+
     (model,) = _models(args, [args.preset])
-    return RENDERERS[args.format](make_report(model))
+    return CONVENTION_RENDERERS[args.format](make_report(model))
 
 
 def _charted(args: argparse.Namespace, scaling, by_component: bool = False) -> str:
@@ -247,7 +263,7 @@ def _solve(args: argparse.Namespace) -> str:
 
 
 COMMANDS = {
-    "run": _run, "compare": _compare, "sweep": _sweep, "train": _train, "infer": _infer, "solve": _solve,
+    "run": _run, "conventions": _conventions, "compare": _compare, "sweep": _sweep, "train": _train, "infer": _infer, "solve": _solve,
     "plugins": _plugins,
 }
 

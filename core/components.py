@@ -57,6 +57,9 @@ class Component:
     with a KV cache, by default `flops` / context_length, which is right for
     every row whose cost is linear in T (attention rows must state theirs);
     `kv_cache` is the elements per token the row adds to the KV cache.
+    `flops_other` counts the non-matmul FLOPs the row performs (softmax,
+    norms, activation functions, residual adds, RoPE), at a stated number of
+    FLOPs per element; reports show them only when asked (--non-matmul).
     """
 
     name: str
@@ -77,6 +80,7 @@ class Component:
     flops_backward: Optional[FormulaText] = None
     flops_decode: Optional[FormulaText] = None
     kv_cache: FormulaText = 0
+    flops_other: FormulaText = 0  # non-matmul FLOPs (softmax, norms, activations, residual adds), opt-in
 
 
 @dataclass(frozen=True)
@@ -93,3 +97,21 @@ class Hardware:
     bandwidth: Union[int, str]  # bytes per second
     flops: Mapping[str, Union[int, str]]  # dtype -> peak dense FLOP/s
     source: str = ""
+
+
+@dataclass(frozen=True)
+class Convention:
+    """A named way of counting a model's FLOPs, as formulas over the sheet.
+
+    `forward` and `training` are formulas for one step of batch_size sequences.
+    Besides the inputs they may read `flops_matmul` (acct's matmul count of one
+    forward pass of one sequence), `flops_attention` (its QKᵀ and attention·V
+    part), `params_total` and `params_nonembedding` (without the token and
+    position tables).
+    """
+
+    name: str
+    description: str
+    source: str
+    forward: FormulaText
+    training: FormulaText

@@ -22,3 +22,8 @@ def acct_register_components(register: Callable) -> None:
 @hookspec
 def acct_register_hardware(register: Callable) -> None:
     """Register accelerators for training-time estimates: call register(acct.Hardware(...)) once per device."""
+
+
+@hookspec
+def acct_register_conventions(register: Callable) -> None:
+    """Register FLOP-counting conventions: call register(acct.Convention(...)) once per convention."""

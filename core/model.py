@@ -36,6 +36,20 @@ def group_cell(group: str, column: str) -> str:
     return f"groups.{group}.{column}"
 
 
+# cells a convention's formulas may read besides the inputs
+AGGREGATES = {
+    "flops_matmul": "matmul FLOPs of one forward pass of one sequence",
+    "flops_attention": "the QKᵀ and attention·V part of flops_matmul",
+    "params_total": "all parameters",
+    "params_nonembedding": "parameters without the token and position tables",
+}
+
+
+def convention_cell(name: str, column: str) -> str:
+    """The sheet cell of a convention's total: `convention.kaplan.forward`."""
+    return f"convention.{name}.{column}"
+
+
 def blocks_cell(column: str) -> str:
     """The sheet cell summing the per-layer rows (the Transformer blocks) over all layers."""
     return f"blocks.{column}"
@@ -55,6 +69,7 @@ class Model:
     groups: List[str]  # the rows' groups, in row order
     activation_convention: str = DEFAULT_ACTIVATIONS
     activation_problem: str = ""  # why memory.activations and memory.peak are not in the sheet, if they are not
+    non_matmul: bool = False  # whether the rows' flops_other column is in the sheet
 
     @property
     def symbols(self) -> Dict[str, str]:
@@ -64,7 +79,14 @@ class Model:
         return LAYERS if row.spec.per_layer else "1"
 
 
-def build_model(preset: Preset, registry: Registry, overrides: Optional[Mapping[str, Value]] = None) -> Model:
+def build_model(
+    preset: Preset,
+    registry: Registry,
+    overrides: Optional[Mapping[str, Value]] = None,
+    non_matmul: bool = False,
+) -> Model:
+    """The model's sheet: inputs, every chosen row's columns, sums, training and inference outputs,
+    and the conventions' totals. `non_matmul` adds the rows' opt-in non-matmul FLOPs column."""
     overrides = dict(overrides or {})
     variants = _choose_variants(preset, registry)
     rows: List[RegisteredComponent] = []
@@ -143,6 +165,8 @@ def build_model(preset: Preset, registry: Registry, overrides: Optional[Mapping[
 
     columns: List[Tuple[str, str]] = [(column, column) for column in ("params", "flops")]
     columns += [("flops_backward", "flops_backward"), ("flops_decode", "flops_decode"), ("kv_cache", "kv_cache")]
+    if non_matmul:
+        columns.append(("flops_other", "flops_other"))
     if not missing:
         columns.append(("activations", "activations"))
     outputs = [(name, output_formula(text)) for name, text in OUTPUTS + (() if missing else ACTIVATION_OUTPUTS)]
@@ -154,6 +178,11 @@ def build_model(preset: Preset, registry: Registry, overrides: Optional[Mapping[
         for read in formula.names:
             if "." not in read:
                 need(read, f"the output {name}", formula)
+    for counting in registry.conventions.values():
+        for formula in (counting.forward, counting.training):
+            for read in formula.names:
+                if read not in AGGREGATES:
+                    need(read, f"{counting.plugin}: convention {counting.spec.name!r}", formula)
 
     for source, names in (("--set", overrides), (preset.where("model"), preset.inputs)):
         for name in names:
@@ -182,12 +211,28 @@ def build_model(preset: Preset, registry: Registry, overrides: Optional[Mapping[
         sheet_cells.append(Cell(total, from_tree(_sum(parts), total), f"the model's {column} total"))
     for name, formula in outputs:
         sheet_cells.append(Cell(name, formula, f"the output {name}"))
+    attention = [cell_name(row, "flops") for row in rows if row.spec.slot == "attention"]
+    embedding = group_cell("embedding", "params") if "embedding" in groups else None
+    aggregates = {
+        "flops_matmul": _name(TOTAL_FLOPS),
+        "flops_attention": _sum(attention),
+        "params_total": _name(TOTAL_PARAMS),
+        "params_nonembedding": ast.BinOp(_name(TOTAL_PARAMS), ast.Sub(), _name(embedding)) if embedding
+        else _name(TOTAL_PARAMS),
+    }
+    for name, tree in aggregates.items():
+        sheet_cells.append(Cell(name, from_tree(tree, name), f"the aggregate {name}", description=AGGREGATES[name]))
+    for counting in registry.conventions.values():
+        where = f"{counting.plugin}: convention {counting.spec.name!r}"
+        sheet_cells.append(Cell(convention_cell(counting.spec.name, "forward"), counting.forward, f"{where} forward"))
+        sheet_cells.append(Cell(convention_cell(counting.spec.name, "training"), counting.training,
+                                f"{where} training"))
     problem = ""
     if missing:
         problem = (f"{missing[0].where} gives no activations formula for the convention {convention!r}"
                    f"{' (nor do ' + str(len(missing) - 1) + ' more rows)' if len(missing) > 1 else ''}")
     return Model(preset, registry, variants, rows, Sheet(sheet_cells), inputs, overrides, groups,
-                 convention, problem)
+                 convention, problem, non_matmul)
 
 
 def _row_formula(row: RegisteredComponent, column: str, convention: str) -> Formula:

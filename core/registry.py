@@ -14,7 +14,7 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, 
 import pluggy
 
 from . import hookspecs
-from .components import Component, Hardware, Input
+from .components import Component, Convention, Hardware, Input
 from .errors import AcctError, PluginError, suggest
 from .formula import Formula, Number, parse, scaled, without_factor
 from .units import quantity
@@ -57,6 +57,7 @@ class RegisteredComponent:
     flops_backward: Formula
     flops_decode: Formula
     kv_cache: Formula
+    flops_other: Formula
 
     @property
     def where(self) -> str:
@@ -79,6 +80,14 @@ class RegisteredHardware:
     origin: str  # the plugin or file that defined it
 
 
+@dataclass(frozen=True)
+class RegisteredConvention:
+    spec: Convention
+    forward: Formula
+    training: Formula
+    plugin: PluginInfo
+
+
 @dataclass
 class Registry:
     """Everything the loaded plugins registered."""
@@ -88,6 +97,7 @@ class Registry:
     variants: Dict[Tuple[str, str], List[RegisteredComponent]]
     defaults: Dict[str, str]
     hardware: Dict[str, RegisteredHardware] = field(default_factory=dict)
+    conventions: Dict[str, RegisteredConvention] = field(default_factory=dict)
 
     def slots(self) -> Dict[str, List[str]]:
         """slot -> its variant names, in registration order."""
@@ -264,6 +274,7 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
                 without_factor(flops, "context_length") if spec.flops_decode is None
                 else parse(spec.flops_decode, f"{where} flops_decode"),
                 parse(spec.kv_cache, f"{where} kv_cache"),
+                parse(spec.flops_other, f"{where} flops_other"),
             )
             owners[key] = info
             variants.setdefault(key, []).append(row)
@@ -295,10 +306,30 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
 
         return register
 
+    conventions: Dict[str, RegisteredConvention] = {}
+
+    def convention_register(info: PluginInfo) -> Callable[[Convention], None]:
+        def register(spec: Convention) -> None:
+            if not isinstance(spec, Convention):
+                raise PluginError(f"{info}: acct_register_conventions registered {spec!r}, not an acct.Convention")
+            _require_text(info, "convention", spec, ("name", "description", "source"))
+            if spec.name in conventions:
+                raise PluginError(f"{info}: convention {spec.name!r} is already registered by "
+                                  f"{conventions[spec.name].plugin}")
+            where = f"{info}: convention {spec.name!r}"
+            conventions[spec.name] = RegisteredConvention(
+                spec, parse(spec.forward, f"{where} forward"), parse(spec.training, f"{where} training"), info
+            )
+            info.provides.append(f"convention {spec.name}")
+
+        return register
+
     _call_each(manager, "acct_register_inputs", infos, input_register)
     _call_each(manager, "acct_register_components", infos, component_register)
     _call_each(manager, "acct_register_hardware", infos, hardware_register)
-    return Registry(list(infos.values()), inputs, variants, {slot: v for slot, (v, _) in defaults.items()}, hardware)
+    _call_each(manager, "acct_register_conventions", infos, convention_register)
+    return Registry(list(infos.values()), inputs, variants, {slot: v for slot, (v, _) in defaults.items()},
+                    hardware, conventions)
 
 
 def exact_hardware(spec: Hardware, origin: str) -> RegisteredHardware:

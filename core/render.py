@@ -85,10 +85,76 @@ def to_markdown(report: Report) -> str:
         for group in ranked
     ]
     out += [_table(["group", "forward FLOPs", "share", "params", "share"], rows, "lrrrr"), ""]
+    if report.flops_other is not None:
+        out += ["## Non-matmul FLOPs (opt-in)", ""]
+        rows = [[row.name, row.flops_other_display, f"{row.flops_other:,}", percent(share(row.flops_other, report.flops_other))]
+                for row in report.rows if row.flops_other]
+        rows.append(["**total**", "", f"**{report.flops_other:,}**", "100.0%"])
+        out += [_table(["component", "formula", "FLOPs (all layers)", "share"], rows, "llrr"), ""]
+        both = report.flops + report.flops_other
+        out += [f"Matmul + non-matmul: **{both:,} FLOPs** per forward pass; the non-matmul part is "
+                f"{percent(share(report.flops_other, both), 2)}. Per element: softmax 6 (scale, max, subtract, exp, "
+                "sum, divide), RMSNorm 4, LayerNorm 7, SiLU 4 and the gate product 1, GELU 9, residual add 1, "
+                "RoPE 3 per rotated value.", ""]
+    if report.convention:
+        chosen = next(c for c in report.counting if c.name == report.convention)
+        default = next((c for c in report.counting if c.name == "matmul"), None)
+        out += [f"## Under the {chosen.name} convention", ""]
+        out += [f"{chosen.description} ({chosen.source}). For batch_size sequences: forward **{exact_or_fixed(chosen.forward)}**"
+                f", training (forward + backward) **{exact_or_fixed(chosen.training)}** FLOPs"
+                + (f" — {fixed(Fraction(chosen.forward) / default.forward, 4)} × and "
+                   f"{fixed(Fraction(chosen.training) / default.training, 4)} × acct's matmul count."
+                   if default and default.forward and default.training else "."), ""]
     for note in report.notes:
         out += [f"Note — {note}", ""]
     out += [f"Conventions: {report.conventions}", ""]
     return "\n".join(out)
+
+
+def exact_or_fixed(value: Number) -> str:
+    """An exact integer, or a fraction to two decimals (conventions such as Megatron's divide)."""
+    value = Fraction(value)
+    return f"{value.numerator:,}" if value.denominator == 1 else fixed(value, 2)
+
+
+def conventions_markdown(report: Report) -> str:
+    """Every registered convention's forward and training totals for one preset, against the default."""
+    default = next((c for c in report.counting if c.name == "matmul"), report.counting[0])
+    out = [f"# {report.name}: FLOP-counting conventions", "",
+           f"One step of batch_size sequences of T = {report.context_length:,} tokens; "
+           "ratios are to acct's default matmul count.", ""]
+    rows = [[c.name, exact_or_fixed(c.forward), exact_or_fixed(c.training),
+             fixed(Fraction(c.forward) / default.forward, 4), fixed(Fraction(c.training) / default.training, 4)]
+            for c in report.counting]
+    out += [_table(["convention", "forward FLOPs", "training FLOPs", "forward ÷ matmul", "training ÷ matmul"],
+                   rows, "lrrrr"), ""]
+    out += [f"- **{c.name}**: {c.description}. Source: {c.source}." for c in report.counting] + [""]
+    return "\n".join(out)
+
+
+def conventions_data(report: Report) -> Dict:
+    return {
+        "schema": "acct.conventions/1",
+        "preset": report.name,
+        "conventions": [{"name": c.name, "description": c.description, "source": c.source,
+                         "forward": _number(c.forward), "training": _number(c.training)} for c in report.counting],
+    }
+
+
+def conventions_csv(report: Report) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["convention", "forward", "training"])
+    for c in report.counting:
+        writer.writerow([c.name, _number(c.forward), _number(c.training)])
+    return buffer.getvalue()
+
+
+CONVENTION_RENDERERS: Dict[str, Callable[[Report], str]] = {
+    "markdown": conventions_markdown,
+    "json": lambda report: json.dumps(conventions_data(report), indent=2, ensure_ascii=False) + "\n",
+    "csv": conventions_csv,
+}
 
 
 # -- JSON and CSV ---------------------------------------------------------------
@@ -122,6 +188,8 @@ def to_data(report: Report) -> Dict:
                 "params_each": row.params_each, "params": row.params,
                 "flops_formula": row.flops_formula, "flops_display": row.flops_display,
                 "flops_forward_each": row.flops_each, "flops_forward": row.flops,
+                **({"flops_other": row.flops_other, "flops_other_formula": row.flops_other_display}
+                   if row.flops_other is not None else {}),
             }
             for row in report.rows
         ],
@@ -131,8 +199,11 @@ def to_data(report: Report) -> Dict:
             "flops_forward": report.flops,
             "params_per_layer": report.params_per_layer,
             "flops_forward_per_layer": report.flops_per_layer,
+            **({"flops_other": report.flops_other} if report.flops_other is not None else {}),
         },
         "memory": [{"dtype": dtype, "bytes_per_param": size, "bytes": total} for dtype, size, total in report.memory],
+        "conventions_totals": {c.name: {"forward": _number(c.forward), "training": _number(c.training)}
+                               for c in report.counting},
         "conventions": report.conventions,
         "notes": report.notes,
     }

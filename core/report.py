@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Dict, List, Mapping, Optional, Tuple
 
-from .errors import PluginError
+from .errors import ConfigError, PluginError, suggest
 from .formula import Number
-from .model import LAYERS, TOTAL_FLOPS, TOTAL_PARAMS, Model, blocks_cell, cell_name, group_cell
+from .model import LAYERS, TOTAL_FLOPS, TOTAL_PARAMS, Model, blocks_cell, cell_name, convention_cell, group_cell
 from .registry import RegisteredComponent
 
 # bytes per parameter for the weights' memory table
@@ -52,6 +52,17 @@ class Row:
     params_share: Fraction
     flops_share: Fraction
     note: str = ""
+    flops_other: Optional[int] = None  # non-matmul FLOPs, all layers, when asked for
+    flops_other_display: str = ""
+
+
+@dataclass(frozen=True)
+class ConventionTotal:
+    name: str
+    description: str
+    source: str
+    forward: Number
+    training: Number
 
 
 @dataclass(frozen=True)
@@ -83,14 +94,18 @@ class Report:
     memory: List[Tuple[str, int, int]]  # (dtype, bytes per parameter, bytes)
     conventions: str = CONVENTIONS
     notes: List[str] = field(default_factory=list)
+    counting: List[ConventionTotal] = field(default_factory=list)  # every registered convention's totals
+    convention: Optional[str] = None  # the one asked for with --convention
+    flops_other: Optional[int] = None  # non-matmul FLOPs in all, when asked for
 
 
 def share(part: int, whole: int) -> Fraction:
     return Fraction(part, whole) if whole else Fraction(0)
 
 
-def make_report(model: Model, values: Optional[Mapping[str, Number]] = None) -> Report:
-    """Evaluate the model's sheet (unless `values` are given) and lay the results out."""
+def make_report(model: Model, values: Optional[Mapping[str, Number]] = None, convention: Optional[str] = None) -> Report:
+    """Evaluate the model's sheet (unless `values` are given) and lay the results out;
+    `convention` names the counting convention to set beside acct's own, if any."""
     values = model.sheet.evaluate() if values is None else values
     symbols = model.symbols
     total_params, total_flops = values[TOTAL_PARAMS], values[TOTAL_FLOPS]
@@ -120,6 +135,8 @@ def make_report(model: Model, values: Optional[Mapping[str, Number]] = None) -> 
                 params_share=share(params, total_params),
                 flops_share=share(flops, total_flops),
                 note=spec.note,
+                flops_other=values[cell_name(component, "flops_other")] if model.non_matmul else None,
+                flops_other_display=component.flops_other.display(symbols),
             )
         )
     groups = []
@@ -150,7 +167,21 @@ def make_report(model: Model, values: Optional[Mapping[str, Number]] = None) -> 
         context_length=values.get("context_length"),
         memory=[(dtype, size, size * total_params) for dtype, size in DTYPES],
         notes=notes,
+        counting=[
+            ConventionTotal(name, c.spec.description, c.spec.source,
+                            values[convention_cell(name, "forward")], values[convention_cell(name, "training")])
+            for name, c in model.registry.conventions.items()
+        ],
+        convention=_known_convention(model, convention),
+        flops_other=sum(row.flops_other for row in rows) if model.non_matmul else None,
     )
+
+
+def _known_convention(model: Model, name: Optional[str]) -> Optional[str]:
+    if name is not None and name not in model.registry.conventions:
+        known = model.registry.conventions
+        raise ConfigError(f"--convention: unknown convention {name!r}{suggest(name, known)}; known: {', '.join(known)}")
+    return name
 
 
 def shape_text(component: RegisteredComponent, symbols: Mapping[str, str]) -> Optional[str]:

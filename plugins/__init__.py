@@ -12,4 +12,5 @@ DEFAULT_PLUGINS = (
     "acct.plugins.head",
     "acct.plugins.training",
     "acct.plugins.hardware",
+    "acct.plugins.conventions",
 )

@@ -32,6 +32,8 @@ def acct_register_components(register):
                 "korthikanti_recompute": 0,
             },
             flops_decode="2 * decode_position * d_model",
+            # softmax with its scaling, 6 FLOPs per score: scale, max, subtract, exp, sum, divide
+            flops_other="6 * num_heads * context_length ** 2",
         )
     )
     register(

@@ -25,6 +25,17 @@ ACTIVATIONS = {
 }
 
 
+# Non-matmul FLOPs per element: SiLU 4 (negate, exp, add, divide) and the gate product 1; GELU
+# (tanh form) 9; the residual add after the FFN 1, counted on its last projection.
+OTHER = {
+    "ffn_w1": "4 * context_length * d_ff",
+    "ffn_w3": "context_length * d_ff",
+    "ffn_w2": "context_length * d_model",
+    "ffn_in": "9 * context_length * d_ff",
+    "ffn_out": "context_length * d_model",
+}
+
+
 def _linear(name, variant, k, n, description, default=False):
     """A k→n projection of the FFN (d_model→d_ff or d_ff→d_model), over T tokens."""
     cs336, korthikanti = ACTIVATIONS[name]
@@ -41,6 +52,7 @@ def _linear(name, variant, k, n, description, default=False):
         description=description,
         default=default,
         activations={"cs336": cs336, "korthikanti": korthikanti, "korthikanti_recompute": 0},
+        flops_other=OTHER[name],
     )
 
 

@@ -2,10 +2,12 @@
 
 from acct import Component, hookimpl
 
-# variant: (params per block, params of the final norm, what it holds); elementwise, so no matmul FLOPs
+# variant: (params per block, params of the final norm, what it holds, non-matmul FLOPs per element).
+# Elementwise, so no matmul FLOPs. Per element: RMSNorm 4 (square, sum, scale, gain); LayerNorm 7
+# (sum, subtract the mean, square, sum, scale, gain, bias); the per-row rsqrt is not counted.
 NORMS = {
-    "rmsnorm": ("2 * d_model", "d_model", "RMSNorm", "gain only"),
-    "layernorm": ("4 * d_model", "2 * d_model", "LayerNorm", "gain and bias"),
+    "rmsnorm": ("2 * d_model", "d_model", "RMSNorm", "gain only", 4),
+    "layernorm": ("4 * d_model", "2 * d_model", "LayerNorm", "gain and bias", 7),
 }
 
 
@@ -26,7 +28,7 @@ FINAL_ACTIVATIONS = {
 
 @hookimpl
 def acct_register_components(register):
-    for variant, (per_block, final, what, parts) in NORMS.items():
+    for variant, (per_block, final, what, parts, per_element) in NORMS.items():
         common = dict(slot="norm", variant=variant, group="norms", flops=0)
         register(
             Component(
@@ -36,6 +38,7 @@ def acct_register_components(register):
                 description=f"{what} ×2 per block ({parts})",
                 default=variant == "rmsnorm",
                 activations=BLOCK_ACTIVATIONS,
+                flops_other=f"{2 * per_element} * context_length * d_model",
                 **common,
             )
         )
@@ -45,6 +48,7 @@ def acct_register_components(register):
                 params=final,
                 description=f"final {what} ({parts})",
                 activations=FINAL_ACTIVATIONS,
+                flops_other=f"{per_element} * context_length * d_model",
                 **common,
             )
         )

@@ -24,5 +24,6 @@ def acct_register_components(register):
                 "korthikanti_recompute": 0,
             },
             default=True,
+            flops_other="context_length * d_model",  # the residual add after attention, 1 per element
         )
     )

@@ -34,6 +34,9 @@ def acct_register_components(register):
             params=0,
             description="rotary position embedding (no parameters; elementwise, no matmul)",
             default=True,
+            # rotating Q (D per token) and K (num_kv_heads·d_k) in every layer: per pair of values
+            # 4 multiplies and 2 adds, 3 FLOPs per value
+            flops_other="3 * num_layers * context_length * (d_model + num_kv_heads * d_head)",
             **common,
         )
     )

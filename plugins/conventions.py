@@ -1,0 +1,75 @@
+"""FLOP-counting conventions from the literature, to set side by side with acct's exact matmul count."""
+
+from acct import Convention, hookimpl
+
+# the Megatron-LM formula's bracket, in its own symbols: s = T, h = D, l = L, V
+MEGATRON = "(1 + context_length / (6 * d_model) + vocab_size / ({k} * num_layers * d_model))"
+PER_SEQUENCE = "batch_size * context_length"
+
+
+@hookimpl
+def acct_register_conventions(register):
+    register(Convention(
+        name="matmul",
+        description="acct's default: every matrix multiply, 2·m·k·n, causal mask not halved; backward = 2 × forward",
+        source="this tool; Kaplan et al. 2020 and Hoffmann et al. 2022 for backward = 2 × forward",
+        forward="flops_matmul * batch_size",
+        training="3 * flops_matmul * batch_size",
+    ))
+    register(Convention(
+        name="macs",
+        description="multiply-accumulates: half the matmul FLOPs (what many profilers print as 'FLOPs')",
+        source="e.g. fvcore, ptflops, thop",
+        forward="flops_matmul * batch_size / 2",
+        training="3 * flops_matmul * batch_size / 2",
+    ))
+    register(Convention(
+        name="causal",
+        description="matmul, with QKᵀ and attention·V halved for the causal mask",
+        source="e.g. FlashAttention's FLOP counts for causal attention (Dao 2023)",
+        forward="(flops_matmul - flops_attention / 2) * batch_size",
+        training="3 * (flops_matmul - flops_attention / 2) * batch_size",
+    ))
+    register(Convention(
+        name="kaplan",
+        description="C_forward ≈ 2N + 2·n_layer·n_ctx·d_attn per token, N the non-embedding parameters; "
+        "training 3 × forward (≈ 6N per token)",
+        source="Kaplan et al. 2020, 'Scaling Laws for Neural Language Models', Table 1 and §2.1",
+        forward=f"(2 * params_nonembedding + 2 * num_layers * context_length * d_model) * {PER_SEQUENCE}",
+        training=f"3 * (2 * params_nonembedding + 2 * num_layers * context_length * d_model) * {PER_SEQUENCE}",
+    ))
+    register(Convention(
+        name="chinchilla",
+        description="the matmuls, plus the embedding as a one-hot matmul (2·T·V·D) and the softmax "
+        "(3·H·T² per layer); backward = 2 × forward",
+        source="Hoffmann et al. 2022, 'Training Compute-Optimal Large Language Models', Appendix F",
+        forward="(flops_matmul + 2 * context_length * vocab_size * d_model"
+        " + 3 * num_layers * num_heads * context_length ** 2) * batch_size",
+        training="3 * (flops_matmul + 2 * context_length * vocab_size * d_model"
+        " + 3 * num_layers * num_heads * context_length ** 2) * batch_size",
+    ))
+    register(Convention(
+        name="palm",
+        description="training 6N + 12·L·H·Q·T per token (Q the head width, N the non-embedding parameters); "
+        "forward a third of it",
+        source="Chowdhery et al. 2022, 'PaLM: Scaling Language Modeling with Pathways', Appendix B",
+        forward=f"(2 * params_nonembedding + 4 * num_layers * num_heads * d_head * context_length) * {PER_SEQUENCE}",
+        training=f"(6 * params_nonembedding + 12 * num_layers * num_heads * d_head * context_length) * {PER_SEQUENCE}",
+    ))
+    register(Convention(
+        name="megatron",
+        description="72·B·s·l·h²·(1 + s/6h + V/12lh) per iteration (forward and backward, no recomputation); "
+        "forward 24·B·s·l·h²·(…)",
+        source="Narayanan et al. 2021, 'Efficient Large-Scale Language Model Training on GPU Clusters "
+        "Using Megatron-LM', §5.1 and Appendix",
+        forward=f"24 * {PER_SEQUENCE} * num_layers * d_model ** 2 * " + MEGATRON.format(k=12),
+        training=f"72 * {PER_SEQUENCE} * num_layers * d_model ** 2 * " + MEGATRON.format(k=12),
+    ))
+    register(Convention(
+        name="megatron_recompute",
+        description="96·B·s·l·h²·(1 + s/6h + V/16lh) per iteration: with full activation recomputation "
+        "the forward pass runs twice",
+        source="Narayanan et al. 2021, §5.1 (equation for F with activation recomputation)",
+        forward=f"24 * {PER_SEQUENCE} * num_layers * d_model ** 2 * " + MEGATRON.format(k=12),
+        training=f"96 * {PER_SEQUENCE} * num_layers * d_model ** 2 * " + MEGATRON.format(k=16),
+    ))
