@@ -160,7 +160,7 @@ def _conventions(args: argparse.Namespace) -> str:
 
 
 def _charted(args: argparse.Namespace, scaling, by_component: bool = False) -> str:
-    from .render import SCALING_RENDERERS
+    from .render_scaling import SCALING_RENDERERS
 
     output = SCALING_RENDERERS[args.format](scaling, by_component=by_component)
     if args.chart == "mermaid":
@@ -215,7 +215,7 @@ def _plugins(args: argparse.Namespace) -> str:
 
 def _train(args: argparse.Namespace) -> str:
     from .render_training import RENDER
-    from .training import make_training_report
+    from .training_report import make_training_report
     from .units import quantity
 
     (model,) = _models(args, [args.preset])
@@ -247,7 +247,7 @@ def _hardware(name: str, registry):
 
 def _infer(args: argparse.Namespace) -> str:
     from .render_training import RENDER
-    from .training import make_inference_report
+    from .training_report import make_inference_report
 
     (model,) = _models(args, [args.preset])
     return RENDER["infer"][args.format](make_inference_report(model, model.sheet.evaluate()))
@@ -255,7 +255,7 @@ def _infer(args: argparse.Namespace) -> str:
 
 def _solve(args: argparse.Namespace) -> str:
     from .render_training import RENDER
-    from .training import solve
+    from .training_report import solve
 
     (model,) = _models(args, [args.preset])
     goal, name = ("largest", args.largest) if args.largest else ("smallest", args.smallest)

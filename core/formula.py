@@ -13,6 +13,7 @@ compiled path.
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Dict, Mapping, Tuple, Union
@@ -153,13 +154,19 @@ def parse(text: object, where: str = "formula") -> Formula:
     source = str(text).strip()
     if not source:
         raise FormulaError(f"{where}: empty formula")
+    if not source.isascii():
+        strange = next(ch for ch in source if not ch.isascii())
+        raise FormulaError(f"{where}: formula has the non-ASCII character {strange!r}; names are ASCII letters, "
+                           "digits and _")
     if len(source) > MAX_FORMULA_CHARS:
         raise FormulaError(
             f"{where}: formula is {len(source):,} characters long; the limit is {MAX_FORMULA_CHARS:,}"
         )
     shown = source if len(source) <= 60 else source[:57] + "..."
     try:
-        tree = ast.parse(source, mode="eval").body
+        with warnings.catch_warnings():  # e.g. '1a' warns before it fails; the user sees our error alone
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, mode="eval").body
     except SyntaxError as error:
         raise FormulaError(f"{where}: syntax error in formula {shown!r}: {error.msg}") from None
     except (ValueError, RecursionError, MemoryError) as error:
@@ -173,9 +180,24 @@ def parse(text: object, where: str = "formula") -> Formula:
 
 def from_tree(tree: ast.expr, text: str) -> Formula:
     """A formula the engine builds itself (totals, per-layer products); names may contain dots."""
-    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    names = {node.id: None for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called}
+    names: Dict[str, None] = {}
+    _names(tree, names)
     return Formula(text, tree, tuple(names))
+
+
+def _names(node: ast.expr, found: Dict[str, None]) -> None:
+    """The names a tree reads, in order (not the functions it calls); iterative, as sums can be long."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            found.setdefault(node.id, None)
+        elif isinstance(node, ast.BinOp):
+            stack += (node.right, node.left)
+        elif isinstance(node, ast.UnaryOp):
+            stack.append(node.operand)
+        elif isinstance(node, ast.Call):
+            stack.extend(reversed(node.args))
 
 
 

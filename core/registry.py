@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,16 +143,15 @@ def load_registry(
     for module_name in DEFAULT_PLUGINS if builtins is None else builtins:
         module = importlib.import_module(module_name)
         add(module, PluginInfo(module_name.rsplit(".", 1)[-1], "builtin", _file_of(module)))
-    for entry_point in _entry_points():
-        dist = getattr(entry_point, "dist", None)
-        where = f"{dist.metadata['Name']} {dist.version}" if dist else entry_point.value
-        info = PluginInfo(entry_point.name, "entry point", f"entry point {entry_point.value} from {where}")
+    for entry_point in entry_points(ENTRY_POINT_GROUP):
+        info = PluginInfo(entry_point.name, "entry point",
+                          f"entry point {entry_point.value} from {entry_point.distribution}")
         if info.name in blocked:
             continue
         try:
             module = entry_point.load()
         except Exception as error:  # a third party's import can fail any way at all
-            raise PluginError(f"{info}: failed to import: {type(error).__name__}: {error}") from None
+            raise PluginError(f"{info}: failed to import: {type(error).__name__}: {error}") from error
         add(module, info)
     for path in plugin_files:
         module, info = _load_file(Path(path))
@@ -168,13 +168,83 @@ def _file_of(module: ModuleType) -> str:
     return str(getattr(module, "__file__", None) or module.__name__)
 
 
-def _entry_points() -> list:
-    from importlib.metadata import entry_points
+@dataclass(frozen=True)
+class EntryPoint:
+    name: str
+    value: str  # "module" or "module:attribute"
+    distribution: str  # "name version"
 
-    found = entry_points()
-    if hasattr(found, "select"):
-        return list(found.select(group=ENTRY_POINT_GROUP))
-    return list(found.get(ENTRY_POINT_GROUP, []))  # Python < 3.10
+    def load(self) -> object:
+        module_name, _, attribute = self.value.partition(":")
+        loaded: object = importlib.import_module(module_name.strip())
+        for part in filter(None, attribute.strip().split(".")):
+            loaded = getattr(loaded, part)
+        return loaded
+
+
+def entry_points(group: str) -> List[EntryPoint]:
+    """The entry points of `group` of every distribution on sys.path, first one of a name wins.
+
+    It reads the files importlib.metadata reads (`*.dist-info` and `*.egg-info`:
+    entry_points.txt, and METADATA or PKG-INFO for the name and version) without
+    importing importlib.metadata, whose import costs more than the rest of acct's
+    start-up (tests check both agree)."""
+    found: List[EntryPoint] = []
+    seen: set = set()
+    for folder in sys.path:
+        try:
+            entries = sorted(os.listdir(folder or "."))
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.endswith((".dist-info", ".egg-info")):
+                continue
+            base = os.path.join(folder or ".", entry)
+            name, version = _distribution(base, entry)
+            key = re.sub(r"[-_.]+", "-", name).lower()
+            if key in seen:
+                continue
+            seen.add(key)
+            found += [EntryPoint(n, v, f"{name} {version}") for n, v in _group(base, group)]
+    return found
+
+
+def _distribution(base: str, entry: str) -> Tuple[str, str]:
+    name, _, version = entry.rsplit(".", 1)[0].partition("-")
+    for metadata in ("METADATA", "PKG-INFO"):
+        try:
+            with open(os.path.join(base, metadata), encoding="utf-8", errors="replace") as handle:
+                for line in handle:
+                    if not line.strip():
+                        break  # the headers end at the first blank line
+                    key, _, value = line.partition(":")
+                    if key == "Name":
+                        name = value.strip()
+                    elif key == "Version":
+                        version = value.strip()
+            break
+        except OSError:
+            continue
+    return name, version
+
+
+def _group(base: str, group: str) -> List[Tuple[str, str]]:
+    try:
+        with open(os.path.join(base, "entry_points.txt"), encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return []
+    section, pairs = None, []
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+        elif section == group and "=" in line:
+            name, _, value = line.partition("=")
+            pairs.append((name.strip(), value.strip()))
+    return pairs
 
 
 def _load_file(path: Path) -> Tuple[ModuleType, PluginInfo]:
@@ -191,7 +261,7 @@ def _load_file(path: Path) -> Tuple[ModuleType, PluginInfo]:
         spec.loader.exec_module(module)
     except Exception as error:  # the plugin's own code: report, never crash
         del sys.modules[module_name]
-        raise PluginError(f"{info}: failed to import: {type(error).__name__}: {error}") from None
+        raise PluginError(f"{info}: failed to import: {type(error).__name__}: {error}") from error
     return module, info
 
 
@@ -214,7 +284,8 @@ def _call_each(
         except AcctError:
             raise
         except Exception as error:  # a plugin's bug must name the plugin
-            raise PluginError(f"{info}: {hook_name} raised {type(error).__name__}: {error}") from None
+            # chained, so --traceback shows where in the plugin it raised
+            raise PluginError(f"{info}: {hook_name} raised {type(error).__name__}: {error}") from error
 
 
 def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Registry:

@@ -11,7 +11,7 @@ from typing import Dict, List, Tuple
 from .numbers import exact, fixed, human, percent
 from .render import GB, GiB, _number, _table
 from .report import share
-from .training import InferenceReport, Solution, TrainingReport
+from .training_report import InferenceReport, Solution, TrainingReport
 
 DAY = 86_400
 

@@ -67,24 +67,22 @@ def sweep(model: Model, vary: Sequence[Tuple[str, List[int]]]) -> Scaling:
         points *= len(values)
     if points > MAX_POINTS:
         raise ConfigError(f"--vary: {points:,} points; a sweep is at most {MAX_POINTS:,}")
-    evaluate = model.sheet.function(names)
-    index = model.sheet.index
-    picks = {
-        "params": index[TOTAL_PARAMS], "flops": index[TOTAL_FLOPS], "blocks": index[blocks_cell("flops")],
-    }
-    group_flops = [(group, index[group_cell(group, "flops")]) for group in model.groups]
-    group_params = [(group, index[group_cell(group, "params")]) for group in model.groups]
+    groups = model.groups
+    outputs = [TOTAL_PARAMS, TOTAL_FLOPS, blocks_cell("flops")]
+    outputs += [group_cell(group, "flops") for group in groups] + [group_cell(group, "params") for group in groups]
+    evaluate = model.sheet.function(names, outputs)  # only these cells are computed per point
+    count = len(groups)
     columns = []
     for point in itertools.product(*(values for _, values in vary)):
         results = evaluate(*point)
         columns.append(
             Column(
                 label=", ".join(f"{name}={value:,}" for name, value in zip(names, point)),
-                params=results[picks["params"]],
-                flops=results[picks["flops"]],
-                blocks_flops=results[picks["blocks"]],
-                group_flops={group: results[i] for group, i in group_flops},
-                group_params={group: results[i] for group, i in group_params},
+                params=results[0],
+                flops=results[1],
+                blocks_flops=results[2],
+                group_flops=dict(zip(groups, results[3:3 + count])),
+                group_params=dict(zip(groups, results[3 + count:])),
                 inputs=dict(zip(names, point)),
             )
         )

@@ -21,6 +21,8 @@ from .formula import MAX_VALUE_BITS, RUNTIME, Formula, Number, normalize, parse,
 
 # A varied input (a sweep point, a goal-seek probe) is an int of at most this many bits.
 MAX_PARAM_BITS = 64
+# A sheet holds at most this many cells (a builtin model has a few hundred).
+MAX_CELLS = 20_000
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class Sheet:
     """Cells in dependency order, checked once when built."""
 
     def __init__(self, cells: Iterable[Cell]):
+        cells = list(cells)
+        if len(cells) > MAX_CELLS:
+            raise SheetError(f"{cells[MAX_CELLS].where}: more than {MAX_CELLS:,} cells; a sheet holds at most that many")
         by_name: Dict[str, Cell] = {}
         for cell in cells:
             if cell.name in by_name:
@@ -113,14 +118,15 @@ class Sheet:
             values[cell.name] = value
         return values
 
-    def function(self, params: Sequence[str]) -> Callable[..., tuple]:
-        """A compiled function of the named cells' values that returns every cell's
-        value, in `self.cells` order. Cells that do not depend on `params` are
-        evaluated once, here, and returned as constants."""
-        params = tuple(params)
-        if params not in self._functions:
-            self._functions[params] = self._compile(params)
-        return self._functions[params]
+    def function(self, params: Sequence[str], outputs: Optional[Sequence[str]] = None) -> Callable[..., tuple]:
+        """A compiled function of the named cells' values that returns the `outputs`
+        cells' values (default: every cell, in `self.cells` order). Only what the
+        outputs and the inputs' own checks need is computed; cells that do not depend
+        on `params` are evaluated once, here, and folded in as constants."""
+        key = (tuple(params), None if outputs is None else tuple(outputs))
+        if key not in self._functions:
+            self._functions[key] = self._compile(*key)
+        return self._functions[key]
 
     def evaluate_with(self, params: Sequence[str], args: Sequence[int]) -> Dict[str, Number]:
         """The values with `params` set to `args`, through the compiled function."""
@@ -164,12 +170,24 @@ class Sheet:
 
     # -- compilation -----------------------------------------------------
 
-    def _compile(self, params: Tuple[str, ...]) -> Callable[..., tuple]:
+    def _compile(self, params: Tuple[str, ...], outputs: Optional[Tuple[str, ...]]) -> Callable[..., tuple]:
         for name in params:
             if name not in self.index:
                 known = [n for n in self.index if "." not in n]
                 raise SheetError(f"cannot vary {name!r}: no such cell{suggest(name, known)}")
+        for name in outputs or ():
+            if name not in self.index:
+                raise SheetError(f"no such cell {name!r}{suggest(name, self.index)}")
         self._check_bounds(params)
+        outputs = tuple(cell.name for cell in self.cells) if outputs is None else outputs
+        # what to compute: the outputs, and every constrained input (a size that must be
+        # positive, a width that must divide), so that a varied value is checked as in evaluate()
+        needed = set(outputs) | {
+            cell.name for cell in self.cells if "." not in cell.name and (cell.integer or cell.minimum is not None)
+        }
+        for cell in reversed(self.cells):
+            if cell.name in needed:
+                needed.update(cell.formula.names)
         varying = set(params)
         for cell in self.cells:
             if cell.name not in varying and any(name in varying for name in cell.formula.names):
@@ -185,6 +203,8 @@ class Sheet:
             body.append(ast.parse(f"if not ({check}): raise _fail({self.index[name]})").body[0])
         fractional: set = set()
         for i, cell in enumerate(self.cells):
+            if cell.name not in needed:
+                continue
             target = ast.Name(local[cell.name], ast.Store())
             if cell.name in params:
                 value: ast.expr = ast.Name(f"p{params.index(cell.name)}", ast.Load())
@@ -204,7 +224,7 @@ class Sheet:
                 tests.append(f"{local[cell.name]} < {cell.minimum}")
             if tests:
                 body.append(ast.parse(f"if {' or '.join(tests)}: raise _fail({i})").body[0])
-        body.append(ast.Return(ast.Tuple([ast.Name(local[c.name], ast.Load()) for c in self.cells], ast.Load())))
+        body.append(ast.Return(ast.Tuple([ast.Name(local[name], ast.Load()) for name in outputs], ast.Load())))
         arguments = ast.arguments(
             posonlyargs=[], args=[ast.arg(f"p{i}") for i in range(len(params))], vararg=None,
             kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],

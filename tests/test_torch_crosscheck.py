@@ -123,7 +123,7 @@ def reference_counts(report):
         model = Reference(shape, report.variants, biased)
         tokens = torch.zeros(1, shape["context_length"], dtype=torch.long)
     params = sum(p.numel() for p in model.parameters())  # a tied weight is one parameter, counted once
-    with FlopCounterMode(display=False) as counter:
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
         model(tokens)
     by_module = counter.get_flop_counts()
     per_row = {}

@@ -1,0 +1,6 @@
+import acct
+
+
+@acct.hookimpl
+def acct_register_components(register):
+    register(acct.Component(name="w", slot="ffn", variant="mine", group="FFN", params=0))

@@ -1,0 +1,6 @@
+import acct
+
+
+@acct.hookimpl
+def acct_register_component(register):
+    pass
