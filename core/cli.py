@@ -206,11 +206,11 @@ def _plugins(args: argparse.Namespace) -> str:
             for p in registry.plugins
         ]
         return json.dumps(listing, indent=2) + "\n"
-    from .render import _table
+    from .render import table
 
     rows = [[p.name, p.origin, p.location, ", ".join(p.provides)] for p in registry.plugins]
     defaults = ", ".join(f"{slot} = {variant}" for slot, variant in registry.defaults.items())
-    return _table(["plugin", "from", "where", "provides"], rows, "llll") + f"\n\nDefault variants: {defaults}.\n"
+    return table(["plugin", "from", "where", "provides"], rows, "llll") + f"\n\nDefault variants: {defaults}.\n"
 
 
 def _train(args: argparse.Namespace) -> str:

@@ -19,11 +19,19 @@ GB = 10**9
 # -- markdown -------------------------------------------------------------------
 
 
-def _table(headers: Sequence[str], rows: List[Sequence[str]], align: str) -> str:
-    from tabulate import tabulate  # only markdown needs it
+def table(headers: Sequence[str], rows: List[Sequence[str]], align: str) -> str:
+    """A markdown table in tabulate's "github" format, cell for cell (a test checks it against
+    tabulate): each column as wide as its widest cell and at least its header plus 2, padded by
+    one space, `align` giving "l" or "r" per column. Written here because importing tabulate
+    costs more than the rest of `acct run`."""
+    widths = [max(len(header) + 2, *(len(row[i]) for row in rows)) for i, header in enumerate(headers)]
 
-    colalign = ["right" if a == "r" else "left" for a in align]
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True, colalign=colalign)
+    def line(cells: Sequence[str]) -> str:
+        padded = (cell.rjust(width) if side == "r" else cell.ljust(width) for cell, width, side in zip(cells, widths, align))
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join("-" * (width + 2) for width in widths) + "|"
+    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
 
 
 def to_markdown(report: Report) -> str:
@@ -38,7 +46,7 @@ def to_markdown(report: Report) -> str:
         [line.name, line.symbol or "", exact(line.value), f"= {line.formula}" if line.formula else "", line.description]
         for line in report.inputs
     ]
-    out += [_table(["input", "symbol", "value", "derived", "meaning"], rows, "llrll"), ""]
+    out += [table(["input", "symbol", "value", "derived", "meaning"], rows, "llrll"), ""]
     out += ["Variants: " + ", ".join(f"{slot} = {variant}" for slot, variant in report.variants.items()) + ".", ""]
 
     layers = f"×{report.num_layers:,}"
@@ -49,7 +57,7 @@ def to_markdown(report: Report) -> str:
         for row in report.rows if row.params_formula != "0" or row.note
     ]
     rows.append(["**total**", "", "", "", f"**{report.params:,}**", percent(Fraction(1) if report.params else Fraction(0))])
-    out += [_table(["component", "formula", "each", "×", "total", "share"], rows, "llrrrr"), ""]
+    out += [table(["component", "formula", "each", "×", "total", "share"], rows, "llrrrr"), ""]
     out += [
         f"**{report.params:,} parameters ({human(report.params)})**; one block holds "
         f"{report.params_per_layer:,}. 'each' is per layer for ×L rows, the whole count for ×1 rows.",
@@ -60,7 +68,7 @@ def to_markdown(report: Report) -> str:
         [dtype, str(size), f"{size_bytes:,}", fixed(Fraction(size_bytes, GiB), 2), fixed(Fraction(size_bytes, GB), 2)]
         for dtype, size, size_bytes in report.memory
     ]
-    out += [_table(["dtype", "bytes/param", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"], rows, "lrrrr"), ""]
+    out += [table(["dtype", "bytes/param", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"], rows, "lrrrr"), ""]
 
     tokens = f"T = {report.context_length:,} tokens" if report.context_length else "one sequence"
     out += [f"## Forward FLOPs (one sequence, {tokens})", ""]
@@ -70,7 +78,7 @@ def to_markdown(report: Report) -> str:
         for row in report.rows if row.flops_formula != "0"
     ]
     rows.append(["**total**", "", "", "", "", f"**{report.flops:,}**", percent(Fraction(1) if report.flops else Fraction(0))])
-    out += [_table(["matmul", "shape", "formula", "each", "×", "total", "share"], rows, "lllrrrr"), ""]
+    out += [table(["matmul", "shape", "formula", "each", "×", "total", "share"], rows, "lllrrrr"), ""]
     out += [
         f"**{report.flops:,} FLOPs ({human(report.flops, 'FLOPs')}) per forward pass**; one block takes "
         f"{report.flops_per_layer:,}.",
@@ -83,13 +91,13 @@ def to_markdown(report: Report) -> str:
         [group.name, f"{group.flops:,}", percent(group.flops_share), f"{group.params:,}", percent(group.params_share)]
         for group in ranked
     ]
-    out += [_table(["group", "forward FLOPs", "share", "params", "share"], rows, "lrrrr"), ""]
+    out += [table(["group", "forward FLOPs", "share", "params", "share"], rows, "lrrrr"), ""]
     if report.flops_other is not None:
         out += ["## Non-matmul FLOPs (opt-in)", ""]
         rows = [[row.name, row.flops_other_display, f"{row.flops_other:,}", percent(share(row.flops_other, report.flops_other))]
                 for row in report.rows if row.flops_other]
         rows.append(["**total**", "", f"**{report.flops_other:,}**", "100.0%"])
-        out += [_table(["component", "formula", "FLOPs (all layers)", "share"], rows, "llrr"), ""]
+        out += [table(["component", "formula", "FLOPs (all layers)", "share"], rows, "llrr"), ""]
         both = report.flops + report.flops_other
         out += [f"Matmul + non-matmul: **{both:,} FLOPs** per forward pass; the non-matmul part is "
                 f"{percent(share(report.flops_other, both), 2)}. Per element: softmax 6 (scale, max, subtract, exp, "
@@ -125,7 +133,7 @@ def conventions_markdown(report: Report) -> str:
     rows = [[c.name, exact_or_fixed(c.forward), exact_or_fixed(c.training),
              fixed(Fraction(c.forward) / default.forward, 4), fixed(Fraction(c.training) / default.training, 4)]
             for c in report.counting]
-    out += [_table(["convention", "forward FLOPs", "training FLOPs", "forward ÷ matmul", "training ÷ matmul"],
+    out += [table(["convention", "forward FLOPs", "training FLOPs", "forward ÷ matmul", "training ÷ matmul"],
                    rows, "lrrrr"), ""]
     out += [f"- **{c.name}**: {c.description}. Source: {c.source}." for c in report.counting] + [""]
     return "\n".join(out)

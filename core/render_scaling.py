@@ -8,7 +8,7 @@ import json
 from typing import Callable, Dict, List
 
 from .numbers import fixed, percent
-from .render import _table
+from .render import table
 from .report import share
 from .scaling import BLOCKS, Scaling
 
@@ -33,7 +33,7 @@ def scaling_markdown(scaling: Scaling, by_component: bool = False) -> str:
         rows.append(["forward FLOPs"] + [f"{c.flops:,}" for c in scaling.columns])
         rows.append(["parameters"] + [f"{c.params:,}" for c in scaling.columns])
         headers = [""] + [c.label for c in scaling.columns]
-        out += [_table(headers, rows, "l" + "r" * len(scaling.columns)), ""]
+        out += [table(headers, rows, "l" + "r" * len(scaling.columns)), ""]
     else:
         first = scaling.columns[0]
         out += [f"# Sweep over {', '.join(scaling.varied)}", ""]
@@ -46,7 +46,7 @@ def scaling_markdown(scaling: Scaling, by_component: bool = False) -> str:
                    "×" + fixed(share(c.flops, first.flops), 2)]
                 + [percent(c.flops_share(group)) for group in [*groups, BLOCKS]]
             )
-        out += [_table(headers, rows, "r" * (len(headers))), ""]
+        out += [table(headers, rows, "r" * (len(headers))), ""]
         out += ["Group columns are shares of forward FLOPs; × is each total over the first point's.", ""]
     if scaling.summary:
         out += [scaling.summary, ""]

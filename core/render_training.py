@@ -9,7 +9,7 @@ from fractions import Fraction
 from typing import Dict, List, Tuple
 
 from .numbers import exact, fixed, human, percent
-from .render import GB, GiB, _number, _table
+from .render import GB, GiB, _number, table
 from .report import share
 from .training_report import InferenceReport, Solution, TrainingReport
 
@@ -39,7 +39,7 @@ def training_markdown(report: TrainingReport) -> str:
         for row in report.rows if row.flops_forward or row.flops_backward
     ]
     rows.append(["**total**", f"**{report.flops_forward:,}**", "", f"**{report.flops_backward:,}**", "100.0%"])
-    out += [_table(["component", "forward (× B)", "backward each", "backward (× B)", "share"], rows, "lrlrr"), ""]
+    out += [table(["component", "forward (× B)", "backward each", "backward (× B)", "share"], rows, "lrlrr"), ""]
     per_token = Fraction(report.flops_step, report.tokens_per_step)
     rows = [
         ["forward", f"{report.flops_forward:,}"],
@@ -49,12 +49,12 @@ def training_markdown(report: TrainingReport) -> str:
         ["**one step**", f"**{report.flops_step:,}**"],
         ["per token", exact(per_token) if per_token.denominator == 1 else fixed(per_token, 2)],
     ]
-    out += [_table(["", "FLOPs"], rows, "lr"), ""]
+    out += [table(["", "FLOPs"], rows, "lr"), ""]
 
     out += ["## Memory", ""]
     rows = [[label, f"{size:,}", fixed(Fraction(size, GiB), 2), fixed(Fraction(size, GB), 2)]
             for key, label, size in report.memory]
-    out += [_table(["", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"], rows, "lrrr"), ""]
+    out += [table(["", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"], rows, "lrrr"), ""]
     if report.activations_per_sequence is not None:
         out += [
             f"**Peak memory = {report.activations_per_sequence:,}·B + {report.fixed_bytes:,} bytes**: "
@@ -68,7 +68,7 @@ def training_markdown(report: TrainingReport) -> str:
         rows = [[row.name, row.activations_display, f"×{row.multiplicity:,}", f"{row.activations:,}",
                  percent(share(row.activations, total))]
                 for row in report.rows if row.activations]
-        out += [_table(["component", "bytes each", "×", "bytes", "share"], rows, "llrrr"), ""]
+        out += [table(["component", "bytes each", "×", "bytes", "share"], rows, "llrrr"), ""]
     else:
         out += [f"Activations are not counted: {report.problem}.", ""]
 
@@ -200,7 +200,7 @@ def inference_markdown(report: InferenceReport) -> str:
     ]
     rows = [[row.name, row.display, f"{row.flops_decode:,}", percent(share(row.flops_decode, report.flops_decode))]
             for row in report.rows if row.flops_decode]
-    out += [_table(["component", "decode FLOPs each", "FLOPs (all layers, × B)", "share"], rows, "llrr"), ""]
+    out += [table(["component", "decode FLOPs each", "FLOPs (all layers, × B)", "share"], rows, "llrr"), ""]
     out += [
         "Conventions: matrix multiplies only, 2·m·k·n; decode FLOPs per row are its forward FLOPs for one token "
         "(attention: 2·t·D for each of QKᵀ and attention·V); the KV cache holds K and V for every layer.",
@@ -255,7 +255,7 @@ def solution_markdown(solution: Solution) -> str:
             holds = {"<=": value <= solution.target, "<": value < solution.target,
                      ">=": value >= solution.target, ">": value > solution.target}[solution.comparison]
             rows.append([f"{x:,}", _value(solution.output, value), "yes" if holds else "no"])
-    out += [_table([solution.input, solution.output, "holds"], rows, "rrl"), ""]
+    out += [table([solution.input, solution.output, "holds"], rows, "rrl"), ""]
     out += [f"Found by bisection over whole values of {solution.input}, assuming {solution.output} changes "
             f"monotonically with it. Units: GB = 10⁹ bytes, GiB = 1024³ bytes.", ""]
     return "\n".join(out)

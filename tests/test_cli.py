@@ -125,3 +125,37 @@ def test_python_dash_m_runs_from_any_directory(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].endswith(",2127057600,,,4513336524800")
+
+
+def test_tables_are_tabulates_github_format(registry):
+    """acct writes its markdown tables itself (tabulate's import is slower than the rest of a run);
+    they must be what tabulate(tablefmt="github") prints, cell for cell."""
+    from tabulate import tabulate
+
+    import acct.render as render
+
+    captured = []
+    original = render.table
+
+    def capture(headers, rows, align):
+        captured.append((headers, rows, align))
+        return original(headers, rows, align)
+
+    from acct.config import load_preset
+    from acct.model import build_model
+    from acct.report import make_report
+
+    render.table = capture
+    try:
+        for name in ("gpt2-xl", "openai-gpt2-small", "llama-3-8b"):
+            report = make_report(build_model(load_preset(PRESETS / f"{name}.toml"), registry, non_matmul=True),
+                                 convention="kaplan")
+            render.to_markdown(report)
+            render.conventions_markdown(report)
+    finally:
+        render.table = original
+    assert len(captured) >= 15
+    for headers, rows, align in captured:
+        colalign = ["right" if side == "r" else "left" for side in align]
+        expected = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True, colalign=colalign)
+        assert original(headers, rows, align) == expected
