@@ -85,9 +85,12 @@ def scaling_csv(scaling: Scaling) -> str:
     first = ["model"] if scaling.kind == "compare" else list(scaling.varied)
     writer.writerow(first + ["params", "flops_forward", "blocks_flops_forward"]
                     + [f"{g} flops_forward" for g in scaling.groups])
-    for c in scaling.columns:
-        lead = [c.label] if scaling.kind == "compare" else [c.inputs[name] for name in scaling.varied]
-        writer.writerow(lead + [c.params, c.flops, c.blocks_flops] + [c.group_flops.get(g, 0) for g in scaling.groups])
+    if scaling.kind == "sweep":  # straight from the results tuples: (params, flops, blocks, group flops...)
+        end = 3 + len(scaling.groups)
+        writer.writerows((*point, *results[:end]) for point, results in scaling.points)
+    else:
+        for c in scaling.columns:
+            writer.writerow([c.label, c.params, c.flops, c.blocks_flops] + [c.group_flops.get(g, 0) for g in scaling.groups])
     return buffer.getvalue()
 
 

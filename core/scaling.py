@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -20,7 +21,7 @@ MAX_POINTS = 10_000_000
 class Column:
     """One model, or one point of a sweep: exact totals, and FLOPs and params by group and component."""
 
-    label: str
+    name: str  # the model's name; empty for a sweep point, whose label comes from its inputs
     params: int
     flops: int
     blocks_flops: int
@@ -29,6 +30,11 @@ class Column:
     component_flops: Dict[str, int] = field(default_factory=dict)
     inputs: Dict[str, int] = field(default_factory=dict)  # the varied inputs of a sweep point
 
+    @property
+    def label(self) -> str:
+        """The model's name, or a sweep point's inputs: `context_length=1,024`."""
+        return self.name or point_label(list(self.inputs), list(self.inputs.values()))
+
     def flops_share(self, group: str) -> Fraction:
         part = self.blocks_flops if group == BLOCKS else self.group_flops.get(group, 0)
         return share(part, self.flops)
@@ -36,12 +42,37 @@ class Column:
 
 @dataclass
 class Scaling:
+    """Models side by side, or a sweep's points. A sweep keeps each point as the tuple its
+    compiled function returned, (params, flops, blocks flops, group flops..., group params...),
+    and makes Column objects only when a renderer asks for them: a CSV of 100,000 points
+    never needs them."""
+
     kind: str  # "compare" or "sweep"
-    columns: List[Column]
     groups: List[str]
     components: List[str]
     varied: List[str] = field(default_factory=list)
     summary: str = ""
+    given: List[Column] = field(default_factory=list)  # compare: one column per model
+    points: List[Tuple[Tuple[int, ...], tuple]] = field(default_factory=list)  # sweep: (inputs, results)
+
+    @functools.cached_property
+    def columns(self) -> List[Column]:
+        if self.kind == "compare":
+            return self.given
+        count = len(self.groups)
+        return [
+            Column(
+                name="", params=results[0], flops=results[1], blocks_flops=results[2],
+                group_flops=dict(zip(self.groups, results[3:3 + count])),
+                group_params=dict(zip(self.groups, results[3 + count:])),
+                inputs=dict(zip(self.varied, point)),
+            )
+            for point, results in self.points
+        ]
+
+
+def point_label(names: Sequence[str], values: Sequence[int]) -> str:
+    return ", ".join(f"{name}={value:,}" for name, value in zip(names, values))
 
 
 def compare(models: Sequence[Model], labels: Sequence[str]) -> Scaling:
@@ -52,7 +83,7 @@ def compare(models: Sequence[Model], labels: Sequence[str]) -> Scaling:
         columns.append(_column(model, values, label))
     groups = _union(model.groups for model in models)
     components = _union([row.spec.name for row in model.rows] for model in models)
-    scaling = Scaling("compare", columns, groups, components)
+    scaling = Scaling("compare", groups, components, given=columns)
     scaling.summary = _compare_summary(scaling)
     return scaling
 
@@ -71,22 +102,8 @@ def sweep(model: Model, vary: Sequence[Tuple[str, List[int]]]) -> Scaling:
     outputs = [TOTAL_PARAMS, TOTAL_FLOPS, blocks_cell("flops")]
     outputs += [group_cell(group, "flops") for group in groups] + [group_cell(group, "params") for group in groups]
     evaluate = model.sheet.function(names, outputs)  # only these cells are computed per point
-    count = len(groups)
-    columns = []
-    for point in itertools.product(*(values for _, values in vary)):
-        results = evaluate(*point)
-        columns.append(
-            Column(
-                label=", ".join(f"{name}={value:,}" for name, value in zip(names, point)),
-                params=results[0],
-                flops=results[1],
-                blocks_flops=results[2],
-                group_flops=dict(zip(groups, results[3:3 + count])),
-                group_params=dict(zip(groups, results[3 + count:])),
-                inputs=dict(zip(names, point)),
-            )
-        )
-    scaling = Scaling("sweep", columns, list(model.groups), [row.spec.name for row in model.rows], names)
+    points = [(point, evaluate(*point)) for point in itertools.product(*(values for _, values in vary))]
+    scaling = Scaling("sweep", list(groups), [row.spec.name for row in model.rows], names, points=points)
     scaling.summary = _sweep_summary(scaling)
     return scaling
 
@@ -140,7 +157,7 @@ def _whole(text: str, where: str) -> int:
 
 def _column(model: Model, values: Dict, label: str) -> Column:
     return Column(
-        label=label,
+        name=label,
         params=values[TOTAL_PARAMS],
         flops=values[TOTAL_FLOPS],
         blocks_flops=values[blocks_cell("flops")],
@@ -186,23 +203,47 @@ def _compare_summary(scaling: Scaling) -> str:
 
 def _sweep_summary(scaling: Scaling) -> str:
     """One sentence: the group whose share of forward FLOPs changes most across the points."""
-    if len(scaling.columns) < 2:
+    points = scaling.points
+    if len(points) < 2:
         return ""
     best = None
-    for group in scaling.groups:
-        shares = [(column.flops_share(group), i) for i, column in enumerate(scaling.columns)]
-        low, high = min(shares), max(shares)
-        spread = high[0] - low[0]
+    for index, group in enumerate([*scaling.groups, BLOCKS]):
+        position = 2 if group == BLOCKS else 3 + index
+        low, high = _extremes(points, position)
+        spread = _share(points[high][1], position) - _share(points[low][1], position)
         if best is None or spread > best[0]:
-            best = (spread, group, low, high)
-    spread, group, low, high = best
+            best = (spread, group, low, high, position)
+    spread, group, low, high, position = best
     if not spread:
         return "No group's share of forward FLOPs changes across the points."
     # say it in the direction of the sweep: from the earlier point to the later one
-    a, b = sorted((low, high), key=lambda item: item[1])
-    columns = scaling.columns
+    first, last = sorted((low, high))
+    before, after = _share(points[first][1], position), _share(points[last][1], position)
+    def label(index: int) -> str:
+        return point_label(scaling.varied, points[index][0])
+
     return (
-        f"The largest change in share is {group}: {percent(a[0])} at {columns[a[1]].label} → "
-        f"{percent(b[0])} at {columns[b[1]].label} ({'+' if b[0] > a[0] else '-'}"
-        f"{percent(abs(b[0] - a[0]))[:-1]} points)."
+        f"The largest change in share is {group}: {percent(before)} at {label(first)} → "
+        f"{percent(after)} at {label(last)} ({'+' if after > before else '-'}"
+        f"{percent(abs(after - before))[:-1]} points)."
     )
+
+
+def _share(results: tuple, position: int) -> Fraction:
+    return share(results[position], results[1])
+
+
+def _extremes(points: Sequence[Tuple[Tuple[int, ...], tuple]], position: int) -> Tuple[int, int]:
+    """Indices of the points where results[position]'s share of the FLOPs (results[1]) is least and
+    greatest, compared exactly as integers (part·total' against part'·total), no Fraction per point."""
+    low = high = 0
+    results = points[0][1]
+    low_part, low_total = high_part, high_total = (results[position], results[1]) if results[1] else (0, 1)
+    for index in range(1, len(points)):
+        results = points[index][1]
+        part, total = (results[position], results[1]) if results[1] else (0, 1)
+        if part * low_total < low_part * total:
+            low, low_part, low_total = index, part, total
+        elif part * high_total > high_part * total:
+            high, high_part, high_total = index, part, total
+    return low, high
