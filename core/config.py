@@ -21,7 +21,7 @@ TRAINING_KEYS = ("precision", "activations")
 MAX_PRESET_BYTES = 1_000_000
 
 
-@dataclass
+@dataclass(eq=False)
 class Preset:
     """A preset as read from its file: text fields, inputs, variant choices, plugin files."""
 

@@ -13,6 +13,7 @@ compiled path.
 from __future__ import annotations
 
 import ast
+import functools
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -107,7 +108,7 @@ def divide(numerator: Number, denominator: Number) -> Number:
     return normalize(Fraction(numerator) / denominator)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Formula:
     """A validated formula: its source text, its tree and the names it reads."""
 
@@ -134,6 +135,11 @@ class Formula:
         given such bounds for every name it reads."""
         return _bits(self.tree, bounds)
 
+    def nonnegative(self, known: Callable[[str], bool]) -> bool:
+        """Whether the value is provably >= 0, given which names are (so a compiled sheet can
+        skip a count's `>= 0` check it cannot fail)."""
+        return _nonnegative(self.tree, known)
+
     def may_be_fraction(self, fractional: Callable[[str], bool]) -> bool:
         """Whether the value can be a non-integral Fraction (a `/`, a negative
         power, or a name that may be one)."""
@@ -152,30 +158,38 @@ def parse(text: object, where: str = "formula") -> Formula:
     if isinstance(text, bool) or not isinstance(text, (str, int)):
         raise FormulaError(f"{where}: expected a whole number or a formula string, got {describe(text)}")
     source = str(text).strip()
+    checked = _checked(source)
+    if isinstance(checked, str):
+        raise FormulaError(f"{where}: {checked}")
+    tree, names = checked
+    return Formula(source, tree, names)
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked(source: str) -> Union[str, Tuple[ast.expr, Tuple[str, ...]]]:
+    """(tree, names) of a valid formula, or what is wrong with it. Cached: plugins repeat the same
+    formulas, and trees are never changed once built."""
     if not source:
-        raise FormulaError(f"{where}: empty formula")
+        return "empty formula"
     if not source.isascii():
         strange = next(ch for ch in source if not ch.isascii())
-        raise FormulaError(f"{where}: formula has the non-ASCII character {strange!r}; names are ASCII letters, "
-                           "digits and _")
+        return f"formula has the non-ASCII character {strange!r}; names are ASCII letters, digits and _"
     if len(source) > MAX_FORMULA_CHARS:
-        raise FormulaError(
-            f"{where}: formula is {len(source):,} characters long; the limit is {MAX_FORMULA_CHARS:,}"
-        )
+        return f"formula is {len(source):,} characters long; the limit is {MAX_FORMULA_CHARS:,}"
     shown = source if len(source) <= 60 else source[:57] + "..."
     try:
         with warnings.catch_warnings():  # e.g. '1a' warns before it fails; the user sees our error alone
             warnings.simplefilter("ignore")
             tree = ast.parse(source, mode="eval").body
     except SyntaxError as error:
-        raise FormulaError(f"{where}: syntax error in formula {shown!r}: {error.msg}") from None
+        return f"syntax error in formula {shown!r}: {error.msg}"
     except (ValueError, RecursionError, MemoryError) as error:
-        raise FormulaError(f"{where}: formula {shown!r} cannot be parsed: {error}") from None
+        return f"formula {shown!r} cannot be parsed: {error}"
     names: Dict[str, None] = {}
     problem = _validate(tree, names, depth=0)
     if problem:
-        raise FormulaError(f"{where}: {problem} in formula {shown!r}; allowed: {_ALLOWED}")
-    return Formula(source, tree, tuple(names))
+        return f"{problem} in formula {shown!r}; allowed: {_ALLOWED}"
+    return tree, tuple(names)
 
 
 def from_tree(tree: ast.expr, text: str) -> Formula:
@@ -243,6 +257,25 @@ def without_factor(formula: Formula, name: str) -> Formula:
     else:
         tree = ast.BinOp(formula.tree, ast.Div(), ast.Name(name, ast.Load()))
     return from_tree(tree, ast.unparse(tree))
+
+
+def _nonnegative(node: ast.expr, known: Callable[[str], bool]) -> bool:
+    if isinstance(node, ast.Constant):
+        return node.value >= 0
+    if isinstance(node, ast.Name):
+        return known(node.id)
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, ast.UAdd) and _nonnegative(node.operand, known)
+    if isinstance(node, ast.Call):
+        return all(_nonnegative(argument, known) for argument in node.args)
+    assert isinstance(node, ast.BinOp)
+    if isinstance(node.op, ast.Pow):
+        return _exponent(node) % 2 == 0 or _nonnegative(node.left, known)
+    if isinstance(node.op, ast.Mod):  # Python's % takes the divisor's sign
+        return _nonnegative(node.right, known)
+    if isinstance(node.op, ast.Sub):
+        return False
+    return _nonnegative(node.left, known) and _nonnegative(node.right, known)
 
 
 def _exponent(node: ast.BinOp) -> int:

@@ -55,7 +55,7 @@ def blocks_cell(column: str) -> str:
     return f"blocks.{column}"
 
 
-@dataclass
+@dataclass(eq=False)
 class Model:
     """A preset made concrete: the variant chosen per slot, the rows, and the sheet of cells."""
 

@@ -25,7 +25,7 @@ DISABLE_ENV = "ACCT_DISABLE_PLUGINS"
 ENTRY_POINT_GROUP = "acct"
 
 
-@dataclass
+@dataclass(eq=False)
 class PluginInfo:
     """A loaded plugin: its name, where it came from, and what it provides."""
 
@@ -38,14 +38,14 @@ class PluginInfo:
         return f"plugin {self.name!r} ({self.location})"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class RegisteredInput:
     spec: Input
     default: Optional[Formula]
     plugin: PluginInfo
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class RegisteredComponent:
     spec: Component
     params: Formula
@@ -70,7 +70,7 @@ class RegisteredComponent:
         return (self.params, self.flops, *(self.shape or ()), *((self.batch,) if self.batch else ()))
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class RegisteredHardware:
     """An accelerator with its numbers made exact."""
 
@@ -81,7 +81,7 @@ class RegisteredHardware:
     origin: str  # the plugin or file that defined it
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class RegisteredConvention:
     spec: Convention
     forward: Formula
@@ -89,7 +89,7 @@ class RegisteredConvention:
     plugin: PluginInfo
 
 
-@dataclass
+@dataclass(eq=False)
 class Registry:
     """Everything the loaded plugins registered."""
 
@@ -168,7 +168,7 @@ def _file_of(module: ModuleType) -> str:
     return str(getattr(module, "__file__", None) or module.__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class EntryPoint:
     name: str
     value: str  # "module" or "module:attribute"

@@ -22,7 +22,7 @@ CONVENTIONS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class InputLine:
     name: str
     symbol: Optional[str]
@@ -31,7 +31,7 @@ class InputLine:
     description: str
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Row:
     name: str
     slot: str
@@ -56,7 +56,7 @@ class Row:
     flops_other_display: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ConventionTotal:
     name: str
     description: str
@@ -65,7 +65,7 @@ class ConventionTotal:
     training: Number
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Group:
     name: str
     params: int
@@ -74,7 +74,7 @@ class Group:
     flops_share: Fraction
 
 
-@dataclass
+@dataclass(eq=False)
 class Report:
     name: str
     path: str

@@ -17,7 +17,7 @@ BLOCKS = "Transformer blocks"  # every per-layer row, × num_layers
 MAX_POINTS = 10_000_000
 
 
-@dataclass
+@dataclass(eq=False)
 class Column:
     """One model, or one point of a sweep: exact totals, and FLOPs and params by group and component."""
 
@@ -40,7 +40,7 @@ class Column:
         return share(part, self.flops)
 
 
-@dataclass
+@dataclass(eq=False)
 class Scaling:
     """Models side by side, or a sweep's points. A sweep keeps each point as the tuple its
     compiled function returned, (params, flops, blocks flops, group flops..., group params...),

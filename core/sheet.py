@@ -25,7 +25,7 @@ MAX_PARAM_BITS = 64
 MAX_CELLS = 20_000
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Cell:
     """One named value: a formula (a plain number is a formula too) and what it must satisfy."""
 
@@ -202,28 +202,33 @@ class Sheet:
             check = f"type(p{i}) is int and -{1 << MAX_PARAM_BITS} < p{i} < {1 << MAX_PARAM_BITS}"
             body.append(ast.parse(f"if not ({check}): raise _fail({self.index[name]})").body[0])
         fractional: set = set()
+        nonnegative = {name for name, value in constants.items() if name not in varying and value >= 0}
+        expressions: Dict[str, ast.expr] = {}
+        checks: Dict[str, str] = {}
         for i, cell in enumerate(self.cells):
-            if cell.name not in needed:
+            if cell.name not in needed or cell.name not in varying:
                 continue
-            target = ast.Name(local[cell.name], ast.Store())
             if cell.name in params:
-                value: ast.expr = ast.Name(f"p{params.index(cell.name)}", ast.Load())
-            elif cell.name not in varying:
-                namespace[local[cell.name]] = constants[cell.name]
-                continue
+                expressions[cell.name] = ast.Name(f"p{params.index(cell.name)}", ast.Load())
             else:
                 value = to_python(cell.formula.tree, local)
                 if cell.formula.may_be_fraction(fractional.__contains__):
                     value = ast.Call(ast.Name("_norm", ast.Load()), [value], [])
                     fractional.add(cell.name)
-            body.append(ast.Assign([target], value))
+                expressions[cell.name] = value
             tests = []
             if cell.integer and cell.name in fractional:
                 tests.append(f"type({local[cell.name]}) is not int")
-            if cell.minimum is not None:
+            proven = cell.name not in params and cell.formula.nonnegative(nonnegative.__contains__)
+            if proven:
+                nonnegative.add(cell.name)
+            if cell.minimum is not None and not (proven and cell.minimum <= 0):
                 tests.append(f"{local[cell.name]} < {cell.minimum}")
+                if cell.minimum >= 0:
+                    nonnegative.add(cell.name)  # once checked
             if tests:
-                body.append(ast.parse(f"if {' or '.join(tests)}: raise _fail({i})").body[0])
+                checks[cell.name] = f"if {' or '.join(tests)}: raise _fail({i})"
+        body += _optimized(expressions, checks, outputs, local, constants, namespace)
         body.append(ast.Return(ast.Tuple([ast.Name(local[name], ast.Load()) for name in outputs], ast.Load())))
         arguments = ast.arguments(
             posonlyargs=[], args=[ast.arg(f"p{i}") for i in range(len(params))], vararg=None,
@@ -261,3 +266,114 @@ class Sheet:
 def _show(value: Number) -> str:
     value = normalize(value)
     return f"{value:,}" if type(value) is int else f"{value.numerator:,}/{value.denominator:,}"
+
+
+def _optimized(
+    expressions: Dict[str, ast.expr],
+    checks: Dict[str, str],
+    outputs: Sequence[str],
+    local: Mapping[str, str],
+    constants: Mapping[str, Number],
+    namespace: Dict[str, object],
+) -> List[ast.stmt]:
+    """The statements computing the varying cells: a cell read once and not checked is inlined
+    into its reader; whole-number constants become literals; products and sums are regrouped so
+    their constant factors and terms are folded at compile time (exact for int and Fraction: both
+    are associative and commutative); an expression computed before is reused."""
+    cell_of = {local[name]: name for name in expressions}
+    uses: Dict[str, int] = dict.fromkeys(expressions, 0)
+    for expression in expressions.values():
+        for node in ast.walk(expression):
+            if isinstance(node, ast.Name) and node.id in cell_of:
+                uses[cell_of[node.id]] += 1
+    for name in outputs:
+        if name in uses:
+            uses[name] += 2  # an output is always materialized
+    for name, value in constants.items():
+        if name not in expressions and type(value) is not int:
+            namespace[local[name]] = value
+    literals = {local[name]: value for name, value in constants.items() if name not in expressions and type(value) is int}
+    inlined: Dict[str, ast.expr] = {}
+
+    def substitute(node: ast.expr) -> ast.expr:
+        if isinstance(node, ast.Name):
+            if node.id in literals:
+                return ast.Constant(literals[node.id])
+            if node.id in inlined:
+                return inlined[node.id]
+            return node
+        if isinstance(node, ast.BinOp):
+            return ast.BinOp(substitute(node.left), node.op, substitute(node.right))
+        if isinstance(node, ast.UnaryOp):
+            return ast.UnaryOp(node.op, substitute(node.operand))
+        if isinstance(node, ast.Call):
+            return ast.Call(node.func, [substitute(argument) for argument in node.args], [])
+        return node
+
+    statements: List[ast.stmt] = []
+    seen: Dict[str, str] = {}
+    for name, expression in expressions.items():
+        expression = _fold(substitute(expression))
+        target = local[name]
+        if uses[name] == 1 and name not in checks and not isinstance(expression, ast.Name):
+            inlined[target] = expression
+            continue
+        key = ast.dump(expression)
+        value = ast.Name(seen[key], ast.Load()) if key in seen else expression
+        seen.setdefault(key, target)
+        statements.append(ast.Assign([ast.Name(target, ast.Store())], value))
+        if name in checks:
+            statements.append(ast.parse(checks[name]).body[0])
+    for name in outputs:  # a constant output still needs its value in the function
+        if name not in expressions:
+            namespace[local[name]] = constants[name]
+    return statements
+
+
+def _fold(node: ast.expr) -> ast.expr:
+    """Fold constants bottom-up; products and sums are flattened so their constants meet.
+    A product with a zero factor is kept whole: its other factors may still divide by zero."""
+    if isinstance(node, ast.UnaryOp):
+        operand = _fold(node.operand)
+        if isinstance(node.op, ast.USub) and isinstance(operand, ast.Constant):
+            return ast.Constant(-operand.value)
+        return ast.UnaryOp(node.op, operand)
+    if isinstance(node, ast.Call):
+        return ast.Call(node.func, [_fold(argument) for argument in node.args], [])
+    if not isinstance(node, ast.BinOp):
+        return node
+    if isinstance(node.op, (ast.Mult, ast.Add)):
+        kind = type(node.op)
+        terms: List[ast.expr] = []
+        stack = [node]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, ast.BinOp) and isinstance(item.op, kind):
+                stack += (item.right, item.left)
+            else:
+                terms.append(_fold(item))
+        numbers = [term.value for term in terms if isinstance(term, ast.Constant)]
+        others = [term for term in terms if not isinstance(term, ast.Constant)]
+        if kind is ast.Mult:
+            constant = 1
+            for number in numbers:
+                constant *= number
+            if constant == 0 and others:
+                return _chain(terms, ast.Mult)
+            parts = others if constant == 1 and others else [ast.Constant(constant)] + others
+        else:
+            constant = sum(numbers)
+            parts = others + ([ast.Constant(constant)] if constant or not others else [])
+        return _chain(parts, kind)
+    left, right = _fold(node.left), _fold(node.right)
+    if isinstance(node.op, ast.Pow) and isinstance(left, ast.Constant) and isinstance(right, ast.Constant):
+        return ast.Constant(left.value ** right.value)  # the exponent is a small non-negative literal
+    return ast.BinOp(left, node.op, right)
+
+
+def _chain(parts: List[ast.expr], kind: type) -> ast.expr:
+    tree = parts[0]
+    for part in parts[1:]:
+        tree = ast.BinOp(tree, kind(), part)
+    return tree
+

@@ -27,7 +27,7 @@ from .training import (
 CHINCHILLA_TOKENS_PER_PARAM = 20  # Hoffmann et al. 2022: compute-optimal ≈ 20 tokens per parameter
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class TrainingRow:
     name: str
     group: str
@@ -39,7 +39,7 @@ class TrainingRow:
     activations_display: str
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class TrainingTime:
     hardware: str
     description: str
@@ -54,7 +54,7 @@ class TrainingTime:
     source: str
 
 
-@dataclass
+@dataclass(eq=False)
 class TrainingReport:
     name: str
     precision: str
@@ -154,7 +154,7 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
     )
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class DecodeRow:
     name: str
     flops_decode: int  # per generated token, × batch_size
@@ -162,7 +162,7 @@ class DecodeRow:
     kv_cache: int  # elements per token, all layers
 
 
-@dataclass
+@dataclass(eq=False)
 class InferenceReport:
     name: str
     batch_size: int
@@ -206,7 +206,7 @@ COMPARISONS = {"<=": lambda a, b: a <= b, "<": lambda a, b: a < b, ">=": lambda 
 MAX_SOLVE = 1 << 62
 
 
-@dataclass
+@dataclass(eq=False)
 class Solution:
     input: str
     goal: str  # "largest" or "smallest"

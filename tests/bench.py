@@ -1,0 +1,153 @@
+"""acct's benchmark: start-up, engine, a 100,000-point sweep, and PyTorch's FlopCounterMode.
+
+    python tests/bench.py [--runs 15]
+
+Run it with the environment in which acct is installed (after the README's set-up
+commands, `.venv/bin/python tests/bench.py`). Each figure is a ratio measured side by side
+in this one run, on this machine; pytest does not collect this file. Processes run with
+bytecode caching on (a pip install compiles acct's modules), whatever PYTHONDONTWRITEBYTECODE says.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+XL = str(ROOT / "presets" / "gpt2-xl.toml")
+ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
+
+def wall(command, stdout=subprocess.DEVNULL) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, stdout=stdout, stderr=subprocess.DEVNULL, env=ENV, check=True)
+    return time.perf_counter() - start
+
+
+def acct_command() -> str:
+    found = shutil.which("acct", path=str(Path(sys.executable).parent)) or shutil.which("acct")
+    if not found:
+        sys.exit("bench: no `acct` script beside this Python; install acct first (README)")
+    return found
+
+
+def startup(runs: int) -> float:
+    acct = acct_command()
+    python = [sys.executable, "-c", "pass"]
+    run = [acct, "run", XL]
+    wall(python), wall(run)  # warm-up: caches, bytecode
+    bare, ours = [], []
+    for _ in range(runs):  # interleaved, so both see the same machine
+        bare.append(wall(python))
+        ours.append(wall(run))
+    bare_ms, ours_ms = statistics.median(bare) * 1000, statistics.median(ours) * 1000
+    print(f"start-up   `{sys.executable} -c pass`: median {bare_ms:.1f} ms over {runs} runs")
+    print(f"           `acct run presets/gpt2-xl.toml`: median {ours_ms:.1f} ms "
+          f"= {ours_ms / bare_ms:.2f}× the interpreter's (target ≤ 4×)")
+    return ours_ms
+
+
+def hand_written(V, T, L, D, F):
+    """The same totals, written out by hand for the textbook shape: the floor for pure Python."""
+    params = 2 * V * D + L * (4 * D * D + 3 * D * F + 2 * D) + D
+    flops = L * (8 * T * D * D + 4 * T * T * D + 6 * T * D * F) + 2 * T * D * V
+    return params, flops
+
+
+def engine(points: int) -> None:
+    from acct.config import load_preset
+    from acct.model import TOTAL_FLOPS, TOTAL_PARAMS, build_model
+    from acct.registry import load_registry
+
+    model = build_model(load_preset(XL), load_registry())
+    evaluate = model.sheet.function(["context_length"], [TOTAL_PARAMS, TOTAL_FLOPS])
+    V, L, D, F = 50_257, 48, 1_600, 6_400
+    for t in (1, 1024, 16384):  # the same numbers, or the comparison means nothing
+        assert evaluate(t) == hand_written(V, t, L, D, F), t
+    contexts = range(1, points + 1)
+    start = time.perf_counter()
+    for t in contexts:
+        evaluate(t)
+    ours = time.perf_counter() - start
+    start = time.perf_counter()
+    for t in contexts:
+        hand_written(V, t, L, D, F)
+    hand = time.perf_counter() - start
+    print(f"engine     GPT-2 XL sheet, context_length changed each time: {points / ours:,.0f} evaluations/s "
+          f"({ours / points * 1e6:.2f} µs each; target ≥ 100,000/s)")
+    print(f"           hand-written totals: {points / hand:,.0f}/s ({hand / points * 1e6:.2f} µs); "
+          f"the sheet takes {ours / hand:.2f}× its time (target ≤ 3×)")
+
+
+def sweeps(points: int) -> None:
+    from acct.config import load_preset
+    from acct.model import build_model
+    from acct.registry import load_registry
+    from acct.render_scaling import scaling_csv
+    from acct.scaling import sweep
+
+    model = build_model(load_preset(XL), load_registry())
+    start = time.perf_counter()
+    scaling = sweep(model, [("context_length", list(range(1, points + 1)))])
+    scaling_csv(scaling)
+    api = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "sweep.csv"
+        with path.open("w") as out:
+            cli = wall([acct_command(), "sweep", XL, "--vary", f"context_length=1..{points}+1", "--format", "csv"],
+                       stdout=out)
+        lines = sum(1 for _ in path.open())
+    assert lines == points + 1, lines
+    print(f"sweep      {points:,} points of context_length: public API (sweep + CSV) {api:.2f} s; "
+          f"`acct sweep ... --format csv > file` {cli:.2f} s wall (target < 3 s)")
+
+
+TORCH_SCRIPT = """
+import sys
+sys.path.insert(0, {tests!r})
+from acct.config import load_preset
+from acct.model import build_model
+from acct.registry import load_registry
+from acct.report import make_report
+from torch_reference import reference_counts
+report = make_report(build_model(load_preset({xl!r}), load_registry()))
+params, flops, _ = reference_counts(report)
+assert (params, flops) == (report.params, report.flops), (params, flops)
+print(params, flops)
+"""
+
+
+def with_torch(runs: int, acct_ms: float) -> None:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("torch      not installed: the FlopCounterMode comparison is skipped (pip install 'torch==2.13.0+cpu')")
+        return
+    script = TORCH_SCRIPT.format(tests=str(ROOT / "tests"), xl=XL)
+    times = [wall([sys.executable, "-c", script]) for _ in range(runs)]
+    torch_ms = statistics.median(times) * 1000
+    print(f"torch      GPT-2 XL through FlopCounterMode on the meta device (interpreter, torch import, build, "
+          f"trace): median {torch_ms:.0f} ms over {runs} runs = {torch_ms / acct_ms:.1f}× `acct run`")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="runs per start-up median (default 15)")
+    parser.add_argument("--points", type=int, default=100_000, help="sweep points (default 100,000)")
+    args = parser.parse_args()
+    print(f"machine    {os.cpu_count()} cores, Python {sys.version.split()[0]} ({sys.executable})")
+    acct_ms = startup(args.runs)
+    engine(200_000)
+    sweeps(args.points)
+    with_torch(3, acct_ms)
+
+
+if __name__ == "__main__":
+    main()
