@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from fractions import Fraction
 from pathlib import Path
 from typing import List, Optional, Sequence
@@ -276,6 +275,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         output = COMMANDS[args.command](args)
     except AcctError as error:
         if show_traceback:
+            import traceback
+
             traceback.print_exc()
         # one line, even when a message quoted from pluggy or a plugin has several
         message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
@@ -283,6 +284,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     except Exception as error:  # a bug in acct itself: still one line, and a way to see more
         if show_traceback:
+            import traceback
+
             traceback.print_exc()
         print(
             f"acct: error: internal error {type(error).__name__}: {error} "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from fractions import Fraction
 from typing import Callable, Dict, List, Sequence
 
@@ -148,6 +147,12 @@ def conventions_data(report: Report) -> Dict:
     }
 
 
+def _dumps(data: Dict) -> str:
+    import json  # only the JSON format needs it
+
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
 def conventions_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -159,7 +164,7 @@ def conventions_csv(report: Report) -> str:
 
 CONVENTION_RENDERERS: Dict[str, Callable[[Report], str]] = {
     "markdown": conventions_markdown,
-    "json": lambda report: json.dumps(conventions_data(report), indent=2, ensure_ascii=False) + "\n",
+    "json": lambda report: _dumps(conventions_data(report)),
     "csv": conventions_csv,
 }
 
@@ -217,7 +222,7 @@ def to_data(report: Report) -> Dict:
 
 
 def to_json(report: Report) -> str:
-    return json.dumps(to_data(report), indent=2, ensure_ascii=False) + "\n"
+    return _dumps(to_data(report))
 
 
 CSV_COLUMNS = (
