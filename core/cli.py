@@ -7,7 +7,7 @@ import os
 import sys
 from fractions import Fraction
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 from . import __version__
 from .errors import AcctError

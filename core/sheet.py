@@ -37,10 +37,6 @@ class Cell:
     integer: bool = False  # must come out a whole number (a size, a count)
     minimum: Optional[int] = None  # e.g. 1 for a size, 0 for a count
 
-    @property
-    def is_literal(self) -> bool:
-        return not self.formula.names
-
 
 def literal(name: str, value: int, where: str, **options) -> Cell:
     """A cell holding a plain whole number."""

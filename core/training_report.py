@@ -175,7 +175,6 @@ class InferenceReport:
     flops_prefill: int
     flops_decode: int
     rows: List[DecodeRow]
-    weights_bytes: int
 
 
 def make_inference_report(model, values) -> InferenceReport:
@@ -196,7 +195,6 @@ def make_inference_report(model, values) -> InferenceReport:
         position=values["decode_position"], kv_bytes=values["kv_bytes"],
         kv_per_token=values["kv_cache.bytes_per_token"], kv_display=display, kv_total=values["kv_cache.bytes"],
         flops_prefill=values["infer.flops_prefill"], flops_decode=values["infer.flops_decode"], rows=rows,
-        weights_bytes=values["memory.weights"],
     )
 
 

@@ -3,7 +3,6 @@
 import json
 from fractions import Fraction
 
-import pytest
 
 from conftest import PRESETS
 
