@@ -263,3 +263,27 @@ def test_every_hookspec_is_documented_and_used_by_a_builtin():
     for hook in hooks:
         assert hook in readme, f"{hook} is not documented in README.md"
         assert f"def {hook}(register)" in builtins, f"{hook} is not implemented by any builtin plugin"
+
+
+def test_entry_point_reader_agrees_with_importlib_metadata(installed_moe):
+    """acct reads entry points from the dist-info files itself (importing importlib.metadata costs
+    more than the rest of its start-up); it must find what importlib.metadata finds."""
+    probe = textwrap.dedent("""
+        import json
+        from importlib.metadata import entry_points
+        from acct.registry import entry_points as ours
+        result = {}
+        for group in ("acct", "console_scripts", "pytest11"):
+            theirs = sorted((e.name, e.value) for e in entry_points().select(group=group))
+            mine = sorted((e.name, e.value) for e in ours(group))
+            result[group] = [theirs, mine]
+        print(json.dumps(result))
+    """)
+    env = {**os.environ, "PYTHONPATH": str(installed_moe)}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    groups = json.loads(result.stdout)
+    assert ["moe", "acct_moe"] in groups["acct"][1]
+    assert groups["console_scripts"][1] and ["acct", "acct.cli:main"] in groups["console_scripts"][1]
+    for group, (theirs, mine) in groups.items():
+        assert mine == theirs, group
