@@ -199,13 +199,16 @@ def entry_points(group: str) -> List[EntryPoint]:
         for entry in entries:
             if not entry.endswith((".dist-info", ".egg-info")):
                 continue
-            base = os.path.join(folder or ".", entry)
-            name, version = _distribution(base, entry)
-            key = re.sub(r"[-_.]+", "-", name).lower()
+            # the first distribution of a name on sys.path wins, as for importlib.metadata
+            key = re.sub(r"[-_.]+", "-", entry.rsplit(".", 1)[0].partition("-")[0]).lower()
             if key in seen:
                 continue
             seen.add(key)
-            found += [EntryPoint(n, v, f"{name} {version}") for n, v in _group(base, group)]
+            base = os.path.join(folder or ".", entry)
+            pairs = _group(base, group)
+            if pairs:  # only then is the distribution's own name and version worth reading
+                name, version = _distribution(base, entry)
+                found += [EntryPoint(n, v, f"{name} {version}") for n, v in pairs]
     return found
 
 
