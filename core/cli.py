@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--chart", choices=("mermaid",), help="append a Mermaid chart of the group shares")
         command.add_argument("--plot", type=Path, metavar="FILE", help="write a chart to FILE.svg or FILE.png (needs acct[plot])")
 
+    def training_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--precision", choices=("fp32", "mixed"), help="bytes per value (default: the preset's, else fp32)")
+        command.add_argument("--activations", metavar="CONVENTION",
+                             help="activation convention: cs336 (default), korthikanti, korthikanti_recompute")
+
     run = commands.add_parser("run", help="report params, memory and forward FLOPs of a preset")
     run.add_argument("preset", type=Path, help="a preset TOML file, e.g. presets/gpt2-xl.toml")
     model_options(run)
@@ -79,13 +84,13 @@ def _parser() -> argparse.ArgumentParser:
         help="values of an input: a list 1024,2048,4096, or a range start..stop+step (arithmetic) or "
         "start..stop*factor (geometric); repeat for a grid",
     )
+    sweep.add_argument(
+        "--output", action="append", default=[], metavar="CELL",
+        help="add an output's column, e.g. memory.peak or train.flops_step (repeatable)",
+    )
     model_options(sweep)
+    training_options(sweep)
     chart_options(sweep)
-
-    def training_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--precision", choices=("fp32", "mixed"), help="bytes per value (default: the preset's, else fp32)")
-        command.add_argument("--activations", metavar="CONVENTION",
-                             help="activation convention: cs336 (default), korthikanti, korthikanti_recompute")
 
     train = commands.add_parser("train", help="a training step: FLOPs, memory (a·B + b), time on hardware")
     train.add_argument("preset", type=Path)
@@ -190,7 +195,7 @@ def _sweep(args: argparse.Namespace) -> str:
 
     vary = [parse_vary(text) for text in args.vary]
     (model,) = _models(args, [args.preset])
-    return _charted(args, sweep(model, vary))
+    return _charted(args, sweep(model, vary, args.output))
 
 
 def _plugins(args: argparse.Namespace) -> str:

@@ -45,6 +45,19 @@ AGGREGATES = {
 }
 
 
+OUTPUT_PREFIXES = ("train.", "memory.", "kv_cache.", "infer.", "total.", "convention.")
+
+
+def output_cell(model: "Model", name: str, option: str) -> str:
+    """`name` if it is an output cell of the model's sheet (train.flops_step, memory.peak, ...),
+    else an error for `option` that suggests the nearest and lists them."""
+    if name in model.sheet and name.startswith(OUTPUT_PREFIXES):
+        return name
+    outputs = sorted(cell.name for cell in model.sheet.cells if cell.name.startswith(OUTPUT_PREFIXES))
+    hint = f"; {model.activation_problem}" if name.startswith("memory.") and model.activation_problem else ""
+    raise ConfigError(f"{option}: unknown output {name!r}{suggest(name, outputs)}{hint}; known: {', '.join(outputs)}")
+
+
 def convention_cell(name: str, column: str) -> str:
     """The sheet cell of a convention's total: `convention.kaplan.forward`."""
     return f"convention.{name}.{column}"

@@ -8,7 +8,7 @@ import json
 from typing import Callable, Dict, List
 
 from .numbers import fixed, percent
-from .render import table
+from .render import _number, exact_or_fixed, table
 from .report import share
 from .scaling import BLOCKS, Scaling
 
@@ -37,13 +37,14 @@ def scaling_markdown(scaling: Scaling, by_component: bool = False) -> str:
     else:
         first = scaling.columns[0]
         out += [f"# Sweep over {', '.join(scaling.varied)}", ""]
-        headers = [*scaling.varied, "params", "forward FLOPs", "× params", "× FLOPs", *groups, BLOCKS]
+        headers = [*scaling.varied, "params", "forward FLOPs", "× params", "× FLOPs", *scaling.extra, *groups, BLOCKS]
         rows = []
         for c in scaling.columns:
             rows.append(
                 [f"{c.inputs[name]:,}" for name in scaling.varied]
                 + [f"{c.params:,}", f"{c.flops:,}", "×" + fixed(share(c.params, first.params), 2),
                    "×" + fixed(share(c.flops, first.flops), 2)]
+                + [exact_or_fixed(c.extra[name]) for name in scaling.extra]
                 + [percent(c.flops_share(group)) for group in [*groups, BLOCKS]]
             )
         out += [table(headers, rows, "r" * (len(headers))), ""]
@@ -67,6 +68,8 @@ def scaling_data(scaling: Scaling) -> Dict:
         })
         if c.component_flops:
             data["components_flops_forward"] = c.component_flops
+        if c.extra:
+            data["outputs"] = {name: _number(value) for name, value in c.extra.items()}
         return data
 
     key = "models" if scaling.kind == "compare" else "points"
@@ -84,10 +87,13 @@ def scaling_csv(scaling: Scaling) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     first = ["model"] if scaling.kind == "compare" else list(scaling.varied)
     writer.writerow(first + ["params", "flops_forward", "blocks_flops_forward"]
-                    + [f"{g} flops_forward" for g in scaling.groups])
+                    + [f"{g} flops_forward" for g in scaling.groups] + list(scaling.extra))
     if scaling.kind == "sweep":  # straight from the results tuples: (params, flops, blocks, group flops...)
-        end = 3 + len(scaling.groups)
-        writer.writerows((*point, *results[:end]) for point, results in scaling.points)
+        end, extra = 3 + len(scaling.groups), 3 + 2 * len(scaling.groups)
+        if scaling.extra:
+            writer.writerows((*point, *results[:end], *map(_number, results[extra:])) for point, results in scaling.points)
+        else:
+            writer.writerows((*point, *results[:end]) for point, results in scaling.points)
     else:
         for c in scaling.columns:
             writer.writerow([c.label, c.params, c.flops, c.blocks_flops] + [c.group_flops.get(g, 0) for g in scaling.groups])

@@ -9,7 +9,8 @@ from fractions import Fraction
 from typing import Dict, List, Sequence, Tuple
 
 from .errors import ConfigError
-from .model import TOTAL_FLOPS, TOTAL_PARAMS, Model, blocks_cell, cell_name, group_cell
+from .formula import Number
+from .model import TOTAL_FLOPS, TOTAL_PARAMS, Model, blocks_cell, cell_name, group_cell, output_cell
 from .numbers import percent
 from .report import share
 
@@ -29,6 +30,7 @@ class Column:
     group_params: Dict[str, int]
     component_flops: Dict[str, int] = field(default_factory=dict)
     inputs: Dict[str, int] = field(default_factory=dict)  # the varied inputs of a sweep point
+    extra: Dict[str, Number] = field(default_factory=dict)  # output cells asked for with --output
 
     @property
     def label(self) -> str:
@@ -54,6 +56,7 @@ class Scaling:
     summary: str = ""
     given: List[Column] = field(default_factory=list)  # compare: one column per model
     points: List[Tuple[Tuple[int, ...], tuple]] = field(default_factory=list)  # sweep: (inputs, results)
+    extra: List[str] = field(default_factory=list)  # sweep: output cells asked for with --output, last in results
 
     @functools.cached_property
     def columns(self) -> List[Column]:
@@ -64,8 +67,9 @@ class Scaling:
             Column(
                 name="", params=results[0], flops=results[1], blocks_flops=results[2],
                 group_flops=dict(zip(self.groups, results[3:3 + count])),
-                group_params=dict(zip(self.groups, results[3 + count:])),
+                group_params=dict(zip(self.groups, results[3 + count:3 + 2 * count])),
                 inputs=dict(zip(self.varied, point)),
+                extra=dict(zip(self.extra, results[3 + 2 * count:])),
             )
             for point, results in self.points
         ]
@@ -88,8 +92,9 @@ def compare(models: Sequence[Model], labels: Sequence[str]) -> Scaling:
     return scaling
 
 
-def sweep(model: Model, vary: Sequence[Tuple[str, List[int]]]) -> Scaling:
-    """The model at every point of the grid (the cartesian product of the varied values)."""
+def sweep(model: Model, vary: Sequence[Tuple[str, List[int]]], extra: Sequence[str] = ()) -> Scaling:
+    """The model at every point of the grid (the cartesian product of the varied values), with
+    the `extra` output cells (memory.peak, train.flops_step, ...) beside the totals."""
     names = [name for name, _ in vary]
     if len(set(names)) != len(names):
         raise ConfigError(f"--vary: each input may be varied once, got {', '.join(names)}")
@@ -101,9 +106,11 @@ def sweep(model: Model, vary: Sequence[Tuple[str, List[int]]]) -> Scaling:
     groups = model.groups
     outputs = [TOTAL_PARAMS, TOTAL_FLOPS, blocks_cell("flops")]
     outputs += [group_cell(group, "flops") for group in groups] + [group_cell(group, "params") for group in groups]
-    evaluate = model.sheet.function(names, outputs)  # only these cells are computed per point
+    extra = [output_cell(model, name, "--output") for name in dict.fromkeys(extra)]
+    evaluate = model.sheet.function(names, outputs + extra)  # only these cells are computed per point
     points = [(point, evaluate(*point)) for point in itertools.product(*(values for _, values in vary))]
-    scaling = Scaling("sweep", list(groups), [row.spec.name for row in model.rows], names, points=points)
+    scaling = Scaling("sweep", list(groups), [row.spec.name for row in model.rows], names, points=points,
+                      extra=extra)
     scaling.summary = _sweep_summary(scaling)
     return scaling
 

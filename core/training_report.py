@@ -11,6 +11,7 @@ from fractions import Fraction
 from typing import List, Optional, Tuple
 
 from .errors import ConfigError, suggest
+from .model import output_cell
 from .formula import Number
 from .training import (
     ACTIVATION_CONVENTIONS,
@@ -237,11 +238,7 @@ def solve(model, input_name: str, goal: str, condition: str) -> Solution:
     assuming the output changes monotonically with the input; exact, by bisection."""
     output, comparison, target, target_text = parse_condition(condition)
     sheet = model.sheet
-    if output not in sheet:
-        hint = f"; {model.activation_problem}" if output.startswith("memory.") and model.activation_problem else ""
-        outputs = [c.name for c in sheet.cells if c.name.startswith(("train.", "memory.", "kv_cache.", "infer.", "total."))]
-        raise ConfigError(f"--where: unknown output {output!r}{suggest(output, outputs)}{hint}; "
-                          f"known: {', '.join(outputs)}")
+    output_cell(model, output, "--where")
     if input_name not in sheet:
         inputs = [cell.name for cell in sheet.cells if "." not in cell.name]
         raise ConfigError(f"solve: unknown input {input_name!r}{suggest(input_name, inputs)}")

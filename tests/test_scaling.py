@@ -169,3 +169,22 @@ def test_plot_errors(cli, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the extra were not installed
     status, _, err = cli("compare", *GPT2[:2], "--plot", str(tmp_path / "x.svg"))
     assert status == 1 and err == "acct: error: --plot needs matplotlib: pip install 'acct[plot]'\n"
+
+
+def test_sweep_with_output_columns(cli):
+    # fp32 cs336 GPT-2 XL: peak = 15,517,753,344·B + 34,032,921,600 bytes; step = (3·4,513,336,524,800)·B + 14·N
+    status, out, err = cli("sweep", XL, "--vary", "batch_size=1..8*2", "--output", "memory.peak",
+                           "--output", "train.flops_step", "-f", "csv")
+    assert status == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    for row in rows:
+        batch = int(row["batch_size"])
+        assert int(row["memory.peak"]) == 15_517_753_344 * batch + 34_032_921_600
+        assert int(row["train.flops_step"]) == 3 * 4_513_336_524_800 * batch + 14 * 2_127_057_600
+    assert [row["batch_size"] for row in rows] == ["1", "2", "4", "8"]
+    status, out, _ = cli("sweep", XL, "--vary", "batch_size=1,2", "--output", "memory.peak", "-f", "json")
+    assert [p["outputs"]["memory.peak"] for p in json.loads(out)["points"]] == [49_550_674_944, 65_068_428_288]
+    status, out, _ = cli("sweep", XL, "--vary", "batch_size=1,2", "--output", "memory.peak")
+    assert "| 49,550,674,944 |" in out
+    status, _, err = cli("sweep", XL, "--vary", "batch_size=1,2", "--output", "memory.peek")
+    assert status == 1 and "--output: unknown output 'memory.peek' (did you mean memory.peak" in err
