@@ -176,15 +176,14 @@ def build_model(
             need(name, row.where)
     inputs = [name for name in registry.inputs if name in cells]  # what the architecture reads
 
-    columns: List[Tuple[str, str]] = [(column, column) for column in ("params", "flops")]
-    columns += [("flops_backward", "flops_backward"), ("flops_decode", "flops_decode"), ("kv_cache", "kv_cache")]
+    columns = ["params", "flops", "flops_backward", "flops_decode", "kv_cache"]
     if non_matmul:
-        columns.append(("flops_other", "flops_other"))
+        columns.append("flops_other")
     if not missing:
-        columns.append(("activations", "activations"))
+        columns.append("activations")
     outputs = [(name, output_formula(text)) for name, text in OUTPUTS + (() if missing else ACTIVATION_OUTPUTS)]
     for row in rows:
-        for column, _ in columns[2:]:
+        for column in columns[2:]:  # params and flops were read above
             for name in _row_formula(row, column, convention).names:
                 need(name, f"{row.where} {column}")
     for name, formula in outputs:
@@ -204,14 +203,14 @@ def build_model(
 
     sheet_cells = list(cells.values())
     for row in rows:
-        for column, _ in columns:
+        for column in columns:
             formula = _row_formula(row, column, convention)
             each = cell_name(row, f"{column}_each")
             sheet_cells.append(Cell(each, formula, f"{row.where} {column}", integer=True, minimum=0))
             total = from_tree(_product(each, LAYERS if row.spec.per_layer else None), f"{each} × layers")
             sheet_cells.append(Cell(cell_name(row, column), total, f"{row.where} {column}"))
     groups = list(dict.fromkeys(row.spec.group for row in rows))
-    for column, _ in columns:
+    for column in columns:
         parts = [cell_name(row, column) for row in rows]
         if column in ("params", "flops"):
             sums = {group_cell(group, column): [r for r in rows if r.spec.group == group] for group in groups}
