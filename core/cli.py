@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
             "--disable", action="append", default=[], metavar="NAME",
             help="block the plugin NAME (repeatable; or ACCT_DISABLE_PLUGINS=a,b)",
         )
+        # also after the command (`acct run X --traceback`); SUPPRESS keeps the global flag's value
+        command.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     def model_options(command: argparse.ArgumentParser) -> None:
         command.add_argument("-f", "--format", choices=FORMATS, default="markdown", help="output format (default: markdown)")

@@ -138,6 +138,10 @@ def test_nothing_is_written_on_error(cli, tmp_path, name):
 def test_the_traceback_switch(cli, monkeypatch):
     status, _, err = cli("--traceback", "run", c("cycle.toml"))
     assert status == 1 and "Traceback (most recent call last)" in err and "SheetError" in err
+    status, _, err = cli("run", c("cycle.toml"), "--traceback")  # after the command too
+    assert status == 1 and "Traceback (most recent call last)" in err
+    status, _, err = cli("run", c("cycle.toml"))
+    assert "Traceback" not in err
     monkeypatch.setenv("ACCT_TRACEBACK", "1")
     status, _, err = cli("run", c("plugin_raises.toml"))
     assert status == 1 and err.rstrip().splitlines()[-1].startswith("acct: error: ")
