@@ -100,8 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     training_options(train)
     train.add_argument("--steps", type=int, help="training steps (sets the input steps)")
     train.add_argument("--hardware", metavar="NAME|FILE.toml", help="a100, h100, h200, or a TOML file defining one")
-    train.add_argument("--mfu", default="1", metavar="FRACTION", help="model FLOPs utilization, e.g. 0.5 (default 1)")
-    train.add_argument("--gpus", type=int, default=1, metavar="N", help="devices the step is spread over (default 1)")
+    train.add_argument("--mfu", metavar="FRACTION", help="model FLOPs utilization, e.g. 0.5 (default 1; needs --hardware)")
+    train.add_argument("--gpus", type=int, metavar="N", help="devices the step is spread over (default 1; needs --hardware)")
 
     infer = commands.add_parser("infer", help="inference: KV cache, prefill and decode FLOPs")
     infer.add_argument("preset", type=Path)
@@ -225,14 +225,17 @@ def _train(args: argparse.Namespace) -> str:
     from .units import quantity
 
     (model,) = _models(args, [args.preset])
-    mfu = quantity(args.mfu, "--mfu", units=False)
+    if not args.hardware and (args.mfu is not None or args.gpus is not None):
+        raise AcctError("--mfu and --gpus give a training time, which needs --hardware NAME (a100, h100, h200)")
+    mfu = quantity(args.mfu or "1", "--mfu", units=False)
     if not 0 < mfu <= 1:
         raise AcctError(f"--mfu: a fraction above 0 and at most 1, got {args.mfu}")
-    if args.gpus < 1:
-        raise AcctError(f"--gpus: at least 1, got {args.gpus}")
+    gpus = 1 if args.gpus is None else args.gpus
+    if gpus < 1:
+        raise AcctError(f"--gpus: at least 1, got {gpus}")
     hardware = _hardware(args.hardware, args.registry) if args.hardware else None
     values = model.sheet.evaluate()
-    report = make_training_report(model, values, hardware, Fraction(mfu), args.gpus)
+    report = make_training_report(model, values, hardware, Fraction(mfu), gpus)
     return RENDER["train"][args.format](report)
 
 

@@ -151,8 +151,9 @@ def test_hardware_from_a_toml_file(cli, tmp_path):
     [
         (["train", XL, "--activations", "cs337"], "--activations: unknown activation convention 'cs337' (did you mean cs336?)"),
         (["train", XL, "--hardware", "a10"], "--hardware: unknown hardware 'a10' (did you mean a100?)"),
-        (["train", XL, "--mfu", "1.5"], "--mfu: a fraction above 0 and at most 1, got 1.5"),
-        (["train", XL, "--mfu", "half"], "--mfu: 'half' is not a number"),
+        (["train", XL, "--hardware", "a100", "--mfu", "1.5"], "--mfu: a fraction above 0 and at most 1, got 1.5"),
+        (["train", XL, "--hardware", "a100", "--mfu", "half"], "--mfu: 'half' is not a number"),
+        (["train", XL, "--mfu", "0.5"], "--mfu and --gpus give a training time, which needs --hardware NAME"),
         (["train", XL, "--precision", "mixed", "--hardware", "a100", "--gpus", "0"], "--gpus: at least 1, got 0"),
         (["solve", XL, "--largest", "batch_size", "--where", "memory.peak = 80GB"], "expected OUTPUT OP VALUE"),
         (["solve", XL, "--largest", "batch_size", "--where", "memory.peek <= 80GB"], "unknown output 'memory.peek' (did you mean memory.peak"),
