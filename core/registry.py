@@ -78,7 +78,7 @@ class RegisteredHardware:
     memory: Number
     bandwidth: Number
     flops: Dict[str, Number]
-    origin: str  # the plugin or file that defined it
+    plugin: object  # the plugin (PluginInfo) or the TOML file (its path) that defined it
 
 
 @dataclass(eq=False)
@@ -297,19 +297,11 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
     owners: Dict[Tuple[str, str], PluginInfo] = {}
     defaults: Dict[str, Tuple[str, PluginInfo]] = {}
 
-    def input_register(info: PluginInfo) -> Callable[[Input], None]:
-        def register(spec: Input) -> None:
-            if not isinstance(spec, Input):
-                raise PluginError(f"{info}: acct_register_inputs registered {spec!r}, not an acct.Input")
-            _require_text(info, "input", spec, ("name", "description"))
-            if spec.name in inputs:
-                raise PluginError(f"{info}: input {spec.name!r} is already registered by {inputs[spec.name].plugin}")
-            where = f"{info}: input {spec.name!r} default"
-            default = None if spec.default is None else parse(spec.default, where)
-            inputs[spec.name] = RegisteredInput(spec, default, info)
-            info.provides.append(f"input {spec.name}")
+    def make_input(spec: Input, info: PluginInfo) -> RegisteredInput:
+        default = None if spec.default is None else parse(spec.default, f"{info}: input {spec.name!r} default")
+        return RegisteredInput(spec, default, info)
 
-        return register
+    input_register = _by_name("acct_register_inputs", "input", Input, ("name", "description"), inputs, make_input)
 
     def component_register(info: PluginInfo) -> Callable[[Component], None]:
         def register(spec: Component) -> None:
@@ -367,36 +359,22 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
         return register
 
     hardware: Dict[str, RegisteredHardware] = {}
+    hardware_register = _by_name(
+        "acct_register_hardware", "hardware", Hardware, ("name", "description"), hardware,
+        lambda spec, info: exact_hardware(spec, info),
+    )
 
-    def hardware_register(info: PluginInfo) -> Callable[[Hardware], None]:
-        def register(spec: Hardware) -> None:
-            if not isinstance(spec, Hardware):
-                raise PluginError(f"{info}: acct_register_hardware registered {spec!r}, not an acct.Hardware")
-            _require_text(info, "hardware", spec, ("name", "description"))
-            if spec.name in hardware:
-                raise PluginError(f"{info}: hardware {spec.name!r} is already registered by {hardware[spec.name].origin}")
-            hardware[spec.name] = exact_hardware(spec, str(info))
-            info.provides.append(f"hardware {spec.name}")
-
-        return register
+    def make_convention(spec: Convention, info: PluginInfo) -> RegisteredConvention:
+        where = f"{info}: convention {spec.name!r}"
+        return RegisteredConvention(
+            spec, parse(spec.forward, f"{where} forward"), parse(spec.training, f"{where} training"), info
+        )
 
     conventions: Dict[str, RegisteredConvention] = {}
-
-    def convention_register(info: PluginInfo) -> Callable[[Convention], None]:
-        def register(spec: Convention) -> None:
-            if not isinstance(spec, Convention):
-                raise PluginError(f"{info}: acct_register_conventions registered {spec!r}, not an acct.Convention")
-            _require_text(info, "convention", spec, ("name", "description", "source"))
-            if spec.name in conventions:
-                raise PluginError(f"{info}: convention {spec.name!r} is already registered by "
-                                  f"{conventions[spec.name].plugin}")
-            where = f"{info}: convention {spec.name!r}"
-            conventions[spec.name] = RegisteredConvention(
-                spec, parse(spec.forward, f"{where} forward"), parse(spec.training, f"{where} training"), info
-            )
-            info.provides.append(f"convention {spec.name}")
-
-        return register
+    convention_register = _by_name(
+        "acct_register_conventions", "convention", Convention, ("name", "description", "source"), conventions,
+        make_convention,
+    )
 
     _call_each(manager, "acct_register_inputs", infos, input_register)
     _call_each(manager, "acct_register_components", infos, component_register)
@@ -406,8 +384,29 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
                     hardware, conventions)
 
 
-def exact_hardware(spec: Hardware, origin: str) -> RegisteredHardware:
-    """Check a Hardware's numbers and make them exact; errors name `origin` and the field."""
+def _by_name(hook: str, kind: str, cls: type, fields: Tuple[str, ...], store: Dict[str, object],
+             make: Callable[[object, PluginInfo], object]) -> Callable[[PluginInfo], Callable[[object], None]]:
+    """The register callback, per plugin, for what is registered once under its name:
+    inputs, hardware, conventions."""
+    def for_plugin(info: PluginInfo) -> Callable[[object], None]:
+        def register(spec: object) -> None:
+            if not isinstance(spec, cls):
+                raise PluginError(f"{info}: {hook} registered {spec!r}, not an acct.{cls.__name__}")
+            _require_text(info, kind, spec, fields)
+            name = spec.name  # type: ignore[attr-defined]
+            if name in store:
+                raise PluginError(f"{info}: {kind} {name!r} is already registered by {store[name].plugin}")
+            store[name] = make(spec, info)
+            info.provides.append(f"{kind} {name}")
+
+        return register
+
+    return for_plugin
+
+
+def exact_hardware(spec: Hardware, origin: object) -> RegisteredHardware:
+    """Check a Hardware's numbers and make them exact; errors name `origin` (a plugin or a
+    file) and the field."""
     where = f"{origin}: hardware {spec.name!r}"
     if not isinstance(spec.flops, Mapping) or not spec.flops:
         raise PluginError(f"{where}: flops must map dtypes (fp32, bf16, ...) to peak FLOP/s")
