@@ -7,45 +7,45 @@ MEGATRON = "(1 + context_length / (6 * d_model) + vocab_size / ({k} * num_layers
 PER_SEQUENCE = "batch_size * context_length"
 
 
+def with_backward(name, description, source, forward):
+    """A convention whose training count is 3 × its forward (backward = 2 × forward)."""
+    return Convention(name=name, description=description, source=source, forward=forward,
+                      training=f"3 * ({forward})")
+
+
 @hookimpl
 def acct_register_conventions(register):
-    register(Convention(
+    register(with_backward(
         name="matmul",
         description="acct's default: every matrix multiply, 2·m·k·n, causal mask not halved; backward = 2 × forward",
         source="this tool; Kaplan et al. 2020 and Hoffmann et al. 2022 for backward = 2 × forward",
         forward="flops_matmul * batch_size",
-        training="3 * flops_matmul * batch_size",
     ))
-    register(Convention(
+    register(with_backward(
         name="macs",
         description="multiply-accumulates: half the matmul FLOPs (what many profilers print as 'FLOPs')",
         source="e.g. fvcore, ptflops, thop",
         forward="flops_matmul * batch_size / 2",
-        training="3 * flops_matmul * batch_size / 2",
     ))
-    register(Convention(
+    register(with_backward(
         name="causal",
         description="matmul, with QKᵀ and attention·V halved for the causal mask",
         source="e.g. FlashAttention's FLOP counts for causal attention (Dao 2023)",
         forward="(flops_matmul - flops_attention / 2) * batch_size",
-        training="3 * (flops_matmul - flops_attention / 2) * batch_size",
     ))
-    register(Convention(
+    register(with_backward(
         name="kaplan",
         description="C_forward ≈ 2N + 2·n_layer·n_ctx·d_attn per token, N the non-embedding parameters; "
         "training 3 × forward (≈ 6N per token)",
         source="Kaplan et al. 2020, 'Scaling Laws for Neural Language Models', Table 1 and §2.1",
         forward=f"(2 * params_nonembedding + 2 * num_layers * context_length * d_model) * {PER_SEQUENCE}",
-        training=f"3 * (2 * params_nonembedding + 2 * num_layers * context_length * d_model) * {PER_SEQUENCE}",
     ))
-    register(Convention(
+    register(with_backward(
         name="chinchilla",
         description="the matmuls, plus the embedding as a one-hot matmul (2·T·V·D) and the softmax "
         "(3·H·T² per layer); backward = 2 × forward",
         source="Hoffmann et al. 2022, 'Training Compute-Optimal Large Language Models', Appendix F",
         forward="(flops_matmul + 2 * context_length * vocab_size * d_model"
-        " + 3 * num_layers * num_heads * context_length ** 2) * batch_size",
-        training="3 * (flops_matmul + 2 * context_length * vocab_size * d_model"
         " + 3 * num_layers * num_heads * context_length ** 2) * batch_size",
     ))
     register(Convention(

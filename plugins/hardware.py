@@ -2,6 +2,9 @@
 
 from acct import Hardware, hookimpl
 
+# dense peak FLOP/s of the GH100 in its SXM5 form, as the H100 and the H200 both ship it
+GH100_SXM = {"fp32": "66.9e12", "tf32": "494.7e12", "bf16": "989.4e12", "fp16": "989.4e12"}
+
 
 @hookimpl
 def acct_register_hardware(register):
@@ -24,7 +27,7 @@ def acct_register_hardware(register):
             memory=80 * 10**9,
             bandwidth=3_350 * 10**9,
             # the datasheet's BF16 1,979 TFLOPS is with 2:4 sparsity; the whitepaper gives dense 989.4
-            flops={"fp32": "66.9e12", "tf32": "494.7e12", "bf16": "989.4e12", "fp16": "989.4e12"},
+            flops=GH100_SXM,
             source="NVIDIA H100 Tensor Core GPU Architecture whitepaper (2022), Table 3, H100 SXM5: FP32 66.9, "
             "TF32 494.7, BF16 989.4 TFLOPS dense (1,978.9 with sparsity); datasheet: 80GB HBM3, 3.35 TB/s",
         )
@@ -36,7 +39,7 @@ def acct_register_hardware(register):
             memory=141 * 10**9,
             bandwidth=4_800 * 10**9,
             # the same GH100 compute as the H100 SXM5, with more and faster memory
-            flops={"fp32": "66.9e12", "tf32": "494.7e12", "bf16": "989.4e12", "fp16": "989.4e12"},
+            flops=GH100_SXM,
             source="NVIDIA H200 Tensor Core GPU datasheet (2024), SXM: FP32 67, BF16 1,979 TFLOPS with sparsity "
             "(the H100 SXM5's compute: 989.4 dense), 141GB HBM3e, 4.8 TB/s",
         )
