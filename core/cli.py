@@ -13,6 +13,8 @@ from . import __version__
 from .errors import AcctError
 
 FORMATS = ("markdown", "json", "csv")
+# the output families of a model's sheet (acct.model.OUTPUT_FAMILIES, without importing it at start-up)
+OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention")
 TRACEBACK_ENV = "ACCT_TRACEBACK"
 
 
@@ -123,7 +125,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = False) -> list:
+def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = False,
+            outputs: Sequence[str] = OUTPUT_FAMILIES) -> list:
     """Each preset built with the command line's --set, --variant and plugins."""
     from .config import load_preset, parse_assignment
     from .model import build_model
@@ -146,14 +149,14 @@ def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = 
         files += [path for path in preset.plugins if path not in files]
     registry = load_registry(plugin_files=files, disabled=args.disable)
     args.registry = registry
-    return [build_model(preset, registry, overrides, non_matmul) for preset in presets]
+    return [build_model(preset, registry, overrides, non_matmul, outputs) for preset in presets]
 
 
 def _run(args: argparse.Namespace) -> str:
     from .render import RENDERERS
     from .report import make_report
 
-    (model,) = _models(args, [args.preset], non_matmul=args.non_matmul)
+    (model,) = _models(args, [args.preset], non_matmul=args.non_matmul, outputs=("convention",))
     return RENDERERS[args.format](make_report(model, convention=args.convention))
 
 
@@ -161,7 +164,7 @@ def _conventions(args: argparse.Namespace) -> str:
     from .render import CONVENTION_RENDERERS
     from .report import make_report
 
-    (model,) = _models(args, [args.preset])
+    (model,) = _models(args, [args.preset], outputs=("convention",))
     return CONVENTION_RENDERERS[args.format](make_report(model))
 
 
@@ -224,7 +227,7 @@ def _train(args: argparse.Namespace) -> str:
     from .training_report import make_training_report
     from .units import quantity
 
-    (model,) = _models(args, [args.preset])
+    (model,) = _models(args, [args.preset], outputs=("train", "memory", "convention"))
     if not args.hardware and (args.mfu is not None or args.gpus is not None):
         raise AcctError("--mfu and --gpus give a training time, which needs --hardware NAME (a100, h100, h200)")
     mfu = quantity(args.mfu or "1", "--mfu", units=False)
@@ -258,7 +261,7 @@ def _infer(args: argparse.Namespace) -> str:
     from .render_training import RENDER
     from .training_report import make_inference_report
 
-    (model,) = _models(args, [args.preset])
+    (model,) = _models(args, [args.preset], outputs=("kv_cache", "infer"))
     return RENDER["infer"][args.format](make_inference_report(model, model.sheet.evaluate()))
 
 

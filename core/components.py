@@ -38,9 +38,12 @@ class Component:
     every component registered for that slot and variant becomes a row. The
     variant with `default=True` is used when a preset does not choose.
 
-    `params` and `flops` count one instance: one layer's worth when `per_layer`
-    (the report multiplies by num_layers), else the whole model's. `flops` is
-    the forward pass over one sequence of context_length tokens. A matrix
+    `params` and `flops` count one instance. `multiplicity` is a formula for
+    how many instances the model holds: 1 by default, `num_layers` with
+    `per_layer=True` (a shorthand), or any formula over the inputs, such as
+    the MoE layers `num_layers - first_dense_layers` or the sliding-window
+    layers of a pattern. `flops` is the forward pass over one sequence of
+    context_length tokens. A matrix
     multiply states `shape` = (m, k, n) for (m×k)·(k×n), and `batch` when the
     same product runs once per head; its FLOPs must then equal 2·batch·m·k·n.
 
@@ -56,7 +59,19 @@ class Component:
     `flops_decode` is the FLOPs of one new token at position `decode_position`
     with a KV cache, by default `flops` / context_length, which is right for
     every row whose cost is linear in T (attention rows must state theirs);
-    `kv_cache` is the elements per token the row adds to the KV cache.
+    `kv_cache` is the elements one instance holds in the KV cache for one
+    sequence of context_length tokens (a windowed layer holds at most its
+    window).
+
+    What core needs to know of a row it reads from flags, never from names:
+    `embedding_table` marks a lookup table (left out of the non-embedding
+    parameters that Kaplan's and PaLM's conventions count); `attention_product`
+    marks a product over the sequence (QKᵀ, attention·V: the causal convention
+    halves them). `params_active` is the parameters one token's forward pass
+    uses (an MoE layer's k of E experts; by default all of `params`).
+    `flops_dense` is what a dense kernel computes where `flops` counts less (a
+    sliding-window product over min(W, T) keys instead of T); the `dense`
+    convention counts it.
     `flops_other` counts the non-matmul FLOPs the row performs (softmax,
     norms, activation functions, residual adds, RoPE), at a stated number of
     FLOPs per element; reports show them only when asked (--non-matmul).
@@ -69,6 +84,7 @@ class Component:
     params: FormulaText
     flops: FormulaText
     per_layer: bool = False
+    multiplicity: Optional[FormulaText] = None  # default: num_layers when per_layer, else 1
     shape: Optional[Tuple[FormulaText, FormulaText, FormulaText]] = None
     batch: Optional[FormulaText] = None
     description: str = ""
@@ -81,6 +97,10 @@ class Component:
     flops_decode: Optional[FormulaText] = None
     kv_cache: FormulaText = 0
     flops_other: FormulaText = 0  # non-matmul FLOPs (softmax, norms, activations, residual adds), opt-in
+    params_active: Optional[FormulaText] = None  # parameters one token uses; default: params
+    embedding_table: bool = False  # a lookup table: not in the non-embedding parameters
+    attention_product: bool = False  # QKᵀ or attention·V: the products over the sequence
+    flops_dense: Optional[FormulaText] = None  # FLOPs of a dense kernel, where flops counts a sparse one
 
 
 @dataclass(frozen=True)
@@ -115,3 +135,18 @@ class Convention:
     source: str
     forward: FormulaText
     training: FormulaText
+    default: bool = False  # the baseline other conventions are compared with (one per registry)
+
+
+@dataclass(frozen=True)
+class ActivationConvention:
+    """A named way of counting the activations a training step keeps for the backward pass.
+
+    Component rows give a formula per convention name in their `activations`
+    (or `*` for every convention); `default=True` marks the convention used
+    when a preset chooses none (one per registry).
+    """
+
+    name: str
+    description: str
+    default: bool = False

@@ -27,3 +27,9 @@ def acct_register_hardware(register: Callable) -> None:
 @hookspec
 def acct_register_conventions(register: Callable) -> None:
     """Register FLOP-counting conventions: call register(acct.Convention(...)) once per convention."""
+
+
+@hookspec
+def acct_register_activations(register: Callable) -> None:
+    """Register activation-counting conventions: call register(acct.ActivationConvention(...)) once per
+    convention; component rows give their formula for it by name in `activations`."""

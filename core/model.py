@@ -1,29 +1,48 @@
-"""Build a model's sheet: the preset's inputs and choices, joined with the chosen components' formulas."""
+"""Build a model's sheet: the preset's inputs and choices, joined with the chosen components' formulas.
+
+The stages, each a function below, in the order the data flows:
+
+1. `choose_variants`: the variant of each slot, the preset's or the default.
+2. `chosen_rows`: the rows of those variants, with the preset's biases.
+3. `InputCells`: the input cells the rows and outputs read, from --set, the
+   preset, the precision, or the plugins' defaults (only what is read).
+4. `row_cells`: each row's columns, one instance (`.._each`) and × its multiplicity.
+5. `sum_cells`: group, block and model totals of every column.
+6. `output_cells`: training, memory, KV-cache and inference outputs, and the
+   aggregates conventions read; then `convention_cells`, each convention's totals.
+
+Core knows no component by name: what it needs of a row (a lookup table, a
+product over the sequence, how many instances) the row states as a field.
+"""
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, replace
-from typing import Dict, List, Mapping, Optional, Tuple
+from dataclasses import dataclass, field, replace
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .config import Preset, Value
 from .errors import ConfigError, PluginError, SheetError, suggest
 from .formula import Formula, from_tree, parse
-from .registry import RegisteredComponent, Registry, unknown_variant
+from .registry import LAYERS, RegisteredComponent, Registry, unknown_variant
 from .sheet import Cell, Sheet
-from .training import (
-    ACTIVATION_OUTPUTS,
-    DEFAULT_ACTIVATIONS,
-    OUTPUTS,
-    PRECISIONS,
-    activation_formula,
-    known_conventions,
-    output_formula,
-)
+from .training import ACTIVATION_OUTPUTS, OUTPUTS, PRECISIONS, activation_formula, output_formula
 
-LAYERS = "num_layers"
 TOTAL_PARAMS = "total.params"
 TOTAL_FLOPS = "total.flops_forward"
+
+# the families of output cells a command may ask for (`run` needs none of train/memory/kv_cache/infer)
+OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention")
+OUTPUT_PREFIXES = tuple(f"{family}." for family in OUTPUT_FAMILIES) + ("total.",)
+
+# cells a convention's formulas may read besides the inputs
+AGGREGATES = {
+    "flops_matmul": "matmul FLOPs of one forward pass of one sequence",
+    "flops_attention": "the part of flops_matmul in rows marked attention_product (QKᵀ, attention·V)",
+    "flops_dense": "flops_matmul with every windowed product counted as a dense kernel computes it",
+    "params_total": "all parameters",
+    "params_nonembedding": "parameters without the rows marked embedding_table (token and position tables)",
+}
 
 
 def cell_name(row: RegisteredComponent, column: str) -> str:
@@ -36,16 +55,14 @@ def group_cell(group: str, column: str) -> str:
     return f"groups.{group}.{column}"
 
 
-# cells a convention's formulas may read besides the inputs
-AGGREGATES = {
-    "flops_matmul": "matmul FLOPs of one forward pass of one sequence",
-    "flops_attention": "the QKᵀ and attention·V part of flops_matmul",
-    "params_total": "all parameters",
-    "params_nonembedding": "parameters without the token and position tables",
-}
+def blocks_cell(column: str) -> str:
+    """The sheet cell summing the repeated rows (the Transformer blocks) over all their instances."""
+    return f"blocks.{column}"
 
 
-OUTPUT_PREFIXES = ("train.", "memory.", "kv_cache.", "infer.", "total.", "convention.")
+def convention_cell(name: str, column: str) -> str:
+    """The sheet cell of a convention's total: `convention.kaplan.forward`."""
+    return f"convention.{name}.{column}"
 
 
 def output_cell(model: "Model", name: str, option: str) -> str:
@@ -58,16 +75,6 @@ def output_cell(model: "Model", name: str, option: str) -> str:
     raise ConfigError(f"{option}: unknown output {name!r}{suggest(name, outputs)}{hint}; known: {', '.join(outputs)}")
 
 
-def convention_cell(name: str, column: str) -> str:
-    """The sheet cell of a convention's total: `convention.kaplan.forward`."""
-    return f"convention.{name}.{column}"
-
-
-def blocks_cell(column: str) -> str:
-    """The sheet cell summing the per-layer rows (the Transformer blocks) over all layers."""
-    return f"blocks.{column}"
-
-
 @dataclass(eq=False)
 class Model:
     """A preset made concrete: the variant chosen per slot, the rows, and the sheet of cells."""
@@ -77,19 +84,22 @@ class Model:
     variants: Dict[str, str]
     rows: List[RegisteredComponent]
     sheet: Sheet
-    inputs: List[str]  # the input cells, in registration order
+    inputs: List[str]  # the input cells the model's shape reads, in registration order
     overrides: Dict[str, Value]
     groups: List[str]  # the rows' groups, in row order
-    activation_convention: str = DEFAULT_ACTIVATIONS
+    activation_convention: str = ""
     activation_problem: str = ""  # why memory.activations and memory.peak are not in the sheet, if they are not
     non_matmul: bool = False  # whether the rows' flops_other column is in the sheet
+    outputs: Tuple[str, ...] = OUTPUT_FAMILIES  # the output families in the sheet
+    input_cells: List[str] = field(default_factory=list)  # every input cell: the shape's and the run's
 
     @property
     def symbols(self) -> Dict[str, str]:
         return {cell.name: cell.symbol for cell in self.sheet.cells if cell.symbol}
 
-    def multiplicity(self, row: RegisteredComponent) -> str:
-        return LAYERS if row.spec.per_layer else "1"
+    def settable(self, name: str) -> bool:
+        """Whether `name` is an input of this model that a preset, --set or --vary may set."""
+        return name in self.input_cells and self.registry.inputs[name].spec.settable
 
 
 def build_model(
@@ -97,11 +107,110 @@ def build_model(
     registry: Registry,
     overrides: Optional[Mapping[str, Value]] = None,
     non_matmul: bool = False,
+    outputs: Sequence[str] = OUTPUT_FAMILIES,
 ) -> Model:
-    """The model's sheet: inputs, every chosen row's columns, sums, training and inference outputs,
-    and the conventions' totals. `non_matmul` adds the rows' opt-in non-matmul FLOPs column."""
+    """The model's sheet: inputs, every chosen row's columns, sums, the `outputs` families
+    (train, memory, kv_cache, infer, convention) and nothing a command will not read.
+    `non_matmul` adds the rows' opt-in non-matmul FLOPs column."""
     overrides = dict(overrides or {})
-    variants = _choose_variants(preset, registry)
+    for family in outputs:
+        if family not in OUTPUT_FAMILIES:
+            raise ValueError(f"unknown output family {family!r}")
+    variants = choose_variants(preset, registry)
+    rows = chosen_rows(preset, registry, variants)
+    inputs = InputCells(preset, registry, overrides)
+    convention = activation_convention(preset, registry)
+    missing = [row for row in rows if activation_formula(row.activations, convention) is None]
+    wants_memory = "memory" in outputs
+    columns = row_columns(outputs, non_matmul, activations=wants_memory and not missing)
+
+    for row in rows:
+        for column in ("params", "flops", "multiplicity"):
+            for name in row_formula(row, column, convention).names:
+                inputs.need(name, f"{row.where} {column}")
+        for formula in row.formulas[2:]:  # the shape's sides and batch
+            for name in formula.names:
+                inputs.need(name, row.where, formula)
+        for name in row.spec.requires:
+            inputs.need(name, row.where)
+    architecture = [name for name in registry.inputs if name in inputs.cells]  # what the model's shape reads
+    for row in rows:
+        for column in columns[2:]:
+            formula = row_formula(row, column, convention)
+            for name in formula.names:
+                inputs.need(name, f"{row.where} {column}", formula)
+        if row.flops_dense is not None:
+            for name in row.flops_dense.names:
+                inputs.need(name, f"{row.where} flops_dense", row.flops_dense)
+    output_formulas = [
+        (name, output_formula(text))
+        for name, text in OUTPUTS + (() if missing else ACTIVATION_OUTPUTS)
+        if name.split(".", 1)[0] in outputs
+    ]
+    for name, formula in output_formulas:
+        for read in formula.names:
+            if "." not in read:
+                inputs.need(read, f"acct's output {name}", formula, core=True)
+    if "convention" in outputs:
+        for counting in registry.conventions.values():
+            for formula in (counting.forward, counting.training):
+                for read in formula.names:
+                    if read not in AGGREGATES:
+                        inputs.need(read, f"{counting.plugin}: convention {counting.spec.name!r}", formula)
+    inputs.check_all_read()
+
+    cells = list(inputs.cells.values())
+    cells += row_cells(rows, columns, convention)
+    cells += sum_cells(rows, columns)
+    cells += [Cell(name, formula, f"acct's output {name}") for name, formula in output_formulas]
+    if "convention" in outputs:
+        cells += aggregate_cells(rows)
+        cells += convention_cells(registry)
+    problem = ""
+    if missing and wants_memory:
+        problem = (f"{missing[0].where} gives no activations formula for the convention {convention!r}"
+                   f"{' (nor do ' + str(len(missing) - 1) + ' more rows)' if len(missing) > 1 else ''}")
+    groups = list(dict.fromkeys(row.spec.group for row in rows))
+    every_input = [name for name in registry.inputs if name in inputs.cells]
+    return Model(preset, registry, variants, rows, Sheet(cells), architecture, overrides, groups,
+                 convention, problem, non_matmul, tuple(outputs), every_input)
+
+
+# -- 1. variants ---------------------------------------------------------------
+
+
+def choose_variants(preset: Preset, registry: Registry) -> Dict[str, str]:
+    """slot -> variant: the preset's choice (or --variant's), else the slot's default."""
+    slots = registry.slots()
+    for slot, variant in preset.variants.items():
+        where = preset.chosen_by.get(slot) or preset.where("variants", slot)
+        if slot in registry.unfilled and slot not in slots:
+            raise ConfigError(f"{where}: {_unfilled(slot, registry)}")
+        if slot not in slots:
+            raise ConfigError(f"{where}: unknown slot {slot!r}{suggest(slot, slots)}; known: {', '.join(slots)}")
+        if variant not in slots[slot]:
+            raise ConfigError(f"{where}: {unknown_variant(slot, variant, registry)}")
+    for slot in registry.unfilled:
+        if slot not in preset.variants:
+            raise ConfigError(f"{preset.path}: {_unfilled(slot, registry)}")
+    chosen = {}
+    for slot in slots:
+        variant = preset.variants.get(slot) or registry.defaults.get(slot)
+        if variant:
+            chosen[slot] = variant
+    return chosen
+
+
+def _unfilled(slot: str, registry: Registry) -> str:
+    return (f"the slot {slot!r} has no variant: plugin {registry.unfilled[slot]!r}, which fills it, is disabled, "
+            "and no loaded plugin provides it (a model without it would silently lose its rows)")
+
+
+# -- 2. rows -------------------------------------------------------------------
+
+
+def chosen_rows(preset: Preset, registry: Registry, variants: Mapping[str, str]) -> List[RegisteredComponent]:
+    """The rows of the chosen variants, in registration order, with the preset's biases added."""
     rows: List[RegisteredComponent] = []
     seen: Dict[str, RegisteredComponent] = {}
     for key, components in registry.variants.items():
@@ -114,25 +223,69 @@ def build_model(
                 )
             seen[row.spec.name] = row
             rows.append(row)
-    rows = _apply_biases(preset, rows)
+    return apply_biases(preset, rows)
 
-    for source, names in (("--set", overrides), (preset.where("model"), preset.inputs)):
-        for name in names:
-            if name not in registry.inputs:
-                raise ConfigError(
-                    f"{source} {name}: unknown input{suggest(name, registry.inputs)}; "
-                    f"known: {', '.join(registry.inputs)}"
-                )
 
-    cells: Dict[str, Cell] = {}
-    implied = _precision_inputs(preset)
+def apply_biases(preset: Preset, rows: List[RegisteredComponent]) -> List[RegisteredComponent]:
+    """Add each chosen layer's bias to its params: `biases` names rows or groups, and each
+    name must reach at least one layer that can carry a bias (never a silent no-op)."""
+    if not preset.biases:
+        return rows
+    names = {row.spec.name for row in rows} | {row.spec.group for row in rows}
+    for target in preset.biases:
+        if target not in names:
+            raise ConfigError(
+                f"{preset.path}: biases: no chosen component or group is named {target!r}{suggest(target, names)}"
+            )
+        reached = [row for row in rows if target in (row.spec.name, row.spec.group)]
+        if not any(row.bias is not None for row in reached):
+            biasable = [row.spec.name for row in rows if row.bias is not None]
+            what = "component" if any(row.spec.name == target for row in reached) else "group"
+            raise ConfigError(f"{preset.path}: biases: the {what} {target!r} has no layer that carries a bias; "
+                              f"those that can: {', '.join(biasable) or 'none'}")
+    biased = []
+    for row in rows:
+        if row.bias is not None and (row.spec.name in preset.biases or row.spec.group in preset.biases):
+            tree = ast.BinOp(row.params.tree, ast.Add(), row.bias.tree)
+            params = from_tree(tree, f"{row.params.text} + {row.bias.text}")
+            active = params if row.params_active is row.params else from_tree(
+                ast.BinOp(row.params_active.tree, ast.Add(), row.bias.tree),
+                f"{row.params_active.text} + {row.bias.text}")
+            row = replace(row, params=params, params_active=active)
+        biased.append(row)
+    return biased
 
-    def need(name: str, reader: str, formula: Optional[Formula] = None) -> None:
-        if name in cells:
+
+# -- 3. inputs -----------------------------------------------------------------
+
+
+class InputCells:
+    """The input cells a model reads, made on demand: from --set, the preset, the chosen
+    precision, or the registering plugin's default, in that order."""
+
+    def __init__(self, preset: Preset, registry: Registry, overrides: Mapping[str, Value]):
+        self.preset, self.registry, self.overrides = preset, registry, overrides
+        self.cells: Dict[str, Cell] = {}
+        self.implied = precision_inputs(preset)
+        for source, names in (("--set", overrides), (preset.where("model"), preset.inputs)):
+            for name in names:
+                if name not in registry.inputs:
+                    raise ConfigError(
+                        f"{source} {name}: unknown input{suggest(name, registry.inputs)}; "
+                        f"known: {', '.join(registry.inputs)}"
+                    )
+
+    def need(self, name: str, reader: str, formula: Optional[Formula] = None, core: bool = False) -> None:
+        """Make the cell `name` (and what its formula reads), or say who reads an unknown name."""
+        if name in self.cells:
             return
+        registry, preset, overrides = self.registry, self.preset, self.overrides
         if name not in registry.inputs:
             where = f" in formula {formula.text!r}" if formula else ""
-            raise SheetError(f"{reader}: unknown name {name!r}{where}{suggest(name, registry.inputs)}")
+            hint = ""
+            if core:
+                hint = "; no loaded plugin registers this input (is the plugin that does disabled?)"
+            raise SheetError(f"{reader}: unknown name {name!r}{where}{suggest(name, registry.inputs)}{hint}")
         entry = registry.inputs[name]
         spec = entry.spec
         if not spec.settable and (name in overrides or name in preset.inputs):
@@ -147,8 +300,8 @@ def build_model(
         elif name in preset.inputs:
             where = preset.where("model", name)
             formula = parse(preset.inputs[name], where)
-        elif name in implied:
-            where, value = implied[name]
+        elif name in self.implied:
+            where, value = self.implied[name]
             formula = parse(value, where)
         elif entry.default is not None:
             where = f"{preset.path}: {name} (the default of {entry.plugin})"
@@ -156,104 +309,19 @@ def build_model(
         else:
             needed_by = reader.replace(f"{preset.path}: ", "", 1)
             raise ConfigError(f"{preset.where('model')} is missing {name!r} ({spec.description}), needed by {needed_by}")
-        cells[name] = Cell(name, formula, where, spec.symbol, spec.description, spec.integer, spec.minimum)
+        self.cells[name] = Cell(name, formula, where, spec.symbol, spec.description, spec.integer, spec.minimum)
         for read in formula.names:
-            need(read, where, formula)
+            self.need(read, where, formula)
 
-    convention = preset.training.get("activations", DEFAULT_ACTIVATIONS)
-    known = known_conventions(row for rows_ in registry.variants.values() for row in rows_)
-    if convention not in known:
-        source = preset.chosen_by.get("activations") or preset.where("training", "activations")
-        raise ConfigError(f"{source}: unknown activation convention {convention!r}{suggest(convention, known)}; "
-                          f"known: {', '.join(known)}")
-    missing = [row for row in rows if activation_formula(row.activations, convention) is None]
-
-    for row in rows:
-        for formula in row.formulas:
-            for name in formula.names:
-                need(name, row.where, formula)
-        for name in (*row.spec.requires, *([LAYERS] if row.spec.per_layer else [])):
-            need(name, row.where)
-    inputs = [name for name in registry.inputs if name in cells]  # what the architecture reads
-
-    columns = ["params", "flops", "flops_backward", "flops_decode", "kv_cache"]
-    if non_matmul:
-        columns.append("flops_other")
-    if not missing:
-        columns.append("activations")
-    outputs = [(name, output_formula(text)) for name, text in OUTPUTS + (() if missing else ACTIVATION_OUTPUTS)]
-    for row in rows:
-        for column in columns[2:]:  # params and flops were read above
-            for name in _row_formula(row, column, convention).names:
-                need(name, f"{row.where} {column}")
-    for name, formula in outputs:
-        for read in formula.names:
-            if "." not in read:
-                need(read, f"the output {name}", formula)
-    for counting in registry.conventions.values():
-        for formula in (counting.forward, counting.training):
-            for read in formula.names:
-                if read not in AGGREGATES:
-                    need(read, f"{counting.plugin}: convention {counting.spec.name!r}", formula)
-
-    for source, names in (("--set", overrides), (preset.where("model"), preset.inputs)):
-        for name in names:
-            if name not in cells:  # a value the user gave that would silently change nothing
-                raise ConfigError(f"{source} {name}: no chosen component reads it{_readers(name, registry)}")
-
-    sheet_cells = list(cells.values())
-    for row in rows:
-        for column in columns:
-            formula = _row_formula(row, column, convention)
-            each = cell_name(row, f"{column}_each")
-            sheet_cells.append(Cell(each, formula, f"{row.where} {column}", integer=True, minimum=0))
-            total = from_tree(_product(each, LAYERS if row.spec.per_layer else None), f"{each} × layers")
-            sheet_cells.append(Cell(cell_name(row, column), total, f"{row.where} {column}"))
-    groups = list(dict.fromkeys(row.spec.group for row in rows))
-    for column in columns:
-        parts = [cell_name(row, column) for row in rows]
-        if column in ("params", "flops"):
-            sums = {group_cell(group, column): [r for r in rows if r.spec.group == group] for group in groups}
-            sums[blocks_cell(column)] = [row for row in rows if row.spec.per_layer]
-            for name, members in sums.items():
-                sheet_cells.append(Cell(name, from_tree(_sum([cell_name(r, column) for r in members]), name),
-                                        f"the sum {name}"))
-            parts = [group_cell(group, column) for group in groups]
-        total = TOTAL_FLOPS if column == "flops" else f"total.{column}"
-        sheet_cells.append(Cell(total, from_tree(_sum(parts), total), f"the model's {column} total"))
-    for name, formula in outputs:
-        sheet_cells.append(Cell(name, formula, f"the output {name}"))
-    attention = [cell_name(row, "flops") for row in rows if row.spec.slot == "attention"]
-    embedding = group_cell("embedding", "params") if "embedding" in groups else None
-    aggregates = {
-        "flops_matmul": _name(TOTAL_FLOPS),
-        "flops_attention": _sum(attention),
-        "params_total": _name(TOTAL_PARAMS),
-        "params_nonembedding": ast.BinOp(_name(TOTAL_PARAMS), ast.Sub(), _name(embedding)) if embedding
-        else _name(TOTAL_PARAMS),
-    }
-    for name, tree in aggregates.items():
-        sheet_cells.append(Cell(name, from_tree(tree, name), f"the aggregate {name}", description=AGGREGATES[name]))
-    for counting in registry.conventions.values():
-        where = f"{counting.plugin}: convention {counting.spec.name!r}"
-        sheet_cells.append(Cell(convention_cell(counting.spec.name, "forward"), counting.forward, f"{where} forward"))
-        sheet_cells.append(Cell(convention_cell(counting.spec.name, "training"), counting.training,
-                                f"{where} training"))
-    problem = ""
-    if missing:
-        problem = (f"{missing[0].where} gives no activations formula for the convention {convention!r}"
-                   f"{' (nor do ' + str(len(missing) - 1) + ' more rows)' if len(missing) > 1 else ''}")
-    return Model(preset, registry, variants, rows, Sheet(sheet_cells), inputs, overrides, groups,
-                 convention, problem, non_matmul)
+    def check_all_read(self) -> None:
+        """A value the user gave that nothing in this model reads would silently change nothing."""
+        for source, names in (("--set", self.overrides), (self.preset.where("model"), self.preset.inputs)):
+            for name in names:
+                if name not in self.cells:
+                    raise ConfigError(f"{source} {name}: {_unread(name, self.registry)}")
 
 
-def _row_formula(row: RegisteredComponent, column: str, convention: str) -> Formula:
-    if column == "activations":
-        return activation_formula(row.activations, convention)
-    return getattr(row, column)
-
-
-def _precision_inputs(preset: Preset) -> Dict[str, Tuple[str, int]]:
+def precision_inputs(preset: Preset) -> Dict[str, Tuple[str, int]]:
     """The bytes-per-value inputs a precision sets: name -> (where, value)."""
     precision = preset.training.get("precision", "fp32")
     where = preset.chosen_by.get("precision") or preset.where("training", "precision")
@@ -263,52 +331,123 @@ def _precision_inputs(preset: Preset) -> Dict[str, Tuple[str, int]]:
     return {name: (f"{where} = {precision}", value) for name, value in PRECISIONS[precision].items()}
 
 
-def _apply_biases(preset: Preset, rows: List[RegisteredComponent]) -> List[RegisteredComponent]:
-    """Add each chosen layer's bias to its params: `biases` names rows or groups."""
-    if not preset.biases:
-        return rows
-    names = {row.spec.name for row in rows} | {row.spec.group for row in rows}
-    for target in preset.biases:
-        if target not in names:
-            raise ConfigError(
-                f"{preset.path}: biases: no chosen component or group is named {target!r}{suggest(target, names)}"
-            )
-        if any(row.spec.name == target and row.bias is None for row in rows):
-            raise ConfigError(f"{preset.path}: biases: the component {target!r} has no bias")
-    biased = []
-    for row in rows:
-        if row.bias is not None and (row.spec.name in preset.biases or row.spec.group in preset.biases):
-            tree = ast.BinOp(row.params.tree, ast.Add(), row.bias.tree)
-            row = replace(row, params=from_tree(tree, f"{row.params.text} + {row.bias.text}"))
-        biased.append(row)
-    return biased
+def activation_convention(preset: Preset, registry: Registry) -> str:
+    """The activation convention chosen, or the registered default ('' when none is registered).
+    A row may give formulas for conventions no loaded plugin registers: they are not used."""
+    known = list(registry.activations)
+    convention = preset.training.get("activations") or registry.default_activations or ""
+    if convention and convention not in registry.activations:
+        source = preset.chosen_by.get("activations") or preset.where("training", "activations")
+        raise ConfigError(f"{source}: unknown activation convention {convention!r}{suggest(convention, known)}; "
+                          f"known: {', '.join(known)}")
+    return convention
 
 
-def _readers(name: str, registry: Registry) -> str:
-    """' (read by qkv = gqa)': the variants that would read an input nobody chosen reads."""
+def _unread(name: str, registry: Registry) -> str:
+    """Why an input the user set is read by nothing: no chosen component reads it (and which
+    variants would), or it belongs to reports this command does not make."""
     readers = []
     for (slot, variant), components in registry.variants.items():
         for row in components:
-            if any(name in formula.names for formula in row.formulas) or name in row.spec.requires:
+            if (any(name in formula.names for formula in (*row.formulas, row.multiplicity))
+                    or name in row.spec.requires):
                 readers.append(f"{slot} = {variant}")
                 break
-    return f" (it is read by {', '.join(readers)})" if readers else ""
+    if readers:
+        return f"no chosen component reads it (it is read by {', '.join(readers)})"
+    return ("this command reports nothing that reads it (it is an input of the training and inference "
+            "reports: acct train, infer, sweep, solve)")
 
 
-def _choose_variants(preset: Preset, registry: Registry) -> Dict[str, str]:
-    slots = registry.slots()
-    for slot, variant in preset.variants.items():
-        where = preset.chosen_by.get(slot) or preset.where("variants", slot)
-        if slot not in slots:
-            raise ConfigError(f"{where}: unknown slot {slot!r}{suggest(slot, slots)}; known: {', '.join(slots)}")
-        if variant not in slots[slot]:
-            raise ConfigError(f"{where}: {unknown_variant(slot, variant, registry)}")
-    chosen = {}
-    for slot in slots:
-        variant = preset.variants.get(slot) or registry.defaults.get(slot)
-        if variant:
-            chosen[slot] = variant
-    return chosen
+# -- 4. row cells --------------------------------------------------------------
+
+
+def row_columns(outputs: Sequence[str], non_matmul: bool, activations: bool) -> List[str]:
+    """The columns every row has in the sheet, params and flops first, and those the outputs read."""
+    columns = ["params", "flops", "params_active"]
+    columns += [column for family, column in (("train", "flops_backward"), ("infer", "flops_decode"),
+                                              ("kv_cache", "kv_cache")) if family in outputs]
+    if non_matmul:
+        columns.append("flops_other")
+    if activations:
+        columns.append("activations")
+    return columns
+
+
+def row_formula(row: RegisteredComponent, column: str, convention: str) -> Formula:
+    if column == "activations":
+        return activation_formula(row.activations, convention)
+    return getattr(row, column)
+
+
+def row_cells(rows: Sequence[RegisteredComponent], columns: Sequence[str], convention: str) -> List[Cell]:
+    """Per row: its multiplicity, and for each column one instance (`.._each`) and all of them."""
+    cells = []
+    for row in rows:
+        times = cell_name(row, "multiplicity") if row.repeated else None
+        if times:
+            cells.append(Cell(times, row.multiplicity, f"{row.where} multiplicity", integer=True, minimum=0))
+        dense = [("flops_dense", row.flops_dense)] if row.flops_dense is not None else []
+        for column, formula in [(c, row_formula(row, c, convention)) for c in columns] + dense:
+            each = cell_name(row, f"{column}_each")
+            cells.append(Cell(each, formula, f"{row.where} {column}", integer=True, minimum=0))
+            total = from_tree(_product(each, times), f"{each} × {times}" if times else each)
+            cells.append(Cell(cell_name(row, column), total, f"{row.where} {column}"))
+    return cells
+
+
+# -- 5. sums -------------------------------------------------------------------
+
+
+def sum_cells(rows: Sequence[RegisteredComponent], columns: Sequence[str]) -> List[Cell]:
+    """Each column's model total; params and FLOPs also by group and over the repeated rows (blocks)."""
+    cells = []
+    groups = list(dict.fromkeys(row.spec.group for row in rows))
+    for column in columns:
+        parts = [cell_name(row, column) for row in rows]
+        if column in ("params", "flops"):
+            sums = {group_cell(group, column): [r for r in rows if r.spec.group == group] for group in groups}
+            sums[blocks_cell(column)] = [row for row in rows if row.repeated]
+            for name, members in sums.items():
+                cells.append(Cell(name, from_tree(_sum([cell_name(r, column) for r in members]), name),
+                                  f"the sum {name}"))
+            parts = [group_cell(group, column) for group in groups]
+        total = TOTAL_FLOPS if column == "flops" else f"total.{column}"
+        cells.append(Cell(total, from_tree(_sum(parts), total), f"the model's {column} total"))
+    return cells
+
+
+# -- 6. outputs, aggregates, conventions ---------------------------------------
+
+
+def aggregate_cells(rows: Sequence[RegisteredComponent]) -> List[Cell]:
+    """The cells conventions read besides the inputs, from the rows' flags."""
+    attention = [cell_name(row, "flops") for row in rows if row.spec.attention_product]
+    tables = [cell_name(row, "params") for row in rows if row.spec.embedding_table]
+    dense = _name(TOTAL_FLOPS)
+    for row in rows:
+        if row.flops_dense is not None:
+            dense = ast.BinOp(ast.BinOp(dense, ast.Add(), _name(cell_name(row, "flops_dense"))),
+                              ast.Sub(), _name(cell_name(row, "flops")))
+    trees = {
+        "flops_matmul": _name(TOTAL_FLOPS),
+        "flops_attention": _sum(attention),
+        "flops_dense": dense,
+        "params_total": _name(TOTAL_PARAMS),
+        "params_nonembedding": ast.BinOp(_name(TOTAL_PARAMS), ast.Sub(), _sum(tables)) if tables
+        else _name(TOTAL_PARAMS),
+    }
+    return [Cell(name, from_tree(tree, name), f"the aggregate {name}", description=AGGREGATES[name])
+            for name, tree in trees.items()]
+
+
+def convention_cells(registry: Registry) -> List[Cell]:
+    cells = []
+    for counting in registry.conventions.values():
+        where = f"{counting.plugin}: convention {counting.spec.name!r}"
+        cells.append(Cell(convention_cell(counting.spec.name, "forward"), counting.forward, f"{where} forward"))
+        cells.append(Cell(convention_cell(counting.spec.name, "training"), counting.training, f"{where} training"))
+    return cells
 
 
 def _name(name: str) -> ast.expr:

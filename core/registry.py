@@ -15,7 +15,7 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, 
 import pluggy
 
 from . import hookspecs
-from .components import Component, Convention, Hardware, Input
+from .components import ActivationConvention, Component, Convention, Hardware, Input
 from .errors import AcctError, PluginError, suggest
 from .formula import Formula, Number, parse, scaled, without_factor
 from .units import quantity
@@ -23,6 +23,10 @@ from .units import quantity
 # Plugins named here are blocked, comma-separated, as with --disable.
 DISABLE_ENV = "ACCT_DISABLE_PLUGINS"
 ENTRY_POINT_GROUP = "acct"
+# the plugin name of the inputs core's own outputs read (acct.training)
+CORE = "core"
+# the input a row with per_layer=True repeats over (a shorthand for multiplicity="num_layers")
+LAYERS = "num_layers"
 
 
 @dataclass(eq=False)
@@ -59,6 +63,9 @@ class RegisteredComponent:
     flops_decode: Formula
     kv_cache: Formula
     flops_other: Formula
+    multiplicity: Formula  # instances in the model: 1, num_layers, or any formula over the inputs
+    params_active: Formula
+    flops_dense: Optional[Formula]
 
     @property
     def where(self) -> str:
@@ -68,6 +75,11 @@ class RegisteredComponent:
     def formulas(self) -> Tuple[Formula, ...]:
         """Every formula of the row: params, FLOPs, and the shape's sides and batch."""
         return (self.params, self.flops, *(self.shape or ()), *((self.batch,) if self.batch else ()))
+
+    @property
+    def repeated(self) -> bool:
+        """Whether the row stands for more than one instance (its multiplicity is not the constant 1)."""
+        return self.multiplicity.text != "1"
 
 
 @dataclass(eq=False)
@@ -90,6 +102,12 @@ class RegisteredConvention:
 
 
 @dataclass(eq=False)
+class RegisteredActivations:
+    spec: ActivationConvention
+    plugin: PluginInfo
+
+
+@dataclass(eq=False)
 class Registry:
     """Everything the loaded plugins registered."""
 
@@ -99,6 +117,19 @@ class Registry:
     defaults: Dict[str, str]
     hardware: Dict[str, RegisteredHardware] = field(default_factory=dict)
     conventions: Dict[str, RegisteredConvention] = field(default_factory=dict)
+    activations: Dict[str, RegisteredActivations] = field(default_factory=dict)
+    # slot -> the disabled builtin plugin whose default variant filled it (no loaded plugin fills it now)
+    unfilled: Dict[str, str] = field(default_factory=dict)
+
+    @property
+    def default_convention(self) -> Optional[str]:
+        """The FLOP-counting convention marked default, the baseline of the others."""
+        return next((name for name, c in self.conventions.items() if c.spec.default), None)
+
+    @property
+    def default_activations(self) -> Optional[str]:
+        """The activation convention marked default."""
+        return next((name for name, a in self.activations.items() if a.spec.default), None)
 
     def slots(self) -> Dict[str, List[str]]:
         """slot -> its variant names, in registration order."""
@@ -124,12 +155,16 @@ def load_registry(
     from acct.plugins import DEFAULT_PLUGINS
 
     manager = get_plugin_manager()
-    blocked = set(disabled) | {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
+    from_env = [n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()]
+    blocked = set(disabled) | set(from_env)
     for name in blocked:
         manager.set_blocked(name)
     infos: Dict[str, PluginInfo] = {}
+    known_names: List[str] = []  # every plugin name found, loaded or blocked
+    blocked_builtins: List[Tuple[ModuleType, PluginInfo]] = []
 
     def add(module: ModuleType, info: PluginInfo) -> None:
+        known_names.append(info.name)
         if info.name in blocked:
             return
         if info.name in infos:
@@ -140,28 +175,75 @@ def load_registry(
             raise PluginError(f"{info}: {error}") from None
         infos[info.name] = info
 
+    from . import training as core_inputs
+
+    if CORE in blocked:
+        raise PluginError(f"--disable {CORE}: acct's own inputs (batch_size, steps, bytes per value) cannot be "
+                          "disabled")
+    add(core_inputs, PluginInfo(CORE, "builtin", _file_of(core_inputs)))
     for module_name in DEFAULT_PLUGINS if builtins is None else builtins:
         module = importlib.import_module(module_name)
-        add(module, PluginInfo(module_name.rsplit(".", 1)[-1], "builtin", _file_of(module)))
+        info = PluginInfo(module_name.rsplit(".", 1)[-1], "builtin", _file_of(module))
+        add(module, info)
+        if info.name in blocked:
+            blocked_builtins.append((module, info))
     for entry_point in entry_points(ENTRY_POINT_GROUP):
         info = PluginInfo(entry_point.name, "entry point",
                           f"entry point {entry_point.value} from {entry_point.distribution}")
-        if info.name in blocked:
+        if info.name in blocked:  # never imported: blocking is how a user stops a broken one
+            known_names.append(info.name)
             continue
         try:
             module = entry_point.load()
-        except Exception as error:  # a third party's import can fail any way at all
+        except BaseException as error:  # a third party's import can fail any way at all, even exit
+            _reraise_interrupt(error)
             raise PluginError(f"{info}: failed to import: {type(error).__name__}: {error}") from error
         add(module, info)
     for path in plugin_files:
+        if Path(path).stem in blocked:
+            known_names.append(Path(path).stem)
+            continue
         module, info = _load_file(Path(path))
         add(module, info)
+    for name in sorted(blocked):
+        if name not in known_names:
+            option = f"{DISABLE_ENV}={name}" if name in from_env and name not in set(disabled) else f"--disable {name}"
+            raise PluginError(f"{option}: no plugin is named {name!r}{suggest(name, known_names)}; "
+                              f"known: {', '.join(known_names)}")
     try:
         manager.check_pending()
     except pluggy.PluginValidationError as error:
         name = manager.get_name(error.plugin)
         raise PluginError(f"{infos.get(name) or name}: {error}") from None
-    return _collect(manager, infos)
+    registry = _collect(manager, infos)
+    registry.unfilled = _unfilled_slots(registry, blocked_builtins)
+    return registry
+
+
+def _unfilled_slots(registry: Registry, blocked: Sequence[Tuple[ModuleType, PluginInfo]]) -> Dict[str, str]:
+    """The slots a disabled builtin would fill by default that no loaded plugin fills: a model
+    built without them would silently lose rows, so building one is an error that names them."""
+    if not blocked:
+        return {}
+    manager = get_plugin_manager()
+    infos = {}
+    for module, info in blocked:
+        shadow = PluginInfo(info.name, info.origin, info.location)
+        manager.register(module, name=shadow.name)
+        infos[shadow.name] = shadow
+    shadow_registry = _collect(manager, infos)
+    unfilled = {}
+    for slot, variant in shadow_registry.defaults.items():
+        if slot not in registry.defaults:
+            owner = shadow_registry.variants[(slot, variant)][0].plugin.name
+            unfilled[slot] = owner
+    return unfilled
+
+
+def _reraise_interrupt(error: BaseException) -> None:
+    """Ctrl-C stays Ctrl-C; every other exception a plugin raises (SystemExit too) is its error."""
+    if isinstance(error, KeyboardInterrupt):
+        raise error
 
 
 def _file_of(module: ModuleType) -> str:
@@ -262,7 +344,8 @@ def _load_file(path: Path) -> Tuple[ModuleType, PluginInfo]:
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as error:  # the plugin's own code: report, never crash
+    except BaseException as error:  # the plugin's own code, even sys.exit(): report, never crash
+        _reraise_interrupt(error)
         del sys.modules[module_name]
         raise PluginError(f"{info}: failed to import: {type(error).__name__}: {error}") from error
     return module, info
@@ -280,13 +363,17 @@ def _call_each(
     for impl in caller.get_hookimpls():
         plugin = impl.plugin_name
         info = infos[plugin]
+        if impl.hookwrapper or getattr(impl, "wrapper", False):
+            raise PluginError(f"{info}: {hook_name} is a hook wrapper; acct calls each plugin's registration "
+                              "on its own, so wrappers would never run: drop wrapper=True / hookwrapper=True")
         register = make_register(info)
         arguments = {"register": register}
         try:
             impl.function(*(arguments[name] for name in impl.argnames))
         except AcctError:
             raise
-        except Exception as error:  # a plugin's bug must name the plugin
+        except BaseException as error:  # a plugin's bug, even sys.exit(), must name the plugin
+            _reraise_interrupt(error)
             # chained, so --traceback shows where in the plugin it raised
             raise PluginError(f"{info}: {hook_name} raised {type(error).__name__}: {error}") from error
 
@@ -327,9 +414,16 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
             if not isinstance(spec.activations, Mapping) or not all(isinstance(k, str) for k in spec.activations):
                 raise PluginError(f"{where}: activations must map convention names to formulas, got {spec.activations!r}")
             flops = parse(spec.flops, f"{where} flops")
+            params = parse(spec.params, f"{where} params")
+            if spec.multiplicity is not None and spec.per_layer:
+                raise PluginError(f"{where}: give per_layer=True or a multiplicity formula, not both")
+            if spec.multiplicity is not None:
+                multiplicity = parse(spec.multiplicity, f"{where} multiplicity")
+            else:
+                multiplicity = parse(LAYERS if spec.per_layer else 1, f"{where} multiplicity")
             row = RegisteredComponent(
                 spec,
-                parse(spec.params, f"{where} params"),
+                params,
                 flops,
                 shape,  # type: ignore[arg-type]
                 None if spec.batch is None else parse(spec.batch, f"{where} batch"),
@@ -341,6 +435,9 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
                 else parse(spec.flops_decode, f"{where} flops_decode"),
                 parse(spec.kv_cache, f"{where} kv_cache"),
                 parse(spec.flops_other, f"{where} flops_other"),
+                multiplicity,
+                params if spec.params_active is None else parse(spec.params_active, f"{where} params_active"),
+                None if spec.flops_dense is None else parse(spec.flops_dense, f"{where} flops_dense"),
             )
             owners[key] = info
             variants.setdefault(key, []).append(row)
@@ -376,12 +473,25 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
         make_convention,
     )
 
+    activations: Dict[str, RegisteredActivations] = {}
+    activations_register = _by_name(
+        "acct_register_activations", "activation convention", ActivationConvention, ("name", "description"),
+        activations, lambda spec, info: RegisteredActivations(spec, info),
+    )
+
     _call_each(manager, "acct_register_inputs", infos, input_register)
     _call_each(manager, "acct_register_components", infos, component_register)
     _call_each(manager, "acct_register_hardware", infos, hardware_register)
     _call_each(manager, "acct_register_conventions", infos, convention_register)
+    _call_each(manager, "acct_register_activations", infos, activations_register)
+    for kind, store in (("convention", conventions), ("activation convention", activations)):
+        marked = [entry for entry in store.values() if entry.spec.default]  # type: ignore[attr-defined]
+        if len(marked) > 1:
+            first, second = marked[0], marked[1]
+            raise PluginError(f"{second.plugin}: {kind} {second.spec.name!r} is marked default, "  # type: ignore
+                              f"and so is {first.spec.name!r} ({first.plugin}); one may be")  # type: ignore
     return Registry(list(infos.values()), inputs, variants, {slot: v for slot, (v, _) in defaults.items()},
-                    hardware, conventions)
+                    hardware, conventions, activations)
 
 
 def _by_name(hook: str, kind: str, cls: type, fields: Tuple[str, ...], store: Dict[str, object],

@@ -48,10 +48,9 @@ def to_markdown(report: Report) -> str:
     out += [table(["input", "symbol", "value", "derived", "meaning"], rows, "llrll"), ""]
     out += ["Variants: " + ", ".join(f"{slot} = {variant}" for slot, variant in report.variants.items()) + ".", ""]
 
-    layers = f"×{report.num_layers:,}"
     out += ["## Parameters", ""]
     rows = [
-        [row.name, row.params_display, f"{row.params_each:,}", layers if row.per_layer else "×1",
+        [row.name, row.params_display, f"{row.params_each:,}", times(row),
          f"{row.params:,}", percent(row.params_share)]
         for row in report.rows if row.params_formula != "0" or row.note
     ]
@@ -72,7 +71,7 @@ def to_markdown(report: Report) -> str:
     tokens = f"T = {report.context_length:,} tokens" if report.context_length else "one sequence"
     out += [f"## Forward FLOPs (one sequence, {tokens})", ""]
     rows = [
-        [row.name, row.shape or "", row.flops_display, f"{row.flops_each:,}", layers if row.per_layer else "×1",
+        [row.name, row.shape or "", row.flops_display, f"{row.flops_each:,}", times(row),
          f"{row.flops:,}", percent(row.flops_share)]
         for row in report.rows if row.flops_formula != "0"
     ]
@@ -104,7 +103,7 @@ def to_markdown(report: Report) -> str:
                 "RoPE 3 per rotated value.", ""]
     if report.convention:
         chosen = next(c for c in report.counting if c.name == report.convention)
-        default = next((c for c in report.counting if c.name == "matmul"), None)
+        default = next((c for c in report.counting if c.name == report.default_convention), None)
         out += [f"## Under the {chosen.name} convention", ""]
         out += [f"{chosen.description} ({chosen.source}). For batch_size sequences: forward **{exact_or_fixed(chosen.forward)}**"
                 f", training (forward + backward) **{exact_or_fixed(chosen.training)}** FLOPs"
@@ -117,6 +116,13 @@ def to_markdown(report: Report) -> str:
     return "\n".join(out)
 
 
+def times(row) -> str:
+    """A row's multiplicity: `×48` for one per layer, `×45 (L − k_d)` for another formula."""
+    if not row.per_layer or len(row.multiplicity_display) <= 2:
+        return f"×{row.multiplicity:,}"
+    return f"×{row.multiplicity:,} ({row.multiplicity_display})"
+
+
 def exact_or_fixed(value: Number) -> str:
     """An exact integer, or a fraction to two decimals (conventions such as Megatron's divide)."""
     value = Fraction(value)
@@ -125,7 +131,7 @@ def exact_or_fixed(value: Number) -> str:
 
 def conventions_markdown(report: Report) -> str:
     """Every registered convention's forward and training totals for one preset, against the default."""
-    default = next((c for c in report.counting if c.name == "matmul"), report.counting[0])
+    default = next((c for c in report.counting if c.name == report.default_convention), report.counting[0])
     out = [f"# {report.name}: FLOP-counting conventions", "",
            f"One step of batch_size sequences of T = {report.context_length:,} tokens; "
            "ratios are to acct's default matmul count.", ""]

@@ -9,7 +9,7 @@ from fractions import Fraction
 from typing import Dict, List, Tuple
 
 from .numbers import exact, fixed, human, percent
-from .render import GB, GiB, _number, table
+from .render import GB, GiB, _number, exact_or_fixed, table
 from .report import share
 from .training_report import InferenceReport, Solution, TrainingReport
 
@@ -185,9 +185,10 @@ def inference_markdown(report: InferenceReport) -> str:
     out += [
         "## KV cache",
         "",
-        f"Per token: {report.kv_display} = **{report.kv_per_token:,} bytes** "
-        f"({report.kv_bytes} bytes per value). For B = {report.batch_size:,} × T = {report.context_length:,} "
-        f"tokens: **{_bytes(report.kv_total)}**.",
+        f"Per sequence of T = {report.context_length:,} tokens: {report.kv_display} = "
+        f"**{report.kv_per_sequence:,} bytes** ({report.kv_bytes} bytes per value; "
+        f"{exact_or_fixed(report.kv_per_token)} bytes per token). For B = {report.batch_size:,} sequences: "
+        f"**{_bytes(report.kv_total)}**.",
         "",
         "## FLOPs",
         "",
@@ -216,10 +217,11 @@ def inference_data(report: InferenceReport) -> Dict:
         "batch_size": report.batch_size,
         "context_length": report.context_length,
         "decode_position": report.position,
-        "kv_cache": {"bytes_per_value": report.kv_bytes, "bytes_per_token": report.kv_per_token,
+        "kv_cache": {"bytes_per_value": report.kv_bytes, "bytes_per_sequence": report.kv_per_sequence,
+                     "bytes_per_token": _number(report.kv_per_token),
                      "bytes": report.kv_total},
         "flops": {"prefill": report.flops_prefill, "decode_per_token": report.flops_decode},
-        "rows": [{"name": r.name, "flops_decode": r.flops_decode, "kv_cache_elements_per_token": r.kv_cache}
+        "rows": [{"name": r.name, "flops_decode": r.flops_decode, "kv_cache_elements_per_sequence": r.kv_cache}
                  for r in report.rows],
     }
 

@@ -8,7 +8,8 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 from .errors import ConfigError, PluginError, suggest
 from .formula import Number
-from .model import LAYERS, TOTAL_FLOPS, TOTAL_PARAMS, Model, blocks_cell, cell_name, convention_cell, group_cell
+from .model import TOTAL_FLOPS, TOTAL_PARAMS, Model, blocks_cell, cell_name, convention_cell, group_cell
+from .registry import LAYERS
 from .registry import RegisteredComponent
 
 # bytes per parameter for the weights' memory table
@@ -38,8 +39,9 @@ class Row:
     variant: str
     group: str
     description: str
-    per_layer: bool
+    per_layer: bool  # repeated: its multiplicity is a formula, not 1
     multiplicity: int
+    multiplicity_display: str  # `L`, `L − L_moe`, `1`
     shape: Optional[str]
     params_formula: str
     params_display: str
@@ -96,6 +98,8 @@ class Report:
     notes: List[str] = field(default_factory=list)
     counting: List[ConventionTotal] = field(default_factory=list)  # every registered convention's totals
     convention: Optional[str] = None  # the one asked for with --convention
+    default_convention: Optional[str] = None  # the registered baseline the others are compared with
+    params_active: Optional[int] = None  # parameters one token uses, when fewer than params (MoE)
     flops_other: Optional[int] = None  # non-matmul FLOPs in all, when asked for
 
 
@@ -108,9 +112,12 @@ def make_report(model: Model, values: Optional[Mapping[str, Number]] = None, con
     `convention` names the counting convention to set beside acct's own, if any."""
     values = model.sheet.evaluate() if values is None else values
     symbols = model.symbols
+    layers = symbols.get(LAYERS, LAYERS)
     total_params, total_flops = values[TOTAL_PARAMS], values[TOTAL_FLOPS]
     rows = []
     for component in model.rows:
+        if component.repeated and values[cell_name(component, "multiplicity")] == 0:
+            continue  # no instance in this model (e.g. dense-layer FFN rows of an all-MoE model)
         _check_shape(component, values, symbols)
         spec = component.spec
         params, flops = values[cell_name(component, "params")], values[cell_name(component, "flops")]
@@ -121,8 +128,9 @@ def make_report(model: Model, values: Optional[Mapping[str, Number]] = None, con
                 variant=spec.variant,
                 group=spec.group,
                 description=spec.description,
-                per_layer=spec.per_layer,
-                multiplicity=values[LAYERS] if spec.per_layer else 1,
+                per_layer=component.repeated,
+                multiplicity=values[cell_name(component, "multiplicity")] if component.repeated else 1,
+                multiplicity_display=component.multiplicity.display(symbols),
                 shape=shape_text(component, symbols),
                 params_formula=component.params.text,
                 params_display=component.params.display(symbols),
@@ -149,6 +157,7 @@ def make_report(model: Model, values: Optional[Mapping[str, Number]] = None, con
         derived = cell.formula.display(symbols) if cell.formula.names else None
         inputs.append(InputLine(name, cell.symbol, values[name], derived, cell.description))
     notes = [f"{row.name}: {row.note}" for row in rows if row.note]
+
     return Report(
         name=model.preset.name,
         path=str(model.preset.path),
@@ -160,8 +169,8 @@ def make_report(model: Model, values: Optional[Mapping[str, Number]] = None, con
         groups=groups,
         params=total_params,
         flops=total_flops,
-        params_per_layer=sum(row.params_each for row in rows if row.per_layer),
-        flops_per_layer=sum(row.flops_each for row in rows if row.per_layer),
+        params_per_layer=sum(row.params_each for row in rows if row.multiplicity_display == layers),
+        flops_per_layer=sum(row.flops_each for row in rows if row.multiplicity_display == layers),
         blocks_flops=values[blocks_cell("flops")],
         num_layers=values.get(LAYERS, 0),
         context_length=values.get("context_length"),
@@ -171,8 +180,10 @@ def make_report(model: Model, values: Optional[Mapping[str, Number]] = None, con
             ConventionTotal(name, c.spec.description, c.spec.source,
                             values[convention_cell(name, "forward")], values[convention_cell(name, "training")])
             for name, c in model.registry.conventions.items()
-        ],
+        ] if "convention" in model.outputs else [],
         convention=_known_convention(model, convention),
+        default_convention=model.registry.default_convention,
+        params_active=(values["total.params_active"] if values["total.params_active"] != total_params else None),
         flops_other=sum(row.flops_other for row in rows) if model.non_matmul else None,
     )
 

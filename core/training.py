@@ -3,15 +3,18 @@
 Everything here is a cell of the model's sheet, so a sweep or a goal seek can
 vary any input and read any of these outputs. The per-component columns
 (backward FLOPs, activations, decode FLOPs, KV cache) come from the component
-plugins; this module only sums them and multiplies by the run's sizes.
+plugins, and the activation conventions from `acct_register_activations`;
+this module only sums them and multiplies by the run's sizes.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
+from . import hookimpl
+from .components import Input
 from .formula import Formula, from_tree
 
 # Bytes per value for each precision (Rajbhandari et al. 2020, ZeRO, §3.1: mixed-precision
@@ -23,16 +26,6 @@ PRECISIONS: Dict[str, Dict[str, int]] = {
 }
 PRECISION_DTYPE = {"fp32": "fp32", "mixed": "bf16"}  # whose peak FLOP/s a training step runs at
 
-ACTIVATION_CONVENTIONS: Dict[str, str] = {
-    "cs336": "CS336 (assignment 1): per block the two norms, Q, K, V, QKᵀ, softmax, the weighted sum of "
-    "values, the output projection, W1, SiLU and W2; then the final norm, the logits and the cross-entropy",
-    "korthikanti": "Korthikanti et al. 2022, 'Reducing Activation Recomputation in Large Transformer Models', "
-    "§4.1: s·b·h·(34 + 5·a·s/h) bytes per layer with 16-bit activations and 1-byte dropout masks, no "
-    "recomputation (SwiGLU by analogy); outside the layers nothing",
-    "korthikanti_recompute": "Korthikanti et al. 2022 with full recomputation: each layer keeps only its "
-    "input, 2·s·b·h bytes in 16-bit",
-}
-DEFAULT_ACTIVATIONS = "cs336"
 
 BACKWARD_CONVENTION = (
     "backward = 2 × forward for every matrix multiply (one product for the input's gradient, one for the "
@@ -58,8 +51,9 @@ OUTPUTS: Tuple[Tuple[str, str], ...] = (
     ("memory.gradients", "total.params * grad_bytes"),
     ("memory.optimizer", "total.params * moment_bytes"),
     ("memory.fixed", "memory.weights + memory.master + memory.gradients + memory.optimizer"),
-    ("kv_cache.bytes_per_token", "total.kv_cache * kv_bytes"),
-    ("kv_cache.bytes", "kv_cache.bytes_per_token * batch_size * context_length"),
+    ("kv_cache.bytes_per_sequence", "total.kv_cache * kv_bytes"),
+    ("kv_cache.bytes", "kv_cache.bytes_per_sequence * batch_size"),
+    ("kv_cache.bytes_per_token", "kv_cache.bytes_per_sequence / context_length"),
     ("infer.flops_prefill", "total.flops_forward * batch_size"),
     ("infer.flops_decode", "total.flops_decode * batch_size"),
 )
@@ -67,6 +61,22 @@ ACTIVATION_OUTPUTS: Tuple[Tuple[str, str], ...] = (
     ("memory.activations", "total.activations * batch_size"),
     ("memory.peak", "memory.fixed + memory.activations"),
 )
+
+
+@hookimpl
+def acct_register_inputs(register):
+    """The inputs acct's own outputs read (a run's sizes and bytes per value): core registers them
+    itself, as the plugin `core`, so no plugin can take away what core's formulas need."""
+    register(Input("batch_size", "sequences per training step (or per inference batch)", symbol="B", default=1))
+    register(Input("steps", "training steps", symbol="S", default=1))
+    # bytes per value; `--precision fp32|mixed` sets them (see PRECISIONS)
+    register(Input("weight_bytes", "bytes per weight", default=4))
+    register(Input("master_bytes", "bytes per master-weight copy (mixed precision)", default=0, minimum=0))
+    register(Input("grad_bytes", "bytes per gradient", default=4))
+    register(Input("moment_bytes", "bytes per parameter for AdamW's two moments", default=8))
+    # AdamW per parameter: m (3), v (4), decoupled weight decay (2), update m/(√v+ε)·lr (5)
+    register(Input("optimizer_flops", "optimizer FLOPs per parameter per step (AdamW: 14)", default=14, minimum=0))
+    register(Input("kv_bytes", "bytes per KV-cache value", default=2))
 
 
 @functools.lru_cache(maxsize=None)
@@ -87,10 +97,3 @@ def _dotted(node: ast.expr) -> ast.expr:
 
 def activation_formula(formulas: Dict[str, Formula], convention: str) -> Optional[Formula]:
     return formulas.get(convention) or formulas.get("*")
-
-
-def known_conventions(rows) -> List[str]:
-    names = dict.fromkeys(ACTIVATION_CONVENTIONS)
-    for row in rows:
-        names.update(dict.fromkeys(name for name in row.activations if name != "*"))
-    return list(names)

@@ -14,7 +14,6 @@ from .errors import ConfigError, suggest
 from .model import output_cell
 from .formula import Number
 from .training import (
-    ACTIVATION_CONVENTIONS,
     BACKWARD_CONVENTION,
     OPTIMIZER_CONVENTION,
     PRECISION_DTYPE,
@@ -105,7 +104,7 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
             TrainingRow(
                 name=row.spec.name,
                 group=row.spec.group,
-                multiplicity=values["num_layers"] if row.spec.per_layer else 1,
+                multiplicity=values[cell_name(row, "multiplicity")] if row.repeated else 1,
                 flops_forward=values[cell_name(row, "flops")] * batch,
                 flops_backward=values[cell_name(row, "flops_backward")] * batch,
                 backward_display=row.flops_backward.display(symbols),
@@ -141,7 +140,7 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         BACKWARD_CONVENTION, OPTIMIZER_CONVENTION,
         f"precision {precision}: " + ", ".join(f"{k} {v}" for k, v in PRECISIONS[precision].items()),
         f"activations: {model.activation_convention} — "
-        + ACTIVATION_CONVENTIONS.get(model.activation_convention, "a convention from a plugin"),
+        + model.registry.activations[model.activation_convention].spec.description,
     ]
     return TrainingReport(
         name=model.preset.name, precision=precision, convention=model.activation_convention,
@@ -160,7 +159,7 @@ class DecodeRow:
     name: str
     flops_decode: int  # per generated token, × batch_size
     display: str
-    kv_cache: int  # elements per token, all layers
+    kv_cache: int  # elements for one sequence of T tokens, all the row's instances
 
 
 @dataclass(eq=False)
@@ -170,7 +169,8 @@ class InferenceReport:
     context_length: int
     position: int
     kv_bytes: int
-    kv_per_token: int  # bytes, one sequence
+    kv_per_token: Number  # bytes per token of one sequence (a fraction when windowed layers cache fewer)
+    kv_per_sequence: int  # bytes, one sequence of T tokens
     kv_display: str
     kv_total: int  # bytes, batch × context
     flops_prefill: int
@@ -188,13 +188,18 @@ def make_inference_report(model, values) -> InferenceReport:
                   row.flops_decode.display(symbols), values[cell_name(row, "kv_cache")])
         for row in model.rows
     ]
-    kv_parts = [f"{row.kv_cache.display(symbols)}" for row in model.rows if row.kv_cache.text != "0"]
-    per_layer = any(row.spec.per_layer for row in model.rows if row.kv_cache.text != "0")
-    display = f"{'L·' if per_layer else ''}({' + '.join(kv_parts)})·bytes" if kv_parts else "0"
+    kv_parts = [
+        f"{row.multiplicity.display(symbols)}·{row.kv_cache.display(symbols)}" if row.repeated
+        else row.kv_cache.display(symbols)
+        for row in model.rows if row.kv_cache.text != "0"
+    ]
+    display = f"({' + '.join(kv_parts)})·bytes" if kv_parts else "0"
     return InferenceReport(
         name=model.preset.name, batch_size=batch, context_length=values["context_length"],
-        position=values["decode_position"], kv_bytes=values["kv_bytes"],
-        kv_per_token=values["kv_cache.bytes_per_token"], kv_display=display, kv_total=values["kv_cache.bytes"],
+        # no row may read the decode position (a plugin's rows all linear in T): it is then T
+        position=values.get("decode_position", values["context_length"]), kv_bytes=values["kv_bytes"],
+        kv_per_token=values["kv_cache.bytes_per_token"], kv_per_sequence=values["kv_cache.bytes_per_sequence"],
+        kv_display=display, kv_total=values["kv_cache.bytes"],
         flops_prefill=values["infer.flops_prefill"], flops_decode=values["infer.flops_decode"], rows=rows,
     )
 

@@ -32,6 +32,8 @@ def acct_register_components(register):
                 "korthikanti_recompute": 0,
             },
             flops_decode="2 * decode_position * d_model",
+            attention_product=True,
+            kv_cache="context_length * num_kv_heads * d_head",  # the keys this product reads
             # softmax with its scaling, 6 FLOPs per score: scale, max, subtract, exp, sum, divide
             flops_other="6 * num_heads * context_length ** 2",
         )
@@ -54,5 +56,7 @@ def acct_register_components(register):
                 "korthikanti_recompute": 0,
             },
             flops_decode="2 * decode_position * d_model",
+            attention_product=True,
+            kv_cache="context_length * num_kv_heads * d_head",  # the values this product reads
         )
     )

@@ -7,10 +7,10 @@ MEGATRON = "(1 + context_length / (6 * d_model) + vocab_size / ({k} * num_layers
 PER_SEQUENCE = "batch_size * context_length"
 
 
-def with_backward(name, description, source, forward):
+def with_backward(name, description, source, forward, default=False):
     """A convention whose training count is 3 × its forward (backward = 2 × forward)."""
     return Convention(name=name, description=description, source=source, forward=forward,
-                      training=f"3 * ({forward})")
+                      training=f"3 * ({forward})", default=default)
 
 
 @hookimpl
@@ -20,6 +20,7 @@ def acct_register_conventions(register):
         description="acct's default: every matrix multiply, 2·m·k·n, causal mask not halved; backward = 2 × forward",
         source="this tool; Kaplan et al. 2020 and Hoffmann et al. 2022 for backward = 2 × forward",
         forward="flops_matmul * batch_size",
+        default=True,
     ))
     register(with_backward(
         name="macs",
@@ -72,4 +73,11 @@ def acct_register_conventions(register):
         source="Narayanan et al. 2021, §5.1 (equation for F with activation recomputation)",
         forward=f"24 * {PER_SEQUENCE} * num_layers * d_model ** 2 * " + MEGATRON.format(k=12),
         training=f"96 * {PER_SEQUENCE} * num_layers * d_model ** 2 * " + MEGATRON.format(k=16),
+    ))
+    register(with_backward(
+        name="dense",
+        description="matmul, with every windowed attention product counted as a dense kernel computes it "
+        "(all T keys, as a masked eager implementation does)",
+        source="this tool; what PyTorch's FlopCounterMode counts for a sliding-window layer run with a mask",
+        forward="flops_dense * batch_size",
     ))

@@ -16,5 +16,6 @@ def acct_register_components(register):
             description="token embedding (a lookup: no FLOPs)",
             default=True,
             activations={"*": 0},
+            embedding_table=True,
         )
     )

@@ -47,6 +47,7 @@ def acct_register_components(register):
             params="max_positions * d_model",
             description="learned position embedding (a lookup: no FLOPs)",
             requires=("spare_positions",),
+            embedding_table=True,
             **common,
         )
     )

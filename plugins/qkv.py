@@ -53,7 +53,7 @@ def _activations(name, width):
 
 def _projection(name, variant, width, what, default=False, note=""):
     """A D→width projection over T tokens; biased, its bias has `width` entries;
-    K and V add `width` elements per token to the KV cache."""
+    the attention products hold K and V in the KV cache."""
     return Component(
         name=name,
         slot="qkv",
@@ -69,7 +69,6 @@ def _projection(name, variant, width, what, default=False, note=""):
         note=note,
         requires=("queries_per_kv",) if variant == "gqa" else (),
         activations=_activations(name, width),
-        kv_cache=0 if name == "q_proj" else width,
     )
 
 

@@ -31,6 +31,7 @@ def test_every_convention_by_hand(cli):
         "palm": ((2 * NONEMBEDDING + 4 * L * H * (D // H) * T) * T, (6 * NONEMBEDDING + 12 * L * H * (D // H) * T) * T),
         "megatron": (24 * T * L * D * D * bracket(12), 72 * T * L * D * D * bracket(12)),
         "megatron_recompute": (24 * T * L * D * D * bracket(12), 96 * T * L * D * D * bracket(16)),
+        "dense": (MATMUL, 3 * MATMUL),  # no windowed layer: the dense count is the matmul count
     }
     assert found == expected
 

@@ -127,8 +127,9 @@ def test_gqa_heads_must_divide(report_of):
 
 
 def test_an_input_no_chosen_component_reads_is_an_error(report_of):
-    with pytest.raises(AcctError, match=r"--set num_kv_heads: no chosen component reads it \(it is read by qkv = gqa\)"):
-        report_of("gpt2-xl", num_kv_heads=5)
+    with pytest.raises(AcctError, match=r"--set max_positions: no chosen component reads it "
+                       r"\(it is read by position = learned\)"):
+        report_of("gpt2-xl", max_positions=5000)
 
 
 def test_biases_name_components_or_groups(tmp_path, registry):
@@ -138,7 +139,11 @@ def test_biases_name_components_or_groups(tmp_path, registry):
     report = make_report(build_model(load_preset(path), registry))
     assert report.params == 8_030_261_248 + 32 * (4096 + 1024 + 1024)
     for bad, message in (("q_porj", "no chosen component or group is named 'q_porj' (did you mean q_proj,"),
-                         ("block_norms", "the component 'block_norms' has no bias")):
+                         ("block_norms", "the component 'block_norms' has no layer that carries a bias; those "
+                                         "that can: q_proj, k_proj, v_proj, out_proj, ffn_w1, ffn_w3, ffn_w2, lm_head"),
+                         # a group with no linear layer is refused the same way, never silently ignored
+                         ("embedding", "the group 'embedding' has no layer that carries a bias"),
+                         ("norms", "the group 'norms' has no layer that carries a bias")):
         path.write_text(f'biases = ["{bad}"]\n' + text)
         with pytest.raises(AcctError) as error:
             build_model(load_preset(path), registry)
