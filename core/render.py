@@ -76,7 +76,7 @@ def to_markdown(report: Report) -> str:
         for row in report.rows if row.flops_formula != "0"
     ]
     rows.append(["**total**", "", "", "", "", f"**{report.flops:,}**", percent(Fraction(1) if report.flops else Fraction(0))])
-    out += [table(["matmul", "shape", "formula", "each", "×", "total", "share"], rows, "lllrrrr"), ""]
+    out += [table(["component", "shape", "formula", "each", "×", "total", "share"], rows, "lllrrrr"), ""]
     out += [
         f"**{report.flops:,} FLOPs ({human(report.flops, 'FLOPs')}) per forward pass**; one block takes "
         f"{report.flops_per_layer:,}.",

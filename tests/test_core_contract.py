@@ -1,0 +1,263 @@
+"""Core's contract with plugins: what core needs of a row is a field the row states, never its name.
+
+A third-party plugin is never second-class: the flags, the multiplicity formula and the default
+markers work the same for it as for a builtin, and core's source names no builtin component.
+"""
+
+import json
+import re
+import textwrap
+
+import pytest
+
+from acct.registry import load_registry
+from conftest import PRESETS, ROOT
+
+XL = str(PRESETS / "gpt2-xl.toml")
+V, T, L, D = 50_257, 1_024, 48, 1_600
+XL_PARAMS = 2_127_057_600
+
+
+def write(tmp_path, name, source):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source))
+    return str(path)
+
+
+def conventions(cli, *argv):
+    status, out, err = cli("conventions", *argv, "-f", "json")
+    assert status == 0, err
+    return {row["name"]: row for row in json.loads(out)["conventions"]}
+
+
+def test_core_names_no_builtin_slot_variant_group_or_component():
+    """grep: every slot, variant, group and row name the builtins register, quoted anywhere in core/."""
+    registry = load_registry()
+    names = set()
+    for (slot, variant), rows in registry.variants.items():
+        names |= {slot, variant} | {row.spec.name for row in rows} | {row.spec.group for row in rows}
+    names |= set(registry.conventions) | set(registry.activations)
+    # words, not names: 'none' in messages; the Chinchilla-optimal tokens line is a rule of core's
+    # training report (20 tokens per parameter), not the chinchilla FLOP convention
+    names -= {"none", "chinchilla"}
+    source = {path.name: path.read_text() for path in (ROOT / "core").glob("*.py")}
+    found = [(file, name) for file, text in source.items() for name in sorted(names)
+             if re.search(rf"[\"']{re.escape(name)}[\"']", text)]
+    assert found == []
+
+
+def test_embedding_table_is_a_flag_not_a_group_name(cli, tmp_path):
+    """Kaplan's N leaves out the rows marked embedding_table, whatever their group is called."""
+    path = write(tmp_path, "embeddings.py", """
+        import acct
+
+        @acct.hookimpl
+        def acct_register_components(register):
+            register(acct.Component(name="token_embedding", slot="token_embedding", variant="flagged",
+                                    group="embeddings", params="vocab_size * d_model", flops=0,
+                                    embedding_table=True))
+            register(acct.Component(name="token_embedding", slot="token_embedding", variant="unflagged",
+                                    group="embedding", params="vocab_size * d_model", flops=0))
+    """)
+    base = conventions(cli, XL)["kaplan"]["forward"]
+    flagged = conventions(cli, XL, "-p", path, "--variant", "token_embedding=flagged")["kaplan"]["forward"]
+    unflagged = conventions(cli, XL, "-p", path, "--variant", "token_embedding=unflagged")["kaplan"]["forward"]
+    assert flagged == base
+    # without the flag the table counts as a non-embedding parameter: 2·V·D more per token, T tokens
+    assert unflagged == base + 2 * V * D * T
+
+
+def test_attention_product_is_a_flag(cli, tmp_path):
+    """The causal convention halves exactly the rows marked attention_product."""
+    path = write(tmp_path, "plain_attention.py", """
+        import acct
+
+        @acct.hookimpl
+        def acct_register_components(register):
+            for name in ("attn_scores", "attn_values"):
+                register(acct.Component(name=name, slot="attention", variant="unflagged", group="attention",
+                                        params=0, flops="2 * context_length ** 2 * d_model", per_layer=True))
+    """)
+    found = conventions(cli, XL, "-p", path, "--variant", "attention=unflagged")
+    assert found["causal"]["forward"] == found["matmul"]["forward"]  # nothing marked: nothing halved
+    builtin = conventions(cli, XL)
+    assert builtin["causal"]["forward"] == builtin["matmul"]["forward"] - L * 2 * T * T * D
+
+
+def test_multiplicity_is_a_formula_and_zero_instances_are_left_out(cli, tmp_path):
+    path = write(tmp_path, "some_layers.py", """
+        import acct
+
+        @acct.hookimpl
+        def acct_register_inputs(register):
+            register(acct.Input("special_layers", "layers with an extra projection", symbol="L_s", default=0,
+                                minimum=0))
+
+        @acct.hookimpl
+        def acct_register_components(register):
+            register(acct.Component(name="extra_proj", slot="extra", variant="on", group="extra",
+                                    params="d_model ** 2", flops="2 * context_length * d_model ** 2",
+                                    multiplicity="num_layers - special_layers", default=True,
+                                    activations={"*": 0}))
+    """)
+    status, out, err = cli("run", XL, "-p", path, "--set", "special_layers=8", "-f", "json")
+    assert status == 0, err
+    data = json.loads(out)
+    rows = {row["name"]: row for row in data["rows"]}
+    assert rows["extra_proj"]["multiplicity"] == 40
+    assert data["totals"]["params"] == XL_PARAMS + 40 * D * D
+    status, out, err = cli("run", XL, "-p", path, "--set", "special_layers=48")
+    assert status == 0, err
+    assert "extra_proj" not in out and f"{XL_PARAMS:,}" in out  # no instance: no row
+    status, out, err = cli("run", XL, "-p", path, "--set", "special_layers=49")
+    assert status == 1 and "extra_proj.multiplicity must be at least 0, got -1" in err
+
+
+def test_multiplicity_in_symbols(cli, tmp_path):
+    path = write(tmp_path, "tail.py", """
+        import acct
+
+        @acct.hookimpl
+        def acct_register_components(register):
+            register(acct.Component(name="tail_proj", slot="tail", variant="on", group="tail", default=True,
+                                    params="d_model ** 2", flops="2 * context_length * d_model ** 2",
+                                    multiplicity="num_layers - 2"))
+    """)
+    status, out, err = cli("run", XL, "-p", path)
+    assert status == 0, err
+    assert "| tail_proj       | D²        |  2,560,000 | ×46 (L - 2) |" in out
+
+
+def test_per_layer_and_multiplicity_together_is_an_error(cli, tmp_path):
+    path = write(tmp_path, "both.py", """
+        import acct
+
+        @acct.hookimpl
+        def acct_register_components(register):
+            register(acct.Component(name="x", slot="x", variant="on", group="x", params=1, flops=0,
+                                    per_layer=True, multiplicity="num_layers"))
+    """)
+    status, out, err = cli("run", XL, "-p", path)
+    assert (status, out) == (1, "")
+    assert err == (f"acct: error: plugin 'both' ({path}): component 'x': give per_layer=True or a "
+                   "multiplicity formula, not both\n")
+
+
+@pytest.mark.parametrize("marker", ["hookwrapper=True", "wrapper=True"])
+def test_hook_wrappers_are_refused(cli, tmp_path, marker):
+    path = write(tmp_path, "wrapper.py", f"""
+        import acct
+
+        @acct.hookimpl({marker})
+        def acct_register_components(register):
+            yield
+    """)
+    status, out, err = cli("run", XL, "-p", path)
+    assert (status, out) == (1, "")
+    assert err.startswith(f"acct: error: plugin 'wrapper' ({path}): acct_register_components is a hook wrapper")
+
+
+@pytest.mark.parametrize("where", ["import", "hook"])
+def test_a_plugin_that_exits_is_an_error_naming_it(cli, tmp_path, where):
+    body = "raise SystemExit(0)" if where == "import" else textwrap.dedent("""
+        @acct.hookimpl
+        def acct_register_components(register):
+            raise SystemExit(0)
+    """)
+    path = tmp_path / "exits.py"
+    path.write_text("import acct\n" + body + "\n")
+    status, out, err = cli("run", XL, "-p", str(path))
+    assert (status, out) == (1, "")
+    assert err.startswith(f"acct: error: plugin 'exits' ({path}): ") and "SystemExit" in err
+    assert err.count("\n") == 1
+
+
+def test_disabling_a_name_no_plugin_has_is_an_error(cli, monkeypatch):
+    status, out, err = cli("run", XL, "--disable", "nonexistent")
+    assert (status, out) == (1, "")
+    assert err.startswith("acct: error: --disable nonexistent: no plugin is named 'nonexistent'; known: core, ")
+    monkeypatch.setenv("ACCT_DISABLE_PLUGINS", "norm")
+    status, out, err = cli("run", XL)
+    assert status == 1
+    assert err.startswith("acct: error: ACCT_DISABLE_PLUGINS=norm: no plugin is named 'norm' (did you mean norms")
+
+
+def test_disabling_the_plugin_that_fills_a_slot_is_an_error(cli, tmp_path, monkeypatch):
+    # a preset that names no variants: the rows would silently go missing
+    preset = tmp_path / "bare.toml"
+    preset.write_text('[model]\nvocab_size = 1000\ncontext_length = 64\nnum_layers = 2\nd_model = 128\n'
+                      'num_heads = 4\nd_ff = "4 * d_model"\n')
+    monkeypatch.setenv("ACCT_DISABLE_PLUGINS", "norms")
+    status, out, err = cli("run", str(preset))
+    assert (status, out) == (1, "")
+    assert err == (f"acct: error: {preset}: the slot 'norm' has no variant: plugin 'norms', which fills it, is "
+                   "disabled, and no loaded plugin provides it (a model without it would silently lose its "
+                   "rows)\n")
+    # replacing the builtin with a plugin that provides the slot is what --disable is for
+    path = write(tmp_path, "my_norms.py", """
+        import acct
+
+        @acct.hookimpl
+        def acct_register_components(register):
+            register(acct.Component(name="block_norms", slot="norm", variant="mine", group="norms",
+                                    params="2 * d_model", flops=0, per_layer=True, default=True))
+    """)
+    status, out, err = cli("run", str(preset), "-p", path, "-f", "json")
+    assert status == 0, err
+    assert json.loads(out)["variants"]["norm"] == "mine"
+
+
+def test_core_inputs_cannot_be_taken_away(cli):
+    status, out, err = cli("run", XL, "--disable", "core")
+    assert (status, out) == (1, "")
+    assert "--disable core: acct's own inputs (batch_size, steps, bytes per value) cannot be disabled" in err
+    # without the training plugin, run still counts: it reads none of that plugin's inputs
+    status, out, err = cli("run", XL, "--disable", "training", "-f", "json")
+    assert status == 0, err
+    assert json.loads(out)["totals"]["params"] == XL_PARAMS
+
+
+def test_run_refuses_an_input_only_training_reads(cli):
+    status, out, err = cli("run", XL, "--set", "steps=5")
+    assert (status, out) == (1, "")
+    assert err == ("acct: error: --set steps: this command reports nothing that reads it (it is an input of the "
+                   "training and inference reports: acct train, infer, sweep, solve)\n")
+    status, out, err = cli("train", XL, "--set", "steps=5", "-f", "json")
+    assert status == 0, err
+
+
+def test_two_default_conventions_is_an_error(cli, tmp_path):
+    path = write(tmp_path, "rival.py", """
+        import acct
+
+        @acct.hookimpl
+        def acct_register_conventions(register):
+            register(acct.Convention(name="rival", description="d", source="s", forward="flops_matmul",
+                                     training="3 * flops_matmul", default=True))
+    """)
+    status, out, err = cli("run", XL, "-p", path)
+    assert (status, out) == (1, "")
+    assert f"plugin 'rival' ({path}): convention 'rival' is marked default, and so is 'matmul'" in err
+
+
+def test_activation_conventions_come_from_a_hook(cli, tmp_path):
+    """A plugin adds an activation convention; rows without a formula for it leave memory uncounted,
+    and a plugin whose rows all give one ('*') makes it count."""
+    path = write(tmp_path, "flat.py", """
+        import acct
+
+        @acct.hookimpl
+        def acct_register_activations(register):
+            register(acct.ActivationConvention("flat", "nothing kept"))
+    """)
+    status, out, err = cli("plugins", "-p", path, "-f", "json")
+    listing = {plugin["name"]: plugin for plugin in json.loads(out)}
+    assert listing["flat"]["provides"] == ["activation convention flat"]
+    status, out, err = cli("train", XL, "-p", path, "--activations", "flat")
+    assert status == 0, err
+    assert ("Activations are not counted: plugin 'qkv' (" in out
+            and "component 'q_proj' gives no activations formula for the convention 'flat' (nor do 11 more rows)"
+            in out)
+    assert "- activations: flat — nothing kept" in out
+    status, out, err = cli("train", XL, "--activations", "flatt")
+    assert status == 1 and "unknown activation convention 'flatt'" in err
