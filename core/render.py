@@ -61,6 +61,10 @@ def to_markdown(report: Report) -> str:
         f"{report.params_per_layer:,}. 'each' is per layer for ×L rows, the whole count for ×1 rows.",
         "",
     ]
+    if report.params_active is not None:
+        out += [f"**{report.params_active:,} active parameters per token ({human(report.params_active)})**: "
+                f"{percent(share(report.params_active, report.params))} of the total; a token's forward pass "
+                "uses only these (the routed experts it visits, not all of them).", ""]
     out += ["### Memory of the weights", ""]
     rows = [
         [dtype, str(size), f"{size_bytes:,}", fixed(Fraction(size_bytes, GiB), 2), fixed(Fraction(size_bytes, GB), 2)]
@@ -201,6 +205,7 @@ def to_data(report: Report) -> Dict:
             {
                 "name": row.name, "slot": row.slot, "variant": row.variant, "group": row.group,
                 "description": row.description, "per_layer": row.per_layer, "multiplicity": row.multiplicity,
+                "multiplicity_formula": row.multiplicity_display,
                 "shape": row.shape,
                 "params_formula": row.params_formula, "params_display": row.params_display,
                 "params_each": row.params_each, "params": row.params,
@@ -214,6 +219,7 @@ def to_data(report: Report) -> Dict:
         "groups": [{"name": g.name, "params": g.params, "flops_forward": g.flops} for g in report.groups],
         "totals": {
             "params": report.params,
+            "params_active": report.params if report.params_active is None else report.params_active,
             "flops_forward": report.flops,
             "params_per_layer": report.params_per_layer,
             "flops_forward_per_layer": report.flops_per_layer,
