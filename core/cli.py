@@ -13,6 +13,7 @@ from . import __version__
 from .errors import AcctError
 
 FORMATS = ("markdown", "json", "csv")
+HTML_FORMATS = FORMATS + ("html",)  # run, compare, sweep, train and infer (acct.render_html)
 # the output families of a model's sheet (acct.model.OUTPUT_FAMILIES, without importing it at start-up)
 OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention")
 TRACEBACK_ENV = "ACCT_TRACEBACK"
@@ -42,8 +43,8 @@ def _parser() -> argparse.ArgumentParser:
         # also after the command (`acct run X --traceback`); SUPPRESS keeps the global flag's value
         command.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    def model_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument("-f", "--format", choices=FORMATS, default="markdown", help="output format (default: markdown)")
+    def model_options(command: argparse.ArgumentParser, formats: Sequence[str] = FORMATS) -> None:
+        command.add_argument("-f", "--format", choices=formats, default="markdown", help="output format (default: markdown)")
         command.add_argument(
             "--set", action="append", default=[], metavar="NAME=VALUE", dest="overrides",
             help="override an input, e.g. --set context_length=16384 (repeatable; VALUE may be a formula)",
@@ -65,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="report params, memory and forward FLOPs of a preset")
     run.add_argument("preset", type=Path, help="a preset TOML file, e.g. presets/gpt2-xl.toml")
-    model_options(run)
+    model_options(run, HTML_FORMATS)
     run.add_argument("--convention", metavar="NAME", help="also count by a named convention: macs, causal, "
                      "kaplan, chinchilla, palm, megatron, megatron_recompute (see acct conventions)")
     run.add_argument("--non-matmul", action="store_true", dest="non_matmul",
@@ -78,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     compare = commands.add_parser("compare", help="several presets side by side: shares of forward FLOPs")
     compare.add_argument("presets", type=Path, nargs="+", metavar="PRESET")
     compare.add_argument("--by", choices=("group", "component"), default="group", help="add a row per component")
-    model_options(compare)
+    model_options(compare, HTML_FORMATS)
     chart_options(compare)
 
     sweep = commands.add_parser("sweep", help="one preset over a grid of input values")
@@ -92,13 +93,13 @@ def _parser() -> argparse.ArgumentParser:
         "--output", action="append", default=[], metavar="CELL",
         help="add an output's column, e.g. memory.peak or train.flops_step (repeatable)",
     )
-    model_options(sweep)
+    model_options(sweep, HTML_FORMATS)
     training_options(sweep)
     chart_options(sweep)
 
     train = commands.add_parser("train", help="a training step: FLOPs, memory (a·B + b), time on hardware")
     train.add_argument("preset", type=Path)
-    model_options(train)
+    model_options(train, HTML_FORMATS)
     training_options(train)
     train.add_argument("--steps", type=int, help="training steps (sets the input steps)")
     train.add_argument("--hardware", metavar="NAME|FILE.toml", help="a100, h100, h200, or a TOML file defining one")
@@ -107,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
 
     infer = commands.add_parser("infer", help="inference: KV cache, prefill and decode FLOPs")
     infer.add_argument("preset", type=Path)
-    model_options(infer)
+    model_options(infer, HTML_FORMATS)
 
     solve = commands.add_parser("solve", help="goal seek: the largest or smallest input value meeting a condition")
     solve.add_argument("preset", type=Path)
@@ -157,7 +158,7 @@ def _run(args: argparse.Namespace) -> str:
     from .report import make_report
 
     (model,) = _models(args, [args.preset], non_matmul=args.non_matmul, outputs=("convention",))
-    return RENDERERS[args.format](make_report(model, convention=args.convention))
+    return _renderer(RENDERERS, args.format)(make_report(model, convention=args.convention))
 
 
 def _conventions(args: argparse.Namespace) -> str:
@@ -171,7 +172,7 @@ def _conventions(args: argparse.Namespace) -> str:
 def _charted(args: argparse.Namespace, scaling, by_component: bool = False) -> str:
     from .render_scaling import SCALING_RENDERERS
 
-    output = SCALING_RENDERERS[args.format](scaling, by_component=by_component)
+    output = _renderer(SCALING_RENDERERS, args.format)(scaling, by_component=by_component)
     if args.chart == "mermaid":
         if args.format != "markdown":
             raise AcctError("--chart mermaid goes with --format markdown")
@@ -201,6 +202,17 @@ def _sweep(args: argparse.Namespace) -> str:
     vary = [parse_vary(text) for text in args.vary]
     (model,) = _models(args, [args.preset])
     return _charted(args, sweep(model, vary, args.output))
+
+
+def _renderer(renderers: dict, format: str):
+    """The format's renderer; html is a page built from what --format json prints, so the two agree."""
+    if format != "html":
+        return renderers[format]
+    import json
+
+    from .render_html import page
+
+    return lambda *report, **options: page(json.loads(renderers["json"](*report, **options)))
 
 
 def _plugins(args: argparse.Namespace) -> str:
@@ -239,7 +251,7 @@ def _train(args: argparse.Namespace) -> str:
     hardware = _hardware(args.hardware, args.registry) if args.hardware else None
     values = model.sheet.evaluate()
     report = make_training_report(model, values, hardware, Fraction(mfu), gpus)
-    return RENDER["train"][args.format](report)
+    return _renderer(RENDER["train"], args.format)(report)
 
 
 def _hardware(name: str, registry):
@@ -262,7 +274,7 @@ def _infer(args: argparse.Namespace) -> str:
     from .training_report import make_inference_report
 
     (model,) = _models(args, [args.preset], outputs=("kv_cache", "infer"))
-    return RENDER["infer"][args.format](make_inference_report(model, model.sheet.evaluate()))
+    return _renderer(RENDER["infer"], args.format)(make_inference_report(model, model.sheet.evaluate()))
 
 
 def _solve(args: argparse.Namespace) -> str:
