@@ -41,7 +41,7 @@ def test_json_report_is_exact_and_follows_the_schema(cli):
     assert lm_head == {
         "name": "lm_head", "slot": "lm_head", "variant": "untied", "group": "LM head",
         "description": "LM head (its own D×V weight)", "per_layer": False, "multiplicity": 1,
-        "shape": "(T×D)·(D×V)",
+        "multiplicity_formula": "1", "shape": "(T×D)·(D×V)",
         "params_formula": "d_model * vocab_size", "params_display": "D·V",
         "params_each": 80_411_200, "params": 80_411_200,
         "flops_formula": "2 * context_length * d_model * vocab_size", "flops_display": "2·T·D·V",
