@@ -103,7 +103,7 @@ def _document(title: str, lead: Iterable[object], sections: Iterable[Html]) -> s
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
         f"<meta name=\"generator\" content=\"acct\">\n<title>{escape(title)}</title>\n<style>{STYLE}</style>\n",
         f"</head>\n<body>\n<h1>{escape(title)}</h1>\n",
-        *(f"<p class=\"lead\">{_join(*lead)}</p>\n" if lead else ""),
+        f"<p class=\"lead\">{_join(*lead)}</p>\n" if lead else "",
         *sections,
         "</body>\n</html>\n",
     ])
