@@ -84,6 +84,23 @@ def test_published_models_match_transformers(registry, name, published):
     assert_rows_match(report, modules)
 
 
+def test_qk_norm_over_the_projection_matches_olmo2(registry):
+    """OLMo-2's q_norm and k_norm span the whole projection (H·d_k and H_kv·d_k). Its two norms per
+    block come after attention and the FFN rather than before: the same count as acct's pre-norms."""
+    hf = config("olmo-2-0425-1b")
+    params, flops, modules = hf_counts(hf)
+    inputs = {"vocab_size": hf["vocab_size"], "context_length": TOKENS, "num_layers": hf["num_hidden_layers"],
+              "d_model": hf["hidden_size"], "num_heads": hf["num_attention_heads"],
+              "num_kv_heads": hf["num_key_value_heads"], "d_ff": hf["intermediate_size"]}
+    preset = Preset(Path("olmo-2.toml"), "olmo-2", inputs=inputs, variants={"qkv": "gqa", "qk_norm": "proj"})
+    _, report = acct_values(registry, preset)
+    assert report.params == params == 1_484_916_736
+    assert report.flops == flops
+    assert_rows_match(report, modules)
+    rows = {row.name: row for row in report.rows}
+    assert rows["q_norm"].params_each == rows["k_norm"].params_each == 2_048
+
+
 # A DeepSeek-V2-style config with every layer dense (first_k_dense_replace = num_hidden_layers) and
 # widths that all differ: D 256, H 4, r_kv 64, d_r 16, nope 32 (d_k 48), d_v 24, r_q 96.
 DEEPSEEK = {
