@@ -1,4 +1,4 @@
-"""Query, key and value projections: multi-head (three D×D matrices) or grouped-query attention."""
+"""Query, key and value projections: D→H·d_k for the queries, D→H_kv·d_k and D→H_kv·d_v for keys and values."""
 
 from acct import Component, Input, hookimpl
 
@@ -8,19 +8,22 @@ GQA_NOTE = (
     "query heads, as the model runs"
 )
 
+# the output widths of the three projections: H·d_k queries, H_kv·d_k keys, H_kv·d_v values
+WIDTHS = {
+    "q_proj": "num_heads * d_head",
+    "k_proj": "num_kv_heads * d_head",
+    "v_proj": "num_kv_heads * d_head_v",
+}
+
 
 @hookimpl
 def acct_register_inputs(register):
     register(Input("num_heads", "attention heads", symbol="H"))
-    register(
-        Input(
-            "d_head",
-            "width of one attention head",
-            symbol="d_k",
-            default="d_model / num_heads",
-            settable=False,
-        )
-    )
+    # settable: Gemma (d_k = 256 with H·d_k = D at 2B, ≠ D at 7B) and Qwen3 have H·d_k ≠ D
+    register(Input("d_head", "width of one attention head", symbol="d_k",
+                   default="d_model / num_heads"))
+    # MLA's v_head_dim differs from its query/key width
+    register(Input("d_head_v", "width of one value head", symbol="d_v", default="d_head"))
     register(
         Input(
             "num_kv_heads",
@@ -51,31 +54,32 @@ def _activations(name, width):
     return {"cs336": output, "korthikanti": korthikanti, "korthikanti_recompute": 0}
 
 
-def _projection(name, variant, width, what, default=False, note=""):
-    """A D→width projection over T tokens; biased, its bias has `width` entries;
-    the attention products hold K and V in the KV cache."""
+def _projection(name, variant, what, default=False, note=""):
+    """A D→width projection over T tokens; biased, its bias has `width` entries.
+    Both variants read num_kv_heads and check that it divides num_heads: `mha` is `gqa` at
+    its default H_kv = H, so a preset that sets num_kv_heads under `mha` is still checked."""
+    width = WIDTHS[name]
     return Component(
         name=name,
         slot="qkv",
         variant=variant,
         group="attention projections",
-        params=f"d_model * {width}" if width != "d_model" else "d_model ** 2",
-        flops=f"2 * context_length * d_model * {width}" if width != "d_model" else "2 * context_length * d_model ** 2",
+        params=f"d_model * {width}",
+        flops=f"2 * context_length * d_model * {width}",
         per_layer=True,
         shape=("context_length", "d_model", width),
         bias=width,
         description=f"{what} projection W_{name[0].upper()}",
         default=default,
         note=note,
-        requires=("queries_per_kv",) if variant == "gqa" else (),
+        requires=("queries_per_kv",),
         activations=_activations(name, width),
     )
 
 
 @hookimpl
 def acct_register_components(register):
-    for name, what in (("q_proj", "query"), ("k_proj", "key"), ("v_proj", "value")):
-        register(_projection(name, "mha", "d_model", what, default=True))
-    register(_projection("q_proj", "gqa", "d_model", "query"))
-    register(_projection("k_proj", "gqa", "num_kv_heads * d_head", "key", note=GQA_NOTE))
-    register(_projection("v_proj", "gqa", "num_kv_heads * d_head", "value"))
+    for variant in ("mha", "gqa"):
+        for name, what in (("q_proj", "query"), ("k_proj", "key"), ("v_proj", "value")):
+            note = GQA_NOTE if variant == "gqa" and name == "k_proj" else ""
+            register(_projection(name, variant, what, default=variant == "mha", note=note))

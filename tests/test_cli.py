@@ -19,7 +19,7 @@ def test_markdown_report(cli):
     assert "**2,127,057,600 parameters (2.13 B)**" in out
     assert "| fp32        |             4 | 8,508,230,400 |            7.92 |         8.51 |" in out
     assert "**4,513,336,524,800 FLOPs (4.51 TFLOPs) per forward pass**; one block takes 90,596,966,400." in out
-    assert "| attn_scores | H × (T×d_k)·(d_k×T) | 2·T²·D    |   3,355,443,200 | ×48 |" in out
+    assert "| attn_scores | H × (T×d_k)·(d_k×T) | 2·T²·H·d_k     |   3,355,443,200 | ×48 |" in out
     assert "| d_head         | d_k      |      64 | = D/H     |" in out
     # (c): which parts take the most FLOPs, largest first
     groups = out.split("## Where the FLOPs go")[1]
@@ -87,7 +87,7 @@ def test_set_accepts_a_formula(cli):
         (["run", XL, "--set", "context_length=1.5"], "--set context_length: the float 1.5"),
         (["run", XL, "--set", "num_heads=24"], "d_head = d_model / num_heads gives 200/3, not a whole number"),
         (["run", XL, "--set", "d_model=0"], "--set d_model: d_model must be positive, got 0"),
-        (["run", XL, "--set", "d_head=32"], "--set d_head: d_head is derived (d_head = d_model / num_heads)"),
+        (["run", XL, "--set", "queries_per_kv=2"], "--set queries_per_kv: queries_per_kv is derived (queries_per_kv = num_heads / num_kv_heads)"),
         (["run", XL, "--set", "d_ff=d_ff * 2"], "cycle among cells: d_ff → d_ff"),
         (["run", XL, "--set", "d_ff=__import__('os')"], "a call to '__import__'"),
     ],

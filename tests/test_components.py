@@ -11,12 +11,12 @@ d_k = D // H
 EXPECTED = {
     "token_embedding": ("embedding", False, V * D, 0, None),
     "rope": ("embedding", False, 0, 0, None),
-    "q_proj": ("attention projections", True, D * D, 2 * T * D * D, "(T×D)·(D×D)"),
-    "k_proj": ("attention projections", True, D * D, 2 * T * D * D, "(T×D)·(D×D)"),
-    "v_proj": ("attention projections", True, D * D, 2 * T * D * D, "(T×D)·(D×D)"),
+    "q_proj": ("attention projections", True, D * D, 2 * T * D * D, "(T×D)·(D×H·d_k)"),
+    "k_proj": ("attention projections", True, D * D, 2 * T * D * D, "(T×D)·(D×H_kv·d_k)"),
+    "v_proj": ("attention projections", True, D * D, 2 * T * D * D, "(T×D)·(D×H_kv·d_v)"),
     "attn_scores": ("attention scores and values", True, 0, 2 * H * T * d_k * T, "H × (T×d_k)·(d_k×T)"),
-    "attn_values": ("attention scores and values", True, 0, 2 * H * T * T * d_k, "H × (T×T)·(T×d_k)"),
-    "out_proj": ("attention projections", True, D * D, 2 * T * D * D, "(T×D)·(D×D)"),
+    "attn_values": ("attention scores and values", True, 0, 2 * H * T * T * d_k, "H × (T×T)·(T×d_v)"),
+    "out_proj": ("attention projections", True, D * D, 2 * T * D * D, "(T×H·d_v)·(H·d_v×D)"),
     "ffn_w1": ("FFN", True, D * F, 2 * T * D * F, "(T×D)·(D×F)"),
     "ffn_w3": ("FFN", True, D * F, 2 * T * D * F, "(T×D)·(D×F)"),
     "ffn_w2": ("FFN", True, F * D, 2 * T * F * D, "(T×F)·(F×D)"),
@@ -45,9 +45,13 @@ def test_builtin_component(report_of, name):
 
 def test_displayed_formulas_use_the_literature_notation(report_of):
     rows = {row.name: row for row in report_of("gpt2-xl").rows}
-    assert rows["q_proj"].params_display == "D²"
-    assert rows["q_proj"].flops_display == "2·T·D²"
-    assert rows["attn_scores"].flops_display == "2·T²·D"
+    # the attention width is H·d_k (= D for GPT-2, not for Gemma or Qwen3), so it is shown as such
+    assert rows["q_proj"].params_display == "D·H·d_k"
+    assert rows["q_proj"].flops_display == "2·T·D·H·d_k"
+    assert rows["k_proj"].params_display == "D·H_kv·d_k"
+    assert rows["out_proj"].params_display == "H·d_v·D"
+    assert rows["attn_scores"].flops_display == "2·T²·H·d_k"
+    assert rows["attn_values"].flops_display == "2·T²·H·d_v"
     assert rows["ffn_w1"].flops_display == "2·T·D·F"
     assert rows["lm_head"].flops_display == "2·T·D·V"
     assert rows["token_embedding"].params_display == "V·D"
@@ -55,9 +59,11 @@ def test_displayed_formulas_use_the_literature_notation(report_of):
 
 def test_matmul_flops_agree_with_their_shapes(registry):
     """2·batch·m·k·n from the stated shape equals the FLOPs formula, for every builtin matmul,
-    on shapes where H·d_k = D in other ways than GPT-2's."""
+    on a shape where H·d_k ≠ D and every width differs from the others."""
     values = {"vocab_size": 1000, "context_length": 96, "num_layers": 3, "d_model": 120,
-              "num_heads": 8, "d_head": 15, "d_ff": 352, "num_kv_heads": 2}
+              "num_heads": 8, "d_head": 17, "d_head_v": 13, "d_ff": 352, "num_kv_heads": 2,
+              "sliding_window": 40, "local_layers": 2, "kv_lora_rank": 24, "q_lora_rank": 36,
+              "qk_rope_head_dim": 5}
     checked = 0
     for components in registry.variants.values():
         for row in components:

@@ -30,7 +30,7 @@ CASES = {
     "zero size": (edited("num_layers = 48", "num_layers = 0"), "[model] num_layers: num_layers must be positive, got 0"),
     "negative size": (edited("vocab_size = 50257", "vocab_size = -5"), "vocab_size must be positive, got -5"),
     "heads do not divide": (edited("num_heads = 25", "num_heads = 24"), "d_head = d_model / num_heads gives 200/3, not a whole number (with d_model = 1,600, num_heads = 24)"),
-    "missing input": (edited("num_heads = 25\n", ""), "[model] is missing 'num_heads' (attention heads), needed by d_head (the default of plugin 'qkv'"),
+    "missing input": (edited("num_heads = 25\n", ""), "[model] is missing 'num_heads' (attention heads), needed by plugin 'qkv'"),
     "unknown input": (edited("num_layers = 48", "num_layer = 48"), "[model] num_layer: unknown input (did you mean num_layers?)"),
     "unknown slot": (edited('ffn = "swiglu"', 'fnn = "swiglu"'), "[variants] fnn: unknown slot 'fnn' (did you mean ffn?)"),
     "unknown variant": (edited('ffn = "swiglu"', 'ffn = "swishglu"'), "[variants] ffn: unknown variant 'swishglu' for slot 'ffn' (did you mean swiglu?); known: swiglu"),
@@ -38,7 +38,7 @@ CASES = {
     "model not a table": ('model = 3\n', "[model] must be a table, got int"),
     "cycle": (edited('d_ff = "4 * d_model"', 'd_ff = "4 * d_head"\n').replace("num_heads = 25", 'num_heads = "d_ff / 256"'), "cycle among cells:"),
     "division by zero": (edited('d_ff = "4 * d_model"', 'd_ff = "d_model / (num_layers - 48)"'), "division by zero in d_ff = d_model / (num_layers - 48) (with d_model = 1,600, num_layers = 48)"),
-    "derived input set": (edited("num_heads = 25", "num_heads = 25\nd_head = 64"), "[model] d_head: d_head is derived (d_head = d_model / num_heads) and cannot be set"),
+    "derived input set": (edited("num_heads = 25", "num_heads = 25\nqueries_per_kv = 1"), "[model] queries_per_kv: queries_per_kv is derived (queries_per_kv = num_heads / num_kv_heads) and cannot be set"),
     "plugins not a list": ('plugins = "x.py"\n', "'plugins' must be a list of file paths, got a string ('x.py')"),
 }
 

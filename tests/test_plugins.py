@@ -25,21 +25,31 @@ def write(tmp_path, name, source):
 # -- a local plugin file --------------------------------------------------------
 
 
+LINEAR = str(EXAMPLES / "linear-attention" / "mistral-7b-32k.toml")
+
+
 def test_a_local_plugin_named_by_the_preset_changes_its_report(cli):
-    """examples/sliding-window: a variant of the attention slot, with no edit under core/ or plugins/."""
-    status, out, err = cli("run", str(EXAMPLES / "sliding-window" / "mistral-7b-32k.toml"), "-f", "json")
+    """examples/linear-attention: a variant of the attention slot, with no edit under core/ or plugins/."""
+    status, out, err = cli("run", LINEAR, "-f", "json")
     assert status == 0, err
     data = json.loads(out)
     rows = {row["name"]: row for row in data["rows"]}
-    T, W, D = 32_768, 4_096, 4_096
-    assert rows["attn_scores"]["variant"] == "sliding_window"
-    assert rows["attn_scores"]["flops_forward_each"] == 2 * T * W * D == 1_099_511_627_776
-    assert rows["attn_values"]["shape"] == "H × (T×min(W, T))·(min(W, T)×d_k)"
+    T, H, d_k, L = 32_768, 32, 128, 32
+    assert rows["kv_state"]["variant"] == "linear" and "attn_scores" not in rows
+    # φ(K)ᵀ·V and φ(Q)·S, d_φ = d_k by default: 2·T·H·d_k·d_v each, linear in T
+    assert rows["kv_state"]["flops_forward_each"] == rows["attn_linear"]["flops_forward_each"] \
+        == 2 * T * H * d_k * d_k == 34_359_738_368
+    assert rows["attn_linear"]["shape"] == "H × (T×d_φ)·(d_φ×d_v)"
     assert data["totals"]["params"] == 7_241_732_096  # attention variants add no parameters
-    # the same preset with dense attention: QKᵀ and attention·V are T/W = 8 times as costly
-    status, out, _ = cli("run", str(EXAMPLES / "sliding-window" / "mistral-7b-32k.toml"), "-f", "json",
-                         "--variant", "attention=dot_product", "--set", "window=1")
-    assert status == 1  # window is then read by nothing: refused rather than ignored
+    # the builtin dense products over all T keys cost T/d_k = 256 times as much
+    status, out, _ = cli("run", LINEAR, "-f", "json", "--variant", "attention=dot_product")
+    dense = {row["name"]: row for row in json.loads(out)["rows"]}
+    assert dense["attn_scores"]["flops_forward_each"] == 2 * T * T * H * d_k == 256 * 34_359_738_368
+    assert json.loads(out)["totals"]["flops_forward"] - data["totals"]["flops_forward"] \
+        == L * 2 * (2 * T * T * H * d_k - 2 * T * H * d_k * d_k)
+    status, _, err = cli("run", LINEAR, "--variant", "attention=dot_product", "--set", "feature_dim=64")
+    assert status == 1  # feature_dim is then read by nothing: refused rather than ignored
+    assert "no chosen component reads it (it is read by attention = linear)" in err
 
 
 def test_local_plugin_with_dash_p_and_acct_plugins_lists_it(cli, tmp_path):
@@ -161,10 +171,10 @@ def test_missing_plugin_file(cli, tmp_path):
 
 
 def test_preset_plugin_paths_are_relative_to_the_preset(cli, tmp_path):
-    text = (EXAMPLES / "sliding-window" / "mistral-7b-32k.toml").read_text()
+    text = (EXAMPLES / "linear-attention" / "mistral-7b-32k.toml").read_text()
     (tmp_path / "m.toml").write_text(text)
     status, _, err = cli("run", str(tmp_path / "m.toml"))
-    assert status == 1 and f"({tmp_path / 'sliding_window.py'}): no such plugin file" in err
+    assert status == 1 and f"({tmp_path / 'linear_attention.py'}): no such plugin file" in err
 
 
 # -- blocking -------------------------------------------------------------------

@@ -23,8 +23,10 @@ EXAMPLES = settings(max_examples=200, deadline=None, suppress_health_check=[Heal
 
 @st.composite
 def presets(draw, registry):
-    """A valid preset: any variant per slot, sizes that divide as they must."""
-    variants = {slot: draw(st.sampled_from(names)) for slot, names in registry.slots().items()}
+    """A valid preset: any variant per slot (an optional slot may be left out), sizes that divide as
+    they must."""
+    variants = {slot: draw(st.sampled_from(names)) for slot, names in registry.slots().items()
+                if slot in registry.defaults or draw(st.booleans())}
     kv_heads = draw(st.integers(1, 8))
     heads = kv_heads * draw(st.integers(1, 8))
     context = draw(st.integers(1, 4096))
@@ -40,7 +42,21 @@ def presets(draw, registry):
         inputs["num_kv_heads"] = kv_heads
     if variants["position"] == "learned":
         inputs["max_positions"] = context + draw(st.integers(0, 4096))
-    groups = ["attention projections", "FFN", "lm_head", "q_proj"]
+    if draw(st.booleans()):  # a head width of its own (Gemma, Qwen3)
+        inputs["d_head"] = draw(st.integers(1, 512))
+    if variants["qkv"].startswith("mla") or variants["attention"] == "mla":
+        inputs["qk_rope_head_dim"] = draw(st.integers(1, inputs.get("d_head", inputs["d_model"] // heads)))
+        inputs["kv_lora_rank"] = draw(st.integers(1, 1024))
+    if draw(st.booleans()):  # a value head width of its own (MLA's v_head_dim)
+        inputs["d_head_v"] = draw(st.integers(1, 512))
+    if variants["qkv"] == "mla_lora":
+        inputs["q_lora_rank"] = draw(st.integers(1, 2048))
+    if variants["attention"] == "sliding_window":
+        inputs["sliding_window"] = draw(st.integers(1, 8192))
+        # all layers windowed, or none: doubling num_layers then doubles every row below
+        inputs["local_layers"] = draw(st.sampled_from(["num_layers", 0]))
+    groups = ["attention projections", "FFN", "lm_head"]
+    groups += ["q_a_proj"] if variants["qkv"] == "mla_lora" else [] if variants["qkv"] == "mla" else ["q_proj"]
     biases = draw(st.lists(st.sampled_from(groups), unique=True, max_size=3))
     return Preset(Path("hypothesis.toml"), "hypothesis", inputs=inputs, variants=variants, biases=biases)
 

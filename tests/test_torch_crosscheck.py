@@ -48,6 +48,8 @@ def test_params_and_forward_flops_match_pytorch(registry, name):
     "name, overrides",
     [("llama-3-8b", {"num_kv_heads": 1, "context_length": 512}),  # multi-query attention
      ("gpt2-small", {"context_length": 4096}),
+     ("gpt2-small", {"d_head": 48, "d_head_v": 80, "context_length": 512}),  # H·d_k ≠ H·d_v ≠ D
+     ("qwen3-0.6b", {"num_kv_heads": 4, "context_length": 256}),  # QK-norm over each head
      ("openai-gpt2-medium", {"context_length": 256})],
 )
 def test_more_shapes(registry, name, overrides):

@@ -82,7 +82,7 @@ def test_layernorm_learned_positions_and_biases(report_of):
     assert rows["final_norm"].params_each == 2 * 768
     assert rows["learned_positions"].params == 1024 * 768 and rows["learned_positions"].flops == 0
     assert rows["q_proj"].params_each == 768 * 768 + 768
-    assert rows["q_proj"].params_display == "D² + D"
+    assert rows["q_proj"].params_display == "D·H·d_k + H·d_k"
 
 
 def test_learned_positions_refuse_a_context_beyond_the_table(report_of):

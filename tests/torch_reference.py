@@ -13,26 +13,35 @@ from torch.utils.flop_counter import FlopCounterMode
 
 
 class Attention(nn.Module):
-    def __init__(self, d_model, heads, kv_heads, bias):
+    def __init__(self, d_model, heads, kv_heads, d_head, d_head_v, qk_norm, bias):
         super().__init__()
-        self.heads, self.kv_heads, self.d_head = heads, kv_heads, d_model // heads
-        self.q_proj = nn.Linear(d_model, d_model, bias="q_proj" in bias)
-        self.k_proj = nn.Linear(d_model, kv_heads * self.d_head, bias="k_proj" in bias)
-        self.v_proj = nn.Linear(d_model, kv_heads * self.d_head, bias="v_proj" in bias)
-        self.out_proj = nn.Linear(d_model, d_model, bias="out_proj" in bias)
+        self.heads, self.kv_heads, self.d_head, self.d_head_v = heads, kv_heads, d_head, d_head_v
+        self.q_proj = nn.Linear(d_model, heads * d_head, bias="q_proj" in bias)
+        self.k_proj = nn.Linear(d_model, kv_heads * d_head, bias="k_proj" in bias)
+        self.v_proj = nn.Linear(d_model, kv_heads * d_head_v, bias="v_proj" in bias)
+        self.out_proj = nn.Linear(heads * d_head_v, d_model, bias="out_proj" in bias)
+        self.qk_norm = qk_norm  # None, "head" (a d_k gain over each head) or "proj" (over the projection)
+        if qk_norm:
+            self.q_norm = nn.RMSNorm(d_head if qk_norm == "head" else heads * d_head)
+            self.k_norm = nn.RMSNorm(d_head if qk_norm == "head" else kv_heads * d_head)
 
     def forward(self, x):
         batch, tokens, width = x.shape
-        q = self.q_proj(x).view(batch, tokens, self.heads, self.d_head).transpose(1, 2)
-        k = self.k_proj(x).view(batch, tokens, self.kv_heads, self.d_head).transpose(1, 2)
-        v = self.v_proj(x).view(batch, tokens, self.kv_heads, self.d_head).transpose(1, 2)
+        q, k = self.q_proj(x), self.k_proj(x)
+        if self.qk_norm == "proj":
+            q, k = self.q_norm(q), self.k_norm(k)
+        q = q.view(batch, tokens, self.heads, self.d_head).transpose(1, 2)
+        k = k.view(batch, tokens, self.kv_heads, self.d_head).transpose(1, 2)
+        if self.qk_norm == "head":
+            q, k = self.q_norm(q), self.k_norm(k)
+        v = self.v_proj(x).view(batch, tokens, self.kv_heads, self.d_head_v).transpose(1, 2)
         if self.kv_heads < self.heads:  # GQA: each K/V head serves heads/kv_heads query heads
             k = k.repeat_interleave(self.heads // self.kv_heads, dim=1)
             v = v.repeat_interleave(self.heads // self.kv_heads, dim=1)
         scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.d_head)
         mask = torch.ones(tokens, tokens, dtype=torch.bool, device=x.device).triu(1)
         weights = scores.masked_fill(mask, float("-inf")).softmax(-1)
-        y = (weights @ v).transpose(1, 2).reshape(batch, tokens, width)
+        y = (weights @ v).transpose(1, 2).reshape(batch, tokens, self.heads * self.d_head_v)
         return self.out_proj(y)
 
 
@@ -59,7 +68,8 @@ class Block(nn.Module):
         super().__init__()
         norm = nn.RMSNorm if variants["norm"] == "rmsnorm" else nn.LayerNorm
         self.norm1, self.norm2 = norm(s["d_model"]), norm(s["d_model"])
-        self.attention = Attention(s["d_model"], s["num_heads"], s.get("num_kv_heads", s["num_heads"]), bias)
+        self.attention = Attention(s["d_model"], s["num_heads"], s.get("num_kv_heads", s["num_heads"]),
+                                   s["d_head"], s["d_head_v"], variants.get("qk_norm"), bias)
         self.ffn = FeedForward(s["d_model"], s["d_ff"], variants["ffn"] == "swiglu", bias)
 
     def forward(self, x):

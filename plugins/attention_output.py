@@ -1,4 +1,4 @@
-"""The attention output projection W_O: D×D per block."""
+"""The attention output projection W_O: the H heads' values, H·d_v wide, back to D, per block."""
 
 from acct import Component, hookimpl
 
@@ -11,16 +11,17 @@ def acct_register_components(register):
             slot="attention_output",
             variant="linear",
             group="attention projections",
-            params="d_model ** 2",
-            flops="2 * context_length * d_model ** 2",
+            params="num_heads * d_head_v * d_model",
+            flops="2 * context_length * num_heads * d_head_v * d_model",
             per_layer=True,
-            shape=("context_length", "d_model", "d_model"),
+            shape=("context_length", "num_heads * d_head_v", "d_model"),
             bias="d_model",
             description="output projection W_O",
-            # cs336: its output; Korthikanti et al.: its input (2sbh) and a 1-byte dropout mask (sbh)
+            # cs336: its output; Korthikanti et al.: its input (2sbh, H·d_v wide) and a 1-byte
+            # dropout mask over its output (sbh)
             activations={
                 "cs336": "activation_bytes * context_length * d_model",
-                "korthikanti": "(activation_bytes + 1) * context_length * d_model",
+                "korthikanti": "activation_bytes * context_length * num_heads * d_head_v + context_length * d_model",
                 "korthikanti_recompute": 0,
             },
             default=True,
