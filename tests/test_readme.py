@@ -1,6 +1,5 @@
 """The README stays true: its output excerpt is real output, its plugin is the tested example, its commands are CI's."""
 
-import pytest
 
 from conftest import PRESETS, ROOT
 
@@ -9,7 +8,6 @@ README = (ROOT / "README.md").read_text()
 # The attention branch changed what these two blocks must say (H·d_k formulas; the linear-attention
 # example); README.md is merged by the lead. Strict: once README.md is updated they pass, the xfail
 # fails, and this marker must go.
-README_PENDING = pytest.mark.xfail(strict=True, reason="README.md awaits the attention branch's snippets")
 
 
 def code_blocks(language=""):
@@ -28,7 +26,6 @@ def code_blocks(language=""):
     return blocks
 
 
-@README_PENDING
 def test_output_excerpt_is_what_acct_prints(cli):
     excerpt = next(block for block in code_blocks() if block.startswith("## Parameters"))
     status, out, _ = cli("run", str(PRESETS / "gpt2-xl.toml"))
@@ -36,7 +33,6 @@ def test_output_excerpt_is_what_acct_prints(cli):
     assert excerpt in out
 
 
-@README_PENDING
 def test_plugin_example_is_the_tested_file():
     source = (ROOT / "examples" / "linear-attention" / "linear_attention.py").read_text()
     assert source in code_blocks("python")
