@@ -31,7 +31,7 @@ PRESETS = {
     "heads_do_not_divide.toml": ("d_head", "d_head = d_model / num_heads gives 128/3, not a whole number (with d_model = 128, num_heads = 3)"),
     "kv_heads_do_not_divide.toml": ("queries_per_kv", "queries_per_kv = num_heads / num_kv_heads gives 4/3, not a whole number"),
     "unknown_slot.toml": ("[variants] fnn", "unknown slot 'fnn' (did you mean ffn?)"),
-    "unknown_variant.toml": ("[variants] ffn", "unknown variant 'swishglu' for slot 'ffn' (did you mean swiglu?); known: swiglu, gelu"),
+    "unknown_variant.toml": ("[variants] ffn", "unknown variant 'swishglu' for slot 'ffn' (did you mean swiglu?); known: swiglu, geglu, gelu, relu"),
     "top_level_typo.toml": ("top_level_typo.toml", "unknown top-level key 'num_layer' (model inputs go in the [model] table)"),
     "unknown_input.toml": ("[model] num_layer", "unknown input (did you mean num_layers?)"),
     "unused_input.toml": ("[model] num_kv_heads", "no chosen component reads it (it is read by qkv = gqa)"),
