@@ -8,6 +8,7 @@ DEFAULT_PLUGINS = (
     "acct.plugins.attention",
     "acct.plugins.output",
     "acct.plugins.ffn",
+    "acct.plugins.moe",
     "acct.plugins.norms",
     "acct.plugins.head",
     "acct.plugins.training",

@@ -57,7 +57,8 @@ def test_matmul_flops_agree_with_their_shapes(registry):
     """2·batch·m·k·n from the stated shape equals the FLOPs formula, for every builtin matmul,
     on shapes where H·d_k = D in other ways than GPT-2's."""
     values = {"vocab_size": 1000, "context_length": 96, "num_layers": 3, "d_model": 120,
-              "num_heads": 8, "d_head": 15, "d_ff": 352, "num_kv_heads": 2}
+              "num_heads": 8, "d_head": 15, "d_ff": 352, "num_kv_heads": 2,
+              "num_experts": 6, "experts_per_token": 2, "d_ff_expert": 88, "d_ff_shared": 176}
     checked = 0
     for components in registry.variants.values():
         for row in components:

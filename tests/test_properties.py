@@ -40,6 +40,13 @@ def presets(draw, registry):
         inputs["num_kv_heads"] = kv_heads
     if variants["position"] == "learned":
         inputs["max_positions"] = context + draw(st.integers(0, 4096))
+    inputs["norms_per_block"] = draw(st.integers(1, 4))
+    if variants["ffn"] == "moe":  # every layer MoE, so doubling the layers doubles exactly the per-layer rows
+        inputs["num_experts"] = draw(st.integers(1, 64))
+        inputs["experts_per_token"] = draw(st.integers(1, inputs["num_experts"]))
+        inputs["d_ff_expert"] = draw(st.integers(1, 20_000))
+        inputs["num_shared_experts"] = draw(st.integers(0, 2))
+        inputs["shared_expert_gate"] = draw(st.integers(0, 1))
     groups = ["attention projections", "FFN", "lm_head", "q_proj"]
     biases = draw(st.lists(st.sampled_from(groups), unique=True, max_size=3))
     return Preset(Path("hypothesis.toml"), "hypothesis", inputs=inputs, variants=variants, biases=biases)
