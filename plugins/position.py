@@ -67,7 +67,7 @@ def acct_register_components(register):
             flops_other="3 * num_layers * context_length * (num_heads + num_kv_heads) * rotary_dims",
             # evaluated whenever RoPE is chosen, so a fraction that leaves part of a dim, or exceeds
             # 1, is an error even when the non-matmul FLOPs are not asked for
-            requires=("rotary_dims", "unrotated_dims"),
+            requires=("rotary_fraction", "rotary_dims", "unrotated_dims"),
             **common,
         )
     )
