@@ -36,6 +36,7 @@ def acct_register_inputs(register):
         Input(
             "shared_expert_gate",
             "1 if a sigmoid gate Linear(D, 1) scales the shared experts' output (Qwen2-MoE), else 0",
+            symbol="g_s",
             default=0,
             minimum=0,
         )
