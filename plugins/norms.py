@@ -41,9 +41,11 @@ FINAL_ACTIVATIONS = {
 
 
 def _block_params(per_norm):
+    """N_n norms: `2 * norms_per_block * d_model` for `2 * d_model` each."""
     if per_norm == 0:
         return 0
-    return f"norms_per_block * {per_norm}"
+    factor, _, width = per_norm.rpartition(" * ")
+    return f"{factor + ' * ' if factor else ''}norms_per_block * {width}"
 
 
 @hookimpl
