@@ -131,9 +131,10 @@ def build_model(
         for formula in row.formulas[2:]:  # the shape's sides and batch
             for name in formula.names:
                 inputs.need(name, row.where, formula)
+    shape = set(inputs.cells)  # what the model's shape reads
+    for row in rows:
         for name in row.spec.requires:
             inputs.need(name, row.where)
-    architecture = [name for name in registry.inputs if name in inputs.cells]  # what the model's shape reads
     for row in rows:
         for column in columns[2:]:
             formula = row_formula(row, column, convention)
@@ -157,7 +158,7 @@ def build_model(
                 for read in formula.names:
                     if read not in AGGREGATES:
                         inputs.need(read, f"{counting.plugin}: convention {counting.spec.name!r}", formula)
-    inputs.check_all_read()
+    inputs.check_all_read(_readable(rows, registry, outputs))
 
     cells = list(inputs.cells.values())
     cells += row_cells(rows, columns, convention)
@@ -172,6 +173,9 @@ def build_model(
                    f"{' (nor do ' + str(len(missing) - 1) + ' more rows)' if len(missing) > 1 else ''}")
     groups = list(dict.fromkeys(row.spec.group for row in rows))
     every_input = [name for name in registry.inputs if name in inputs.cells]
+    # the configuration shows what the shape reads and what the user set, not the inputs that only
+    # check a constraint (rotary_dims must be whole) or count a run (batch_size)
+    architecture = [name for name in every_input if name in shape or name in overrides or name in preset.inputs]
     return Model(preset, registry, variants, rows, Sheet(cells), architecture, overrides, groups,
                  convention, problem, non_matmul, tuple(outputs), every_input)
 
@@ -313,12 +317,19 @@ class InputCells:
         for read in formula.names:
             self.need(read, where, formula)
 
-    def check_all_read(self) -> None:
-        """A value the user gave that nothing in this model reads would silently change nothing."""
-        for source, names in (("--set", self.overrides), (self.preset.where("model"), self.preset.inputs)):
-            for name in names:
-                if name not in self.cells:
-                    raise ConfigError(f"{source} {name}: {_unread(name, self.registry)}")
+    def check_all_read(self, readable: Mapping[str, str]) -> None:
+        """A value the user gave that nothing reads would silently change nothing. A preset describes
+        the model, so its values may be read by a column this command does not show (`readable`:
+        name -> the column that reads it); a --set value is for this command, which must read it."""
+        for name in self.preset.inputs:
+            if name not in self.cells and name not in readable:
+                raise ConfigError(f"{self.preset.where('model')} {name}: {_unread(name, self.registry)}")
+        for name in self.overrides:
+            if name not in self.cells:
+                if name in readable:
+                    raise ConfigError(f"--set {name}: this command does not report what reads it "
+                                      f"({readable[name]})")
+                raise ConfigError(f"--set {name}: {_unread(name, self.registry)}")
 
 
 def precision_inputs(preset: Preset) -> Dict[str, Tuple[str, int]]:
@@ -341,6 +352,34 @@ def activation_convention(preset: Preset, registry: Registry) -> str:
         raise ConfigError(f"{source}: unknown activation convention {convention!r}{suggest(convention, known)}; "
                           f"known: {', '.join(known)}")
     return convention
+
+
+def _readable(rows: Sequence[RegisteredComponent], registry: Registry, outputs: Sequence[str]) -> Dict[str, str]:
+    """Every input some command could read for this model: name -> what reads it. The chosen rows'
+    formulas in every column, acct's outputs of every family and the conventions, through the
+    defaults of the inputs they read."""
+    readers: Dict[str, str] = {}
+
+    def read(names, reader: str) -> None:
+        for name in names:
+            if name in registry.inputs and name not in readers:
+                readers[name] = reader
+                default = registry.inputs[name].default
+                read(default.names if default is not None else (), reader)
+
+    columns = ("params", "flops", "multiplicity", "flops_backward", "flops_decode", "kv_cache", "flops_other")
+    for row in rows:
+        for column in columns:
+            option = {"flops_other": "--non-matmul", "flops_backward": "acct train"}.get(column, "acct infer")
+            read(getattr(row, column).names, f"{row.spec.name}'s {column}, shown by {option}")
+        for formula in (*row.formulas[2:], *row.activations.values(), *filter(None, (row.flops_dense,))):
+            read(formula.names, f"{row.spec.name}'s activations or shape")
+        read(row.spec.requires, f"{row.spec.name}'s constraints")
+    for name, text in OUTPUTS + ACTIVATION_OUTPUTS:
+        read(output_formula(text).names, f"acct's output {name}, shown by acct train, infer, sweep or solve")
+    for counting in registry.conventions.values():
+        read((*counting.forward.names, *counting.training.names), f"the convention {counting.spec.name!r}")
+    return readers
 
 
 def _unread(name: str, registry: Registry) -> str:

@@ -10,6 +10,7 @@ DEFAULT_PLUGINS = (
     "acct.plugins.attention",
     "acct.plugins.attention_output",
     "acct.plugins.ffn",
+    "acct.plugins.moe",
     "acct.plugins.norms",
     "acct.plugins.head",
     "acct.plugins.training",

@@ -1,4 +1,5 @@
-"""Position-wise feed-forward networks: SwiGLU, W2·(SiLU(W1·x) ⊙ W3·x), and GELU, W_out·GELU(W_in·x)."""
+"""Position-wise feed-forward networks: gated, W2·(act(W1·x) ⊙ W3·x) with SiLU (SwiGLU) or GELU (GeGLU),
+and two-matrix, W_out·act(W_in·x) with GELU or ReLU."""
 
 from acct import Component, Input, hookimpl
 
@@ -25,20 +26,37 @@ ACTIVATIONS = {
 }
 
 
-# Non-matmul FLOPs per element: SiLU 4 (negate, exp, add, divide) and the gate product 1; GELU
-# (tanh form) 9; the residual add after the FFN 1, counted on its last projection.
+# Non-matmul FLOPs per element of the activation: SiLU 4 (negate, exp, add, divide), GELU (tanh
+# form) 9, ReLU 1 (a compare); the gate product 1, on W3; the residual add after the FFN 1, counted
+# on its last projection.
+ACTIVATION_FLOPS = {"silu": 4, "gelu": 9, "relu": 1}
 OTHER = {
-    "ffn_w1": "4 * context_length * d_ff",
     "ffn_w3": "context_length * d_ff",
     "ffn_w2": "context_length * d_model",
-    "ffn_in": "9 * context_length * d_ff",
     "ffn_out": "context_length * d_model",
 }
 
+# variant: (activation function, rows); gated variants have three matrices, the others two
+VARIANTS = {
+    "swiglu": ("silu", "SwiGLU", ("ffn_w1", "ffn_w3", "ffn_w2")),
+    "geglu": ("gelu", "GeGLU", ("ffn_w1", "ffn_w3", "ffn_w2")),
+    "gelu": ("gelu", "GELU FFN", ("ffn_in", "ffn_out")),
+    "relu": ("relu", "ReLU FFN", ("ffn_in", "ffn_out")),
+}
+ROLES = {  # row: (k, n, what it does)
+    "ffn_w1": ("d_model", "d_ff", "gate W1: D→F"),
+    "ffn_w3": ("d_model", "d_ff", "up W3: D→F"),
+    "ffn_w2": ("d_ff", "d_model", "down W2: F→D"),
+    "ffn_in": ("d_model", "d_ff", "W_in: D→F"),
+    "ffn_out": ("d_ff", "d_model", "W_out: F→D"),
+}
 
-def _linear(name, variant, k, n, description, default=False):
-    """A k→n projection of the FFN (d_model→d_ff or d_ff→d_model), over T tokens."""
+
+def _linear(name, variant, k, n, description, activation, default=False):
+    """A k→n projection of the FFN (d_model→d_ff or d_ff→d_model), over T tokens; the first
+    projection carries the activation function's non-matmul FLOPs."""
     cs336, korthikanti = ACTIVATIONS[name]
+    other = OTHER.get(name) or f"{ACTIVATION_FLOPS[activation]} * context_length * d_ff"
     return Component(
         name=name,
         slot="ffn",
@@ -52,15 +70,14 @@ def _linear(name, variant, k, n, description, default=False):
         description=description,
         default=default,
         activations={"cs336": cs336, "korthikanti": korthikanti, "korthikanti_recompute": 0},
-        flops_other=OTHER[name],
+        flops_other=other,
     )
 
 
 @hookimpl
 def acct_register_components(register):
-    register(_linear("ffn_w1", "swiglu", "d_model", "d_ff", "SwiGLU gate W1: D→F", default=True))
-    register(_linear("ffn_w3", "swiglu", "d_model", "d_ff", "SwiGLU up W3: D→F"))
-    register(_linear("ffn_w2", "swiglu", "d_ff", "d_model", "SwiGLU down W2: F→D"))
-    # non-gated: two matrices, forward 4·T·D·F
-    register(_linear("ffn_in", "gelu", "d_model", "d_ff", "GELU FFN W_in: D→F"))
-    register(_linear("ffn_out", "gelu", "d_ff", "d_model", "GELU FFN W_out: F→D"))
+    # gated: three matrices, forward 6·T·D·F; non-gated: two, forward 4·T·D·F
+    for variant, (activation, what, rows) in VARIANTS.items():
+        for name in rows:
+            k, n, role = ROLES[name]
+            register(_linear(name, variant, k, n, f"{what} {role}", activation, default=variant == "swiglu"))

@@ -1,4 +1,4 @@
-"""Position information: rotary (RoPE, no parameters), a learned table, or none at all."""
+"""Position information: rotary (RoPE, no parameters; on all or part of each head), a learned table, or none."""
 
 from acct import Component, Input, hookimpl
 
@@ -11,6 +11,34 @@ def acct_register_inputs(register):
             "positions a learned position table holds",
             symbol="P",
             default="context_length",
+        )
+    )
+    register(
+        Input(
+            "rotary_fraction",
+            "share of each head's dims RoPE rotates (partial rotary: Phi-2 0.4, Pythia 0.25)",
+            default=1,
+            minimum=0,
+            integer=False,
+        )
+    )
+    register(
+        Input(
+            "rotary_dims",
+            "dims of each head RoPE rotates (rotary_fraction·d_head must be whole)",
+            symbol="d_rot",
+            default="rotary_fraction * d_head",
+            minimum=0,
+            settable=False,
+        )
+    )
+    register(
+        Input(
+            "unrotated_dims",
+            "dims of each head RoPE leaves alone (rotary_fraction must not exceed 1)",
+            default="d_head - rotary_dims",
+            minimum=0,
+            settable=False,
         )
     )
     register(
@@ -34,9 +62,12 @@ def acct_register_components(register):
             params=0,
             description="rotary position embedding (no parameters; elementwise, no matmul)",
             default=True,
-            # rotating Q (D per token) and K (num_kv_heads·d_k) in every layer: per pair of values
-            # 4 multiplies and 2 adds, 3 FLOPs per value
-            flops_other="3 * num_layers * context_length * (d_model + num_kv_heads * d_head)",
+            # rotating the first rotary_dims of each query head (H of them) and key head (H_kv) in
+            # every layer: per pair of values 4 multiplies and 2 adds, 3 FLOPs per value
+            flops_other="3 * num_layers * context_length * (num_heads + num_kv_heads) * rotary_dims",
+            # evaluated whenever RoPE is chosen, so a fraction that leaves part of a dim, or exceeds
+            # 1, is an error even when the non-matmul FLOPs are not asked for
+            requires=("rotary_fraction", "rotary_dims", "unrotated_dims"),
             **common,
         )
     )

@@ -20,7 +20,7 @@ def test_markdown_report(cli):
     assert "| fp32        |             4 | 8,508,230,400 |            7.92 |         8.51 |" in out
     assert "**4,513,336,524,800 FLOPs (4.51 TFLOPs) per forward pass**; one block takes 90,596,966,400." in out
     assert "| attn_scores | H × (T×d_k)·(d_k×T) | 2·T²·H·d_k     |   3,355,443,200 | ×48 |" in out
-    assert "| d_head         | d_k      |      64 | = D/H     |" in out
+    assert "| d_head          | d_k      |      64 | = D/H     |" in out
     # (c): which parts take the most FLOPs, largest first
     groups = out.split("## Where the FLOPs go")[1]
     assert groups.index("| FFN ") < groups.index("| attention projections ") < groups.index("| LM head ")

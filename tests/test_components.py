@@ -63,7 +63,8 @@ def test_matmul_flops_agree_with_their_shapes(registry):
     values = {"vocab_size": 1000, "context_length": 96, "num_layers": 3, "d_model": 120,
               "num_heads": 8, "d_head": 17, "d_head_v": 13, "d_ff": 352, "num_kv_heads": 2,
               "sliding_window": 40, "local_layers": 2, "kv_lora_rank": 24, "q_lora_rank": 36,
-              "qk_rope_head_dim": 5}
+              "qk_rope_head_dim": 5,
+              "num_experts": 6, "experts_per_token": 2, "d_ff_expert": 88, "d_ff_shared": 176}
     checked = 0
     for components in registry.variants.values():
         for row in components:

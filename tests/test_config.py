@@ -31,7 +31,7 @@ CASES = {
     "negative size": (edited("vocab_size = 50257", "vocab_size = -5"), "vocab_size must be positive, got -5"),
     "heads do not divide": (edited("num_heads = 25", "num_heads = 24"), "d_head = d_model / num_heads gives 200/3, not a whole number (with d_model = 1,600, num_heads = 24)"),
     "missing input": (edited("num_heads = 25\n", ""), "[model] is missing 'num_heads' (attention heads), needed by plugin 'qkv'"),
-    "unknown input": (edited("num_layers = 48", "num_layer = 48"), "[model] num_layer: unknown input (did you mean num_layers?)"),
+    "unknown input": (edited("num_layers = 48", "num_layer = 48"), "[model] num_layer: unknown input (did you mean num_layers, moe_layers, dense_layers?)"),
     "unknown slot": (edited('ffn = "swiglu"', 'fnn = "swiglu"'), "[variants] fnn: unknown slot 'fnn' (did you mean ffn?)"),
     "unknown variant": (edited('ffn = "swiglu"', 'ffn = "swishglu"'), "[variants] ffn: unknown variant 'swishglu' for slot 'ffn' (did you mean swiglu?); known: swiglu"),
     "variant not a string": (edited('ffn = "swiglu"', "ffn = 3"), "[variants] ffn: expected a variant name, got int"),

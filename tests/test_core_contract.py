@@ -220,8 +220,16 @@ def test_core_inputs_cannot_be_taken_away(cli):
 def test_run_refuses_an_input_only_training_reads(cli):
     status, out, err = cli("run", XL, "--set", "steps=5")
     assert (status, out) == (1, "")
-    assert err == ("acct: error: --set steps: this command reports nothing that reads it (it is an input of the "
-                   "training and inference reports: acct train, infer, sweep, solve)\n")
+    assert err == ("acct: error: --set steps: this command does not report what reads it (acct's output "
+                   "train.tokens, shown by acct train, infer, sweep or solve)\n")
+    # an input read only by a column run does not show: the option that shows it is named
+    status, out, err = cli("run", XL, "--set", "num_kv_heads=5", "-f", "json")  # the shapes read it
+    assert status == 0, err
+    assert {row["name"]: row["params_each"] for row in json.loads(out)["rows"]}["k_proj"] == D * 5 * 64
+    status, out, err = cli("run", XL, "--set", "decode_position=5")
+    assert status == 1
+    assert err == ("acct: error: --set decode_position: this command does not report what reads it "
+                   "(attn_scores's flops_decode, shown by acct infer)\n")
     status, out, err = cli("train", XL, "--set", "steps=5", "-f", "json")
     assert status == 0, err
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -210,16 +211,19 @@ def test_disable_blocks_a_plugin_by_name(cli, tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def installed_moe(tmp_path_factory):
-    """pip-install examples/acct-moe (offline, no build isolation) into a folder of its own."""
+def installed_bilinear(tmp_path_factory):
+    """pip-install examples/acct-bilinear (offline, no build isolation) into a folder of its own,
+    from a copy: setuptools builds in the source folder, where parallel test workers would race."""
     target = tmp_path_factory.mktemp("site")
+    source = tmp_path_factory.mktemp("src") / "acct-bilinear"
+    shutil.copytree(EXAMPLES / "acct-bilinear", source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     result = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
-         "--target", str(target), str(EXAMPLES / "acct-moe")],
+         "--target", str(target), str(source)],
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (target / "acct_moe-0.1.0.dist-info" / "entry_points.txt").exists()
+    assert (target / "acct_bilinear-0.1.0.dist-info" / "entry_points.txt").exists()
     return target
 
 
@@ -228,37 +232,38 @@ def run_with(site, *argv):
     return subprocess.run([sys.executable, "-m", "acct", *argv], capture_output=True, text=True, env=env)
 
 
-def test_entry_point_plugin_is_discovered_and_listed(installed_moe):
-    result = run_with(installed_moe, "plugins", "-f", "json")
+BILINEAR_PRESET = str(EXAMPLES / "acct-bilinear" / "presets" / "gpt2-xl-bilinear.toml")
+
+
+def test_entry_point_plugin_is_discovered_and_listed(installed_bilinear):
+    result = run_with(installed_bilinear, "plugins", "-f", "json")
     assert result.returncode == 0, result.stderr
-    moe = next(plugin for plugin in json.loads(result.stdout) if plugin["name"] == "moe")
-    assert moe["origin"] == "entry point"
-    assert moe["location"] == "entry point acct_moe from acct-moe 0.1.0"
-    assert moe["provides"] == ["input num_experts", "input top_k", "input idle_experts", "ffn=moe"]
+    bilinear = next(plugin for plugin in json.loads(result.stdout) if plugin["name"] == "bilinear")
+    assert bilinear["origin"] == "entry point"
+    assert bilinear["location"] == "entry point acct_bilinear from acct-bilinear 0.1.0"
+    assert bilinear["provides"] == ["ffn=bilinear"]
 
 
-def test_mixtral_through_the_moe_entry_point(installed_moe):
-    result = run_with(installed_moe, "run", str(EXAMPLES / "acct-moe" / "presets" / "mixtral-8x7b.toml"), "-f", "json")
+def test_gpt2_xl_with_the_bilinear_ffn_through_the_entry_point(installed_bilinear):
+    result = run_with(installed_bilinear, "run", BILINEAR_PRESET, "-f", "json", "--non-matmul")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    V, D, L, H, kv, F, E, k, T = 32_000, 4_096, 32, 32, 8, 14_336, 8, 2, 4_096
-    d_k = D // H
-    block = 2 * D * D + 2 * D * kv * d_k + D * E + E * 3 * D * F + 2 * D
-    assert data["totals"]["params"] == V * D + L * block + D + D * V == 46_702_792_704  # published
+    # three D×F matrices, as SwiGLU: the textbook GPT-2 XL's parameters and matmul FLOPs
+    assert (data["totals"]["params"], data["totals"]["flops_forward"]) == (2_127_057_600, 4_513_336_524_800)
     rows = {row["name"]: row for row in data["rows"]}
-    assert rows["moe_router"]["flops_forward_each"] == 2 * T * D * E
-    assert rows["moe_w1"]["params_each"] == E * D * F
-    assert rows["moe_w1"]["flops_forward_each"] == k * 2 * T * D * F  # only the top_k experts run
-    result = run_with(installed_moe, "run", str(EXAMPLES / "acct-moe" / "presets" / "mixtral-8x7b.toml"),
-                      "--set", "top_k=9")
-    assert result.returncode == 1
-    assert "idle_experts must be at least 0, got -1" in result.stderr
+    T, D, F = 1_024, 1_600, 6_400
+    assert [name for name in rows if rows[name]["group"] == "FFN"] == ["bilinear_w1", "bilinear_w3", "bilinear_w2"]
+    assert rows["bilinear_w1"]["params_each"] == D * F and rows["bilinear_w2"]["flops_forward_each"] == 2 * T * F * D
+    # no activation function: SwiGLU's non-matmul FFN FLOPs (4 + 1 per hidden element) drop to the product's 1
+    swiglu = run_with(installed_bilinear, "run", str(PRESETS / "gpt2-xl.toml"), "-f", "json", "--non-matmul")
+    other = json.loads(swiglu.stdout)["totals"]["flops_other"] - data["totals"]["flops_other"]
+    assert other == 48 * 4 * T * F == 1_258_291_200
 
 
 def test_without_the_entry_point_the_preset_says_what_is_missing(cli):
-    status, _, err = cli("run", str(EXAMPLES / "acct-moe" / "presets" / "mixtral-8x7b.toml"))
+    status, _, err = cli("run", BILINEAR_PRESET)
     assert status == 1
-    assert "unknown input" in err or "unknown variant 'moe' for slot 'ffn'" in err
+    assert "unknown variant 'bilinear' for slot 'ffn'" in err
 
 
 # -- every hook is documented and exercised -------------------------------------
@@ -275,7 +280,7 @@ def test_every_hookspec_is_documented_and_used_by_a_builtin():
         assert f"def {hook}(register)" in builtins, f"{hook} is not implemented by any builtin plugin"
 
 
-def test_entry_point_reader_agrees_with_importlib_metadata(installed_moe):
+def test_entry_point_reader_agrees_with_importlib_metadata(installed_bilinear):
     """acct reads entry points from the dist-info files itself (importing importlib.metadata costs
     more than the rest of its start-up); it must find what importlib.metadata finds."""
     probe = textwrap.dedent("""
@@ -289,11 +294,11 @@ def test_entry_point_reader_agrees_with_importlib_metadata(installed_moe):
             result[group] = [theirs, mine]
         print(json.dumps(result))
     """)
-    env = {**os.environ, "PYTHONPATH": str(installed_moe)}
+    env = {**os.environ, "PYTHONPATH": str(installed_bilinear)}
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     groups = json.loads(result.stdout)
-    assert ["moe", "acct_moe"] in groups["acct"][1]
+    assert ["bilinear", "acct_bilinear"] in groups["acct"][1]
     assert groups["console_scripts"][1] and ["acct", "acct.cli:main"] in groups["console_scripts"][1]
     for group, (theirs, mine) in groups.items():
         assert mine == theirs, group

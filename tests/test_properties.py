@@ -55,6 +55,13 @@ def presets(draw, registry):
         inputs["sliding_window"] = draw(st.integers(1, 8192))
         # all layers windowed, or none: doubling num_layers then doubles every row below
         inputs["local_layers"] = draw(st.sampled_from(["num_layers", 0]))
+    inputs["norms_per_block"] = draw(st.integers(1, 4))
+    if variants["ffn"] == "moe":  # every layer MoE, so doubling the layers doubles exactly the per-layer rows
+        inputs["num_experts"] = draw(st.integers(1, 64))
+        inputs["experts_per_token"] = draw(st.integers(1, inputs["num_experts"]))
+        inputs["d_ff_expert"] = draw(st.integers(1, 20_000))
+        inputs["num_shared_experts"] = draw(st.integers(0, 2))
+        inputs["shared_expert_gate"] = draw(st.integers(0, 1))
     groups = ["attention projections", "FFN", "lm_head"]
     groups += ["q_a_proj"] if variants["qkv"] == "mla_lora" else [] if variants["qkv"] == "mla" else ["q_proj"]
     biases = draw(st.lists(st.sampled_from(groups), unique=True, max_size=3))
