@@ -16,8 +16,8 @@ class Input:
     out; None makes the input required wherever a chosen component reads it.
     `symbol` is how displayed formulas write it (`D`). A size must be a whole
     number of at least `minimum`. An input with `settable=False` is derived
-    from others by its default and a preset cannot set it (`d_head = d_model /
-    num_heads`, which formulas such as QKᵀ's 2·T²·D rely on).
+    from others by its default and a preset cannot set it (`queries_per_kv =
+    num_heads / num_kv_heads`, which must divide).
     """
 
     name: str

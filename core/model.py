@@ -42,6 +42,8 @@ AGGREGATES = {
     "flops_dense": "flops_matmul with every windowed product counted as a dense kernel computes it",
     "params_total": "all parameters",
     "params_nonembedding": "parameters without the rows marked embedding_table (token and position tables)",
+    "params_active": "the parameters one token uses (an MoE layer's k routed experts of E)",
+    "params_active_nonembedding": "params_active without the rows marked embedding_table",
 }
 
 
@@ -475,6 +477,10 @@ def aggregate_cells(rows: Sequence[RegisteredComponent]) -> List[Cell]:
         "params_total": _name(TOTAL_PARAMS),
         "params_nonembedding": ast.BinOp(_name(TOTAL_PARAMS), ast.Sub(), _sum(tables)) if tables
         else _name(TOTAL_PARAMS),
+        "params_active": _name("total.params_active"),
+        # a lookup table is used whole by no token, but it is not a matmul's weight either: left out as above
+        "params_active_nonembedding": ast.BinOp(_name("total.params_active"), ast.Sub(), _sum(tables)) if tables
+        else _name("total.params_active"),
     }
     return [Cell(name, from_tree(tree, name), f"the aggregate {name}", description=AGGREGATES[name])
             for name, tree in trees.items()]

@@ -57,8 +57,8 @@ def to_markdown(report: Report) -> str:
     rows.append(["**total**", "", "", "", f"**{report.params:,}**", percent(Fraction(1) if report.params else Fraction(0))])
     out += [table(["component", "formula", "each", "×", "total", "share"], rows, "llrrrr"), ""]
     out += [
-        f"**{report.params:,} parameters ({human(report.params)})**; one block holds "
-        f"{report.params_per_layer:,}. 'each' is per layer for ×L rows, the whole count for ×1 rows.",
+        f"**{report.params:,} parameters ({human(report.params)})**; {per_block(report, report.params_per_layer)}. "
+        "'each' is one instance: per layer for repeated rows, the whole count for ×1 rows.",
         "",
     ]
     if report.params_active is not None:
@@ -82,8 +82,8 @@ def to_markdown(report: Report) -> str:
     rows.append(["**total**", "", "", "", "", f"**{report.flops:,}**", percent(Fraction(1) if report.flops else Fraction(0))])
     out += [table(["component", "shape", "formula", "each", "×", "total", "share"], rows, "lllrrrr"), ""]
     out += [
-        f"**{report.flops:,} FLOPs ({human(report.flops, 'FLOPs')}) per forward pass**; one block takes "
-        f"{report.flops_per_layer:,}.",
+        f"**{report.flops:,} FLOPs ({human(report.flops, 'FLOPs')}) per forward pass**; "
+        f"{per_block(report, report.flops_per_layer).replace('holds', 'takes')}.",
         "",
     ]
 
@@ -118,6 +118,14 @@ def to_markdown(report: Report) -> str:
         out += [f"Note — {note}", ""]
     out += [f"Conventions: {report.conventions}", ""]
     return "\n".join(out)
+
+
+def per_block(report: Report, value: Number) -> str:
+    """`one block holds 40,963,200`, or the average when the layers differ (MoE beside dense layers,
+    windowed beside full attention)."""
+    if report.uniform_layers:
+        return f"one block holds {exact_or_fixed(value)}"
+    return f"a block holds {exact_or_fixed(value)} on average (the layers differ: see the × column)"
 
 
 def times(row) -> str:
@@ -221,8 +229,9 @@ def to_data(report: Report) -> Dict:
             "params": report.params,
             "params_active": report.params if report.params_active is None else report.params_active,
             "flops_forward": report.flops,
-            "params_per_layer": report.params_per_layer,
-            "flops_forward_per_layer": report.flops_per_layer,
+            "params_per_layer": _number(report.params_per_layer),
+            "flops_forward_per_layer": _number(report.flops_per_layer),
+            "uniform_layers": report.uniform_layers,
             **({"flops_other": report.flops_other} if report.flops_other is not None else {}),
         },
         "memory": [{"dtype": dtype, "bytes_per_param": size, "bytes": total} for dtype, size, total in report.memory],

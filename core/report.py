@@ -88,8 +88,9 @@ class Report:
     groups: List[Group]
     params: int
     flops: int
-    params_per_layer: int
-    flops_per_layer: int
+    params_per_layer: Number  # the blocks' total / L: one block's count when every block is alike
+    flops_per_layer: Number
+    uniform_layers: bool  # every repeated row is ×L (no MoE layers beside dense ones, no windowed layers)
     blocks_flops: int  # all the per-layer rows, × num_layers
     num_layers: int
     context_length: Optional[int]
@@ -112,7 +113,13 @@ def make_report(model: Model, values: Optional[Mapping[str, Number]] = None, con
     `convention` names the counting convention to set beside acct's own, if any."""
     values = model.sheet.evaluate() if values is None else values
     symbols = model.symbols
-    layers = symbols.get(LAYERS, LAYERS)
+    num_layers = values.get(LAYERS, 0)
+    repeated = [row for row in model.rows if row.repeated]
+    # every block alike (each repeated row ×L): one block's share is exact; else an average per layer
+    uniform = all(values[cell_name(row, "multiplicity")] in (0, num_layers) for row in repeated)
+
+    def per_layer(total: int) -> Number:
+        return Fraction(total, num_layers) if num_layers else 0
     total_params, total_flops = values[TOTAL_PARAMS], values[TOTAL_FLOPS]
     rows = []
     for component in model.rows:
@@ -169,8 +176,9 @@ def make_report(model: Model, values: Optional[Mapping[str, Number]] = None, con
         groups=groups,
         params=total_params,
         flops=total_flops,
-        params_per_layer=sum(row.params_each for row in rows if row.multiplicity_display == layers),
-        flops_per_layer=sum(row.flops_each for row in rows if row.multiplicity_display == layers),
+        params_per_layer=per_layer(values[blocks_cell("params")]),
+        flops_per_layer=per_layer(values[blocks_cell("flops")]),
+        uniform_layers=uniform,
         blocks_flops=values[blocks_cell("flops")],
         num_layers=values.get(LAYERS, 0),
         context_length=values.get("context_length"),

@@ -36,10 +36,12 @@ def acct_register_conventions(register):
     ))
     register(with_backward(
         name="kaplan",
-        description="C_forward ≈ 2N + 2·n_layer·n_ctx·d_attn per token, N the non-embedding parameters; "
+        description="C_forward ≈ 2N + 2·n_layer·n_ctx·d_attn per token, N the non-embedding parameters a token uses "
+        "(an MoE layer's k routed experts, not all E), d_attn = H·d_k; "
         "training 3 × forward (≈ 6N per token)",
         source="Kaplan et al. 2020, 'Scaling Laws for Neural Language Models', Table 1 and §2.1",
-        forward=f"(2 * params_nonembedding + 2 * num_layers * context_length * d_model) * {PER_SEQUENCE}",
+        forward=f"(2 * params_active_nonembedding + 2 * num_layers * context_length * num_heads * d_head)"
+        f" * {PER_SEQUENCE}",
     ))
     register(with_backward(
         name="chinchilla",
@@ -51,11 +53,13 @@ def acct_register_conventions(register):
     ))
     register(Convention(
         name="palm",
-        description="training 6N + 12·L·H·Q·T per token (Q the head width, N the non-embedding parameters); "
+        description="training 6N + 12·L·H·Q·T per token (Q the head width, N the non-embedding parameters a token uses); "
         "forward a third of it",
         source="Chowdhery et al. 2022, 'PaLM: Scaling Language Modeling with Pathways', Appendix B",
-        forward=f"(2 * params_nonembedding + 4 * num_layers * num_heads * d_head * context_length) * {PER_SEQUENCE}",
-        training=f"(6 * params_nonembedding + 12 * num_layers * num_heads * d_head * context_length) * {PER_SEQUENCE}",
+        forward=f"(2 * params_active_nonembedding + 4 * num_layers * num_heads * d_head * context_length)"
+        f" * {PER_SEQUENCE}",
+        training=f"(6 * params_active_nonembedding + 12 * num_layers * num_heads * d_head * context_length)"
+        f" * {PER_SEQUENCE}",
     ))
     register(Convention(
         name="megatron",
