@@ -61,3 +61,13 @@ def test_training_excerpt_is_what_acct_prints(cli):
                     "--hardware", "a100", "--mfu", "0.5")
     for paragraph in excerpt.strip().split("\n\n"):
         assert paragraph in out
+
+
+def test_moe_and_mla_excerpts_are_what_acct_prints(cli):
+    """The README's DeepSeek-V2-Lite (MLA and MoE) and Mixtral (MoE FLOPs) excerpts are real output."""
+    for preset, marker in (("deepseek-v2-lite", "| kv_a_proj "), ("mixtral-8x7b", "| expert_w1   | k × ")):
+        excerpt = next(block for block in code_blocks() if marker in block)
+        status, out, err = cli("run", str(PRESETS / f"{preset}.toml"))
+        assert status == 0, err
+        for paragraph in excerpt.strip().split("\n\n"):
+            assert paragraph in out
