@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def chart_options(command: argparse.ArgumentParser) -> None:
         command.add_argument("--chart", choices=("mermaid",), help="append a Mermaid chart of the group shares")
-        command.add_argument("--plot", type=Path, metavar="FILE", help="write a chart to FILE.svg or FILE.png (needs acct[plot])")
+        command.add_argument("--plot", type=Path, metavar="FILE", help="write a chart to FILE.svg or FILE.png (needs acct-lm[plot])")
 
     def training_options(command: argparse.ArgumentParser) -> None:
         command.add_argument("--precision", choices=("fp32", "mixed"), help="bytes per value (default: the preset's, else fp32)")

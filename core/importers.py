@@ -86,6 +86,7 @@ class Imported:
     importer: Any  # the RegisteredImporter
     comments: Dict[Tuple[str, str], str] = field(default_factory=dict)  # ("model"|"variants"|"biases", key)
     ignored: List[str] = field(default_factory=list)  # the config's keys known to change no count
+    notes: List[str] = field(default_factory=list)  # fields read that set nothing (they equal a default)
 
 
 class Conversion:
@@ -103,6 +104,7 @@ class Conversion:
         self.variants: Dict[str, str] = {}
         self.biases: List[str] = []
         self.comments: Dict[Tuple[str, str], str] = {}
+        self.notes: List[str] = []
         self.description = ""
 
     # -- reading -------------------------------------------------------------
@@ -177,6 +179,11 @@ class Conversion:
         self.inputs[name] = value
         self.comments[("model", name)] = source
 
+    def note(self, text: str) -> None:
+        """A comment for the TOML's [model] table: a field read that needs no value (it equals
+        the input's default)."""
+        self.notes.append(text)
+
     def choose(self, slot: str, variant: str, source: str) -> None:
         """Choose `variant` for `slot`, because of `source`."""
         self.variants[slot] = variant
@@ -244,12 +251,13 @@ def convert(config: Mapping[str, Any], registry: Any, origin: str, path: Path, n
     except Exception as error:  # an importer's bug must name the plugin
         raise PluginError(f"{importer.plugin}: importer {model_type!r} raised {type(error).__name__}: "
                           f"{error}") from error
-    description = conversion.description or f"{model_type}: {importer.spec.description}"
+    description = conversion.description or importer.spec.description
     preset = Preset(path, name=name, description=description,
                     source=f"Hugging Face config.json {origin} (model_type {model_type})",
                     inputs=dict(conversion.inputs), variants=dict(conversion.variants),
                     biases=list(conversion.biases))
-    return Imported(preset, model_type, origin, importer, dict(conversion.comments), ignored)
+    ignored = [key for key in ignored if key not in METADATA]
+    return Imported(preset, model_type, origin, importer, dict(conversion.comments), ignored, conversion.notes)
 
 
 def to_toml(imported: Imported, version: str) -> str:
@@ -277,6 +285,7 @@ def to_toml(imported: Imported, version: str) -> str:
     for key, value in preset.inputs.items():
         text = str(value) if isinstance(value, int) else json.dumps(value)
         lines.append(f"{key} = {text}  # {comments[('model', key)]}")
+    lines += [f"# {note}" for note in imported.notes]
     lines += ["", "[variants]"]
     for slot, variant in preset.variants.items():
         lines.append(f"{slot} = {json.dumps(variant)}  # {comments[('variants', slot)]}")

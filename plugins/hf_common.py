@@ -55,6 +55,8 @@ def heads(c, d_model, num_heads, kv_field="num_key_value_heads", head_dim="head_
         source = None
     if Fraction(d_model, num_heads) != d_head:
         c.set("d_head", d_head, source)
+    elif source:
+        c.note(f"d_head = {d_head} ({source}) is d_model / num_heads, the default")
     if kv_heads is None:
         kv_heads = c.integer(kv_field, num_heads) if kv_field else num_heads
         kv_source = kv_field if kv_field and c.get(kv_field, None) is not None else (
@@ -87,7 +89,7 @@ def gated_ffn(c, act_field="hidden_act", default="silu", width="intermediate_siz
     else:
         raise c.unsupported(act_field, act, "is a gated MLP activation without an acct variant (swiglu, geglu)")
     c.set("d_ff", c.integer(width), width)
-    c.choose("ffn", variant, f"{act_field} = {act!r}: gate, up and down projections")
+    c.choose("ffn", variant, f"{act_field} = \"{act}\": gate, up and down projections")
 
 
 def plain_ffn(c, act_field, default, width=None, width_value=None, width_source=None):
@@ -102,7 +104,7 @@ def plain_ffn(c, act_field, default, width=None, width_value=None, width_source=
     if width_value is None:
         width_value, width_source = c.integer(width), width
     c.set("d_ff", width_value, width_source)
-    c.choose("ffn", variant, f"{act_field} = {act!r}: two matrices, up and down")
+    c.choose("ffn", variant, f"{act_field} = \"{act}\": two matrices, up and down")
 
 
 def norm(c, kind, source, per_block=2, per_block_source=""):

@@ -1,0 +1,369 @@
+"""Hugging Face config.json files in: their published counts, transformers' own counts, the TOML round trip,
+and every way a config is refused (one line, exit 1)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from acct.config import load_preset
+from acct.model import TOTAL_FLOPS, TOTAL_PARAMS, build_model
+from acct.sources import load_source
+from conftest import ROOT
+
+DATA = ROOT / "tests" / "data" / "hf"
+CONFIGS = sorted(path.stem for path in DATA.glob("*.json"))
+
+# transformers 5.24's sum(p.numel()) on the meta device (tests/data/hf/COUNTS.md): the published count
+# wherever one is published exactly (COUNTS.md says which)
+COUNTS = {
+    "deepseek-r1": 671_026_404_352,
+    "deepseek-v2-lite": 15_706_484_224,
+    "deepseek-v2.5": 235_741_434_880,
+    "falcon-7b-instruct": 6_921_720_704,
+    "gemma-2-2b": 2_614_341_888,
+    "gemma-2b": 2_506_172_416,
+    "gemma-3-1b-pt": 999_885_952,
+    "gpt-j-6b": 6_050_882_784,
+    "gpt2": 124_439_808,
+    "llama-3.2-1b": 1_235_814_400,
+    "mistral-7b-v0.1": 7_241_732_096,
+    "mixtral-8x7b-v0.1": 46_702_792_704,
+    "olmo-1b-hf": 1_176_764_416,
+    "olmo-2-0425-1b": 1_484_916_736,
+    "phi-2": 2_779_683_840,
+    "phi-3-mini-4k-instruct": 3_821_079_552,
+    "pythia-1b": 1_011_781_632,
+    "qwen1.5-moe-a2.7b": 14_315_784_192,
+    "qwen2-0.5b": 494_032_768,
+    "qwen3-0.6b": 596_049_920,
+    "qwen3-30b-a3b": 30_532_122_624,
+    "starcoder2-3b": 3_030_371_328,
+}
+# Where acct counts what transformers' parameters() does not: DeepSeek-V3's router holds
+# e_score_correction_bias, one value per routed expert in each of the 58 MoE layers, as a buffer
+# (in the checkpoint, in state_dict, not in parameters()); acct counts it, as the checkpoint does.
+NOT_IN_PARAMETERS = {"deepseek-r1": 58 * 256}
+MOE = {"deepseek-r1", "deepseek-v2-lite", "deepseek-v2.5", "mixtral-8x7b-v0.1", "qwen1.5-moe-a2.7b",
+       "qwen3-30b-a3b"}
+
+
+def config(name):
+    return json.loads((DATA / f"{name}.json").read_text())
+
+
+def acct_counts(source, registry, **overrides):
+    preset = source if not isinstance(source, (str, Path)) else load_source(source, lambda: registry)
+    values = build_model(preset, registry, overrides, outputs=()).sheet.evaluate()
+    return values[TOTAL_PARAMS], values[TOTAL_FLOPS]
+
+
+def write(tmp_path, data, name="config.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_every_config_has_its_count():
+    assert sorted(COUNTS) == CONFIGS
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_published_count(registry, name):
+    params, _ = acct_counts(DATA / f"{name}.json", registry)
+    assert params == COUNTS[name] + NOT_IN_PARAMETERS.get(name, 0)
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_round_trip_through_toml(registry, name, tmp_path, cli):
+    """acct import writes a preset that gives exactly the config's numbers."""
+    output = tmp_path / f"{name}.toml"
+    status, out, err = cli("import", str(DATA / f"{name}.json"), "-o", str(output))
+    assert (status, err) == (0, ""), err
+    direct = acct_counts(DATA / f"{name}.json", registry, context_length=64)
+    assert acct_counts(load_preset(output), registry, context_length=64) == direct
+    assert acct_counts(load_preset(output), registry) == acct_counts(DATA / f"{name}.json", registry)
+
+
+def test_import_comments_name_the_fields(cli):
+    status, out, _ = cli("import", str(DATA / "llama-3.2-1b.json"))
+    assert status == 0
+    assert "num_kv_heads = 8  # num_key_value_heads\n" in out
+    assert "context_length = 131072  # max_position_embeddings\n" in out
+    assert 'lm_head = "tied"  # tie_word_embeddings = true\n' in out
+    assert "# d_head = 64 (head_dim) is d_model / num_heads, the default\n" in out
+
+
+# -- the same file built by transformers ------------------------------------------
+
+_BUILT: dict = {}
+
+
+def hf_counts(name, data, device):
+    """transformers' params and forward FLOPs at 64 tokens, built once per config and device."""
+    key = (name, device)
+    if key not in _BUILT:
+        from hf_reference import hf_flops, hf_model, hf_params
+
+        model = hf_model(data, device=device)
+        _BUILT[key] = (hf_params(model), hf_flops(model, 64, device=device)[0])
+    return _BUILT[key]
+
+
+def tiny(data):
+    """A small config of the same structure: routing reads values, so MoE models run for real."""
+    small = dict(data)
+    heads = 4
+    kv = data.get("num_key_value_heads") or data["num_attention_heads"]
+    sizes = {
+        "hidden_size": 64, "intermediate_size": 96, "moe_intermediate_size": 32,
+        "shared_expert_intermediate_size": 48, "vocab_size": 256, "num_attention_heads": heads,
+        "num_key_value_heads": heads if kv == data["num_attention_heads"] else 2, "head_dim": 16,
+        "num_experts": 8, "num_local_experts": 8, "n_routed_experts": 8, "num_experts_per_tok": 2,
+        "kv_lora_rank": 32, "qk_nope_head_dim": 16, "qk_rope_head_dim": 8, "v_head_dim": 16,
+        "max_position_embeddings": 128, "n_group": 2, "topk_group": 1,
+    }
+    for key, value in sizes.items():
+        if key in data:
+            small[key] = value
+    if data.get("q_lora_rank"):
+        small["q_lora_rank"] = 24
+    small["num_hidden_layers"] = data.get("first_k_dense_replace", 0) + 2
+    small.pop("quantization_config", None)
+    return small
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_transformers_agrees(registry, name, tmp_path):
+    """transformers' model from the same file: parameters on the meta device, and forward FLOPs at 64
+    tokens (FlopCounterMode; MoE models from a tiny config of the same structure, on the CPU)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    data = config(name)
+    data.pop("quantization_config", None)
+    params, _ = acct_counts(DATA / f"{name}.json", registry)
+    hf_params_meta, hf_flops_meta = hf_counts(name, data, "meta")
+    assert params == hf_params_meta + NOT_IN_PARAMETERS.get(name, 0)
+    if name in MOE:
+        small = tiny(data)
+        hf_small_params, hf_small_flops = hf_counts(f"{name}-tiny", small, "cpu")
+        small_params, small_flops = acct_counts(write(tmp_path, small), registry, context_length=64)
+        layers = small["num_hidden_layers"] - small.get("first_k_dense_replace", 0)
+        bias = layers * small["n_routed_experts"] if name in NOT_IN_PARAMETERS else 0
+        assert (small_params, small_flops) == (hf_small_params + bias, hf_small_flops)
+    else:
+        assert acct_counts(DATA / f"{name}.json", registry, context_length=64)[1] == hf_flops_meta
+
+
+# -- refused, in one line ---------------------------------------------------------
+
+
+def refused(cli, *argv):
+    status, out, err = cli(*argv)
+    assert status == 1 and out == "" and err.count("\n") == 1 and err.startswith("acct: error: "), (status, err)
+    return err
+
+
+def test_unknown_field_stops_the_import(cli, tmp_path):
+    data = dict(config("llama-3.2-1b"), num_sparse_layers=4)
+    err = refused(cli, "run", str(write(tmp_path, data)))
+    assert "model_type 'llama': unknown field num_sparse_layers = 4" in err
+    assert "acct stops rather than risk a wrong count" in err
+
+
+@pytest.mark.parametrize("name, field, value", [
+    ("gpt2", "add_cross_attention", True),
+    ("phi-2", "qk_layernorm", True),
+    ("deepseek-r1", "moe_layer_freq", 2),
+    ("gemma-2b", "use_bidirectional_attention", True),
+])
+def test_unmapped_value_stops_the_import(cli, tmp_path, name, field, value):
+    data = dict(config(name), **{field: value})
+    err = refused(cli, "run", str(write(tmp_path, data)))
+    assert f"{field} = {json.dumps(value)} changes the architecture" in err
+    assert data["model_type"] in err
+
+
+def test_unmapped_field_at_its_default_is_fine(registry, tmp_path):
+    data = dict(config("gpt2"), add_cross_attention=False)
+    assert acct_counts(write(tmp_path, data), registry)[0] == COUNTS["gpt2"]
+
+
+@pytest.mark.parametrize("name, field, value, message", [
+    ("falcon-7b-instruct", "alibi", True, "alibi = true (ALiBi position biases) has no acct position variant"),
+    ("llama-3.2-1b", "hidden_act", "relu", 'hidden_act = "relu" is a gated MLP activation without an acct variant'),
+    ("llama-3.2-1b", "hidden_size", "2048", 'hidden_size = "2048": expected a whole number of at least 1'),
+    ("qwen2-0.5b", "num_key_value_heads", 3, "num_key_value_heads = 3: expected a divisor of num_attention_heads"),
+])
+def test_values_acct_cannot_count(cli, tmp_path, name, field, value, message):
+    data = dict(config(name), **{field: value})
+    assert message in refused(cli, "run", str(write(tmp_path, data)))
+
+
+def test_unknown_model_type_lists_the_supported(cli, tmp_path):
+    err = refused(cli, "run", str(write(tmp_path, {"model_type": "mamba", "hidden_size": 8})))
+    assert "model_type 'mamba' has no importer" in err
+    assert "supported: deepseek_v2, deepseek_v3, falcon, gemma, gemma2, gemma3_text, gpt2, gpt_neox, gptj, llama, " \
+           "mistral, mixtral, olmo, olmo2, phi, phi3, qwen2, qwen2_moe, qwen3, qwen3_moe, starcoder2" in err
+    assert "acct_register_importers" in err
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[1, 2]", "a config.json holds a JSON object, got an array"),
+    ('"llama"', "a config.json holds a JSON object, got a string"),
+    ("{", "not valid JSON"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deep"),
+    ('{"hidden_size": 1}', "a config.json names its architecture in \"model_type\""),
+])
+def test_bad_json(cli, tmp_path, text, message):
+    path = tmp_path / "config.json"
+    path.write_text(text)
+    assert message in refused(cli, "run", str(path))
+
+
+def test_size_is_checked_before_reading(cli, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text("{" + " " * 1_000_000 + "}")
+    assert "is 1,000,002 bytes; a config.json is at most 1,000,000" in refused(cli, "run", str(path))
+
+
+def test_a_folder_holding_config_json(registry, tmp_path):
+    folder = tmp_path / "Qwen2-0.5B"
+    folder.mkdir()
+    write(folder, config("qwen2-0.5b"))
+    preset = load_source(folder, lambda: registry)
+    assert preset.name == "Qwen2-0.5B"
+    assert acct_counts(preset, registry)[0] == COUNTS["qwen2-0.5b"]
+
+
+def test_context_length_is_an_input(cli):
+    status, out, _ = cli("run", str(DATA / "gpt2.json"), "--set", "context_length=64")
+    assert status == 0
+    assert "| context_length  | T        |      64 |" in out
+
+
+# -- acct import -o -----------------------------------------------------------------
+
+
+def test_import_never_overwrites_without_force(cli, tmp_path):
+    output = tmp_path / "gpt2.toml"
+    output.write_text("mine")
+    assert "exists; add --force to replace it" in refused(cli, "import", str(DATA / "gpt2.json"), "-o", str(output))
+    assert output.read_text() == "mine"
+    status, out, _ = cli("import", str(DATA / "gpt2.json"), "-o", str(output), "--force")
+    assert status == 0 and out.startswith(f"wrote {output}") and output.read_text().startswith("# Imported by acct")
+
+
+def test_import_never_follows_a_symlink(cli, tmp_path):
+    target = tmp_path / "elsewhere.toml"
+    target.write_text("mine")
+    link = tmp_path / "link.toml"
+    link.symlink_to(target)
+    for extra in ((), ("--force",)):
+        assert "is a symbolic link" in refused(cli, "import", str(DATA / "gpt2.json"), "-o", str(link), *extra)
+    assert target.read_text() == "mine"
+    dangling = tmp_path / "dangling.toml"
+    dangling.symlink_to(tmp_path / "nowhere.toml")
+    refused(cli, "import", str(DATA / "gpt2.json"), "-o", str(dangling))
+    assert not (tmp_path / "nowhere.toml").exists()
+
+
+# -- hf:ORG/NAME from a local cache ---------------------------------------------------
+
+
+def fake_cache(root: Path, repo: str, data: dict) -> Path:
+    """The hub cache layout: models--ORG--NAME/refs/main -> a commit; snapshots/COMMIT/config.json."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    folder = root / ("models--" + repo.replace("/", "--"))
+    (folder / "refs").mkdir(parents=True)
+    (folder / "refs" / "main").write_text(commit)
+    (folder / "snapshots" / commit).mkdir(parents=True)
+    (folder / "snapshots" / commit / "config.json").write_text(json.dumps(data))
+    return root
+
+
+def test_hub_config_from_the_local_cache(tmp_path):
+    pytest.importorskip("huggingface_hub")
+    cache = fake_cache(tmp_path / "hub", "Qwen/Qwen3-0.6B", config("qwen2-0.5b"))
+    env = dict(os.environ, HF_HUB_CACHE=str(cache), HF_HUB_OFFLINE="1")
+    script = Path(sys.executable).parent / "acct"
+    result = subprocess.run([str(script), "run", "hf:Qwen/Qwen3-0.6B", "-f", "json"], capture_output=True, text=True,
+                            env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["totals"]["params"] == COUNTS["qwen2-0.5b"]
+    missing = subprocess.run([str(script), "run", "hf:Qwen/Missing"], capture_output=True, text=True, env=env)
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("acct: error: hf:Qwen/Missing: no config.json of Qwen/Missing in the local "
+                                     "Hugging Face cache")
+
+
+# -- bundled presets and the plugin listing ---------------------------------------------
+
+
+def test_bundled_preset_by_name_from_any_folder(tmp_path):
+    script = Path(sys.executable).parent / "acct"
+    result = subprocess.run([str(script), "run", "gpt2-xl", "-f", "csv"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "2127057600" in result.stdout
+
+
+def test_presets_lists_the_bundled_ones(cli):
+    status, out, _ = cli("presets")
+    assert status == 0
+    assert "| gpt2-xl            | 2,127,057,600 |" in out
+    assert "| llama-3-8b         | 8,030,261,248 |" in out
+
+
+def test_unknown_preset_name(cli):
+    err = refused(cli, "run", "gpt2-xxl")
+    assert "gpt2-xxl: no such preset file, config.json, folder, or bundled preset" in err
+    assert "acct presets" in err
+
+
+def test_plugins_lists_the_importers(cli):
+    status, out, _ = cli("plugins")
+    assert status == 0
+    assert "importer llama" in out and "importer deepseek_v3" in out
+    assert "Hugging Face config.json importers (model_type): deepseek_v2, deepseek_v3, falcon," in out
+
+
+def test_a_plugin_adds_an_importer(cli, tmp_path):
+    plugin = tmp_path / "tiny_importer.py"
+    plugin.write_text(
+        "import acct\n"
+        "def convert(c):\n"
+        "    c.set('vocab_size', c.integer('vocab'), 'vocab')\n"
+        "    for name in ('context_length', 'num_layers', 'd_model', 'num_heads', 'd_ff'):\n"
+        "        c.set(name, c.integer(name), name)\n"
+        "@acct.hookimpl\n"
+        "def acct_register_importers(register):\n"
+        "    register(acct.Importer('tiny', 'a tiny test model', convert,\n"
+        "        maps=('vocab', 'context_length', 'num_layers', 'd_model', 'num_heads', 'd_ff'),\n"
+        "        ignores=('eps',)))\n"
+    )
+    data = {"model_type": "tiny", "vocab": 10, "context_length": 4, "num_layers": 1, "d_model": 8, "num_heads": 2,
+            "d_ff": 16, "eps": 1e-5}
+    status, out, err = cli("run", str(write(tmp_path, data)), "-p", str(plugin), "-f", "json")
+    assert status == 0, err
+    # 10·8 embedding + 4·64 attention + 3·8·16 SwiGLU + 2·8 norms + 8 final + 8·10 head
+    assert json.loads(out)["totals"]["params"] == 80 + 256 + 384 + 16 + 8 + 80
+
+
+def test_an_importer_reading_an_undeclared_field_is_its_bug(cli, tmp_path):
+    plugin = tmp_path / "sloppy.py"
+    plugin.write_text(
+        "import acct\n"
+        "def convert(c):\n"
+        "    c.integer('secret')\n"
+        "@acct.hookimpl\n"
+        "def acct_register_importers(register):\n"
+        "    register(acct.Importer('sloppy', 'reads what it does not declare', convert))\n"
+    )
+    err = refused(cli, "run", str(write(tmp_path, {"model_type": "sloppy"})), "-p", str(plugin))
+    assert "importer 'sloppy' reads the field 'secret', which it does not declare in maps" in err
