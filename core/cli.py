@@ -147,8 +147,14 @@ def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = 
     overrides = dict(parse_assignment(text) for text in args.overrides)
     if getattr(args, "steps", None) is not None:
         overrides["steps"] = args.steps
-    presets = [load_source(path, lambda: load_registry(plugin_files=args.plugin, disabled=args.disable))
-               for path in paths]
+    loaded: list = []  # the registry of -p's files, loaded once for the importers a config.json needs
+
+    def command_line_registry():
+        if not loaded:
+            loaded.append(load_registry(plugin_files=args.plugin, disabled=args.disable))
+        return loaded[0]
+
+    presets = [load_source(path, command_line_registry) for path in paths]
     for preset in presets:
         for text in args.variants:
             slot, variant = parse_assignment(text, option="--variant")
@@ -160,7 +166,8 @@ def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = 
     files = list(args.plugin)
     for preset in presets:
         files += [path for path in preset.plugins if path not in files]
-    registry = load_registry(plugin_files=files, disabled=args.disable)
+    registry = command_line_registry() if files == list(args.plugin) else load_registry(
+        plugin_files=files, disabled=args.disable)
     args.registry = registry
     return [build_model(preset, registry, overrides, non_matmul, outputs) for preset in presets]
 

@@ -43,7 +43,8 @@ def resolve(name: Union[str, Path], registry: Callable[[], object]):
 
 def _is_config(name: Union[str, Path]) -> bool:
     text = str(name)
-    return text.startswith(HUB_PREFIX) or text.endswith(".json") or Path(text).is_dir()
+    # a folder without a config.json is left to load_preset, which says it is not a file
+    return text.startswith(HUB_PREFIX) or text.endswith(".json") or (Path(text) / "config.json").is_file()
 
 
 def _preset(name: Union[str, Path]) -> Preset:
