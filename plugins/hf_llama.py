@@ -49,7 +49,9 @@ def _moe(c, num_layers, moe_layers, layers_source, experts, per_token="num_exper
     c.set("d_ff_expert", c.integer(width), width)
     if moe_layers != num_layers:
         c.set("moe_layers", moe_layers, layers_source)
-        c.set("d_ff", c.integer(dense_width), f"{dense_width} (the dense layers' MLP)")
+    # the moe variant's dense rows read d_ff even when no layer is dense (they are then ×0)
+    c.set("d_ff", c.integer(dense_width), f"{dense_width} (the dense layers' MLP)" if dense_width != width
+          else f"{dense_width} (every layer is MoE: the ×0 dense rows read it)")
 
 
 def _sparse_layers(c, num_layers):
