@@ -252,8 +252,10 @@ def convert(config: Mapping[str, Any], registry: Any, origin: str, path: Path, n
         raise PluginError(f"{importer.plugin}: importer {model_type!r} raised {type(error).__name__}: "
                           f"{error}") from error
     description = conversion.description or importer.spec.description
-    preset = Preset(path, name=name, description=description,
-                    source=f"Hugging Face config.json {origin} (model_type {model_type})",
+    context = conversion.comments.get(("model", "context_length"))
+    source = f"Hugging Face config.json {origin} (model_type {model_type})" + (
+        f"; context_length from {context}" if context else "")
+    preset = Preset(path, name=name, description=description, source=source,
                     inputs=dict(conversion.inputs), variants=dict(conversion.variants),
                     biases=list(conversion.biases))
     ignored = [key for key in ignored if key not in METADATA]

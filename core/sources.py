@@ -27,7 +27,7 @@ def resolve(name: Union[str, Path], registry: Callable[[], object]):
     text = str(name)
     if text.startswith(HUB_PREFIX):
         path, label = hub_config(text[len(HUB_PREFIX):])
-        model_name = label
+        model_name = text[len(HUB_PREFIX):]
     else:
         path = Path(text)
         if path.is_dir():
