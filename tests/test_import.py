@@ -369,3 +369,28 @@ def test_an_importer_reading_an_undeclared_field_is_its_bug(cli, tmp_path):
     )
     err = refused(cli, "run", str(write(tmp_path, {"model_type": "sloppy"})), "-p", str(plugin))
     assert "importer 'sloppy' reads the field 'secret', which it does not declare in maps" in err
+
+
+def test_the_wheel_ships_the_presets_and_its_name(tmp_path):
+    """pip install . puts the presets in acct/presets/: `acct run gpt2-xl` from any folder; the
+    distribution is acct-lm (the name acct on the package index is another project's)."""
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                            str(tmp_path / "wheel"), str(ROOT)], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    (wheel,) = (tmp_path / "wheel").glob("*.whl")
+    assert wheel.name.startswith("acct_lm-")
+    target = tmp_path / "site"
+    install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
+                              str(wheel)], capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr
+    assert sorted(path.name for path in (target / "acct" / "presets").glob("*.toml")) == sorted(
+        path.name for path in (ROOT / "presets").glob("*.toml"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    probe = ("import sys, acct, acct.cli; assert acct.__file__.startswith(sys.argv[1]), acct.__file__; "
+             "sys.exit(acct.cli.main(['run', 'gpt2-xl', '-f', 'csv']))")
+    env = dict(os.environ, PYTHONPATH=str(target))
+    result = subprocess.run([sys.executable, "-c", probe, str(target)], capture_output=True, text=True, cwd=elsewhere,
+                            env=env)
+    assert result.returncode == 0, result.stderr
+    assert "2127057600" in result.stdout
