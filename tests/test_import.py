@@ -160,6 +160,26 @@ def test_transformers_agrees(registry, name, tmp_path):
         assert acct_counts(DATA / f"{name}.json", registry, context_length=64)[1] == hf_flops_meta
 
 
+@pytest.mark.parametrize("name, windowed", [("mistral-7b-v0.1", 2), ("gemma-2-2b", 1), ("gemma-3-1b-pt", 2)])
+def test_sliding_window_beyond_the_context(registry, name, windowed, tmp_path):
+    """The documented difference: transformers' eager attention computes every layer's T×T product
+    and masks it, so FlopCounterMode sees the dense count; acct counts a windowed layer over
+    min(W, T) keys, and its dense count (flops_dense, the `dense` convention's) is transformers'."""
+    pytest.importorskip("transformers")
+    small = dict(config(name), hidden_size=64, intermediate_size=96, num_attention_heads=4, num_key_value_heads=2,
+                 vocab_size=256, num_hidden_layers=3 if name == "gemma-3-1b-pt" else 2, sliding_window=16)
+    if "head_dim" in small:
+        small["head_dim"] = 16
+    if name == "gemma-3-1b-pt":
+        small["sliding_window_pattern"] = 3  # layers 0 and 1 slide, layer 2 is full
+    _, hf_flops_meta = hf_counts(f"{name}-window", small, "meta")
+    preset = load_source(write(tmp_path, small), lambda: registry)
+    values = build_model(preset, registry, {"context_length": 64}, outputs=("convention",)).sheet.evaluate()
+    assert values["flops_dense"] == hf_flops_meta
+    # each windowed layer: QKᵀ and attention·V over 16 keys instead of 64, 4 heads of 16 dims
+    assert values["flops_dense"] - values[TOTAL_FLOPS] == windowed * 2 * (2 * 64 * (64 - 16) * 4 * 16)
+
+
 # -- refused, in one line ---------------------------------------------------------
 
 
@@ -239,6 +259,17 @@ def test_a_folder_holding_config_json(registry, tmp_path):
     preset = load_source(folder, lambda: registry)
     assert preset.name == "Qwen2-0.5B"
     assert acct_counts(preset, registry)[0] == COUNTS["qwen2-0.5b"]
+
+
+@pytest.mark.parametrize("argv", [
+    ("conventions",), ("compare", str(DATA / "gpt2.json")), ("sweep", "--vary", "context_length=64,128"),
+    ("train",), ("infer",), ("solve", "--largest", "batch_size", "--where", "memory.peak <= 80GB"),
+])
+def test_every_command_takes_a_config(cli, argv):
+    command, *rest = argv
+    status, out, err = cli(command, str(DATA / "llama-3.2-1b.json"), *rest)
+    assert (status, err) == (0, ""), err
+    assert out
 
 
 def test_context_length_is_an_input(cli):
