@@ -83,8 +83,10 @@ def falcon(c):
     rope(c, d_head, Fraction(1), "rotary over the whole head")
     parallel = c.flag("parallel_attn", True)
     lns = c.get("num_ln_in_parallel_attn", None)
+    lns_source = "num_ln_in_parallel_attn"
     if lns is None:
         lns = 2 if new else 1
+        lns_source += f" (absent: {lns})"
     if not parallel:
         if new:
             raise c.unsupported("parallel_attn", False, "with new_decoder_architecture = true builds norms its "
@@ -94,7 +96,7 @@ def falcon(c):
         raise c.unsupported("num_ln_in_parallel_attn", lns, "without new_decoder_architecture builds norms its "
                             "forward does not use (inconsistent in transformers)")
     elif lns in (1, 2):
-        count, source = lns, f"parallel_attn = true, num_ln_in_parallel_attn = {lns}"
+        count, source = lns, f"parallel_attn = true, {lns_source} = {lns}"
     else:
         raise c.bad("num_ln_in_parallel_attn", lns, "1 or 2")
     norm(c, "layernorm", "LayerNorm (weight and bias)", count, source)
