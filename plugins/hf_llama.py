@@ -102,6 +102,9 @@ def mixtral(c):
     num_layers, _ = _decoder(c, tie_default=False)
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
     experts = "num_local_experts" if "num_local_experts" in c else "num_experts"
+    if "num_local_experts" in c and "num_experts" in c and c.get("num_experts") != c.get("num_local_experts"):
+        raise c.bad("num_experts", c.get("num_experts"), f"num_local_experts ({c.get('num_local_experts')}), "
+                    "which it aliases")
     _moe(c, num_layers, num_layers, "every layer", experts, width="intermediate_size")
     every_layer_windowed(c, num_layers)
 
