@@ -10,7 +10,10 @@ from fractions import Fraction
 # Fields no count depends on, in many families (each importer lists the ones its type has).
 DROPOUT = ("attention_dropout", "hidden_dropout", "resid_pdrop", "embd_pdrop", "attn_pdrop", "residual_dropout",
            "embedding_dropout", "classifier_dropout")
-ROPE = ("rope_theta", "rope_scaling", "rotary_emb_base", "original_max_position_embeddings")
+# rope_parameters and rope_scaling are mapped where RoPE is: transformers folds a partial_rotary_factor
+# found in either into the rotary width (the rest of them, scaling types and thetas, change no count)
+ROPE = ("rope_theta", "rotary_emb_base", "original_max_position_embeddings", "rope_local_base_freq")
+ROPE_MAPS = ("rope_parameters", "rope_scaling", "partial_rotary_factor")
 EPS = ("rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "norm_epsilon")
 ROUTING = ("norm_topk_prob", "output_router_logits", "router_aux_loss_coef", "router_jitter_noise")
 
@@ -127,13 +130,25 @@ def rope(c, d_head, fraction=None, source=""):
 
 def partial_rotary(c, default=None, legacy=None):
     """The partial rotary factor: partial_rotary_factor, rope_parameters' or a legacy key."""
-    parameters = c.get("rope_parameters", None) if c.declares("rope_parameters") else None
-    if isinstance(parameters, dict) and "partial_rotary_factor" in parameters:
-        value = parameters["partial_rotary_factor"]
+    found = {}
+    for table in ("rope_parameters", "rope_scaling"):
+        parameters = c.get(table, None) if c.declares(table) else None
+        if not isinstance(parameters, dict):
+            continue
+        # one table, or one per attention kind (Gemma-3: full_attention, sliding_attention)
+        nested = {f"{table}.{kind}": value for kind, value in parameters.items() if isinstance(value, dict)}
+        for where, entries in [(table, parameters)] + list(nested.items()):
+            if "partial_rotary_factor" in entries:
+                found[f"{where}.partial_rotary_factor"] = entries["partial_rotary_factor"]
+    for where, value in found.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-            raise c.bad("rope_parameters.partial_rotary_factor", value, "a number above 0 and at most 1")
-        return Fraction(repr(value)) if isinstance(value, float) else Fraction(value), \
-            "rope_parameters.partial_rotary_factor"
+            raise c.bad(where, value, "a number above 0 and at most 1")
+    if len(set(found.values())) > 1:
+        raise c.unsupported(" and ".join(found), list(found.values()), "rotate different shares of the heads "
+                            "in different layers, which acct's single rotary_fraction cannot say")
+    if found:
+        where, value = next(iter(found.items()))
+        return Fraction(repr(value)) if isinstance(value, float) else Fraction(value), where
     for name in ("partial_rotary_factor",) + ((legacy,) if legacy else ()):
         if c.declares(name) and c.get(name, None) is not None:
             value = c.fraction(name)

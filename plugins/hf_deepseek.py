@@ -1,6 +1,8 @@
 """Hugging Face importers for DeepSeek-V2 and V3: multi-head latent attention (MLA), dense layers first,
 then routed and shared experts (field defaults: transformers 5.24's config classes)."""
 
+from fractions import Fraction
+
 from acct import Importer, hookimpl
 
 from .hf_common import DROPOUT, EPS, ROPE, basic, norm, tied
@@ -25,6 +27,8 @@ def _deepseek(c, defaults, v3):
         c.choose("qkv", "mla_lora", "q_lora_rank set: q_a_proj, q_a_layernorm, q_b_proj")
     c.choose("attention", "mla", "multi-head latent attention (kv_a_proj_with_mqa, kv_a_layernorm, kv_b_proj)")
     c.choose("position", "rope", "rotary on the qk_rope_head_dim part (no parameters)")
+    c.set("rotary_fraction", Fraction(rope_dims, nope + rope_dims),
+          "qk_rope_head_dim / (qk_nope_head_dim + qk_rope_head_dim): RoPE rotates the rope part of each head")
     if c.flag("attention_bias", False):
         rows = ("kv_a_proj", "out_proj") + (("q_a_proj",) if q_rank is not None else ())
         for row in rows:
@@ -71,7 +75,8 @@ MAPS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
         "attention_bias", "hidden_act", "first_k_dense_replace", "n_routed_experts", "num_experts_per_tok",
         "intermediate_size", "moe_intermediate_size", "n_shared_experts")
 IGNORES = DROPOUT + ROPE + EPS + (
-    "pretraining_tp", "rope_parameters", "rope_interleave",
+    # the rotary width is qk_rope_head_dim; rope_scaling and rope_parameters hold yarn's factors
+    "pretraining_tp", "rope_parameters", "rope_scaling", "rope_interleave",
     # MLA's shapes read none of these: every head has its own query and the latent KV
     "num_key_value_heads", "head_dim",
     # routing: which experts, with what weights, never how many parameters

@@ -5,7 +5,7 @@ from fractions import Fraction
 
 from acct import Importer, hookimpl
 
-from .hf_common import (ATTENTION_ROWS, DROPOUT, EPS, ROPE, basic, biases, every_layer_windowed, heads,
+from .hf_common import (ATTENTION_ROWS, DROPOUT, EPS, ROPE, ROPE_MAPS, basic, biases, every_layer_windowed, heads,
                         partial_rotary, plain_ffn, norm, rope, tied)
 
 SUMMARY = ("summary_type", "summary_use_proj", "summary_activation", "summary_proj_to_labels",
@@ -80,7 +80,7 @@ def falcon(c):
     tied(c, True)
     if c.flag("alibi", False):
         raise c.unsupported("alibi", True, "(ALiBi position biases) has no acct position variant")
-    rope(c, d_head, Fraction(1), "rotary over the whole head")
+    rope(c, d_head)
     parallel = c.flag("parallel_attn", True)
     lns = c.get("num_ln_in_parallel_attn", None)
     lns_source = "num_ln_in_parallel_attn"
@@ -144,8 +144,8 @@ IMPORTERS = (
              fixed={"add_cross_attention": False}),
     Importer("gpt_neox", "GPT-NeoX / Pythia: partial rotary, two LayerNorms, parallel residual", gpt_neox,
              maps=("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-                   "max_position_embeddings", "tie_word_embeddings", "hidden_act", "attention_bias", "rotary_pct",
-                   "partial_rotary_factor", "rope_parameters"),
+                   "max_position_embeddings", "tie_word_embeddings", "hidden_act", "attention_bias",
+                   "rotary_pct") + ROPE_MAPS,
              ignores=DROPOUT + ROPE + EPS + ("use_parallel_residual", "is_decoder")),
     Importer("gptj", "GPT-J: one LayerNorm, parallel attention and MLP, partial rotary, lm_head bias", gptj,
              maps=("vocab_size", "n_positions", "n_embd", "n_layer", "n_head", "n_inner", "activation_function",
@@ -155,20 +155,20 @@ IMPORTERS = (
              maps=("vocab_size", "hidden_size", "n_embed", "num_hidden_layers", "num_attention_heads",
                    "num_kv_heads", "multi_query", "new_decoder_architecture", "parallel_attn",
                    "num_ln_in_parallel_attn", "bias", "ffn_hidden_size", "activation", "tie_word_embeddings",
-                   "max_position_embeddings", "alibi"),
+                   "max_position_embeddings", "alibi") + ROPE_MAPS,
              # head_dim: FalconConfig's is a property (hidden_size // num_attention_heads), a key is not read
              ignores=DROPOUT + ROPE + EPS + ("apply_residual_connection_post_layernorm", "head_dim")),
     Importer("phi", "Phi (1, 1.5, 2): parallel block with one LayerNorm, partial rotary, biases", phi,
              maps=("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
                    "head_dim", "intermediate_size", "max_position_embeddings", "tie_word_embeddings",
-                   "hidden_act", "partial_rotary_factor", "rope_parameters"),
+                   "hidden_act") + ROPE_MAPS,
              ignores=DROPOUT + ROPE + EPS,
              # q_layernorm/k_layernorm would be LayerNorm(d_head) with bias: no acct variant yet
              fixed={"qk_layernorm": False}),
     Importer("starcoder2", "StarCoder2: GQA, LayerNorm, GELU MLP, biases, sliding window", starcoder2,
              maps=("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
                    "head_dim", "intermediate_size", "max_position_embeddings", "tie_word_embeddings",
-                   "hidden_act", "use_bias", "sliding_window", "rope_parameters", "partial_rotary_factor"),
+                   "hidden_act", "use_bias", "sliding_window") + ROPE_MAPS,
              # norm_type and mlp_type are not Starcoder2Config fields: transformers always builds LayerNorm
              # and the plain MLP
              ignores=DROPOUT + ROPE + EPS + ("norm_type", "mlp_type")),

@@ -8,12 +8,12 @@ declare (head_dim, via getattr), the importer honours it too.
 
 from acct import Importer, hookimpl
 
-from .hf_common import (ATTENTION_ROWS, DROPOUT, EPS, ROPE, ROUTING, basic, biases, every_layer_windowed,
+from .hf_common import (ATTENTION_ROWS, DROPOUT, EPS, ROPE, ROPE_MAPS, ROUTING, basic, biases, every_layer_windowed,
                         gated_ffn, heads, layer_types, norm, rope, tied, windowed)
 
 COMMON_MAPS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
-               "head_dim", "intermediate_size", "max_position_embeddings", "tie_word_embeddings", "hidden_act",
-               "rope_parameters", "partial_rotary_factor")
+               "head_dim", "intermediate_size", "max_position_embeddings", "tie_word_embeddings",
+               "hidden_act") + ROPE_MAPS
 COMMON_IGNORES = DROPOUT + ROPE + EPS + ("pretraining_tp",)
 # Gemma-2/3's MLP reads hidden_activation; a hidden_act key there is inert
 GEMMA_MAPS = tuple(name for name in COMMON_MAPS if name != "hidden_act")
@@ -225,7 +225,7 @@ def gemma3_text(c):
 SLIDING = ("sliding_window", "use_sliding_window", "max_window_layers", "layer_types")
 MOE = ("num_experts", "num_experts_per_tok", "moe_intermediate_size", "decoder_sparse_step", "mlp_only_layers")
 GEMMA_IGNORES = ("query_pre_attn_scalar", "final_logit_softcapping", "attn_logit_softcapping",
-                 "cache_implementation", "rope_local_base_freq")
+                 "cache_implementation")
 
 IMPORTERS = (
     Importer("llama", "Llama: GQA, SwiGLU, RMSNorm, RoPE", llama,
