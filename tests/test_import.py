@@ -425,3 +425,26 @@ def test_the_wheel_ships_the_presets_and_its_name(tmp_path):
                             env=env)
     assert result.returncode == 0, result.stderr
     assert "2127057600" in result.stdout
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ({"partial_rotary_factor": 0.5}, 'rotary_fraction = "1/2"  # partial_rotary_factor: int(64·0.5) = 32'),
+    ({"rope_parameters": {"rope_type": "default", "partial_rotary_factor": 0.25}},
+     'rotary_fraction = "1/4"  # rope_parameters.partial_rotary_factor: int(64·0.25) = 16'),
+    ({"rope_scaling": {"rope_type": "linear", "factor": 2.0, "partial_rotary_factor": 0.75}},
+     'rotary_fraction = "3/4"  # rope_scaling.partial_rotary_factor'),
+    ({"rope_parameters": {"full_attention": {"partial_rotary_factor": 0.5},
+                          "sliding_attention": {"partial_rotary_factor": 0.5}}},
+     'rotary_fraction = "1/2"  # rope_parameters.full_attention.partial_rotary_factor'),
+])
+def test_partial_rotary_wherever_transformers_reads_it(cli, tmp_path, extra, expected):
+    status, out, err = cli("import", str(write(tmp_path, dict(config("llama-3.2-1b"), **extra))))
+    assert status == 0, err
+    assert expected in out
+
+
+def test_partial_rotary_differing_by_layer_kind_is_refused(cli, tmp_path):
+    extra = {"rope_parameters": {"full_attention": {"partial_rotary_factor": 0.5},
+                                 "sliding_attention": {"partial_rotary_factor": 1.0}}}
+    err = refused(cli, "import", str(write(tmp_path, dict(config("llama-3.2-1b"), **extra))))
+    assert "rotate different shares of the heads in different layers" in err
