@@ -247,8 +247,11 @@ def _plugins(args: argparse.Namespace) -> str:
 def _import(args: argparse.Namespace) -> str:
     from .importers import to_toml, write_new
     from .registry import load_registry
-    from .sources import resolve
+    from .sources import is_config, resolve
 
+    if not is_config(args.config):
+        raise AcctError(f"{args.config}: acct import reads a Hugging Face config.json (a .json file, a folder "
+                        "holding config.json, or hf:ORG/NAME)")
     imported = resolve(args.config, lambda: load_registry(plugin_files=args.plugin, disabled=args.disable))
     text = to_toml(imported, __version__)
     if args.output is None:

@@ -17,7 +17,7 @@ HUB_HINT = "pip install 'acct-lm[hub]'"
 def load_source(name: Union[str, Path], registry: Callable[[], object]) -> Preset:
     """The preset `name` stands for; `registry()` gives the loaded plugins, asked for only when
     a config.json is converted (its importers are plugins)."""
-    return resolve(name, registry).preset if _is_config(name) else _preset(name)
+    return resolve(name, registry).preset if is_config(name) else _preset(name)
 
 
 def resolve(name: Union[str, Path], registry: Callable[[], object]):
@@ -41,7 +41,8 @@ def resolve(name: Union[str, Path], registry: Callable[[], object]):
     return convert(config, registry(), label, path, model_name or config_name(path, config))
 
 
-def _is_config(name: Union[str, Path]) -> bool:
+def is_config(name: Union[str, Path]) -> bool:
+    """Whether `name` names a config.json (a file, a folder holding one, hf:ORG/NAME), not a preset."""
     text = str(name)
     # a folder without a config.json is left to load_preset, which says it is not a file
     return text.startswith(HUB_PREFIX) or text.endswith(".json") or (Path(text) / "config.json").is_file()

@@ -448,3 +448,8 @@ def test_partial_rotary_differing_by_layer_kind_is_refused(cli, tmp_path):
                                  "sliding_attention": {"partial_rotary_factor": 1.0}}}
     err = refused(cli, "import", str(write(tmp_path, dict(config("llama-3.2-1b"), **extra))))
     assert "rotate different shares of the heads in different layers" in err
+
+
+def test_import_reads_only_configs(cli):
+    err = refused(cli, "import", str(ROOT / "presets" / "gpt2-xl.toml"))
+    assert "acct import reads a Hugging Face config.json" in err
