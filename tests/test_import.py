@@ -3,6 +3,7 @@ and every way a config is refused (one line, exit 1)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -453,3 +454,28 @@ def test_partial_rotary_differing_by_layer_kind_is_refused(cli, tmp_path):
 def test_import_reads_only_configs(cli):
     err = refused(cli, "import", str(ROOT / "presets" / "gpt2-xl.toml"))
     assert "acct import reads a Hugging Face config.json" in err
+
+
+GRANITE = {"model_type": "granite", "architectures": ["GraniteForCausalLM"], "vocab_size": 49155,
+           "hidden_size": 2048, "intermediate_size": 8192, "num_hidden_layers": 40, "num_attention_heads": 32,
+           "num_key_value_heads": 8, "max_position_embeddings": 4096, "tie_word_embeddings": True,
+           "attention_bias": False, "mlp_bias": False, "rms_norm_eps": 1e-05, "rope_theta": 10000.0,
+           "embedding_multiplier": 12.0, "residual_multiplier": 0.22, "attention_multiplier": 0.015625,
+           "logits_scaling": 8.0, "hidden_act": "silu", "attention_dropout": 0.0}
+
+
+def test_the_readme_importer_plugin_counts_what_transformers_builds(registry, cli, tmp_path):
+    """tests/data/importers/granite.py, the README's example of an importer plugin, on a Granite-shaped
+    config: its counts equal transformers' GraniteForCausalLM's (on the meta device)."""
+    plugin = ROOT / "tests" / "data" / "importers" / "granite.py"
+    status, out, err = cli("run", str(write(tmp_path, GRANITE)), "-p", str(plugin), "-f", "json",
+                           "--set", "context_length=64")
+    assert status == 0, err
+    totals = json.loads(out)["totals"]
+    # 49,155·2,048 tied embedding + 40 × (attention 2·2048² + 2·2048·512, SwiGLU 3·2048·8,192, norms 2·2048) + 2,048
+    assert totals["params"] == 49_155 * 2048 + 40 * (2 * 2048 ** 2 + 2 * 2048 * 512 + 3 * 2048 * 8192 + 2 * 2048) + 2048
+    if importlib.util.find_spec("transformers") is not None:
+        assert (totals["params"], totals["flops_forward"]) == hf_counts("granite", GRANITE, "meta")
+    data = dict(GRANITE, mlp_bias=True)
+    err = refused(cli, "run", str(write(tmp_path, data, "biased.json")), "-p", str(plugin))
+    assert "model_type 'granite': mlp_bias = true changes the architecture" in err
