@@ -168,8 +168,10 @@ class Importer:
     settings other than partial rotary, dropout, token ids, ...); `fixed` the
     fields that would change a count but that the importer does not map,
     with the one value at which they change nothing (the config class's
-    default): a field absent or at that value is fine, any other value stops
-    the import. Any key in none of them stops the import too, naming it.
+    default): a field absent, null or at that value is fine, any other value
+    stops the import. Any key in none of them stops the import too, naming it.
+    Keys describing the file, not the model (architectures, torch_dtype, token
+    ids, ...: `acct.importers.METADATA`) need no declaration.
     """
 
     model_type: str
