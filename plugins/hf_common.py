@@ -114,6 +114,8 @@ def norm(c, kind, source, per_block=2, per_block_source=""):
     c.choose("norm", kind, source)
     if per_block != 2:
         c.set("norms_per_block", per_block, per_block_source)
+    elif per_block_source:
+        c.note(f"norms_per_block = 2 ({per_block_source}) is the default")
 
 
 def rope(c, d_head, fraction=None, source=""):

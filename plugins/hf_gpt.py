@@ -76,7 +76,8 @@ def falcon(c):
         kv_heads, kv_source = 1, "multi_query = true (num_kv_heads unread): one key/value head"
     else:
         kv_heads, kv_source = num_heads, "multi_query = false"
-    d_head, _ = heads(c, d_model, num_heads, head_dim=None, kv_heads=kv_heads, kv_source=kv_source)
+    d_head, _ = heads(c, d_model, num_heads, kv_field="num_kv_heads", head_dim=None, kv_heads=kv_heads,
+                      kv_source=kv_source)
     tied(c, True)
     if c.flag("alibi", False):
         raise c.unsupported("alibi", True, "(ALiBi position biases) has no acct position variant")

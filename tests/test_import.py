@@ -226,6 +226,14 @@ def test_values_acct_cannot_count(cli, tmp_path, name, field, value, message):
     assert message in refused(cli, "run", str(write(tmp_path, data)))
 
 
+def test_falcon_reads_num_kv_heads_only_in_the_new_architecture(registry, cli, tmp_path):
+    data = dict(config("falcon-7b-instruct"), num_kv_heads=3)  # multi_query: one KV head, num_kv_heads unread
+    assert acct_counts(write(tmp_path, data), registry)[0] == COUNTS["falcon-7b-instruct"]
+    data["new_decoder_architecture"] = True
+    err = refused(cli, "run", str(write(tmp_path, data, "new.json")))
+    assert "model_type 'falcon': num_kv_heads = 3: expected a divisor of num_attention_heads (71)" in err
+
+
 def test_unknown_model_type_lists_the_supported(cli, tmp_path):
     err = refused(cli, "run", str(write(tmp_path, {"model_type": "mamba", "hidden_size": 8})))
     assert "model_type 'mamba' has no importer" in err
@@ -479,3 +487,31 @@ def test_the_readme_importer_plugin_counts_what_transformers_builds(registry, cl
     data = dict(GRANITE, mlp_bias=True)
     err = refused(cli, "run", str(write(tmp_path, data, "biased.json")), "-p", str(plugin))
     assert "model_type 'granite': mlp_bias = true changes the architecture" in err
+
+
+@pytest.mark.parametrize("name, extra, expected", [
+    # qwen2: layers from max_window_layers on slide
+    ("qwen2-0.5b", {"use_sliding_window": True, "sliding_window": 4096, "max_window_layers": 20},
+     ["local_layers = 4  # use_sliding_window = true, max_window_layers = 20", "sliding_window = 4096"]),
+    # qwen2_moe: even layers below max_window_layers slide (0, 2, ..., 20)
+    ("qwen1.5-moe-a2.7b", {"use_sliding_window": True},
+     ["local_layers = 11  # use_sliding_window = true, max_window_layers = 21"]),
+    # layer_types, when given, says which
+    ("gemma-2-2b", {"layer_types": ["sliding_attention"] * 20 + ["full_attention"] * 6},
+     ["local_layers = 20  # layer_types"]),
+    # qwen2_moe: MoE where (i + 1) % decoder_sparse_step == 0 and i not in mlp_only_layers
+    ("qwen1.5-moe-a2.7b", {"decoder_sparse_step": 2, "mlp_only_layers": [1]},
+     ["moe_layers = 11  # decoder_sparse_step = 2, mlp_only_layers = [1]: 11 of 24 layers",
+      "d_ff = 5632  # intermediate_size (the dense layers' MLP)"]),
+    ("deepseek-v2-lite", {}, ["moe_layers = 26  # num_hidden_layers - first_k_dense_replace = 27 - 1",
+                              "num_shared_experts = 2", 'qkv = "mla"  # q_lora_rank = null']),
+    ("falcon-7b-instruct", {"new_decoder_architecture": True, "num_attention_heads": 64, "hidden_size": 4096,
+                            "num_kv_heads": 8},
+     ["num_kv_heads = 8  # new_decoder_architecture = true: num_kv_heads",
+      "# norms_per_block = 2 (parallel_attn = true, num_ln_in_parallel_attn (absent: 2) = 2) is the default"]),
+])
+def test_layer_rules(cli, tmp_path, name, extra, expected):
+    status, out, err = cli("import", str(write(tmp_path, dict(config(name), **extra))))
+    assert status == 0, err
+    for line in expected:
+        assert line in out, out
