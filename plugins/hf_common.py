@@ -40,7 +40,7 @@ def basic(c, context="max_position_embeddings", context_default=None, hidden="hi
 
 
 def heads(c, d_model, num_heads, kv_field="num_key_value_heads", head_dim="head_dim", head_dim_default=None,
-          kv_heads=None, kv_source=None):
+          kv_heads=None, kv_source=None, names=("hidden_size", "num_attention_heads")):
     """num_kv_heads (and the qkv variant), d_head; returns (d_head, num_kv_heads).
 
     `head_dim` is honoured wherever transformers reads it (getattr with a fallback of
@@ -53,7 +53,7 @@ def heads(c, d_model, num_heads, kv_field="num_key_value_heads", head_dim="head_
         source = f"{head_dim} (absent: the config class's default {head_dim_default})"
     else:
         if d_model % num_heads:
-            raise c.bad("hidden_size", d_model, f"a multiple of num_attention_heads ({num_heads})")
+            raise c.bad(names[0], d_model, f"a multiple of {names[1]} ({num_heads})")
         d_head = d_model // num_heads
         source = None
     if Fraction(d_model, num_heads) != d_head:

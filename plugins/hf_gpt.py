@@ -14,7 +14,7 @@ SUMMARY = ("summary_type", "summary_use_proj", "summary_activation", "summary_pr
 
 def gpt2(c):
     d_model, num_heads = basic(c, context="n_positions", hidden="n_embd", layers="n_layer", heads="n_head")
-    heads(c, d_model, num_heads, kv_field=None, head_dim=None)
+    heads(c, d_model, num_heads, kv_field=None, head_dim=None, names=("n_embd", "n_head"))
     positions = c.integer("n_positions")
     c.choose("position", "learned", "GPT2Model.wpe: a learned table of n_positions")
     c.set("max_positions", positions, "n_positions")
@@ -45,7 +45,7 @@ def gpt_neox(c):
 
 def gptj(c):
     d_model, num_heads = basic(c, context="n_positions", hidden="n_embd", layers="n_layer", heads="n_head")
-    d_head, _ = heads(c, d_model, num_heads, kv_field=None, head_dim=None)
+    d_head, _ = heads(c, d_model, num_heads, kv_field=None, head_dim=None, names=("n_embd", "n_head"))
     tied(c, False)
     rotary = c.get("rotary_dim", 64)
     if rotary is None:

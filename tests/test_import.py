@@ -220,6 +220,7 @@ def test_unmapped_field_at_its_default_is_fine(registry, tmp_path):
     ("llama-3.2-1b", "hidden_act", "relu", 'hidden_act = "relu" is a gated MLP activation without an acct variant'),
     ("llama-3.2-1b", "hidden_size", "2048", 'hidden_size = "2048": expected a whole number of at least 1'),
     ("qwen2-0.5b", "num_key_value_heads", 3, "num_key_value_heads = 3: expected a divisor of num_attention_heads"),
+    ("gpt2", "n_head", 10, "n_embd = 768: expected a multiple of n_head (10)"),
 ])
 def test_values_acct_cannot_count(cli, tmp_path, name, field, value, message):
     data = dict(config(name), **{field: value})
