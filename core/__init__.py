@@ -2,7 +2,7 @@
 
 import pluggy
 
-from .components import ActivationConvention, Component, Convention, Hardware, Input
+from .components import ActivationConvention, Component, Convention, Hardware, Importer, Input
 from .errors import AcctError
 
 __version__ = "0.1.0"
@@ -10,4 +10,4 @@ __version__ = "0.1.0"
 # Plugins mark their hook implementations with @acct.hookimpl.
 hookimpl = pluggy.HookimplMarker("acct")
 
-__all__ = ["AcctError", "ActivationConvention", "Component", "Convention", "Hardware", "Input", "hookimpl", "__version__"]
+__all__ = ["AcctError", "ActivationConvention", "Component", "Convention", "Hardware", "Importer", "Input", "hookimpl", "__version__"]

@@ -46,7 +46,7 @@ def plot(scaling: Scaling, path: Path) -> None:
     try:
         import matplotlib
     except ImportError:
-        raise AcctError("--plot needs matplotlib: pip install 'acct[plot]'") from None
+        raise AcctError("--plot needs matplotlib: pip install 'acct-lm[plot]'") from None
     matplotlib.use("Agg")  # no display needed
     from matplotlib import pyplot
 

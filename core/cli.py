@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def chart_options(command: argparse.ArgumentParser) -> None:
         command.add_argument("--chart", choices=("mermaid",), help="append a Mermaid chart of the group shares")
-        command.add_argument("--plot", type=Path, metavar="FILE", help="write a chart to FILE.svg or FILE.png (needs acct[plot])")
+        command.add_argument("--plot", type=Path, metavar="FILE", help="write a chart to FILE.svg or FILE.png (needs acct-lm[plot])")
 
     def training_options(command: argparse.ArgumentParser) -> None:
         command.add_argument("--precision", choices=("fp32", "mixed"), help="bytes per value (default: the preset's, else fp32)")
@@ -65,7 +65,8 @@ def _parser() -> argparse.ArgumentParser:
                              help="activation convention: cs336 (default), korthikanti, korthikanti_recompute")
 
     run = commands.add_parser("run", help="report params, memory and forward FLOPs of a preset")
-    run.add_argument("preset", type=Path, help="a preset TOML file, e.g. presets/gpt2-xl.toml")
+    run.add_argument("preset", type=Path, help="a preset TOML file, a Hugging Face config.json (or its folder, or "
+                     "hf:ORG/NAME from the local cache), or a bundled preset's name, e.g. gpt2-xl")
     model_options(run, HTML_FORMATS)
     run.add_argument("--convention", metavar="NAME", help="also count by a named convention: macs, causal, "
                      "kaplan, chinchilla, palm, megatron, megatron_recompute (see acct conventions)")
@@ -120,6 +121,16 @@ def _parser() -> argparse.ArgumentParser:
     model_options(solve)
     training_options(solve)
 
+    importer = commands.add_parser("import", help="write a Hugging Face config.json as a preset TOML file")
+    importer.add_argument("config", type=Path, help="a config.json, a folder holding one, or hf:ORG/NAME")
+    importer.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE (default: stdout)")
+    importer.add_argument("--force", action="store_true", help="let -o replace an existing file")
+    plugin_options(importer)
+
+    presets = commands.add_parser("presets", help="list the bundled presets with their parameter counts")
+    presets.add_argument("-f", "--format", choices=("markdown", "json"), default="markdown")
+    plugin_options(presets)
+
     plugins = commands.add_parser("plugins", help="list the loaded plugins and what each provides")
     plugins.add_argument("-f", "--format", choices=("markdown", "json"), default="markdown")
     plugin_options(plugins)
@@ -129,14 +140,22 @@ def _parser() -> argparse.ArgumentParser:
 def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = False,
             outputs: Sequence[str] = OUTPUT_FAMILIES) -> list:
     """Each preset built with the command line's --set, --variant and plugins."""
-    from .config import load_preset, parse_assignment
+    from .config import parse_assignment
     from .model import build_model
     from .registry import load_registry
+    from .sources import load_source
 
     overrides = dict(parse_assignment(text) for text in args.overrides)
     if getattr(args, "steps", None) is not None:
         overrides["steps"] = args.steps
-    presets = [load_preset(path) for path in paths]
+    loaded: list = []  # the registry of -p's files, loaded once for the importers a config.json needs
+
+    def command_line_registry():
+        if not loaded:
+            loaded.append(load_registry(plugin_files=args.plugin, disabled=args.disable))
+        return loaded[0]
+
+    presets = [load_source(path, command_line_registry) for path in paths]
     for preset in presets:
         for text in args.variants:
             slot, variant = parse_assignment(text, option="--variant")
@@ -148,7 +167,8 @@ def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = 
     files = list(args.plugin)
     for preset in presets:
         files += [path for path in preset.plugins if path not in files]
-    registry = load_registry(plugin_files=files, disabled=args.disable)
+    registry = command_line_registry() if files == list(args.plugin) else load_registry(
+        plugin_files=files, disabled=args.disable)
     args.registry = registry
     return [build_model(preset, registry, overrides, non_matmul, outputs) for preset in presets]
 
@@ -231,7 +251,40 @@ def _plugins(args: argparse.Namespace) -> str:
 
     rows = [[p.name, p.origin, p.location, ", ".join(p.provides)] for p in registry.plugins]
     defaults = ", ".join(f"{slot} = {variant}" for slot, variant in registry.defaults.items())
-    return table(["plugin", "from", "where", "provides"], rows, "llll") + f"\n\nDefault variants: {defaults}.\n"
+    importers = ", ".join(sorted(registry.importers))
+    return (table(["plugin", "from", "where", "provides"], rows, "llll") + f"\n\nDefault variants: {defaults}.\n"
+            + (f"\nHugging Face config.json importers (model_type): {importers}.\n" if importers else ""))
+
+
+def _import(args: argparse.Namespace) -> str:
+    from .importers import to_toml, write_new
+    from .registry import load_registry
+    from .sources import is_config, resolve
+
+    if not is_config(args.config):
+        raise AcctError(f"{args.config}: acct import reads a Hugging Face config.json (a .json file, a folder "
+                        "holding config.json, or hf:ORG/NAME)")
+    imported = resolve(args.config, lambda: load_registry(plugin_files=args.plugin, disabled=args.disable))
+    text = to_toml(imported, __version__)
+    if args.output is None:
+        return text
+    write_new(args.output, text, args.force)
+    return f"wrote {args.output} (model_type {imported.model_type}, importer {imported.importer.plugin.name})\n"
+
+
+def _presets(args: argparse.Namespace) -> str:
+    from .registry import load_registry
+    from .sources import preset_listing
+
+    rows = preset_listing(load_registry(plugin_files=args.plugin, disabled=args.disable))
+    if args.format == "json":
+        import json
+
+        listing = [{"name": name, "params": params, "description": text} for name, params, text in rows]
+        return json.dumps(listing, indent=2, ensure_ascii=False) + "\n"
+    from .render import table
+
+    return table(["preset", "parameters", "description"], rows, "lrl") + "\n\nRun one by name: acct run NAME.\n"
 
 
 def _train(args: argparse.Namespace) -> str:
@@ -288,7 +341,7 @@ def _solve(args: argparse.Namespace) -> str:
 
 COMMANDS = {
     "run": _run, "conventions": _conventions, "compare": _compare, "sweep": _sweep, "train": _train, "infer": _infer, "solve": _solve,
-    "plugins": _plugins,
+    "plugins": _plugins, "import": _import, "presets": _presets,
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Mapping, Optional, Tuple, Union
 
 FormulaText = Union[str, int]
 
@@ -150,3 +150,38 @@ class ActivationConvention:
     name: str
     description: str
     default: bool = False
+
+
+@dataclass(frozen=True)
+class Importer:
+    """Turns a Hugging Face config.json of one `model_type` into a preset.
+
+    `convert(config)` receives an `acct.importers.Conversion`: it reads the
+    config's fields (`config.integer("hidden_size")`, `config.flag(...)`,
+    `config.get(...)`) and sets inputs, variants and biases, each with the
+    config fields it came from (`config.set("d_model", value, "hidden_size")`),
+    which `acct import` writes as the TOML value's comment.
+
+    Every key of the config.json must be declared, so that no field can change
+    a count unseen: `maps` are the fields `convert` reads (it may read no
+    other); `ignores` the fields known not to change any count (eps, rope
+    settings other than partial rotary, dropout, token ids, ...); `fixed` the
+    fields that would change a count but that the importer does not map,
+    with the one value at which they change nothing (the config class's
+    default): a field absent, null or at that value is fine, any other value
+    stops the import. Any key in none of them stops the import too, naming it.
+    Keys describing the file, not the model (architectures, torch_dtype, token
+    ids, ...: `acct.importers.METADATA`) need no declaration.
+    """
+
+    model_type: str
+    description: str
+    convert: Callable[[Any], None]
+    maps: Tuple[str, ...] = ()
+    ignores: Tuple[str, ...] = ()
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """Importers are registered and looked up by their model_type."""
+        return self.model_type

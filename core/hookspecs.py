@@ -33,3 +33,10 @@ def acct_register_conventions(register: Callable) -> None:
 def acct_register_activations(register: Callable) -> None:
     """Register activation-counting conventions: call register(acct.ActivationConvention(...)) once per
     convention; component rows give their formula for it by name in `activations`."""
+
+
+@hookspec
+def acct_register_importers(register: Callable) -> None:
+    """Register Hugging Face config.json importers: call register(acct.Importer(...)) once per
+    model_type you convert; each declares the config fields it maps, ignores, or accepts only at
+    their default."""

@@ -15,7 +15,7 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, 
 import pluggy
 
 from . import hookspecs
-from .components import ActivationConvention, Component, Convention, Hardware, Input
+from .components import ActivationConvention, Component, Convention, Hardware, Importer, Input
 from .errors import AcctError, PluginError, suggest
 from .formula import Formula, Number, parse, scaled, without_factor
 from .units import quantity
@@ -108,6 +108,12 @@ class RegisteredActivations:
 
 
 @dataclass(eq=False)
+class RegisteredImporter:
+    spec: Importer
+    plugin: PluginInfo
+
+
+@dataclass(eq=False)
 class Registry:
     """Everything the loaded plugins registered."""
 
@@ -118,6 +124,7 @@ class Registry:
     hardware: Dict[str, RegisteredHardware] = field(default_factory=dict)
     conventions: Dict[str, RegisteredConvention] = field(default_factory=dict)
     activations: Dict[str, RegisteredActivations] = field(default_factory=dict)
+    importers: Dict[str, RegisteredImporter] = field(default_factory=dict)  # by Hugging Face model_type
     # slot -> the disabled builtin plugin whose default variant filled it (no loaded plugin fills it now)
     unfilled: Dict[str, str] = field(default_factory=dict)
 
@@ -479,11 +486,18 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
         activations, lambda spec, info: RegisteredActivations(spec, info),
     )
 
+    importers: Dict[str, RegisteredImporter] = {}
+    importers_register = _by_name(
+        "acct_register_importers", "importer", Importer, ("model_type", "description"), importers,
+        make_importer,
+    )
+
     _call_each(manager, "acct_register_inputs", infos, input_register)
     _call_each(manager, "acct_register_components", infos, component_register)
     _call_each(manager, "acct_register_hardware", infos, hardware_register)
     _call_each(manager, "acct_register_conventions", infos, convention_register)
     _call_each(manager, "acct_register_activations", infos, activations_register)
+    _call_each(manager, "acct_register_importers", infos, importers_register)
     for kind, store in (("convention", conventions), ("activation convention", activations)):
         marked = [entry for entry in store.values() if entry.spec.default]  # type: ignore[attr-defined]
         if len(marked) > 1:
@@ -491,7 +505,25 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
             raise PluginError(f"{second.plugin}: {kind} {second.spec.name!r} is marked default, "  # type: ignore
                               f"and so is {first.spec.name!r} ({first.plugin}); one may be")  # type: ignore
     return Registry(list(infos.values()), inputs, variants, {slot: v for slot, (v, _) in defaults.items()},
-                    hardware, conventions, activations)
+                    hardware, conventions, activations, importers)
+
+
+def make_importer(spec: Importer, info: PluginInfo) -> RegisteredImporter:
+    """Check what an importer declares: a callable convert, and each config field in at most
+    one of maps, ignores and fixed."""
+    where = f"{info}: importer {spec.model_type!r}"
+    if not callable(spec.convert):
+        raise PluginError(f"{where}: convert must be a function of the config, got {spec.convert!r}")
+    seen: Dict[str, str] = {}
+    for kind in ("maps", "ignores", "fixed"):
+        names = getattr(spec, kind)
+        if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+            raise PluginError(f"{where}: {kind} must be a collection of config field names, got {names!r}")
+        for name in names:
+            if seen.get(name, kind) != kind:
+                raise PluginError(f"{where}: field {name!r} is in both {seen[name]} and {kind}")
+            seen[name] = kind
+    return RegisteredImporter(spec, info)
 
 
 def _by_name(hook: str, kind: str, cls: type, fields: Tuple[str, ...], store: Dict[str, object],

@@ -16,4 +16,8 @@ DEFAULT_PLUGINS = (
     "acct.plugins.training",
     "acct.plugins.hardware",
     "acct.plugins.conventions",
+    # Hugging Face config.json importers (acct_register_importers), by model_type
+    "acct.plugins.hf_llama",
+    "acct.plugins.hf_gpt",
+    "acct.plugins.hf_deepseek",
 )

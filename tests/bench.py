@@ -63,6 +63,26 @@ def startup(runs: int) -> float:
     return ours_ms
 
 
+def config_startup(runs: int) -> None:
+    """`acct run CONFIG.json` against `acct run` on the preset `acct import` writes from it: the
+    importers' share of start-up (JSON read, fields checked, converted)."""
+    acct = acct_command()
+    config = str(ROOT / "tests" / "data" / "hf" / "llama-3.2-1b.json")
+    with tempfile.TemporaryDirectory() as folder:
+        preset = str(Path(folder) / "llama-3.2-1b.toml")
+        subprocess.run([acct, "import", config, "-o", preset], check=True, stdout=subprocess.DEVNULL, env=ENV)
+        commands = [[acct, "run", preset], [acct, "run", config]]
+        for command in commands:
+            wall(command)  # warm-up
+        times = [[] for _ in commands]
+        for _ in range(runs):  # interleaved, so both see the same machine
+            for command, samples in zip(commands, times):
+                samples.append(wall(command))
+    toml_ms, json_ms = (statistics.median(samples) * 1000 for samples in times)
+    print(f"config     `acct run tests/data/hf/llama-3.2-1b.json`: median {json_ms:.1f} ms; the preset `acct import` "
+          f"writes from it: {toml_ms:.1f} ms; the config takes {json_ms / toml_ms:.2f}× (target ≤ 1.10×)")
+
+
 def hand_written(V, T, L, D, F):
     """The same totals, written out by hand for the textbook shape: the floor for pure Python."""
     params = 2 * V * D + L * (4 * D * D + 3 * D * F + 2 * D) + D
@@ -153,6 +173,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine    {os.cpu_count()} cores, Python {sys.version.split()[0]} ({sys.executable})")
     acct_ms = startup(args.runs)
+    config_startup(args.runs)
     engine(200_000)
     sweeps(args.points)
     with_torch(3, acct_ms)

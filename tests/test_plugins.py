@@ -274,7 +274,7 @@ def test_every_hookspec_is_documented_and_used_by_a_builtin():
     builtins = "".join(path.read_text() for path in (ROOT / "plugins").glob("*.py"))
     hooks = [name for name in dir(acct.hookspecs) if name.startswith("acct_")]
     assert hooks == ["acct_register_activations", "acct_register_components", "acct_register_conventions",
-                     "acct_register_hardware", "acct_register_inputs"]
+                     "acct_register_hardware", "acct_register_importers", "acct_register_inputs"]
     for hook in hooks:
         assert hook in readme, f"{hook} is not documented in README.md"
         assert f"def {hook}(register)" in builtins, f"{hook} is not implemented by any builtin plugin"

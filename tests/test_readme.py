@@ -71,3 +71,8 @@ def test_moe_and_mla_excerpts_are_what_acct_prints(cli):
         assert status == 0, err
         for paragraph in excerpt.strip().split("\n\n"):
             assert paragraph in out
+
+
+def test_importer_example_is_the_tested_file():
+    source = (ROOT / "tests" / "data" / "importers" / "granite.py").read_text()
+    assert source in code_blocks("python")

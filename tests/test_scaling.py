@@ -168,7 +168,7 @@ def test_plot_errors(cli, tmp_path, monkeypatch):
     assert status == 1 and "the file must end in .svg or .png" in err
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the extra were not installed
     status, _, err = cli("compare", *GPT2[:2], "--plot", str(tmp_path / "x.svg"))
-    assert status == 1 and err == "acct: error: --plot needs matplotlib: pip install 'acct[plot]'\n"
+    assert status == 1 and err == "acct: error: --plot needs matplotlib: pip install 'acct-lm[plot]'\n"
 
 
 def test_sweep_with_output_columns(cli):

@@ -1,0 +1,201 @@
+"""What the Hugging Face importers share: field lists and the conversions every decoder family repeats.
+
+Not a plugin itself: hf_llama, hf_gpt and hf_deepseek import it. Each function
+reads config fields through the Conversion (so each read is a declared field)
+and sets inputs and variants with the fields they came from.
+"""
+
+from fractions import Fraction
+
+# Fields no count depends on, in many families (each importer lists the ones its type has).
+DROPOUT = ("attention_dropout", "hidden_dropout", "resid_pdrop", "embd_pdrop", "attn_pdrop", "residual_dropout",
+           "embedding_dropout", "classifier_dropout")
+# rope_parameters and rope_scaling are mapped where RoPE is: transformers folds a partial_rotary_factor
+# found in either into the rotary width (the rest of them, scaling types and thetas, change no count)
+ROPE = ("rope_theta", "rotary_emb_base", "original_max_position_embeddings", "rope_local_base_freq")
+ROPE_MAPS = ("rope_parameters", "rope_scaling", "partial_rotary_factor")
+EPS = ("rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "norm_epsilon")
+ROUTING = ("norm_topk_prob", "output_router_logits", "router_aux_loss_coef", "router_jitter_noise")
+
+SILU = ("silu", "swish")
+GELU = ("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_accurate", "gelu_python", "gelu_10")
+RELU = ("relu",)
+
+
+def basic(c, context="max_position_embeddings", context_default=None, hidden="hidden_size",
+          layers="num_hidden_layers", heads="num_attention_heads"):
+    """vocab_size, context_length, num_layers, d_model, num_heads; returns (d_model, num_heads)."""
+    c.set("vocab_size", c.integer("vocab_size"), "vocab_size")
+    if context_default is None:
+        c.set("context_length", c.integer(context), context)
+    else:
+        length = c.integer(context, context_default)
+        c.set("context_length", length, context if context in c else f"{context} (absent: {context_default})")
+    c.set("num_layers", c.integer(layers), layers)
+    d_model = c.integer(hidden)
+    c.set("d_model", d_model, hidden)
+    num_heads = c.integer(heads)
+    c.set("num_heads", num_heads, heads)
+    return d_model, num_heads
+
+
+def heads(c, d_model, num_heads, kv_field="num_key_value_heads", head_dim="head_dim", head_dim_default=None,
+          kv_heads=None, kv_source=None, names=("hidden_size", "num_attention_heads")):
+    """num_kv_heads (and the qkv variant), d_head; returns (d_head, num_kv_heads).
+
+    `head_dim` is honoured wherever transformers reads it (getattr with a fallback of
+    hidden_size // num_attention_heads, or the class's declared default)."""
+    if head_dim is not None and (head_dim in c and c.get(head_dim) is not None):
+        d_head = c.integer(head_dim)
+        source = head_dim
+    elif head_dim_default is not None:
+        d_head = head_dim_default
+        source = f"{head_dim} (absent: the config class's default {head_dim_default})"
+    else:
+        if d_model % num_heads:
+            raise c.bad(names[0], d_model, f"a multiple of {names[1]} ({num_heads})")
+        d_head = d_model // num_heads
+        source = None
+    if Fraction(d_model, num_heads) != d_head:
+        c.set("d_head", d_head, source)
+    elif source:
+        c.note(f"d_head = {d_head} ({source}) is d_model / num_heads, the default")
+    if kv_heads is None:
+        kv_heads = c.integer(kv_field, num_heads) if kv_field else num_heads
+        kv_source = kv_field if kv_field and c.get(kv_field, None) is not None else (
+            f"{kv_field} (absent: num_attention_heads)" if kv_field else "")
+    if kv_heads == num_heads:
+        c.choose("qkv", "mha", f"{kv_source} = {kv_heads} = num_attention_heads: multi-head attention"
+                 if kv_source else "multi-head attention")
+    else:
+        if num_heads % kv_heads:
+            raise c.bad(kv_field or "num_kv_heads", kv_heads, f"a divisor of num_attention_heads ({num_heads})")
+        c.set("num_kv_heads", kv_heads, kv_source)
+        c.choose("qkv", "gqa", f"{kv_source} = {kv_heads} < num_attention_heads = {num_heads}")
+    return d_head, kv_heads
+
+
+def tied(c, default, field="tie_word_embeddings"):
+    """The lm_head variant from tie_word_embeddings (default: the config class's)."""
+    value = c.flag(field, default)
+    source = field if c.get(field, None) is not None else f"{field} (absent: {str(default).lower()})"
+    c.choose("lm_head", "tied" if value else "untied", f"{source} = {str(value).lower()}")
+
+
+def gated_ffn(c, act_field="hidden_act", default="silu", width="intermediate_size"):
+    """A gate/up/down MLP: swiglu for SiLU, geglu for a GELU."""
+    act = c.get(act_field, default)
+    if act in SILU:
+        variant = "swiglu"
+    elif act in GELU:
+        variant = "geglu"
+    else:
+        raise c.unsupported(act_field, act, "is a gated MLP activation without an acct variant (swiglu, geglu)")
+    c.set("d_ff", c.integer(width), width)
+    c.choose("ffn", variant, f"{act_field} = \"{act}\": gate, up and down projections")
+
+
+def plain_ffn(c, act_field, default, width=None, width_value=None, width_source=None):
+    """An up/down MLP: gelu or relu."""
+    act = c.get(act_field, default)
+    if act in GELU:
+        variant = "gelu"
+    elif act in RELU:
+        variant = "relu"
+    else:
+        raise c.unsupported(act_field, act, "is an MLP activation without an acct variant (gelu, relu)")
+    if width_value is None:
+        width_value, width_source = c.integer(width), width
+    c.set("d_ff", width_value, width_source)
+    c.choose("ffn", variant, f"{act_field} = \"{act}\": two matrices, up and down")
+
+
+def norm(c, kind, source, per_block=2, per_block_source=""):
+    c.choose("norm", kind, source)
+    if per_block != 2:
+        c.set("norms_per_block", per_block, per_block_source)
+    elif per_block_source:
+        c.note(f"norms_per_block = 2 ({per_block_source}) is the default")
+
+
+def rope(c, d_head, fraction=None, source=""):
+    """Rotary positions; a partial rotary factor, as transformers rounds it (int(d_head·factor)
+    dims rotate), sets rotary_fraction."""
+    c.choose("position", "rope", "rotary position embedding (no parameters)")
+    if fraction is None:
+        fraction, source = partial_rotary(c)
+    if fraction is not None and fraction != 1:
+        rotated = int(d_head * fraction)
+        c.set("rotary_fraction", Fraction(rotated, d_head), f"{source}: int({d_head}·{float(fraction):g}) = "
+              f"{rotated} of {d_head} head dims rotate")
+
+
+def partial_rotary(c, default=None, legacy=None):
+    """The partial rotary factor: partial_rotary_factor, rope_parameters' or a legacy key."""
+    found = {}
+    for table in ("rope_parameters", "rope_scaling"):
+        parameters = c.get(table, None) if c.declares(table) else None
+        if not isinstance(parameters, dict):
+            continue
+        # one table, or one per attention kind (Gemma-3: full_attention, sliding_attention)
+        nested = {f"{table}.{kind}": value for kind, value in parameters.items() if isinstance(value, dict)}
+        for where, entries in [(table, parameters)] + list(nested.items()):
+            if "partial_rotary_factor" in entries:
+                found[f"{where}.partial_rotary_factor"] = entries["partial_rotary_factor"]
+    for where, value in found.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+            raise c.bad(where, value, "a number above 0 and at most 1")
+    if len(set(found.values())) > 1:
+        raise c.unsupported(" and ".join(found), list(found.values()), "rotate different shares of the heads "
+                            "in different layers, which acct's single rotary_fraction cannot say")
+    if found:
+        where, value = next(iter(found.items()))
+        return Fraction(repr(value)) if isinstance(value, float) else Fraction(value), where
+    for name in ("partial_rotary_factor",) + ((legacy,) if legacy else ()):
+        if c.declares(name) and c.get(name, None) is not None:
+            value = c.fraction(name)
+            if not 0 < value <= 1:
+                raise c.bad(name, c.get(name), "a number above 0 and at most 1")
+            return value, name
+    if default is not None:
+        return default, f"partial_rotary_factor (absent: the config class's default {float(default):g})"
+    return None, ""
+
+
+def windowed(c, local_layers, num_layers, source):
+    """Sliding-window attention over `local_layers` of the layers (0: every layer full)."""
+    if local_layers == 0:
+        c.choose("attention", "dot_product", f"{source}: no layer slides")
+        return
+    window = c.integer("sliding_window")
+    c.choose("attention", "sliding_window", f"{source}: {local_layers} of {num_layers} layers slide")
+    c.set("sliding_window", window, "sliding_window")
+    if local_layers != num_layers:
+        c.set("local_layers", local_layers, source)
+
+
+def every_layer_windowed(c, num_layers):
+    """sliding_window set (not null): every layer slides (mistral, mixtral, phi3, starcoder2)."""
+    if c.get("sliding_window", None) is None:
+        c.choose("attention", "dot_product", "sliding_window = null: full attention")
+    else:
+        windowed(c, num_layers, num_layers, "sliding_window set")
+
+
+def layer_types(c, num_layers):
+    """The count of "sliding_attention" layers in layer_types, or None when absent."""
+    kinds = c.get("layer_types", None)
+    if kinds is None:
+        return None
+    if not isinstance(kinds, list) or len(kinds) != num_layers or not all(
+            kind in ("sliding_attention", "full_attention") for kind in kinds):
+        raise c.bad("layer_types", kinds, f"{num_layers} entries, each \"sliding_attention\" or \"full_attention\"")
+    return sum(kind == "sliding_attention" for kind in kinds)
+
+
+def biases(c, targets, source):
+    for target in targets:
+        c.bias(target, source)
+
+
+ATTENTION_ROWS = ("q_proj", "k_proj", "v_proj", "out_proj")
