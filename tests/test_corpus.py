@@ -100,10 +100,15 @@ def check(status, out, err, expected_status, names, message):
     assert message in err, err
 
 
+def consent(name):
+    """A preset naming plugin files runs them only with --allow-plugins."""
+    return ["--allow-plugins"] if "plugin" in name else []
+
+
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_bad_preset(cli, name):
     names, message = PRESETS[name]
-    check(*cli("run", c(name)), 1, names, message)
+    check(*cli("run", c(name), *consent(name)), 1, names, message)
 
 
 @pytest.mark.parametrize("case", COMMAND_LINE)
@@ -143,6 +148,6 @@ def test_the_traceback_switch(cli, monkeypatch):
     status, _, err = cli("run", c("cycle.toml"))
     assert "Traceback" not in err
     monkeypatch.setenv("ACCT_TRACEBACK", "1")
-    status, _, err = cli("run", c("plugin_raises.toml"))
+    status, _, err = cli("run", c("plugin_raises.toml"), "--allow-plugins")
     assert status == 1 and err.rstrip().splitlines()[-1].startswith("acct: error: ")
     assert 'raises.py", line 6, in acct_register_components' in err  # the plugin's own frame

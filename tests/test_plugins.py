@@ -27,7 +27,8 @@ def write(tmp_path, name, source):
 
 def test_a_local_plugin_named_by_the_preset_changes_its_report(cli):
     """examples/sliding-window: a variant of the attention slot, with no edit under core/ or plugins/."""
-    status, out, err = cli("run", str(EXAMPLES / "sliding-window" / "mistral-7b-32k.toml"), "-f", "json")
+    status, out, err = cli("run", str(EXAMPLES / "sliding-window" / "mistral-7b-32k.toml"), "-f", "json",
+                             "--allow-plugins")
     assert status == 0, err
     data = json.loads(out)
     rows = {row["name"]: row for row in data["rows"]}
@@ -37,7 +38,7 @@ def test_a_local_plugin_named_by_the_preset_changes_its_report(cli):
     assert rows["attn_values"]["shape"] == "H × (T×min(W, T))·(min(W, T)×d_k)"
     assert data["totals"]["params"] == 7_241_732_096  # attention variants add no parameters
     # the same preset with dense attention: QKᵀ and attention·V are T/W = 8 times as costly
-    status, out, _ = cli("run", str(EXAMPLES / "sliding-window" / "mistral-7b-32k.toml"), "-f", "json",
+    status, out, _ = cli("run", str(EXAMPLES / "sliding-window" / "mistral-7b-32k.toml"), "-f", "json", "--allow-plugins",
                          "--variant", "attention=dot_product", "--set", "window=1")
     assert status == 1  # window is then read by nothing: refused rather than ignored
 
@@ -163,7 +164,7 @@ def test_missing_plugin_file(cli, tmp_path):
 def test_preset_plugin_paths_are_relative_to_the_preset(cli, tmp_path):
     text = (EXAMPLES / "sliding-window" / "mistral-7b-32k.toml").read_text()
     (tmp_path / "m.toml").write_text(text)
-    status, _, err = cli("run", str(tmp_path / "m.toml"))
+    status, _, err = cli("run", str(tmp_path / "m.toml"), "--allow-plugins")
     assert status == 1 and f"({tmp_path / 'sliding_window.py'}): no such plugin file" in err
 
 
