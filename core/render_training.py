@@ -8,6 +8,7 @@ import json
 from fractions import Fraction
 from typing import Dict, List, Tuple
 
+from .formula import Number
 from .numbers import exact, fixed, human, percent
 from .render import GB, GiB, _number, table
 from .report import share
@@ -16,8 +17,10 @@ from .training_report import InferenceReport, Solution, TrainingReport
 DAY = 86_400
 
 
-def _bytes(value: int) -> str:
-    return f"{value:,} B ({fixed(Fraction(value, GB), 2)} GB, {fixed(Fraction(value, GiB), 2)} GiB)"
+def _bytes(value: Number) -> str:
+    """`80,000,000,000 B (80.00 GB, 74.51 GiB)`; a fractional count (a --where target of
+    0.5 bytes) exactly, as `1/2 B`."""
+    return f"{exact(value)} B ({fixed(Fraction(value) / GB, 2)} GB, {fixed(Fraction(value) / GiB, 2)} GiB)"
 
 
 # -- training -------------------------------------------------------------------
@@ -250,13 +253,18 @@ def solution_markdown(solution: Solution) -> str:
     else:
         out += [f"The {solution.goal} {solution.input} with {condition} (= {target}) is **{solution.answer:,}**.", ""]
     rows = []
+    searched = ""
+    if solution.step != 1 or solution.start != solution.least:
+        values = ", ".join(f"{solution.start + k * solution.step:,}" for k in range(3))
+        searched = (f" = {values}, … (from {solution.least:,} up, the first values every constraint accepts, "
+                    f"and every {solution.step:,}th after)")
     for x, value in ((solution.answer, solution.at_answer), (solution.neighbour, solution.at_neighbour)):
         if x is not None:
             holds = {"<=": value <= solution.target, "<": value < solution.target,
                      ">=": value >= solution.target, ">": value > solution.target}[solution.comparison]
             rows.append([f"{x:,}", _value(solution.output, value), "yes" if holds else "no"])
     out += [table([solution.input, solution.output, "holds"], rows, "rrl"), ""]
-    out += [f"Found by bisection over whole values of {solution.input}, assuming {solution.output} changes "
+    out += [f"Found by bisection over whole values of {solution.input}{searched}, assuming {solution.output} changes "
             f"monotonically with it. Units: GB = 10⁹ bytes, GiB = 1024³ bytes.", ""]
     return "\n".join(out)
 
@@ -269,6 +277,7 @@ def solution_data(solution: Solution) -> Dict:
                       "target": _number(Fraction(solution.target)), "as_written": solution.target_text},
         "answer": solution.answer, "value_at_answer": _number(solution.at_answer) if solution.at_answer is not None else None,
         "next": solution.neighbour,
+        "searched": {"start": solution.start, "step": solution.step},
         "value_at_next": _number(solution.at_neighbour) if solution.at_neighbour is not None else None,
     }
 
