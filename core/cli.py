@@ -223,18 +223,26 @@ def _json_tail(pieces, field: str):
 
 def _run(args: argparse.Namespace) -> str:
     from .render import RENDERERS
-    from .report import make_report
 
     (model,) = _models(args, [args.preset], non_matmul=args.non_matmul)
-    return RENDERERS[args.format](make_report(model, convention=args.convention))
+    return RENDERERS[args.format](_report(model, convention=args.convention))
+
+
+def _report(model, convention=None):
+    """The run report, carrying the step's batch size for the conventions' sentences."""
+    from .report import make_report
+
+    values = model.sheet.evaluate()
+    report = make_report(model, values, convention=convention)
+    report.batch_size = values.get("batch_size")
+    return report
 
 
 def _conventions(args: argparse.Namespace) -> str:
     from .render import CONVENTION_RENDERERS
-    from .report import make_report
 
     (model,) = _models(args, [args.preset])
-    return CONVENTION_RENDERERS[args.format](make_report(model))
+    return CONVENTION_RENDERERS[args.format](_report(model))
 
 
 def _check_charts(args: argparse.Namespace) -> None:

@@ -9,7 +9,7 @@ from fractions import Fraction
 from typing import Dict, List, Tuple
 
 from .formula import Number
-from .numbers import exact, fixed, human, percent
+from .numbers import exact, fixed, human, percent, significant
 from .render import GB, GiB, _number, table
 from .report import share
 from .training_report import InferenceReport, Solution, TrainingReport
@@ -48,7 +48,7 @@ def training_markdown(report: TrainingReport) -> str:
         ["forward", f"{report.flops_forward:,}"],
         ["backward (2 × forward)", f"{report.flops_backward:,}"],
         ["forward + backward", f"{report.flops_model:,}"],
-        ["optimizer (AdamW, 14 per parameter)", f"{report.flops_optimizer:,}"],
+        [f"optimizer ({report.optimizer_label})", f"{report.flops_optimizer:,}"],
         ["**one step**", f"**{report.flops_step:,}**"],
         ["per token", exact(per_token) if per_token.denominator == 1 else fixed(per_token, 2)],
     ]
@@ -81,11 +81,12 @@ def training_markdown(report: TrainingReport) -> str:
         out += ["## Time", ""]
         out += [
             f"On {time.gpus:,} × {time.hardware} ({time.description}) at {human_rate(time.peak)} {time.dtype} peak "
-            f"and {percent(time.mfu, 1)} MFU: {time.steps:,} steps of {report.flops_model:,} FLOPs "
-            f"(forward + backward) take **{fixed(time.seconds, 0)} s = {fixed(time.seconds / DAY, 2)} days**. "
+            f"and {percent(time.mfu, 1)} MFU: {time.steps:,} step{'' if time.steps == 1 else 's'} of "
+            f"{report.flops_model:,} FLOPs (forward + backward) take **{significant(time.seconds)} s = "
+            f"{_days(time.seconds)} days**. "
             f"The optimizer's {report.flops_optimizer * time.steps:,} FLOPs would add "
-            f"{fixed(optimizer_seconds, 0)} s ({percent(share_fraction(optimizer_seconds, time.seconds), 4)}), "
-            f"{fixed(time.seconds_with_optimizer / DAY, 2)} days in all, if they ran at the same rate.",
+            f"{significant(optimizer_seconds)} s ({significant(share_fraction(optimizer_seconds, time.seconds) * 100, 2)}%), "
+            f"{_days(time.seconds_with_optimizer)} days in all, if they ran at the same rate.",
             "",
         ]
         if report.activations_per_sequence is not None:
@@ -109,6 +110,12 @@ def training_markdown(report: TrainingReport) -> str:
     ]
     out += ["Conventions:", ""] + [f"- {line}" for line in report.conventions] + [""]
     return "\n".join(out)
+
+
+def _days(seconds: Fraction) -> str:
+    """Days to two decimals, or to three significant digits when that would show 0.00."""
+    days = seconds / DAY
+    return fixed(days, 2) if days >= 1 else significant(days)
 
 
 def human_rate(value) -> str:

@@ -175,7 +175,7 @@ def sweep(model: Model, vary: Sequence[Tuple[str, Sequence[int]]], extra: Sequen
     outputs = [TOTAL_PARAMS, TOTAL_FLOPS, blocks_cell("flops")]
     outputs += [group_cell(group, "flops") for group in groups] + [group_cell(group, "params") for group in groups]
     extra = [output_cell(model, name, "--output") for name in dict.fromkeys(extra)]
-    evaluate = model.sheet.function(names, outputs + extra)  # only these cells are computed per point
+    evaluate = model.sheet.function(names, outputs + extra, "--vary")  # only these cells, per point
     grid = Grid([values for _, values in vary], evaluate)
     points: Sequence = list(grid) if count <= KEEP_POINTS else grid
     scaling = Scaling("sweep", list(groups), [row.spec.name for row in model.rows], names, points=points,

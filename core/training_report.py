@@ -77,6 +77,8 @@ class TrainingReport:
     time: Optional[TrainingTime]
     conventions: List[str] = field(default_factory=list)
     problem: str = ""
+    optimizer_flops: int = 14  # FLOPs per parameter per step, as the sheet holds it
+    optimizer_label: str = "AdamW, 14 per parameter"
 
     @property
     def tokens(self) -> int:
@@ -137,8 +139,17 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
             steps, values["train.flops_model"] * steps / rate, values["train.flops_step"] * steps / rate,
             hardware.memory, hardware.spec.source,
         )
+    optimizer_flops = values["optimizer_flops"]
+    default = model.registry.inputs["optimizer_flops"].default if "optimizer_flops" in model.registry.inputs else None
+    counted = default.evaluate({}) if default is not None and not default.names else None
+    if optimizer_flops == counted:  # AdamW as the convention counts it
+        optimizer_label, optimizer_convention = f"AdamW, {optimizer_flops:,} per parameter", OPTIMIZER_CONVENTION
+    else:  # the label says what was computed, not what AdamW would be
+        optimizer_label = f"{optimizer_flops:,} per parameter, as set by optimizer_flops"
+        optimizer_convention = (f"optimizer: {optimizer_flops:,} FLOPs per parameter per step, as set by optimizer_flops"
+                                + (f" (acct counts AdamW as {counted:,})" if counted is not None else ""))
     conventions = [
-        BACKWARD_CONVENTION, OPTIMIZER_CONVENTION,
+        BACKWARD_CONVENTION, optimizer_convention,
         f"precision {precision}: " + ", ".join(f"{k} {v}" for k, v in PRECISIONS[precision].items()),
         f"activations: {model.activation_convention} — "
         + ACTIVATION_CONVENTIONS.get(model.activation_convention, "a convention from a plugin"),
@@ -152,6 +163,7 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         memory=memory, activations_per_sequence=values["total.activations"] if has_activations else None,
         fixed_bytes=values["memory.fixed"], params=values[TOTAL_PARAMS], time=time,
         conventions=conventions, problem=model.activation_problem,
+        optimizer_flops=optimizer_flops, optimizer_label=optimizer_label,
     )
 
 
