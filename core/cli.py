@@ -38,10 +38,6 @@ def _parser() -> argparse.ArgumentParser:
             "--disable", action="append", default=[], metavar="NAME",
             help="block the plugin NAME (repeatable; or ACCT_DISABLE_PLUGINS=a,b)",
         )
-        command.add_argument(
-            "--allow-plugins", action="store_true", dest="allow_plugins",
-            help="run the plugin files a preset names (plugins = [...]): they are Python code",
-        )
         # also after the command (`acct run X --traceback`); SUPPRESS keeps the global flag's value
         command.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
@@ -56,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
             help="choose a variant for a slot over the preset's, e.g. --variant lm_head=tied (repeatable)",
         )
         plugin_options(command)
+        command.add_argument(
+            "--allow-plugins", action="store_true", dest="allow_plugins",
+            help="run the plugin files a preset names (plugins = [...]): they are Python code",
+        )
 
     def chart_options(command: argparse.ArgumentParser) -> None:
         command.add_argument("--chart", choices=("mermaid",), help="append a Mermaid chart of the group shares")

@@ -122,7 +122,7 @@ def _confined(preset: Path, name: str) -> Path:
     if not name.endswith(".py"):
         raise ConfigError(f"{where} is not a .py file; a preset names plugin source files only")
     if Path(name).is_absolute() or name.startswith("~"):
-        raise ConfigError(f"{where} is an absolute path; name a file inside the preset's folder")
+        raise ConfigError(f"{where} is not relative to the preset's folder; name a file inside it")
     folder = preset.parent.resolve()
     joined = preset.parent / name
     try:
@@ -148,7 +148,7 @@ def parse_assignment(text: str, option: str = "--set") -> Tuple[str, Value]:
     name, value = name.strip(), value.strip()
     if not sep or not name or not value:
         raise ConfigError(f"{option} {text!r}: expected NAME=VALUE, e.g. --set context_length=16384")
-    if not name.isidentifier():
+    if not all(part.isidentifier() for part in name.split(".")):  # total.params: refused as an output later
         raise ConfigError(f"{option} {text!r}: {name!r} is not a name")
     if _GROUPED.match(value):
         raise ConfigError(f"{option} {name}: {value} is not a number: write {value.replace(',', '')} "

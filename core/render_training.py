@@ -204,8 +204,11 @@ def inference_markdown(report: InferenceReport) -> str:
         f"Prefill of B = {report.batch_size:,} prompts of T = {report.context_length:,} tokens: "
         f"**{report.flops_prefill:,} FLOPs** ({human(report.flops_prefill, 'FLOPs')}), the forward pass.",
         "",
-        f"Decode of one new token per sequence at position t = {report.position:,} (attending to t keys): "
-        f"**{report.flops_decode:,} FLOPs** for the batch.",
+        (f"Decode of one new token per sequence at position t = {report.position:,} (attending to t keys): "
+         if report.position is not None else
+         "Decode of one new token per sequence (no chosen row reads decode_position: each row's decode FLOPs "
+         "are its forward FLOPs for one token of T): ")
+        + f"**{report.flops_decode:,} FLOPs** for the batch.",
         "",
     ]
     rows = [[row.name, row.display, f"{row.flops_decode:,}", percent(share(row.flops_decode, report.flops_decode))]

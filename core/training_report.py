@@ -180,7 +180,7 @@ class InferenceReport:
     name: str
     batch_size: int
     context_length: int
-    position: int
+    position: Optional[int]  # None when no chosen row reads decode_position
     kv_bytes: int
     kv_per_token: int  # bytes, one sequence
     kv_display: str
@@ -205,7 +205,7 @@ def make_inference_report(model, values) -> InferenceReport:
     display = f"{'L·' if per_layer else ''}({' + '.join(kv_parts)})·bytes" if kv_parts else "0"
     return InferenceReport(
         name=model.preset.name, batch_size=batch, context_length=values["context_length"],
-        position=values["decode_position"], kv_bytes=values["kv_bytes"],
+        position=values.get("decode_position"), kv_bytes=values["kv_bytes"],
         kv_per_token=values["kv_cache.bytes_per_token"], kv_display=display, kv_total=values["kv_cache.bytes"],
         flops_prefill=values["infer.flops_prefill"], flops_decode=values["infer.flops_decode"], rows=rows,
     )
