@@ -359,13 +359,11 @@ def _infer(args: argparse.Namespace) -> str:
 
 
 def _solve(args: argparse.Namespace) -> str:
-    from .inputs import settable_input
     from .render_training import RENDER
     from .training_report import solve
 
     (model,) = _models(args, [args.preset])
-    goal, name = ("largest", args.largest) if args.largest else ("smallest", args.smallest)
-    settable_input(model.registry, name, f"--{goal}")
+    goal, name = ("largest", args.largest) if args.largest is not None else ("smallest", args.smallest)
     return RENDER["solve"][args.format](solve(model, name, goal, args.where))
 
 
