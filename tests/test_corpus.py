@@ -204,11 +204,11 @@ TRUST = {
     "a .pyc with -p": (["run", A_PRESET, "-p", c("plugins/raises.pyc")], 1, "raises.pyc",
                        "not a .py file; a plugin file is Python source"),
     "a directory with -p": (["run", A_PRESET, "-p", c("plugins")], 1, "plugins", "not a .py file"),
-    "--plot onto an existing file": (["sweep", A_PRESET, "--vary", "d_model=128", "--plot", c("valid.toml")], 1,
+    "--plot a file that is not an image": (["sweep", A_PRESET, "--vary", "d_model=128", "--plot", c("valid.toml")], 1,
                                      "--plot", "the file must end in .svg or .png"),
     # 5. a usage mistake is argparse's exit 2
     "--allow-plugins on plugins": (["plugins", "--allow-plugins"], 2, "", "unrecognized arguments: --allow-plugins"),
-    "--force without a value": (["run", A_PRESET, "--force"], 2, "", "unrecognized arguments: --force"),
+    "--force on run, which draws nothing": (["run", A_PRESET, "--force"], 2, "", "unrecognized arguments: --force"),
     "--vary missing": (["sweep", A_PRESET], 2, "", "the following arguments are required: --vary"),
 }
 COMMAND_LINE.update(TRUST)
