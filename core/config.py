@@ -14,6 +14,7 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
 from .errors import ConfigError, describe, suggest
+from .formula import MAX_FORMULA_CHARS
 
 Value = Union[int, str]  # a whole number, or a formula over other inputs
 
@@ -153,7 +154,7 @@ def parse_assignment(text: str, option: str = "--set") -> Tuple[str, Value]:
     if _GROUPED.match(value):
         raise ConfigError(f"{option} {name}: {value} is not a number: write {value.replace(',', '')} "
                           f"or {value.replace(',', '_')}")
-    if _WHOLE.match(value):
+    if _WHOLE.match(value) and len(value) <= MAX_FORMULA_CHARS:  # longer: refused as a formula, not by int()
         return name, int(value.replace("_", ""))
     return name, value  # checked as a formula when the sheet is built
 

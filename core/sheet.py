@@ -180,7 +180,7 @@ class Sheet:
             numerator, denominator = cell.formula.bits_bound(bounds)
             if numerator + denominator > MAX_VALUE_BITS:
                 raise SheetError(
-                    f"{cell.where}: {cell.name} = {cell.formula.text} could reach "
+                    f"{self._blame(cell)}: {cell.name} = {cell.formula.text} could reach "
                     f"{numerator + denominator:,} bits; values are limited to {MAX_VALUE_BITS:,} bits"
                 )
             bounds[cell.name] = (numerator, denominator)
