@@ -145,7 +145,7 @@ def test_a_large_sweep_streams_in_bounded_memory(monkeypatch):
     from acct.config import load_preset
     from acct.model import build_model
     from acct.registry import load_registry
-    from acct.render_scaling import scaling_csv, scaling_json
+    from acct.render_scaling import scaling_csv, scaling_data, scaling_json
 
     monkeypatch.setattr(scaling, "KEEP_POINTS", 500)
     model = build_model(load_preset(XL), load_registry())
@@ -166,6 +166,11 @@ def test_a_large_sweep_streams_in_bounded_memory(monkeypatch):
     kept = scaling.sweep(model, [("context_length", range(1, 1_001))])
     assert isinstance(small.points, scaling.Grid) and isinstance(kept.points, list)
     assert "".join(scaling_json(small)) == "".join(scaling_json(kept))
+    # and it is exactly json.dumps's text, filled from a template or not
+    assert "".join(scaling_json(kept)) == json.dumps(scaling_data(kept), indent=2, ensure_ascii=False) + "\n"
+    grid = scaling.sweep(model, [("context_length", [1, 2]), ("num_layers", range(1, 4))],
+                         ["memory.peak", "train.flops_step"])
+    assert "".join(scaling_json(grid)) == json.dumps(scaling_data(grid), indent=2, ensure_ascii=False) + "\n"
     assert json.loads("".join(scaling_json(small)))["summary"] == kept.summary
 
 
