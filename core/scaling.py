@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Dict, List, Sequence, Tuple
@@ -41,7 +40,7 @@ class Grid:
 
     def __iter__(self):
         evaluate = self.evaluate
-        for point in itertools.product(*self.axes):
+        for point in _product(self.axes):
             yield point, evaluate(*point)
 
     def __getitem__(self, index: int):
@@ -53,6 +52,18 @@ class Grid:
             point.append(axis[position])
         point = tuple(reversed(point))
         return point, self.evaluate(*point)
+
+
+def _product(axes: Sequence[Sequence[int]]):
+    """itertools.product without its copy of every axis (a tuple of 10,000,000 ints is 360 MB):
+    each axis is iterated again for each point of the axes before it, and a range stays lazy."""
+    if not axes:
+        yield ()
+        return
+    last = axes[-1]
+    for head in _product(axes[:-1]):
+        for value in last:
+            yield (*head, value)
 
 
 def count_points(vary: Sequence[Tuple[str, Sequence[int]]]) -> int:

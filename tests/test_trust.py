@@ -174,6 +174,24 @@ def test_a_large_sweep_streams_in_bounded_memory(monkeypatch):
     assert json.loads("".join(scaling_json(small)))["summary"] == kept.summary
 
 
+def test_a_grid_copies_none_of_its_axes():
+    """itertools.product would copy a 10,000,000-value range into a tuple (360 MB) before the
+    first point; the grid makes its points one at a time."""
+    from acct.scaling import Grid
+
+    tracemalloc.start()
+    try:
+        grid = Grid([range(1, 10_000_001), [1, 2], range(5, 10**6)], lambda *point: point)
+        points = iter(grid)
+        first = [next(points)[0] for _ in range(3)]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert first == [(1, 1, 5), (1, 1, 6), (1, 1, 7)] and len(grid) == 10_000_000 * 2 * (10**6 - 5)
+    assert grid[-1][0] == (10_000_000, 2, 10**6 - 1)
+    assert peak < 2**20, f"{peak:,} bytes"
+
+
 def test_a_grid_is_counted_before_anything_is_built(cli):
     tracemalloc.start()
     try:
