@@ -124,15 +124,14 @@ def to_markdown(report: Report) -> str:
     return "\n".join(out)
 
 
-def _sequences(report: Report) -> str:
-    """`1 sequence`, `8 sequences`: the batch a convention's step counts, from its value."""
+def _sequences(report: Report, capital: bool = False) -> str:
+    """`one step of B = 8 sequences`: the batch a convention's step counts, from its value."""
     # the report's inputs are what the architecture reads; batch_size is the step's, which the
     # command line sets on the report (getattr: a Report built elsewhere may not carry it)
     batch = next((line.value for line in report.inputs if line.name == "batch_size"),
                  getattr(report, "batch_size", None))
-    if batch is None:
-        return "one step"
-    return f"one step of B = {exact(batch)} sequence{'' if batch == 1 else 's'}"
+    text = "one step" if batch is None else f"one step of B = {exact(batch)} sequence{'' if batch == 1 else 's'}"
+    return ("O" + text[1:]) if capital else text
 
 
 def exact_or_fixed(value: Number) -> str:
@@ -145,7 +144,7 @@ def conventions_markdown(report: Report) -> str:
     """Every registered convention's forward and training totals for one preset, against the default."""
     default = next((c for c in report.counting if c.name == "matmul"), report.counting[0])
     out = [f"# {report.name}: FLOP-counting conventions", "",
-           f"{_sequences(report)[0].upper()}{_sequences(report)[1:]} of T = {report.context_length:,} tokens; "
+           f"{_sequences(report, capital=True)} of T = {report.context_length:,} tokens; "
            "ratios are to acct's default matmul count.", ""]
     rows = [[c.name, exact_or_fixed(c.forward), exact_or_fixed(c.training),
              fixed(Fraction(c.forward) / default.forward, 4), fixed(Fraction(c.training) / default.training, 4)]
