@@ -156,6 +156,7 @@ def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = 
             files = ", ".join(str(path) for path in unconsented)
             raise AcctError(f"{preset.path}: plugins names Python code to run: {files}; run it only if you "
                             "trust this preset: add --allow-plugins, or name each file with -p FILE")
+    _check_disabled(args.disable, list(args.plugin) + [p for preset in presets for p in preset.plugins])
     registries: dict = {}
     models = []
     args.plugin_files = []
@@ -173,6 +174,26 @@ def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = 
         models.append(build_model(preset, registry, overrides, non_matmul))
     args.registry = models[0].registry if models else None
     return models
+
+
+def _check_disabled(names: Sequence[str], files: Sequence[Path]) -> None:
+    """--disable NAME (and ACCT_DISABLE_PLUGINS) must name a plugin that exists: a builtin, an
+    entry point or a local file's stem. A misspelt name would block nothing, silently."""
+    from acct.plugins import DEFAULT_PLUGINS
+
+    from .errors import suggest
+    from .registry import DISABLE_ENV, ENTRY_POINT_GROUP, entry_points
+
+    sources = [("--disable", name) for name in names]
+    sources += [(DISABLE_ENV, name.strip()) for name in os.environ.get(DISABLE_ENV, "").split(",") if name.strip()]
+    if not sources:
+        return
+    known = [module.rsplit(".", 1)[-1] for module in DEFAULT_PLUGINS]
+    known += [entry.name for entry in entry_points(ENTRY_POINT_GROUP)] + [Path(path).stem for path in files]
+    for source, name in sources:
+        if name not in known:
+            raise AcctError(f"{source} {name}: no plugin is named {name!r}{suggest(name, known)}; "
+                            f"known: {', '.join(dict.fromkeys(known))}")
 
 
 def _resolved(path: Path) -> Path:
@@ -301,6 +322,7 @@ def _plugins(args: argparse.Namespace) -> str:
 
     from .registry import load_registry
 
+    _check_disabled(args.disable, args.plugin)
     registry = load_registry(plugin_files=args.plugin, disabled=args.disable)
     if args.format == "json":
         listing = [

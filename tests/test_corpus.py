@@ -210,6 +210,10 @@ TRUST = {
     "a directory with -p": (["run", A_PRESET, "-p", c("plugins")], 1, "plugins", "not a .py file"),
     "--plot a file that is not an image": (["sweep", A_PRESET, "--vary", "d_model=128", "--plot", c("valid.toml")], 1,
                                      "--plot", "the file must end in .svg or .png"),
+    "--disable an unknown plugin": (["run", A_PRESET, "--disable", "nroms"], 1, "--disable nroms",
+                                    "no plugin is named 'nroms' (did you mean norms?)"),
+    "--disable on acct plugins": (["plugins", "--disable", "nonexistent"], 1, "--disable nonexistent",
+                                  "no plugin is named 'nonexistent'"),
     # 5. a usage mistake is argparse's exit 2
     "--allow-plugins on plugins": (["plugins", "--allow-plugins"], 2, "", "unrecognized arguments: --allow-plugins"),
     "--force on run, which draws nothing": (["run", A_PRESET, "--force"], 2, "", "unrecognized arguments: --force"),
@@ -298,6 +302,11 @@ def test_nothing_is_written_on_error(cli, tmp_path, argv):
     status, out, err = cli(*argv, "--plot", str(plot))
     assert status == 1 and out == "" and err.count("\n") == 1, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_name_in_the_disable_variable(cli, monkeypatch):
+    monkeypatch.setenv("ACCT_DISABLE_PLUGINS", "head, xx")
+    check(*cli("run", c("valid.toml")), 1, "ACCT_DISABLE_PLUGINS xx", "no plugin is named 'xx'")
 
 
 def test_the_traceback_switch(cli, monkeypatch):
