@@ -24,7 +24,11 @@ def settable_input(registry, name: str, option: str) -> str:
         formula = entry.default.text if entry.default is not None else "a formula"
         reads = " or ".join(entry.default.names) if entry.default is not None and entry.default.names else "its inputs"
         raise ConfigError(f"{option}: {name} is derived ({name} = {formula}) and cannot be set; set {reads} instead")
-    if "." in name or name in ("flops_matmul", "flops_attention", "params_total", "params_nonembedding"):
+    try:  # the sheet's own aggregates (flops_matmul, params_total, ...), which conventions read
+        from .model import AGGREGATES
+    except ImportError:  # pragma: no cover - a model module without them
+        AGGREGATES = {}
+    if "." in name or name in AGGREGATES:
         raise ConfigError(f"{option}: {name} is an output, computed from the inputs, and cannot be set; "
                           f"set an input instead{suggest(name, settable)}")
     raise ConfigError(f"{option}: unknown input{suggest(name, settable)}; known: {', '.join(settable)}")
