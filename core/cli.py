@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 from fractions import Fraction
@@ -54,10 +55,15 @@ def _parser() -> argparse.ArgumentParser:
             help="choose a variant for a slot over the preset's, e.g. --variant lm_head=tied (repeatable)",
         )
         plugin_options(command)
+        command.add_argument(
+            "--allow-plugins", action="store_true", dest="allow_plugins",
+            help="run the plugin files a preset names (plugins = [...]): they are Python code",
+        )
 
     def chart_options(command: argparse.ArgumentParser) -> None:
         command.add_argument("--chart", choices=("mermaid",), help="append a Mermaid chart of the group shares")
         command.add_argument("--plot", type=Path, metavar="FILE", help="write a chart to FILE.svg or FILE.png (needs acct-lm[plot])")
+        command.add_argument("--force", action="store_true", help="let --plot replace an existing file")
 
     def training_options(command: argparse.ArgumentParser) -> None:
         command.add_argument("--precision", choices=("fp32", "mixed"), help="bytes per value (default: the preset's, else fp32)")
@@ -139,8 +145,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = False,
             outputs: Sequence[str] = OUTPUT_FAMILIES) -> list:
-    """Each preset built with the command line's --set, --variant and plugins."""
+    """Each preset built with the command line's --set, --variant and plugins. Each preset gets
+    its own plugin files (and the -p files); a preset's files run only with consent."""
     from .config import parse_assignment
+    from .inputs import settable_input
     from .model import build_model
     from .registry import load_registry
     from .sources import load_source
@@ -164,51 +172,134 @@ def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = 
             if getattr(args, key, None):
                 preset.training[key] = getattr(args, key)
                 preset.chosen_by[key] = f"--{key}"
-    files = list(args.plugin)
+    named = [_resolved(path) for path in args.plugin]
     for preset in presets:
-        files += [path for path in preset.plugins if path not in files]
-    registry = command_line_registry() if files == list(args.plugin) else load_registry(
-        plugin_files=files, disabled=args.disable)
-    args.registry = registry
-    return [build_model(preset, registry, overrides, non_matmul, outputs) for preset in presets]
+        unconsented = [path for path in preset.plugins if _resolved(path) not in named]
+        if unconsented and not args.allow_plugins:
+            files = ", ".join(str(path) for path in unconsented)
+            raise AcctError(f"{preset.path}: plugins names Python code to run: {files}; run it only if you "
+                            "trust this preset: add --allow-plugins, or name each file with -p FILE")
+    registries: dict = {}
+    models = []
+    args.plugin_files = []
+    for preset in presets:
+        files = list(args.plugin) + [p for p in preset.plugins if _resolved(p) not in named]
+        key = tuple(_resolved(path) for path in files)
+        if key not in registries:  # presets naming the same files share one registry
+            registries[key] = command_line_registry() if files == list(args.plugin) else load_registry(
+                plugin_files=files, disabled=args.disable)
+        registry = registries[key]
+        for name in overrides:
+            settable_input(registry, name, "--set")
+        for path in files:
+            if str(path) not in args.plugin_files:
+                args.plugin_files.append(str(path))
+        models.append(build_model(preset, registry, overrides, non_matmul, outputs))
+    args.registry = models[0].registry if models else None
+    return models
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):
+        return Path(path).absolute()
+
+
+def _plugin_files_line(args: argparse.Namespace) -> str:
+    files = getattr(args, "plugin_files", [])
+    return f"Local plugin files that ran: {', '.join(files)}.\n" if files else ""
+
+
+def _with_provenance(args: argparse.Namespace, output):
+    """Name the local plugin files that ran, in every format: a line under a markdown report,
+    a "plugin_files" field of a JSON object, a note on stderr beside CSV (which has no place
+    for it)."""
+    files = getattr(args, "plugin_files", [])
+    if not files:
+        return output
+    fmt = getattr(args, "format", "markdown")
+    if fmt == "csv":
+        print(f"acct: note: local plugin files that ran: {', '.join(files)}", file=sys.stderr)
+        return output
+    if fmt == "json":
+        import json
+
+        field = ',\n  "plugin_files": ' + json.dumps(files, ensure_ascii=False) + "\n}\n"
+        if isinstance(output, str):
+            return output[:output.rindex("\n}")] + field
+        return _json_tail(output, field)
+    if isinstance(output, str):
+        return output + ("" if output.endswith("\n\n") else "\n") + _plugin_files_line(args)
+    return itertools.chain(output, [_plugin_files_line(args)])
+
+
+def _json_tail(pieces, field: str):
+    """Streamed JSON with one more field before its closing brace."""
+    previous = None
+    for piece in pieces:
+        if previous is not None:
+            yield previous
+        previous = piece
+    if previous is not None:
+        yield previous[:previous.rindex("\n}")] + field
 
 
 def _run(args: argparse.Namespace) -> str:
     from .render import RENDERERS
-    from .report import make_report
 
     (model,) = _models(args, [args.preset], non_matmul=args.non_matmul, outputs=("convention",))
-    return _renderer(RENDERERS, args.format)(make_report(model, convention=args.convention))
+    return _renderer(RENDERERS, args.format)(_report(model, convention=args.convention))
+
+
+def _report(model, convention=None):
+    """The run report, carrying the step's batch size for the conventions' sentences."""
+    from .report import make_report
+
+    values = model.sheet.evaluate()
+    report = make_report(model, values, convention=convention)
+    report.batch_size = values.get("batch_size")
+    return report
 
 
 def _conventions(args: argparse.Namespace) -> str:
     from .render import CONVENTION_RENDERERS
-    from .report import make_report
 
     (model,) = _models(args, [args.preset], outputs=("convention",))
-    return CONVENTION_RENDERERS[args.format](make_report(model))
+    return CONVENTION_RENDERERS[args.format](_report(model))
 
 
-def _charted(args: argparse.Namespace, scaling, by_component: bool = False) -> str:
+def _check_charts(args: argparse.Namespace) -> None:
+    """The chart options' own mistakes, before anything is computed."""
+    if args.chart == "mermaid" and args.format != "markdown":
+        raise AcctError("--chart mermaid goes with --format markdown")
+    if args.plot:
+        from .charts import check_plot_path
+
+        check_plot_path(args.plot, args.force)
+
+
+def _charted(args: argparse.Namespace, scaling, by_component: bool = False):
     from .render_scaling import SCALING_RENDERERS
 
     output = _renderer(SCALING_RENDERERS, args.format)(scaling, by_component=by_component)
+    if args.format != "markdown" and scaling.kind == "compare":
+        output = "".join(output)
     if args.chart == "mermaid":
-        if args.format != "markdown":
-            raise AcctError("--chart mermaid goes with --format markdown")
         from .charts import mermaid
 
         output += "\n" + mermaid(scaling)
-    if args.plot:
+    if args.plot:  # last: an error anywhere above leaves no file behind
         from .charts import plot
 
-        plot(scaling, args.plot)
+        plot(scaling, args.plot, args.force)
     return output
 
 
 def _compare(args: argparse.Namespace) -> str:
     from .scaling import compare
 
+    _check_charts(args)
     models = _models(args, args.presets)
     labels = [model.preset.name for model in models]
     if len(set(labels)) < len(labels):
@@ -216,10 +307,15 @@ def _compare(args: argparse.Namespace) -> str:
     return _charted(args, compare(models, labels), by_component=args.by == "component")
 
 
-def _sweep(args: argparse.Namespace) -> str:
-    from .scaling import parse_vary, sweep
+def _sweep(args: argparse.Namespace):
+    from .scaling import MAX_TABLE_POINTS, count_points, parse_vary, sweep
 
+    _check_charts(args)
     vary = [parse_vary(text) for text in args.vary]
+    points = count_points(vary)  # before any model is built or any point evaluated
+    if args.format == "markdown" and points > MAX_TABLE_POINTS:
+        raise AcctError(f"--vary: {points:,} points is too long a markdown table (at most {MAX_TABLE_POINTS:,} "
+                        "rows); use --format csv or json, which are written a point at a time")
     (model,) = _models(args, [args.preset])
     return _charted(args, sweep(model, vary, args.output))
 
@@ -232,7 +328,11 @@ def _renderer(renderers: dict, format: str):
 
     from .render_html import page
 
-    return lambda *report, **options: page(json.loads(renderers["json"](*report, **options)))
+    def html(*report, **options) -> str:
+        text = renderers["json"](*report, **options)  # streamed formats give their pieces
+        return page(json.loads(text if isinstance(text, str) else "".join(text)))
+
+    return html
 
 
 def _plugins(args: argparse.Namespace) -> str:
@@ -295,7 +395,7 @@ def _train(args: argparse.Namespace) -> str:
     (model,) = _models(args, [args.preset], outputs=("train", "memory", "convention"))
     if not args.hardware and (args.mfu is not None or args.gpus is not None):
         raise AcctError("--mfu and --gpus give a training time, which needs --hardware NAME (a100, h100, h200)")
-    mfu = quantity(args.mfu or "1", "--mfu", units=False)
+    mfu = quantity(args.mfu or "1", "--mfu", units=False)  # bounded: 1e-99999999 is refused
     if not 0 < mfu <= 1:
         raise AcctError(f"--mfu: a fraction above 0 and at most 1, got {args.mfu}")
     gpus = 1 if args.gpus is None else args.gpus
@@ -335,7 +435,7 @@ def _solve(args: argparse.Namespace) -> str:
     from .training_report import solve
 
     (model,) = _models(args, [args.preset])
-    goal, name = ("largest", args.largest) if args.largest else ("smallest", args.smallest)
+    goal, name = ("largest", args.largest) if args.largest is not None else ("smallest", args.smallest)
     return RENDER["solve"][args.format](solve(model, name, goal, args.where))
 
 
@@ -347,10 +447,24 @@ COMMANDS = {
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run acct with `argv` (default: sys.argv[1:]); return the exit status."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C: stop quietly, with the shell's status for SIGINT
+        return 130
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     args = _parser().parse_args(argv)  # usage errors exit 2 here, as argparse does
     show_traceback = args.traceback or os.environ.get(TRACEBACK_ENV, "") not in ("", "0")
     try:
-        output = COMMANDS[args.command](args)
+        output = _with_provenance(args, COMMANDS[args.command](args))
+        pieces = (output,) if isinstance(output, str) else output
+        for piece in pieces:  # a streamed sweep is evaluated as it is written
+            sys.stdout.write(piece)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `acct run ... | head`: the reader has what it wanted
+        _silence_stdout()
+        return 0
     except AcctError as error:
         if show_traceback:
             import traceback
@@ -359,6 +473,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # one line, even when a message quoted from pluggy or a plugin has several
         message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
         print(f"acct: error: {message}", file=sys.stderr)
+        return 1
+    except OSError as error:  # stdout cannot be written: a full disk, a closed terminal
+        if show_traceback:
+            import traceback
+
+            traceback.print_exc()
+        _silence_stdout()
+        print(f"acct: error: cannot write the output: {error.strerror or error}", file=sys.stderr)
         return 1
     except Exception as error:  # a bug in acct itself: still one line, and a way to see more
         if show_traceback:
@@ -371,9 +493,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             file=sys.stderr,
         )
         return 1
-    try:
-        sys.stdout.write(output)
-        sys.stdout.flush()
-    except BrokenPipeError:  # `acct run ... | head`
-        sys.stderr.close()
     return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's own flush at exit does not fail
+    again on what could not be written (and print a traceback after our one line)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (a test's capture): nothing will flush it at exit
+    except Exception:  # io.UnsupportedOperation and the like
+        pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,12 +14,15 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
 from .errors import ConfigError, describe, suggest
+from .formula import MAX_FORMULA_CHARS
 
 Value = Union[int, str]  # a whole number, or a formula over other inputs
 
 TOP_LEVEL_KEYS = ("name", "description", "source", "plugins", "biases", "model", "variants", "training")
 TRAINING_KEYS = ("precision", "activations")
-MAX_PRESET_BYTES = 1_000_000
+MAX_PRESET_BYTES = 1_000_000  # presets and hardware files alike
+_WHOLE = re.compile(r"^[+-]?[0-9](?:_?[0-9])*$")
+_GROUPED = re.compile(r"^[+-]?[0-9][0-9_]*(?:,[0-9_]+)+$")  # 2,048: thousands separators
 
 
 @dataclass(eq=False)
@@ -45,25 +49,38 @@ class Preset:
         return f"{self.path}: [{section}] {key}".rstrip()
 
 
-def load_preset(path: Union[str, Path]) -> Preset:
-    """Read and check the structure of a preset file; names are checked against plugins later."""
-    path = Path(path)
+def read_toml(path: Path, what: str = "preset", limit: int = MAX_PRESET_BYTES) -> dict:
+    """A TOML file's table, bounded: its size is checked before it is read (and no more than
+    `limit` bytes are ever read, whatever stat says), and nesting too deep for the parser is
+    an error, not a RecursionError."""
     if not path.exists():
-        raise ConfigError(f"{path}: no such preset file")
+        raise ConfigError(f"{path}: no such {what} file")
     if not path.is_file():
         raise ConfigError(f"{path}: is not a file")
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        if size > limit:
+            raise ConfigError(f"{path}: is {size:,} bytes; a {what} file is at most {limit:,}")
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)
     except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
-    if len(raw) > MAX_PRESET_BYTES:
-        raise ConfigError(f"{path}: is {len(raw):,} bytes; a preset is at most {MAX_PRESET_BYTES:,}")
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+    if len(raw) > limit:  # grew since stat, or a file whose size stat does not know
+        raise ConfigError(f"{path}: is more than {limit:,} bytes; a {what} file is at most {limit:,}")
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except (RecursionError, MemoryError):
+        raise ConfigError(f"{path}: not valid TOML for acct: arrays or tables nested too deep") from None
+
+
+def load_preset(path: Union[str, Path]) -> Preset:
+    """Read and check the structure of a preset file; names are checked against plugins later."""
+    path = Path(path)
+    data = read_toml(path)
 
     for key in data:
         if key not in TOP_LEVEL_KEYS:
@@ -94,9 +111,29 @@ def load_preset(path: Union[str, Path]) -> Preset:
         if not isinstance(value, str):
             raise ConfigError(f"{preset.where('training', key)}: expected a name, got {describe(value)}")
         preset.training[key] = value
-    preset.plugins = [(path.parent / p) for p in _strings(data, "plugins", path, "file paths")]
+    preset.plugins = [_confined(path, p) for p in _strings(data, "plugins", path, "file paths")]
     preset.biases = _strings(data, "biases", path, "component or group names")
     return preset
+
+
+def _confined(preset: Path, name: str) -> Path:
+    """A plugin file a preset names: a relative path to a .py file inside the preset's folder,
+    after resolving symbolic links (no absolute path, no `..` out of the folder, no link out)."""
+    where = f"{preset}: plugins: {name!r}"
+    if not name.endswith(".py"):
+        raise ConfigError(f"{where} is not a .py file; a preset names plugin source files only")
+    if Path(name).is_absolute() or name.startswith("~"):
+        raise ConfigError(f"{where} is not relative to the preset's folder; name a file inside it")
+    folder = preset.parent.resolve()
+    joined = preset.parent / name
+    try:
+        resolved = joined.resolve()
+    except (OSError, RuntimeError) as error:  # a symlink loop
+        raise ConfigError(f"{where}: cannot resolve: {error}") from None
+    if folder not in resolved.parents:
+        raise ConfigError(f"{where} resolves to {resolved}, outside the preset's folder {folder}; "
+                          "a preset names plugin files in its own folder only (pass others with -p FILE)")
+    return joined
 
 
 def _strings(data: dict, key: str, path: Path, what: str) -> List[str]:
@@ -112,12 +149,14 @@ def parse_assignment(text: str, option: str = "--set") -> Tuple[str, Value]:
     name, value = name.strip(), value.strip()
     if not sep or not name or not value:
         raise ConfigError(f"{option} {text!r}: expected NAME=VALUE, e.g. --set context_length=16384")
-    if not name.isidentifier():
+    if not all(part.isidentifier() for part in name.split(".")):  # total.params: refused as an output later
         raise ConfigError(f"{option} {text!r}: {name!r} is not a name")
-    try:
-        return name, int(value)
-    except ValueError:
-        return name, value  # checked as a formula when the sheet is built
+    if _GROUPED.match(value):
+        raise ConfigError(f"{option} {name}: {value} is not a number: write {value.replace(',', '')} "
+                          f"or {value.replace(',', '_')}")
+    if _WHOLE.match(value) and len(value) <= MAX_FORMULA_CHARS:  # longer: refused as a formula, not by int()
+        return name, int(value.replace("_", ""))
+    return name, value  # checked as a formula when the sheet is built
 
 
 def _text(data: dict, key: str, path: Path, default: str = "") -> str:
@@ -141,13 +180,9 @@ def load_hardware(path: Path):
     source, and a [flops] table of peak dense FLOP/s by dtype; numbers may carry units ("80GB")."""
     from .components import Hardware
     from .registry import exact_hardware
+    from .units import whole_bytes
 
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such hardware file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    data = read_toml(path, "hardware")
     known = ("name", "description", "memory", "bandwidth", "flops", "source")
     for key in data:
         if key not in known:
@@ -155,8 +190,12 @@ def load_hardware(path: Path):
     for key in ("name", "memory", "bandwidth", "flops"):
         if key not in data:
             raise ConfigError(f"{path}: missing {key!r}")
+    name = _text(data, "name", path)
+    if not name.strip():
+        raise ConfigError(f"{path}: 'name' is empty; name the hardware, e.g. name = \"mygpu\"")
+    whole_bytes(data["memory"], f"{path}: hardware {name!r} memory")  # bytes are whole: "0.5" is refused
     spec = Hardware(
-        name=_text(data, "name", path), description=_text(data, "description", path, default=path.stem),
+        name=name, description=_text(data, "description", path, default=path.stem),
         memory=data["memory"], bandwidth=data["bandwidth"], flops=_table(data, "flops", path),
         source=_text(data, "source", path, default=str(path)),
     )

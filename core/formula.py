@@ -17,7 +17,7 @@ import functools
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable, Dict, Mapping, Tuple, Union
+from typing import Callable, Dict, List, Mapping, Tuple, Union
 
 from .errors import FormulaError, describe
 
@@ -193,10 +193,42 @@ def _checked(source: str) -> Union[str, Tuple[ast.expr, Tuple[str, ...]]]:
 
 
 def from_tree(tree: ast.expr, text: str) -> Formula:
-    """A formula the engine builds itself (totals, per-layer products); names may contain dots."""
+    """A formula the engine builds itself (totals, per-layer products); names may contain dots.
+    A long sum (a total over 1,200 rows) is rebalanced into a tree of logarithmic depth, so
+    that every walk over it (bounds, evaluation, compilation) stays far from the recursion
+    limit; exact int and Fraction arithmetic is associative, so the value is the same."""
     names: Dict[str, None] = {}
     _names(tree, names)
-    return Formula(text, tree, tuple(names))
+    return Formula(text, balanced(tree), tuple(names))
+
+
+def balanced(node: ast.expr) -> ast.expr:
+    """`node` with every chain of one associative operator (+ or *) rebuilt as a balanced tree,
+    its operands in the same order. Iterative over the chain, whatever its length."""
+    if not isinstance(node, ast.BinOp):
+        return node
+    if not isinstance(node.op, (ast.Add, ast.Mult)):
+        return ast.BinOp(balanced(node.left), node.op, balanced(node.right))
+    kind = type(node.op)
+    terms: List[ast.expr] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.BinOp) and isinstance(item.op, kind):
+            stack += (item.right, item.left)
+        else:
+            terms.append(balanced(item))
+    return chain(terms, kind)
+
+
+def chain(parts: List[ast.expr], kind: type) -> ast.expr:
+    """parts[0] op parts[1] op ... as a balanced tree (depth log2 of the count)."""
+    while len(parts) > 1:
+        paired = [ast.BinOp(parts[i], kind(), parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+        if len(parts) % 2:
+            paired.append(parts[-1])
+        parts = paired
+    return parts[0]
 
 
 def _names(node: ast.expr, found: Dict[str, None]) -> None:
@@ -458,6 +490,13 @@ _PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.FloorDiv: 2,
 _SIGN = {ast.Add: " + ", ast.Sub: " - ", ast.Mult: "·", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: " mod "}
 
 
+_BRACKETED = (ast.Mod, ast.FloorDiv)
+
+
+def _compound(node: ast.expr) -> bool:
+    return isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Pow)
+
+
 def _show(node: ast.expr, symbols: Mapping[str, str]) -> Tuple[str, int]:
     """(text, precedence) of a validated tree in display notation."""
     if isinstance(node, ast.Constant):
@@ -474,6 +513,13 @@ def _show(node: ast.expr, symbols: Mapping[str, str]) -> Tuple[str, int]:
     assert isinstance(node, ast.BinOp)
     precedence = _PRECEDENCE[type(node.op)]
     left, left_precedence = _show(node.left, symbols)
+    if isinstance(node.op, _BRACKETED):
+        # `D mod 100·4` reads as D mod 400: a mod or a floor division is bracketed inside any
+        # other operation (precedence 0), and so is any compound operand of its own
+        right, _ = _show(node.right, symbols)
+        left = f"({left})" if _compound(node.left) else left
+        right = f"({right})" if _compound(node.right) else right
+        return (left + _SIGN[type(node.op)] + right, 0)
     if isinstance(node.op, ast.Pow):
         if left_precedence <= precedence:
             left = f"({left})"

@@ -42,3 +42,17 @@ def human(value: int, unit: str = "") -> str:
         if abs(value) >= scale:
             return f"{fixed(Fraction(value, scale), 2)}{prefix}{unit}"
     return f"{value:,}{' ' + unit if unit else ''}"
+
+
+def significant(value: Number, digits: int = 3) -> str:
+    """`value` to `digits` significant digits, exactly: `0.000215`, `1,222` (a whole part is never
+    cut: `1,222`, not `1,220`), `0` for zero. For a quantity too small for fixed decimals to show."""
+    value = Fraction(value)
+    if value == 0:
+        return "0"
+    magnitude = abs(value)
+    # the exponent of the leading digit, from the digit counts (exact; no float log10)
+    exponent = len(str(magnitude.numerator)) - len(str(magnitude.denominator))
+    if magnitude < Fraction(10) ** exponent:
+        exponent -= 1
+    return fixed(value, max(0, digits - 1 - exponent))

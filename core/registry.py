@@ -340,7 +340,11 @@ def _group(base: str, group: str) -> List[Tuple[str, str]]:
 
 
 def _load_file(path: Path) -> Tuple[ModuleType, PluginInfo]:
+    """Import a local plugin file: Python source only (a .py file, never bytecode), and nothing
+    written beside it: no __pycache__ in a folder the user only asked acct to read."""
     info = PluginInfo(path.stem, "file", str(path))
+    if path.suffix != ".py":
+        raise PluginError(f"{info}: not a .py file; a plugin file is Python source")
     if not path.is_file():
         raise PluginError(f"{info}: no such plugin file")
     module_name = f"acct_local_plugin_{path.stem}"
@@ -349,12 +353,16 @@ def _load_file(path: Path) -> Tuple[ModuleType, PluginInfo]:
         raise PluginError(f"{info}: not a Python file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
+    writes_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
     try:
         spec.loader.exec_module(module)
     except BaseException as error:  # the plugin's own code, even sys.exit(): report, never crash
         _reraise_interrupt(error)
         del sys.modules[module_name]
         raise PluginError(f"{info}: failed to import: {type(error).__name__}: {error}") from error
+    finally:
+        sys.dont_write_bytecode = writes_bytecode
     return module, info
 
 

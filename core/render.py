@@ -105,18 +105,25 @@ def to_markdown(report: Report) -> str:
                 f"{percent(share(report.flops_other, both), 2)}. Per element: softmax 6 (scale, max, subtract, exp, "
                 "sum, divide), RMSNorm 4, LayerNorm 7, SiLU 4 and the gate product 1, GELU 9, residual add 1, "
                 "RoPE 3 per rotated value.", ""]
+        silent = [row.name for row in report.rows if row.flops_other_display == "0"]
+        if silent:
+            out += [f"Rows that state no non-matmul FLOPs (a plugin states them as flops_other), counted as 0 here: "
+                    f"{', '.join(silent)}.", ""]
     if report.convention:
         chosen = next(c for c in report.counting if c.name == report.convention)
         default = next((c for c in report.counting if c.name == report.default_convention), None)
         out += [f"## Under the {chosen.name} convention", ""]
-        out += [f"{chosen.description} ({chosen.source}). For batch_size sequences: forward **{exact_or_fixed(chosen.forward)}**"
+        out += [f"{chosen.description} ({chosen.source}). For {_sequences(report)}: forward **{exact_or_fixed(chosen.forward)}**"
                 f", training (forward + backward) **{exact_or_fixed(chosen.training)}** FLOPs"
                 + (f" — {fixed(Fraction(chosen.forward) / default.forward, 4)} × and "
                    f"{fixed(Fraction(chosen.training) / default.training, 4)} × acct's matmul count."
                    if default and default.forward and default.training else "."), ""]
     for note in report.notes:
         out += [f"Note — {note}", ""]
-    out += [f"Conventions: {report.conventions}", ""]
+    conventions = report.conventions
+    if report.flops_other is not None:
+        conventions += " With --non-matmul, the section above counts those non-matmul FLOPs separately."
+    out += [f"Conventions: {conventions}", ""]
     return "\n".join(out)
 
 
@@ -135,6 +142,16 @@ def times(row) -> str:
     return f"×{row.multiplicity:,} ({row.multiplicity_display})"
 
 
+def _sequences(report: Report, capital: bool = False) -> str:
+    """`one step of B = 8 sequences`: the batch a convention's step counts, from its value."""
+    # the report's inputs are what the architecture reads; batch_size is the step's, which the
+    # command line sets on the report (getattr: a Report built elsewhere may not carry it)
+    batch = next((line.value for line in report.inputs if line.name == "batch_size"),
+                 getattr(report, "batch_size", None))
+    text = "one step" if batch is None else f"one step of B = {exact(batch)} sequence{'' if batch == 1 else 's'}"
+    return ("O" + text[1:]) if capital else text
+
+
 def exact_or_fixed(value: Number) -> str:
     """An exact integer, or a fraction to two decimals (conventions such as Megatron's divide)."""
     value = Fraction(value)
@@ -145,7 +162,7 @@ def conventions_markdown(report: Report) -> str:
     """Every registered convention's forward and training totals for one preset, against the default."""
     default = next((c for c in report.counting if c.name == report.default_convention), report.counting[0])
     out = [f"# {report.name}: FLOP-counting conventions", "",
-           f"One step of batch_size sequences of T = {report.context_length:,} tokens; "
+           f"{_sequences(report, capital=True)} of T = {report.context_length:,} tokens; "
            "ratios are to acct's default matmul count.", ""]
     rows = [[c.name, exact_or_fixed(c.forward), exact_or_fixed(c.training),
              fixed(Fraction(c.forward) / default.forward, 4), fixed(Fraction(c.training) / default.training, 4)]

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
-from typing import Callable, Dict, List
+import re
+from typing import Callable, Dict, Iterator, List, Union
 
 from .numbers import fixed, percent
 from .render import _number, exact_or_fixed, table
 from .report import share
-from .scaling import BLOCKS, Scaling
+from .scaling import BLOCKS, Scaling, point_label
 
 
 def _shown_groups(scaling: Scaling) -> List[str]:
     """Groups that take some forward FLOPs somewhere (a lookup-only group adds nothing to a share table)."""
-    return [g for g in scaling.groups if any(column.group_flops.get(g, 0) for column in scaling.columns)]
+    return [g for g in scaling.groups if any(column.group_flops.get(g, 0) for column in scaling.iter_columns())]
+
+
+# Inputs that multiply a training step or a batch but not one sequence's forward pass: the
+# sweep's totals do not move with them, and its header must say so.
+PER_STEP_INPUTS = ("batch_size", "steps")
 
 
 def scaling_markdown(scaling: Scaling, by_component: bool = False) -> str:
@@ -35,11 +42,13 @@ def scaling_markdown(scaling: Scaling, by_component: bool = False) -> str:
         headers = [""] + [c.label for c in scaling.columns]
         out += [table(headers, rows, "l" + "r" * len(scaling.columns)), ""]
     else:
-        first = scaling.columns[0]
+        first = scaling.column(0)
         out += [f"# Sweep over {', '.join(scaling.varied)}", ""]
-        headers = [*scaling.varied, "params", "forward FLOPs", "× params", "× FLOPs", *scaling.extra, *groups, BLOCKS]
+        per_step = [name for name in scaling.varied if name in PER_STEP_INPUTS]
+        flops = "forward FLOPs (one sequence)" if per_step else "forward FLOPs"
+        headers = [*scaling.varied, "params", flops, "× params", "× FLOPs", *scaling.extra, *groups, BLOCKS]
         rows = []
-        for c in scaling.columns:
+        for c in scaling.iter_columns():
             rows.append(
                 [f"{c.inputs[name]:,}" for name in scaling.varied]
                 + [f"{c.params:,}", f"{c.flops:,}", "×" + fixed(share(c.params, first.params), 2),
@@ -49,59 +58,130 @@ def scaling_markdown(scaling: Scaling, by_component: bool = False) -> str:
             )
         out += [table(headers, rows, "r" * (len(headers))), ""]
         out += ["Group columns are shares of forward FLOPs; × is each total over the first point's.", ""]
+        if per_step:
+            out += [f"Forward FLOPs and shares are per sequence and do not change with {' or '.join(per_step)}; "
+                    "per-step totals are outputs: --output train.flops_step, --output memory.peak.", ""]
     if scaling.summary:
         out += [scaling.summary, ""]
     return "\n".join(out)
 
 
-def scaling_data(scaling: Scaling) -> Dict:
-    def column(c):
-        data = {"label": c.label}
-        if scaling.kind == "sweep":
-            data["inputs"] = c.inputs
-        data.update({
-            "params": c.params,
-            "flops_forward": c.flops,
-            "blocks_flops_forward": c.blocks_flops,
-            "groups": {g: {"params": c.group_params.get(g, 0), "flops_forward": c.group_flops.get(g, 0)}
-                       for g in scaling.groups},
-        })
-        if c.component_flops:
-            data["components_flops_forward"] = c.component_flops
-        if c.extra:
-            data["outputs"] = {name: _number(value) for name, value in c.extra.items()}
-        return data
+def _column_data(scaling: Scaling, c) -> Dict:
+    data = {"label": c.label}
+    if scaling.kind == "sweep":
+        data["inputs"] = c.inputs
+    data.update({
+        "params": c.params,
+        "flops_forward": c.flops,
+        "blocks_flops_forward": c.blocks_flops,
+        "groups": {g: {"params": c.group_params.get(g, 0), "flops_forward": c.group_flops.get(g, 0)}
+                   for g in scaling.groups},
+    })
+    if c.component_flops:
+        data["components_flops_forward"] = c.component_flops
+    if c.extra:
+        data["outputs"] = {name: _number(value) for name, value in c.extra.items()}
+    return data
 
+
+def scaling_data(scaling: Scaling) -> Dict:
     key = "models" if scaling.kind == "compare" else "points"
     data = {"schema": f"acct.{scaling.kind}/1"}
     if scaling.kind == "sweep":
         data["varied"] = scaling.varied
-    data[key] = [column(c) for c in scaling.columns]
+    data[key] = [_column_data(scaling, c) for c in scaling.iter_columns()]
     data["summary"] = scaling.summary
     return data
 
 
-def scaling_csv(scaling: Scaling) -> str:
-    """One line per model or point: the varied inputs, exact totals, FLOPs per group."""
+def _dumps(data) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+CHUNK = 2_000  # points per piece of streamed output
+
+
+def scaling_json(scaling: Scaling, by_component: bool = False) -> Iterator[str]:
+    """The text of json.dumps(scaling_data(scaling), indent=2), a piece at a time: a sweep's
+    points are written as they are evaluated, never all held at once."""
+    head = {"schema": f"acct.{scaling.kind}/1"}
+    if scaling.kind == "sweep":
+        head["varied"] = scaling.varied
+    key = "models" if scaling.kind == "compare" else "points"
+    text = _dumps(head)
+    pieces = [text[:-2] + f',\n  "{key}": [']  # the head without its closing "\n}"
+    first = True
+    if scaling.kind == "sweep" and len(scaling):
+        texts = _point_texts(scaling)
+    else:
+        texts = (_dumps(_column_data(scaling, c)).replace("\n", "\n    ") for c in scaling.iter_columns())
+    for text in texts:
+        pieces.append(("\n    " if first else ",\n    ") + text)
+        first = False
+        if len(pieces) >= CHUNK:
+            yield "".join(pieces)
+            pieces = []
+    pieces.append(("]" if first else "\n  ]") + ',\n  "summary": ' + _dumps(scaling.summary) + "\n}\n")
+    yield "".join(pieces)
+
+
+def _point_texts(scaling: Scaling) -> Iterator[str]:
+    """Each sweep point's JSON object, as json.dumps(indent=2) writes it inside the points list,
+    filled into a template made once from the first point: json.dumps with an indent runs the
+    pure-Python encoder, some 15 µs a point, which a 10,000,000-point sweep cannot afford."""
+    marker = "\x00{}\x00"
+    count = len(scaling.groups)
+
+    def leaves(point, results):
+        label = json.dumps(point_label(scaling.varied, point), ensure_ascii=False)
+        extra = [json.dumps(_number(value)) for value in results[3 + 2 * count:]]
+        groups = [value for index in range(count) for value in (results[3 + count + index], results[3 + index])]
+        return [label, *point, *results[:3], *groups, *extra]
+
+    first_point, first_results = scaling.points[0]
+    shape = _column_data(scaling, scaling.column_of(first_point, first_results))
+    slots = iter(range(10**9))
+    shape["label"] = marker.format(next(slots))
+    shape["inputs"] = {name: marker.format(next(slots)) for name in shape["inputs"]}
+    for key in ("params", "flops_forward", "blocks_flops_forward"):
+        shape[key] = marker.format(next(slots))
+    for group in shape["groups"]:
+        shape["groups"][group] = {"params": marker.format(next(slots)), "flops_forward": marker.format(next(slots))}
+    if "outputs" in shape:
+        shape["outputs"] = {name: marker.format(next(slots)) for name in shape["outputs"]}
+    text = _dumps(shape).replace("\n", "\n    ").replace("{", "{{").replace("}", "}}")
+    template = re.sub(r'"\\u0000(\d+)\\u0000"', r"{\1}", text)
+    for point, results in scaling.points:
+        yield template.format(*leaves(point, results))
+
+
+def scaling_csv(scaling: Scaling, by_component: bool = False) -> Iterator[str]:
+    """One line per model or point: the varied inputs, exact totals, FLOPs per group; a sweep
+    a piece at a time, straight from its results tuples (params, flops, blocks, group flops...)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     first = ["model"] if scaling.kind == "compare" else list(scaling.varied)
     writer.writerow(first + ["params", "flops_forward", "blocks_flops_forward"]
                     + [f"{g} flops_forward" for g in scaling.groups] + list(scaling.extra))
-    if scaling.kind == "sweep":  # straight from the results tuples: (params, flops, blocks, group flops...)
+    if scaling.kind == "sweep":
         end, extra = 3 + len(scaling.groups), 3 + 2 * len(scaling.groups)
-        if scaling.extra:
-            writer.writerows((*point, *results[:end], *map(_number, results[extra:])) for point, results in scaling.points)
-        else:
-            writer.writerows((*point, *results[:end]) for point, results in scaling.points)
+        rows = (((*point, *results[:end], *map(_number, results[extra:])) if scaling.extra
+                 else (*point, *results[:end])) for point, results in scaling.points)
+        for chunk in iter(lambda: list(itertools.islice(rows, CHUNK)), []):
+            writer.writerows(chunk)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
     else:
         for c in scaling.columns:
             writer.writerow([c.label, c.params, c.flops, c.blocks_flops] + [c.group_flops.get(g, 0) for g in scaling.groups])
-    return buffer.getvalue()
+    yield buffer.getvalue()
 
 
-SCALING_RENDERERS: Dict[str, Callable[..., str]] = {
+# markdown gives a string (a table is bounded: see scaling.MAX_TABLE_POINTS); JSON and CSV give
+# their text in pieces, to be written as they come
+SCALING_RENDERERS: Dict[str, Callable[..., Union[str, Iterator[str]]]] = {
     "markdown": scaling_markdown,
-    "json": lambda scaling, by_component=False: json.dumps(scaling_data(scaling), indent=2, ensure_ascii=False) + "\n",
-    "csv": lambda scaling, by_component=False: scaling_csv(scaling),
+    "json": scaling_json,
+    "csv": scaling_csv,
 }

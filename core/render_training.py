@@ -8,7 +8,8 @@ import json
 from fractions import Fraction
 from typing import Dict, List, Tuple
 
-from .numbers import exact, fixed, human, percent
+from .formula import Number
+from .numbers import exact, fixed, human, percent, significant
 from .render import GB, GiB, _number, exact_or_fixed, table
 from .report import share
 from .training_report import InferenceReport, Solution, TrainingReport
@@ -16,8 +17,10 @@ from .training_report import InferenceReport, Solution, TrainingReport
 DAY = 86_400
 
 
-def _bytes(value: int) -> str:
-    return f"{value:,} B ({fixed(Fraction(value, GB), 2)} GB, {fixed(Fraction(value, GiB), 2)} GiB)"
+def _bytes(value: Number) -> str:
+    """`80,000,000,000 B (80.00 GB, 74.51 GiB)`; a fractional count (a --where target of
+    0.5 bytes) exactly, as `1/2 B`."""
+    return f"{exact(value)} B ({fixed(Fraction(value) / GB, 2)} GB, {fixed(Fraction(value) / GiB, 2)} GiB)"
 
 
 # -- training -------------------------------------------------------------------
@@ -45,7 +48,7 @@ def training_markdown(report: TrainingReport) -> str:
         ["forward", f"{report.flops_forward:,}"],
         ["backward (2 × forward)", f"{report.flops_backward:,}"],
         ["forward + backward", f"{report.flops_model:,}"],
-        ["optimizer (AdamW, 14 per parameter)", f"{report.flops_optimizer:,}"],
+        [f"optimizer ({report.optimizer_label})", f"{report.flops_optimizer:,}"],
         ["**one step**", f"**{report.flops_step:,}**"],
         ["per token", exact(per_token) if per_token.denominator == 1 else fixed(per_token, 2)],
     ]
@@ -78,11 +81,12 @@ def training_markdown(report: TrainingReport) -> str:
         out += ["## Time", ""]
         out += [
             f"On {time.gpus:,} × {time.hardware} ({time.description}) at {human_rate(time.peak)} {time.dtype} peak "
-            f"and {percent(time.mfu, 1)} MFU: {time.steps:,} steps of {report.flops_model:,} FLOPs "
-            f"(forward + backward) take **{fixed(time.seconds, 0)} s = {fixed(time.seconds / DAY, 2)} days**. "
+            f"and {percent(time.mfu, 1)} MFU: {time.steps:,} step{'' if time.steps == 1 else 's'} of "
+            f"{report.flops_model:,} FLOPs (forward + backward) take **{significant(time.seconds)} s = "
+            f"{_days(time.seconds)} days**. "
             f"The optimizer's {report.flops_optimizer * time.steps:,} FLOPs would add "
-            f"{fixed(optimizer_seconds, 0)} s ({percent(share_fraction(optimizer_seconds, time.seconds), 4)}), "
-            f"{fixed(time.seconds_with_optimizer / DAY, 2)} days in all, if they ran at the same rate.",
+            f"{significant(optimizer_seconds)} s ({significant(share_fraction(optimizer_seconds, time.seconds) * 100, 2)}%), "
+            f"{_days(time.seconds_with_optimizer)} days in all, if they ran at the same rate.",
             "",
         ]
         if report.activations_per_sequence is not None:
@@ -106,6 +110,12 @@ def training_markdown(report: TrainingReport) -> str:
     ]
     out += ["Conventions:", ""] + [f"- {line}" for line in report.conventions] + [""]
     return "\n".join(out)
+
+
+def _days(seconds: Fraction) -> str:
+    """Days to two decimals, or to three significant digits when that would show 0.00."""
+    days = seconds / DAY
+    return fixed(days, 2) if days >= 1 else significant(days)
 
 
 def human_rate(value) -> str:
@@ -195,8 +205,11 @@ def inference_markdown(report: InferenceReport) -> str:
         f"Prefill of B = {report.batch_size:,} prompts of T = {report.context_length:,} tokens: "
         f"**{report.flops_prefill:,} FLOPs** ({human(report.flops_prefill, 'FLOPs')}), the forward pass.",
         "",
-        f"Decode of one new token per sequence at position t = {report.position:,} (attending to t keys): "
-        f"**{report.flops_decode:,} FLOPs** for the batch.",
+        (f"Decode of one new token per sequence at position t = {report.position:,} (attending to t keys): "
+         if report.position is not None else
+         "Decode of one new token per sequence (no chosen row reads decode_position: each row's decode FLOPs "
+         "are its forward FLOPs for one token of T): ")
+        + f"**{report.flops_decode:,} FLOPs** for the batch.",
         "",
     ]
     rows = [[row.name, row.display, f"{row.flops_decode:,}", percent(share(row.flops_decode, report.flops_decode))]
@@ -252,13 +265,18 @@ def solution_markdown(solution: Solution) -> str:
     else:
         out += [f"The {solution.goal} {solution.input} with {condition} (= {target}) is **{solution.answer:,}**.", ""]
     rows = []
+    searched = ""
+    if solution.step != 1 or solution.start != solution.least:
+        values = ", ".join(f"{solution.start + k * solution.step:,}" for k in range(3))
+        searched = (f" = {values}, … (from {solution.least:,} up, the first values every constraint accepts, "
+                    f"and every {solution.step:,}th after)")
     for x, value in ((solution.answer, solution.at_answer), (solution.neighbour, solution.at_neighbour)):
         if x is not None:
             holds = {"<=": value <= solution.target, "<": value < solution.target,
                      ">=": value >= solution.target, ">": value > solution.target}[solution.comparison]
             rows.append([f"{x:,}", _value(solution.output, value), "yes" if holds else "no"])
     out += [table([solution.input, solution.output, "holds"], rows, "rrl"), ""]
-    out += [f"Found by bisection over whole values of {solution.input}, assuming {solution.output} changes "
+    out += [f"Found by bisection over whole values of {solution.input}{searched}, assuming {solution.output} changes "
             f"monotonically with it. Units: GB = 10⁹ bytes, GiB = 1024³ bytes.", ""]
     return "\n".join(out)
 
@@ -271,6 +289,7 @@ def solution_data(solution: Solution) -> Dict:
                       "target": _number(Fraction(solution.target)), "as_written": solution.target_text},
         "answer": solution.answer, "value_at_answer": _number(solution.at_answer) if solution.at_answer is not None else None,
         "next": solution.neighbour,
+        "searched": {"start": solution.start, "step": solution.step},
         "value_at_next": _number(solution.at_neighbour) if solution.at_neighbour is not None else None,
     }
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Dict, List, Sequence, Tuple
@@ -12,10 +11,75 @@ from .errors import ConfigError
 from .formula import Number
 from .model import TOTAL_FLOPS, TOTAL_PARAMS, Model, blocks_cell, cell_name, group_cell, output_cell
 from .numbers import percent
+from .inputs import settable_input
 from .report import share
 
 BLOCKS = "Transformer blocks"  # every per-layer row, × num_layers
 MAX_POINTS = 10_000_000
+# A sweep of up to this many points keeps its results; a larger one is evaluated again
+# whenever it is read (once to check every point and find the summary, once to write it),
+# so that its memory stays bounded whatever its size.
+KEEP_POINTS = 200_000
+MAX_TABLE_POINTS = 100_000  # rows of a markdown table; CSV and JSON are streamed up to MAX_POINTS
+MAX_VALUE_BITS = 64  # a varied value, as the compiled sheet accepts it (sheet.MAX_PARAM_BITS)
+
+
+class Grid:
+    """The points of a sweep, evaluated on demand: iterable as often as needed, each pass
+    recomputing the results, with len() and indexing (mixed-radix, last axis fastest)."""
+
+    def __init__(self, axes: Sequence[Sequence[int]], evaluate):
+        self.axes = axes
+        self.evaluate = evaluate
+        self.count = 1
+        for axis in axes:
+            self.count *= len(axis)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        evaluate = self.evaluate
+        for point in _product(self.axes):
+            yield point, evaluate(*point)
+
+    def __getitem__(self, index: int):
+        if index < 0:
+            index += self.count
+        point = []
+        for axis in reversed(self.axes):
+            index, position = divmod(index, len(axis))
+            point.append(axis[position])
+        point = tuple(reversed(point))
+        return point, self.evaluate(*point)
+
+
+def _product(axes: Sequence[Sequence[int]]):
+    """itertools.product without its copy of every axis (a tuple of 10,000,000 ints is 360 MB):
+    each axis is iterated again for each point of the axes before it, and a range stays lazy."""
+    if not axes:
+        yield ()
+        return
+    last = axes[-1]
+    for head in _product(axes[:-1]):
+        for value in last:
+            yield (*head, value)
+
+
+def count_points(vary: Sequence[Tuple[str, Sequence[int]]]) -> int:
+    """The number of points of a grid, refused over MAX_POINTS before anything is built."""
+    names = [name for name, _ in vary]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"--vary: each input may be varied once, got {', '.join(names)}")
+    points = 1
+    for _, values in vary:
+        points *= len(values)
+        if points > MAX_POINTS:
+            break
+    if points > MAX_POINTS:
+        sizes = " × ".join(f"{len(values):,}" for _, values in vary)
+        raise ConfigError(f"--vary: {sizes} points; a sweep is at most {MAX_POINTS:,}")
+    return points
 
 
 @dataclass(eq=False)
@@ -55,24 +119,41 @@ class Scaling:
     varied: List[str] = field(default_factory=list)
     summary: str = ""
     given: List[Column] = field(default_factory=list)  # compare: one column per model
-    points: List[Tuple[Tuple[int, ...], tuple]] = field(default_factory=list)  # sweep: (inputs, results)
+    points: Sequence[Tuple[Tuple[int, ...], tuple]] = field(default_factory=list)  # sweep: (inputs, results)
     extra: List[str] = field(default_factory=list)  # sweep: output cells asked for with --output, last in results
 
     @functools.cached_property
     def columns(self) -> List[Column]:
+        """Every column (a model, or a point of a kept sweep); a large sweep is read a point
+        at a time with iter_columns()."""
         if self.kind == "compare":
             return self.given
+        return list(self.iter_columns())
+
+    def iter_columns(self):
+        if self.kind == "compare":
+            yield from self.given
+            return
+        for point, results in self.points:
+            yield self.column_of(point, results)
+
+    def __len__(self) -> int:
+        return len(self.given) if self.kind == "compare" else len(self.points)
+
+    def column(self, index: int) -> Column:
+        if self.kind == "compare":
+            return self.given[index]
+        return self.column_of(*self.points[index])
+
+    def column_of(self, point: Tuple[int, ...], results: tuple) -> Column:
         count = len(self.groups)
-        return [
-            Column(
-                name="", params=results[0], flops=results[1], blocks_flops=results[2],
-                group_flops=dict(zip(self.groups, results[3:3 + count])),
-                group_params=dict(zip(self.groups, results[3 + count:3 + 2 * count])),
-                inputs=dict(zip(self.varied, point)),
-                extra=dict(zip(self.extra, results[3 + 2 * count:])),
-            )
-            for point, results in self.points
-        ]
+        return Column(
+            name="", params=results[0], flops=results[1], blocks_flops=results[2],
+            group_flops=dict(zip(self.groups, results[3:3 + count])),
+            group_params=dict(zip(self.groups, results[3 + count:3 + 2 * count])),
+            inputs=dict(zip(self.varied, point)),
+            extra=dict(zip(self.extra, results[3 + 2 * count:])),
+        )
 
 
 def point_label(names: Sequence[str], values: Sequence[int]) -> str:
@@ -92,40 +173,43 @@ def compare(models: Sequence[Model], labels: Sequence[str]) -> Scaling:
     return scaling
 
 
-def sweep(model: Model, vary: Sequence[Tuple[str, List[int]]], extra: Sequence[str] = ()) -> Scaling:
+def sweep(model: Model, vary: Sequence[Tuple[str, Sequence[int]]], extra: Sequence[str] = ()) -> Scaling:
     """The model at every point of the grid (the cartesian product of the varied values), with
-    the `extra` output cells (memory.peak, train.flops_step, ...) beside the totals."""
+    the `extra` output cells (memory.peak, train.flops_step, ...) beside the totals. The points
+    are counted before anything is built; every point is evaluated (and so checked) here, and
+    a sweep larger than KEEP_POINTS is evaluated again, a point at a time, when it is written."""
     names = [name for name, _ in vary]
-    if len(set(names)) != len(names):
-        raise ConfigError(f"--vary: each input may be varied once, got {', '.join(names)}")
-    points = 1
-    for _, values in vary:
-        points *= len(values)
-    if points > MAX_POINTS:
-        raise ConfigError(f"--vary: {points:,} points; a sweep is at most {MAX_POINTS:,}")
+    count = count_points(vary)
+    for name in names:
+        settable_input(model.registry, name, "--vary")
     groups = model.groups
     outputs = [TOTAL_PARAMS, TOTAL_FLOPS, blocks_cell("flops")]
     outputs += [group_cell(group, "flops") for group in groups] + [group_cell(group, "params") for group in groups]
     extra = [output_cell(model, name, "--output") for name in dict.fromkeys(extra)]
-    evaluate = model.sheet.function(names, outputs + extra)  # only these cells are computed per point
-    points = [(point, evaluate(*point)) for point in itertools.product(*(values for _, values in vary))]
+    evaluate = model.sheet.function(names, outputs + extra, "--vary")  # only these cells, per point
+    grid = Grid([values for _, values in vary], evaluate)
+    points: Sequence = list(grid) if count <= KEEP_POINTS else grid
     scaling = Scaling("sweep", list(groups), [row.spec.name for row in model.rows], names, points=points,
                       extra=extra)
-    scaling.summary = _sweep_summary(scaling)
+    scaling.summary = _sweep_summary(scaling)  # a pass over every point: a lazy grid is checked here
     return scaling
 
 
-def parse_vary(text: str) -> Tuple[str, List[int]]:
+def parse_vary(text: str) -> Tuple[str, Sequence[int]]:
     """`NAME=VALUES`: a list `1024,2048,4096`; an arithmetic range `1024..4096+1024`
     (start..stop+step); a geometric range `1024..16384*2` (start..stop*factor).
-    Ranges include stop when a step lands on it."""
+    Ranges include stop when a step lands on it. An arithmetic range stays a `range`:
+    its values are made one at a time, and only after the grid's size is checked."""
     name, sep, spec = text.partition("=")
     name, spec = name.strip(), spec.strip()
     if not sep or not name or not spec:
         raise ConfigError(f"--vary {text!r}: expected NAME=VALUES, e.g. --vary context_length=1024,2048")
     where = f"--vary {name}"
     if ".." not in spec:
-        return name, [_whole(part, where) for part in spec.split(",")]
+        parts = spec.split(",")
+        if len(parts) > MAX_POINTS:
+            raise ConfigError(f"{where}: more than {MAX_POINTS:,} values")
+        return name, [_whole(part, where) for part in parts]
     start_text, _, rest = spec.partition("..")
     start = _whole(start_text, where)
     for operator in ("+", "*"):
@@ -141,13 +225,13 @@ def parse_vary(text: str) -> Tuple[str, List[int]]:
     if operator == "*" and start <= 0:
         raise ConfigError(f"{where}: a geometric range starts above 0, got {start}")
     if operator == "+":
-        if stop >= start and (stop - start) // step >= MAX_POINTS:
-            raise ConfigError(f"{where}: more than {MAX_POINTS:,} values")
-        values = list(range(start, stop + 1, step))
+        values: Sequence[int] = range(start, stop + 1, step)
+        if len(values) > MAX_POINTS:
+            raise ConfigError(f"{where}: more than {MAX_POINTS:,} values ({len(values):,})")
     else:
         values = []
         value = start
-        while value <= stop:  # at most log2(stop) steps
+        while value <= stop:  # at most 64 steps: stop is a 64-bit number
             values.append(value)
             value *= step
     if not values:
@@ -156,10 +240,18 @@ def parse_vary(text: str) -> Tuple[str, List[int]]:
 
 
 def _whole(text: str, where: str) -> int:
+    """A whole number of at most MAX_VALUE_BITS bits, its length checked before int() reads it."""
+    text = text.strip()
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    if len(text.replace("_", "").lstrip("+-")) > 20:  # 2**64 has 20 digits
+        raise ConfigError(f"{where}: {shown!r} is too large; a varied value has at most {MAX_VALUE_BITS} bits")
     try:
-        return int(text.strip())
+        value = int(text)
     except ValueError:
-        raise ConfigError(f"{where}: {text.strip()!r} is not a whole number") from None
+        raise ConfigError(f"{where}: {shown!r} is not a whole number") from None
+    if value.bit_length() > MAX_VALUE_BITS:
+        raise ConfigError(f"{where}: {value:,} is too large; a varied value has at most {MAX_VALUE_BITS} bits")
+    return value
 
 
 def _column(model: Model, values: Dict, label: str) -> Column:
@@ -209,48 +301,50 @@ def _compare_summary(scaling: Scaling) -> str:
 
 
 def _sweep_summary(scaling: Scaling) -> str:
-    """One sentence: the group whose share of forward FLOPs changes most across the points."""
-    points = scaling.points
-    if len(points) < 2:
+    """One sentence: the group whose share of forward FLOPs changes most across the points.
+    One pass over the points, keeping only the extremes of each group's share."""
+    positions = [3 + index for index in range(len(scaling.groups))] + [2]
+    labels = [*scaling.groups, BLOCKS]
+    # per group: [low index, low point, low results, high index, high point, high results]
+    extremes: List[list] = []
+    count = 0
+    for index, (point, results) in enumerate(scaling.points):
+        count += 1
+        if index == 0:
+            extremes = [[0, point, results, 0, point, results] for _ in positions]
+            continue
+        total = results[1]
+        for slot, position in zip(extremes, positions):
+            part = results[position] if total else 0
+            total_ = total if total else 1
+            low, high = slot[2], slot[5]
+            low_part, low_total = (low[position], low[1]) if low[1] else (0, 1)
+            high_part, high_total = (high[position], high[1]) if high[1] else (0, 1)
+            # compared exactly as integers: part·total' against part'·total, no Fraction per point
+            if part * low_total < low_part * total_:
+                slot[0:3] = [index, point, results]
+            elif part * high_total > high_part * total_:
+                slot[3:6] = [index, point, results]
+    if count < 2:
         return ""
     best = None
-    for index, group in enumerate([*scaling.groups, BLOCKS]):
-        position = 2 if group == BLOCKS else 3 + index
-        low, high = _extremes(points, position)
-        spread = _share(points[high][1], position) - _share(points[low][1], position)
+    for label, position, slot in zip(labels, positions, extremes):
+        spread = _share(slot[5], position) - _share(slot[2], position)
         if best is None or spread > best[0]:
-            best = (spread, group, low, high, position)
-    spread, group, low, high, position = best
+            best = (spread, label, position, slot)
+    spread, group, position, slot = best
     if not spread:
         return "No group's share of forward FLOPs changes across the points."
     # say it in the direction of the sweep: from the earlier point to the later one
-    first, last = sorted((low, high))
-    before, after = _share(points[first][1], position), _share(points[last][1], position)
-    def label(index: int) -> str:
-        return point_label(scaling.varied, points[index][0])
-
+    low, high = (slot[0], slot[1], slot[2]), (slot[3], slot[4], slot[5])
+    first, last = sorted((low, high), key=lambda item: item[0])
+    before, after = _share(first[2], position), _share(last[2], position)
     return (
-        f"The largest change in share is {group}: {percent(before)} at {label(first)} → "
-        f"{percent(after)} at {label(last)} ({'+' if after > before else '-'}"
+        f"The largest change in share is {group}: {percent(before)} at {point_label(scaling.varied, first[1])} → "
+        f"{percent(after)} at {point_label(scaling.varied, last[1])} ({'+' if after > before else '-'}"
         f"{percent(abs(after - before))[:-1]} points)."
     )
 
 
 def _share(results: tuple, position: int) -> Fraction:
     return share(results[position], results[1])
-
-
-def _extremes(points: Sequence[Tuple[Tuple[int, ...], tuple]], position: int) -> Tuple[int, int]:
-    """Indices of the points where results[position]'s share of the FLOPs (results[1]) is least and
-    greatest, compared exactly as integers (part·total' against part'·total), no Fraction per point."""
-    low = high = 0
-    results = points[0][1]
-    low_part, low_total = high_part, high_total = (results[position], results[1]) if results[1] else (0, 1)
-    for index in range(1, len(points)):
-        results = points[index][1]
-        part, total = (results[position], results[1]) if results[1] else (0, 1)
-        if part * low_total < low_part * total:
-            low, low_part, low_total = index, part, total
-        elif part * high_total > high_part * total:
-            high, high_part, high_total = index, part, total
-    return low, high

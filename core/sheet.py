@@ -17,12 +17,14 @@ from dataclasses import dataclass, replace
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import SheetError, suggest
-from .formula import MAX_VALUE_BITS, RUNTIME, Formula, Number, normalize, parse, to_python
+from .formula import MAX_VALUE_BITS, RUNTIME, Formula, Number, chain, normalize, parse, to_python
 
 # A varied input (a sweep point, a goal-seek probe) is an int of at most this many bits.
 MAX_PARAM_BITS = 64
 # A sheet holds at most this many cells (a builtin model has a few hundred).
 MAX_CELLS = 20_000
+# A compiled expression nests inlined cells up to this depth (formulas themselves nest <= 200).
+MAX_INLINE_DEPTH = 50
 
 
 @dataclass(eq=False)
@@ -89,12 +91,14 @@ class Sheet:
     def __getitem__(self, name: str) -> Cell:
         return self.cells[self.index[name]]
 
-    def replace(self, values: Mapping[str, Number]) -> "Sheet":
-        """A new sheet in which each named cell holds a plain value instead of its formula."""
+    def replace(self, values: Mapping[str, Number], source: Optional[str] = None) -> "Sheet":
+        """A new sheet in which each named cell holds a plain value instead of its formula;
+        `source` (e.g. "--vary") names where those values came from, for errors."""
         cells = []
         for cell in self.cells:
             if cell.name in values:
-                cell = replace(cell, formula=parse(values[cell.name], cell.where))
+                where = f"{source} {cell.name}" if source else cell.where
+                cell = replace(cell, formula=parse(values[cell.name], where), where=where)
             cells.append(cell)
         return Sheet(cells)
 
@@ -108,18 +112,21 @@ class Sheet:
                 value = cell.formula.evaluate(values)
             except ZeroDivisionError:
                 raise SheetError(
-                    f"{cell.where}: division by zero in {cell.name} = {cell.formula.text}{self._inputs_of(cell, values)}"
+                    f"{self._blame(cell)}: division by zero in {cell.name} = {cell.formula.text}"
+                    f"{self._inputs_of(cell, values)}"
                 ) from None
             self._check_value(cell, value, values)
             values[cell.name] = value
         return values
 
-    def function(self, params: Sequence[str], outputs: Optional[Sequence[str]] = None) -> Callable[..., tuple]:
+    def function(self, params: Sequence[str], outputs: Optional[Sequence[str]] = None,
+                 source: Optional[str] = None) -> Callable[..., tuple]:
         """A compiled function of the named cells' values that returns the `outputs`
         cells' values (default: every cell, in `self.cells` order). Only what the
         outputs and the inputs' own checks need is computed; cells that do not depend
-        on `params` are evaluated once, here, and folded in as constants."""
-        key = (tuple(params), None if outputs is None else tuple(outputs))
+        on `params` are evaluated once, here, and folded in as constants. `source`
+        (e.g. "--vary") is named in an error that a varied value causes."""
+        key = (tuple(params), None if outputs is None else tuple(outputs), source)
         if key not in self._functions:
             self._functions[key] = self._compile(*key)
         return self._functions[key]
@@ -135,16 +142,30 @@ class Sheet:
         shown = [f"{name} = {_show(values[name])}" for name in cell.formula.names if name in values]
         return f" (with {', '.join(shown)})" if shown else ""
 
+    def _given(self, cell: Cell) -> List[str]:
+        """Where the values a cell reads were given on the command line (wheres such as
+        `--set num_heads`, `--vary d_model`), in the order the formula reads them."""
+        found = [self.cells[self.index[name]].where for name in cell.formula.names if name in self.index]
+        return list(dict.fromkeys(where for where in found if where.startswith("--")))
+
+    def _blame(self, cell: Cell) -> str:
+        """What an error about `cell` names first: where the bad value came from. A derived
+        cell (d_head) that fails on a value given with --set or --vary blames that option,
+        not the file that defines the derived cell."""
+        if cell.where.startswith("--"):
+            return cell.where
+        return ", ".join(self._given(cell)) or cell.where
+
     def _check_value(self, cell: Cell, value: Number, values: Mapping[str, Number]) -> None:
         if cell.integer and type(value) is not int:
             raise SheetError(
-                f"{cell.where}: {cell.name} = {cell.formula.text} gives {_show(value)}, "
+                f"{self._blame(cell)}: {cell.name} = {cell.formula.text} gives {_show(value)}, "
                 f"not a whole number{self._inputs_of(cell, values)}"
             )
         if cell.minimum is not None and value < cell.minimum:
             least = "positive" if cell.minimum == 1 else f"at least {cell.minimum}"
             raise SheetError(
-                f"{cell.where}: {cell.name} must be {least}, got {_show(value)}"
+                f"{self._blame(cell)}: {cell.name} must be {least}, got {_show(value)}"
                 + (f" from {cell.formula.text}{self._inputs_of(cell, values)}" if cell.formula.names else "")
             )
 
@@ -159,14 +180,15 @@ class Sheet:
             numerator, denominator = cell.formula.bits_bound(bounds)
             if numerator + denominator > MAX_VALUE_BITS:
                 raise SheetError(
-                    f"{cell.where}: {cell.name} = {cell.formula.text} could reach "
+                    f"{self._blame(cell)}: {cell.name} = {cell.formula.text} could reach "
                     f"{numerator + denominator:,} bits; values are limited to {MAX_VALUE_BITS:,} bits"
                 )
             bounds[cell.name] = (numerator, denominator)
 
     # -- compilation -----------------------------------------------------
 
-    def _compile(self, params: Tuple[str, ...], outputs: Optional[Tuple[str, ...]]) -> Callable[..., tuple]:
+    def _compile(self, params: Tuple[str, ...], outputs: Optional[Tuple[str, ...]],
+                 source: Optional[str] = None) -> Callable[..., tuple]:
         for name in params:
             if name not in self.index:
                 known = [n for n in self.index if "." not in n]
@@ -197,7 +219,8 @@ class Sheet:
             # a varied input must be an int of bounded size, as the bounds assumed
             check = f"type(p{i}) is int and -{1 << MAX_PARAM_BITS} < p{i} < {1 << MAX_PARAM_BITS}"
             body.append(ast.parse(f"if not ({check}): raise _fail({self.index[name]})").body[0])
-        fractional: set = set()
+        # a constant that is a Fraction (ffn_ratio = 8/3) makes what reads it a possible Fraction
+        fractional = {name for name, value in constants.items() if name not in varying and type(value) is not int}
         nonnegative = {name for name, value in constants.items() if name not in varying and value >= 0}
         expressions: Dict[str, ast.expr] = {}
         checks: Dict[str, str] = {}
@@ -244,19 +267,29 @@ class Sheet:
             except (_CellFailure, ZeroDivisionError):
                 pass
             # attribute the failure to its cell with the reference interpreter
-            self._explain(params, args)
+            self._explain(params, args, source)
             raise AssertionError("the compiled sheet failed where the interpreter did not")
 
+        def valid(*args: int) -> bool:
+            """Whether every check holds at `args`, without building the error that says why
+            not (a goal seek probes many values looking for valid ones)."""
+            try:
+                compiled(*args)
+            except (_CellFailure, ZeroDivisionError):
+                return False
+            return True
+
+        run.valid = valid  # type: ignore[attr-defined]
         return run
 
-    def _explain(self, params: Tuple[str, ...], args: Sequence[object]) -> None:
+    def _explain(self, params: Tuple[str, ...], args: Sequence[object], source: Optional[str] = None) -> None:
         for name, value in zip(params, args):
             if type(value) is not int or value.bit_length() > MAX_PARAM_BITS:
                 raise SheetError(
-                    f"{self[name].where}: a varied value must be a whole number of at most "
-                    f"{MAX_PARAM_BITS} bits, got {value!r}"
+                    f"{f'{source} {name}' if source else self[name].where}: a varied value must be a whole "
+                    f"number of at most {MAX_PARAM_BITS} bits, got {value!r}"
                 )
-        self.replace(dict(zip(params, args))).evaluate()
+        self.replace(dict(zip(params, args)), source).evaluate()
 
 
 def _show(value: Number) -> str:
@@ -311,7 +344,10 @@ def _optimized(
     for name, expression in expressions.items():
         expression = _fold(substitute(expression))
         target = local[name]
-        if uses[name] == 1 and name not in checks and not isinstance(expression, ast.Name):
+        # inlining a chain of cells each read once nests their trees; past MAX_INLINE_DEPTH the
+        # cell is computed on its own line instead, so no tree nears the recursion limit
+        if (uses[name] == 1 and name not in checks and not isinstance(expression, ast.Name)
+                and _depth(expression) <= MAX_INLINE_DEPTH):
             inlined[target] = expression
             continue
         key = ast.dump(expression)
@@ -368,8 +404,15 @@ def _fold(node: ast.expr) -> ast.expr:
 
 
 def _chain(parts: List[ast.expr], kind: type) -> ast.expr:
-    tree = parts[0]
-    for part in parts[1:]:
-        tree = ast.BinOp(tree, kind(), part)
-    return tree
+    return chain(parts, kind)  # balanced: a sum of 1,200 rows compiles at depth 11
+
+
+def _depth(node: ast.expr) -> int:
+    """The depth of a tree, without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack += [(child, depth + 1) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)]
+    return deepest
 

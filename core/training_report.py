@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import List, Optional, Tuple
 
-from .errors import ConfigError, suggest
+from .errors import AcctError, ConfigError
 from .model import output_cell
 from .formula import Number
 from .training import (
@@ -76,6 +76,8 @@ class TrainingReport:
     time: Optional[TrainingTime]
     conventions: List[str] = field(default_factory=list)
     problem: str = ""
+    optimizer_flops: int = 14  # FLOPs per parameter per step, as the sheet holds it
+    optimizer_label: str = "AdamW, 14 per parameter"
 
     @property
     def tokens(self) -> int:
@@ -136,8 +138,17 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
             steps, values["train.flops_model"] * steps / rate, values["train.flops_step"] * steps / rate,
             hardware.memory, hardware.spec.source,
         )
+    optimizer_flops = values["optimizer_flops"]
+    default = model.registry.inputs["optimizer_flops"].default if "optimizer_flops" in model.registry.inputs else None
+    counted = default.evaluate({}) if default is not None and not default.names else None
+    if optimizer_flops == counted:  # AdamW as the convention counts it
+        optimizer_label, optimizer_convention = f"AdamW, {optimizer_flops:,} per parameter", OPTIMIZER_CONVENTION
+    else:  # the label says what was computed, not what AdamW would be
+        optimizer_label = f"{optimizer_flops:,} per parameter, as set by optimizer_flops"
+        optimizer_convention = (f"optimizer: {optimizer_flops:,} FLOPs per parameter per step, as set by optimizer_flops"
+                                + (f" (acct counts AdamW as {counted:,})" if counted is not None else ""))
     conventions = [
-        BACKWARD_CONVENTION, OPTIMIZER_CONVENTION,
+        BACKWARD_CONVENTION, optimizer_convention,
         f"precision {precision}: " + ", ".join(f"{k} {v}" for k, v in PRECISIONS[precision].items()),
         f"activations: {model.activation_convention} — "
         + model.registry.activations[model.activation_convention].spec.description,
@@ -151,6 +162,7 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         memory=memory, activations_per_sequence=values["total.activations"] if has_activations else None,
         fixed_bytes=values["memory.fixed"], params=values[TOTAL_PARAMS], time=time,
         conventions=conventions, problem=model.activation_problem,
+        optimizer_flops=optimizer_flops, optimizer_label=optimizer_label,
     )
 
 
@@ -167,7 +179,7 @@ class InferenceReport:
     name: str
     batch_size: int
     context_length: int
-    position: int
+    position: Optional[int]  # None when no chosen row reads decode_position
     kv_bytes: int
     kv_per_token: Number  # bytes per token of one sequence (a fraction when windowed layers cache fewer)
     kv_per_sequence: int  # bytes, one sequence of T tokens
@@ -196,8 +208,7 @@ def make_inference_report(model, values) -> InferenceReport:
     display = f"({' + '.join(kv_parts)})·bytes" if kv_parts else "0"
     return InferenceReport(
         name=model.preset.name, batch_size=batch, context_length=values["context_length"],
-        # no row may read the decode position (a plugin's rows all linear in T): it is then T
-        position=values.get("decode_position", values["context_length"]), kv_bytes=values["kv_bytes"],
+        position=values.get("decode_position"), kv_bytes=values["kv_bytes"],
         kv_per_token=values["kv_cache.bytes_per_token"], kv_per_sequence=values["kv_cache.bytes_per_sequence"],
         kv_display=display, kv_total=values["kv_cache.bytes"],
         flops_prefill=values["infer.flops_prefill"], flops_decode=values["infer.flops_decode"], rows=rows,
@@ -208,6 +219,9 @@ def make_inference_report(model, values) -> InferenceReport:
 
 COMPARISONS = {"<=": lambda a, b: a <= b, "<": lambda a, b: a < b, ">=": lambda a, b: a >= b, ">": lambda a, b: a > b}
 MAX_SOLVE = 1 << 62
+# Values probed, from the input's least value up, for the first two that every constraint
+# accepts (d_model must be a multiple of num_heads: 25 and 50 for 25 heads).
+MAX_SCAN = 1 << 16
 
 
 @dataclass(eq=False)
@@ -220,8 +234,11 @@ class Solution:
     target_text: str
     answer: Optional[int]
     at_answer: Optional[Number]
-    neighbour: Optional[int]  # one past the answer
+    neighbour: Optional[int]  # the next value searched past the answer
     at_neighbour: Optional[Number]
+    start: int = 0  # the values searched: start, start + step, start + 2·step, ...
+    step: int = 1
+    least: int = 0  # the input's least value; start > least when smaller values break a constraint
 
 
 def parse_condition(text: str) -> Tuple[str, str, Number, str]:
@@ -240,46 +257,64 @@ def parse_condition(text: str) -> Tuple[str, str, Number, str]:
 
 def solve(model, input_name: str, goal: str, condition: str) -> Solution:
     """The largest (or smallest) whole value of `input_name` for which `condition` holds,
-    assuming the output changes monotonically with the input; exact, by bisection."""
+    assuming the output changes monotonically with the input; exact, by bisection.
+
+    Only values that every constraint accepts are answers. The search runs over
+    start, start + step, ...: the first two valid values from the input's least value
+    up (d_model with 25 heads: 25, 50, ...). A probe on that lattice that breaks a
+    constraint (a context beyond max_positions) stops the search with an error saying
+    where, rather than answering with a value that is not one."""
+    from .inputs import settable_input
+
+    option = f"--{goal}"
+    settable_input(model.registry, input_name, option)
     output, comparison, target, target_text = parse_condition(condition)
-    sheet = model.sheet
     output_cell(model, output, "--where")
-    if input_name not in sheet:
-        inputs = [cell.name for cell in sheet.cells if "." not in cell.name]
-        raise ConfigError(f"solve: unknown input {input_name!r}{suggest(input_name, inputs)}")
-    evaluate = sheet.function([input_name], [output])
-    position = 0
+    sheet = model.sheet
+    evaluate = sheet.function([input_name], [output], option)
     test = COMPARISONS[comparison]
     least = sheet[input_name].minimum if sheet[input_name].minimum is not None else 0
+    start, step = _lattice(evaluate, input_name, least, option)
 
-    def value(x: int) -> Number:
-        return evaluate(x)[position]
+    def value(k: int) -> Number:
+        x = start + k * step
+        try:
+            return evaluate(x)[0]
+        except AcctError as error:
+            raise ConfigError(
+                f"solve: the search for the {goal} {input_name} met a constraint at {input_name} = {x:,} "
+                f"{_lattice_text(input_name, start, step)}: {error}"
+            ) from None
 
-    def holds(x: int) -> bool:
-        return test(value(x), target)
+    def holds(k: int) -> bool:
+        return test(value(k), target)
 
     def solution(answer: Optional[int], neighbour: Optional[int]) -> Solution:
         return Solution(input_name, goal, output, comparison, target, target_text,
-                        answer, None if answer is None else value(answer),
-                        neighbour, None if neighbour is None else value(neighbour))
+                        None if answer is None else start + answer * step,
+                        None if answer is None else value(answer),
+                        None if neighbour is None else start + neighbour * step,
+                        None if neighbour is None else value(neighbour), start, step, least)
 
+    top = (MAX_SOLVE - start) // step  # the last k searched
     # Exponential search for a bracket, then bisection: `good` holds, `bad` does not.
     if goal == "largest":
-        if not holds(least):
-            return solution(None, least)
-        good, bad = least, max(2 * least, least + 1)
+        if not holds(0):
+            return solution(None, 0)
+        good, bad = 0, 1
         while holds(bad):
-            if bad >= MAX_SOLVE:
-                raise ConfigError(f"solve: {condition!r} still holds at {input_name} = {bad:,}; there is no largest value")
-            good, bad = bad, 2 * bad
+            if bad >= top:
+                raise ConfigError(f"solve: {condition!r} still holds at {input_name} = {start + bad * step:,}; "
+                                  "there is no largest value")
+            good, bad = bad, min(2 * bad, top)
     else:
-        if holds(least):
-            return solution(least, None)
-        bad, good = least, max(2 * least, least + 1)
+        if holds(0):
+            return solution(0, None)
+        bad, good = 0, 1
         while not holds(good):
-            if good >= MAX_SOLVE:
+            if good >= top:
                 return solution(None, good)
-            bad, good = good, 2 * good
+            bad, good = good, min(2 * good, top)
     while abs(good - bad) > 1:
         middle = (good + bad) // 2
         if holds(middle):
@@ -287,3 +322,34 @@ def solve(model, input_name: str, goal: str, condition: str) -> Solution:
         else:
             bad = middle
     return solution(good, bad)
+
+
+def _lattice(evaluate, name: str, least: int, option: str) -> Tuple[int, int]:
+    """(start, step): the first value from `least` up that every constraint accepts, and the
+    distance to the next; an error naming the constraint when there are not two."""
+    found: List[int] = []
+    x = least
+    while len(found) < 2 and x < least + MAX_SCAN:
+        if evaluate.valid(x):
+            found.append(x)
+        x += 1
+    if len(found) == 2:
+        return found[0], found[1] - found[0]
+    probe = least if not found else found[0] + 1
+    try:
+        evaluate(probe)
+    except AcctError as error:
+        reason = str(error)
+    else:  # pragma: no cover - valid() and evaluate() agree
+        reason = "unknown"
+    if not found:
+        raise ConfigError(f"solve: no {name} from {least:,} to {least + MAX_SCAN - 1:,} meets every constraint; "
+                          f"at {name} = {probe:,}: {reason}")
+    raise ConfigError(f"solve: {name} = {found[0]:,} is the only value from {least:,} to {least + MAX_SCAN - 1:,} "
+                      f"that meets every constraint; at {name} = {probe:,}: {reason}")
+
+
+def _lattice_text(name: str, start: int, step: int) -> str:
+    if step == 1:
+        return ""
+    return f" (searching {name} = {start:,}, {start + step:,}, {start + 2 * step:,}, ...: the values every constraint accepts)"

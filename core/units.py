@@ -1,4 +1,9 @@
-"""Exact quantities with units: `80GB`, `80GiB`, `19.5e12`, `0.5` — parsed to int or Fraction, never float."""
+"""Exact quantities with units: `80GB`, `80GiB`, `19.5e12`, `0.5` — parsed to int or Fraction, never float.
+
+Every number is bounded before it is built: at most MAX_DIGITS characters and a
+decimal exponent of at most MAX_EXPONENT in size, so that `1e99999999` is an
+error, not ten minutes spent building 10^99999999.
+"""
 
 from __future__ import annotations
 
@@ -14,26 +19,50 @@ BYTE_UNITS = {
     "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "PB": 10**15,
     "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50,
 }
-_QUANTITY = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
+MAX_DIGITS = 40  # characters of the number itself, separators included
+MAX_EXPONENT = 40  # |e| in 1.5e12: 10^40 is beyond any byte count or FLOP rate
+MAX_BITS = 160  # a whole number given as a TOML integer
+_QUANTITY = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)(?:[eE]([+-]?[0-9]+))?\s*([A-Za-z]*)\s*$")
 
 
 def quantity(value: object, where: str, units: bool = True) -> Union[int, Fraction]:
     """An exact number from an int or a string like '80GB', '80 GiB', '19.5e12', '0.5'.
     Byte units: B, KB, MB, GB, TB, PB (powers of 1000) and KiB, MiB, GiB, TiB, PiB (of 1024)."""
     if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > MAX_BITS:
+            raise ConfigError(f"{where}: {value.bit_length():,}-bit number; at most {MAX_BITS} bits")
         return value
     if not isinstance(value, str):
         raise ConfigError(f"{where}: expected a number, got {describe(value)}")
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    if len(value) > 200:
+        raise ConfigError(f"{where}: {shown!r} is too long a number")
     match = _QUANTITY.match(value)
     if not match:
-        raise ConfigError(f"{where}: {value!r} is not a number (e.g. 80GB, 19.5e12, 0.5)")
-    number, unit = match.groups()
-    if len(number) > 40:
-        raise ConfigError(f"{where}: {value!r} is too long a number")
-    exact = Fraction(number.replace(",", "").replace("_", ""))
+        raise ConfigError(f"{where}: {shown!r} is not a number (e.g. 80GB, 19.5e12, 0.5)")
+    number, exponent_text, unit = match.groups()
+    if len(number) > MAX_DIGITS:
+        raise ConfigError(f"{where}: {shown!r} is too long a number")
+    # the exponent's digits are counted before int() builds anything from them
+    digits = (exponent_text or "").lstrip("+-").lstrip("0")
+    if len(digits) > 3 or abs(int(exponent_text or 0)) > MAX_EXPONENT:
+        raise ConfigError(f"{where}: the exponent in {shown!r} is too large; at most {MAX_EXPONENT} in size")
+    exponent = int(exponent_text or 0)
+    exact = Fraction(number.replace(",", "").replace("_", "")) * Fraction(10) ** exponent
     if unit:
         if not units or unit not in BYTE_UNITS:
             known = ", ".join(BYTE_UNITS) if units else "none"
-            raise ConfigError(f"{where}: unknown unit {unit!r} in {value!r} (known units: {known})")
+            raise ConfigError(f"{where}: unknown unit {unit!r} in {shown!r} (known units: {known})")
         exact *= BYTE_UNITS[unit]
     return normalize(exact)
+
+
+def whole_bytes(value: object, where: str) -> int:
+    """A byte count: a quantity that is a positive whole number ('0.5' is not a byte count)."""
+    exact = quantity(value, where)
+    if type(exact) is not int:
+        raise ConfigError(f"{where}: {value!r} is {exact.numerator:,}/{exact.denominator:,} bytes; "
+                          "a byte count is a whole number")
+    if exact <= 0:
+        raise ConfigError(f"{where}: must be positive, got {value!r}")
+    return exact

@@ -125,7 +125,7 @@ def sweeps(points: int) -> None:
     model = build_model(load_preset(XL), load_registry())
     start = time.perf_counter()
     scaling = sweep(model, [("context_length", list(range(1, points + 1)))])
-    scaling_csv(scaling)
+    "".join(scaling_csv(scaling))
     api = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "sweep.csv"

@@ -5,11 +5,13 @@ usage error), exactly one line on stderr starting `acct: error: ` that names the
 file and the key, cell or plugin, no traceback, nothing on stdout, no file written.
 """
 
+import os
 from pathlib import Path
 
 import pytest
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
+XL = str(Path(__file__).resolve().parent.parent / "presets" / "gpt2-xl.toml")
 
 
 def c(name):
@@ -65,6 +67,32 @@ PRESETS = {
     "plugin_missing_field.toml": ("plugins/missing_field.py", "missing 1 required positional argument: 'flops'"),
     "plugin_bad_formula.toml": ("plugins/bad_formula.py", "component 'w' params: syntax error in formula 'd_model *'"),
     "plugin_unknown_hook.toml": ("plugins/unknown_hook.py", "unknown hook 'acct_register_component'"),
+    # issue #11: bounded parsing, and no code from a data file outside its folder
+    "deep_name.toml": ("deep_name.toml", "not valid TOML for acct: arrays or tables nested too deep"),
+    "deep_inline_table.toml": ("deep_inline_table.toml", "nested too deep"),
+    "plugin_absolute_path.toml": ("plugins: '/tmp/acct_plugin.py'", "is not relative to the preset's folder"),
+    "plugin_home.toml": ("plugins: '~/plugin.py'", "is not relative to the preset's folder"),
+    "plugin_parent_escape.toml": ("plugins: '../test_corpus.py'", "outside the preset's folder"),
+    "plugin_symlink_escape.toml": ("plugins: 'plugins/escape.py'", "resolves to"),
+    "plugin_dotdot_inside.toml": ("plugins: 'plugins/../plugins/escape.py'", "outside the preset's folder"),
+    "plugin_pyc.toml": ("plugins: 'plugins/raises.pyc'", "is not a .py file"),
+    "plugin_not_py.toml": ("plugins: 'plugins/notes.txt'", "is not a .py file"),
+}
+
+# hardware files, through `acct train valid.toml --hardware FILE`: (what the message names, the message)
+HARDWARE = {
+    "bad_hardware.toml": ("bad_hardware.toml", "memory: unknown unit 'GX'"),
+    "hardware_deep.toml": ("hardware_deep.toml", "nested too deep"),
+    "hardware_fractional_memory.toml": ("hardware 'gpu' memory", "'0.5' is 1/2 bytes; a byte count is a whole number"),
+    "hardware_float_memory.toml": ("hardware 'gpu' memory", "got a float (80.5)"),
+    "hardware_zero_memory.toml": ("hardware 'gpu' memory", "must be positive, got 0"),
+    "hardware_empty_name.toml": ("hardware_empty_name.toml", "'name' is empty"),
+    "hardware_whitespace_name.toml": ("hardware_whitespace_name.toml", "'name' is empty"),
+    "hardware_huge_exponent.toml": ("flops.fp32", "the exponent in '1e99999999' is too large; at most 40 in size"),
+    "hardware_tiny_exponent.toml": ("flops.fp32", "the exponent in '1e-5000' is too large"),
+    "hardware_huge_integer.toml": ("hardware 'gpu' memory", "1,329-bit number; at most 160 bits"),
+    "hardware_not_toml.toml": ("hardware_not_toml.toml", "not valid TOML"),
+    "hardware_unknown_key.toml": ("hardware_unknown_key.toml", "unknown key 'memroy' (did you mean memory?)"),
 }
 
 # command-line mistakes: (argv, exit status, what the message names, the message)
@@ -80,12 +108,133 @@ COMMAND_LINE = {
                            "--where", "unknown unit 'GX'"),
     "solve no comparison": (["solve", c("valid.toml"), "--largest", "batch_size", "--where", "memory.peak"], 1,
                             "--where", "expected OUTPUT OP VALUE"),
-    "bad hardware file": (["train", c("valid.toml"), "--hardware", c("bad_hardware.toml")], 1, "bad_hardware.toml",
-                          "memory: unknown unit 'GX'"),
     "sweep with a bad range": (["sweep", c("valid.toml"), "--vary", "num_layers=4..2+1"], 1, "--vary num_layers", "is empty"),
     "unknown --format": (["run", c("valid.toml"), "--format", "xml"], 2, "--format", "invalid choice: 'xml'"),
     "unknown command": (["frobnicate"], 2, "", "invalid choice: 'frobnicate'"),
 }
+
+# issue #11, from the command line: (argv, exit status, what the message names, the message)
+A_PRESET = c("valid.toml")
+SOLVE = ["solve", A_PRESET]
+TRUST = {
+    # 1. only settable inputs are inputs
+    "--vary an output": (["sweep", A_PRESET, "--vary", "total.params=1,2"], 1, "--vary total.params",
+                         "total.params is an output, computed from the inputs, and cannot be set"),
+    "--vary memory.peak": (["sweep", A_PRESET, "--vary", "memory.peak=1,2", "--output", "memory.peak"], 1,
+                           "--vary memory.peak", "is an output"),
+    "--vary train.flops_step": (["sweep", A_PRESET, "--vary", "train.flops_step=5"], 1, "--vary train.flops_step",
+                                "is an output"),
+    "--vary a derived input": (["sweep", A_PRESET, "--vary", "queries_per_kv=1,2"], 1, "--vary queries_per_kv",
+                               "queries_per_kv is derived (queries_per_kv = num_heads / num_kv_heads) and cannot be "
+                               "set; set num_heads or num_kv_heads"),
+    "--vary an aggregate": (["sweep", A_PRESET, "--vary", "flops_matmul=1,2"], 1, "--vary flops_matmul", "is an output"),
+    "--vary an unknown input": (["sweep", A_PRESET, "--vary", "d_modle=1,2"], 1, "--vary d_modle",
+                                "unknown input (did you mean d_model?)"),
+    "--set an output": (["run", A_PRESET, "--set", "total.params=5"], 1, "--set total.params", "is an output"),
+    "--set an aggregate": (["run", A_PRESET, "--set", "flops_matmul=5"], 1, "--set flops_matmul", "is an output"),
+    "--set a derived input": (["run", A_PRESET, "--set", "queries_per_kv=2"], 1, "--set queries_per_kv",
+                              "queries_per_kv is derived (queries_per_kv = num_heads / num_kv_heads) and cannot be set"),
+    "--set spare_positions": (["run", A_PRESET, "--set", "spare_positions=0"], 1, "--set spare_positions", "is derived"),
+    "solve an output": (SOLVE + ["--largest", "total.params", "--where", "total.params <= 1000"], 1,
+                        "--largest total.params", "is an output"),
+    "solve memory.peak": (SOLVE + ["--smallest", "memory.peak", "--where", "memory.peak >= 1000"], 1,
+                          "--smallest memory.peak", "is an output"),
+    "solve a derived input": (SOLVE + ["--largest", "queries_per_kv", "--where", "total.params <= 1000"], 1,
+                              "--largest queries_per_kv", "queries_per_kv is derived"),
+    "solve an unknown input": (SOLVE + ["--largest", "batch_sise", "--where", "total.params <= 1000"], 1,
+                               "--largest batch_sise", "unknown input (did you mean batch_size?)"),
+    "sweep a fractional default, csv": (["sweep", c("fraction_default.toml"), "--allow-plugins", "--vary",
+                                         "d_model=96,100", "-f", "csv"], 1, "--vary d_model",
+                                        "d_ff = ffn_ratio * d_model gives 800/3, not a whole number"),
+    "sweep a fractional default, markdown": (["sweep", c("fraction_default.toml"), "--allow-plugins", "--vary",
+                                              "d_model=96,100"], 1, "--vary d_model", "gives 800/3, not a whole number"),
+    "sweep a fractional default, json": (["sweep", c("fraction_default.toml"), "--allow-plugins", "--vary",
+                                          "d_model=100", "-f", "json"], 1, "--vary d_model", "not a whole number"),
+    "a fractional default at run": (["run", c("fraction_default.toml"), "--allow-plugins", "--set", "d_model=100"], 1,
+                                    "--set d_model", "d_ff = ffn_ratio * d_model gives 800/3, not a whole number"),
+    # 2. bounded work
+    "--mfu 1e-99999999": (["train", A_PRESET, "--hardware", "a100", "--mfu", "1e-99999999"], 1, "--mfu",
+                          "the exponent in '1e-99999999' is too large"),
+    "--mfu 1e-5000": (["train", A_PRESET, "--hardware", "a100", "--mfu", "1e-5000"], 1, "--mfu", "is too large"),
+    "--mfu 1e99999999": (["train", A_PRESET, "--hardware", "a100", "--mfu", "1e99999999"], 1, "--mfu", "is too large"),
+    "--where 1e99999999": (SOLVE + ["--largest", "batch_size", "--where", "memory.peak <= 1e99999999"], 1,
+                           "--where", "the exponent in '1e99999999' is too large"),
+    "--where 1e-5000": (SOLVE + ["--largest", "batch_size", "--where", "memory.peak <= 1e-5000"], 1,
+                        "--where", "is too large"),
+    "--where many digits": (SOLVE + ["--largest", "batch_size", "--where", "memory.peak <= " + "9" * 60], 1,
+                            "--where", "is too long a number"),
+    "--vary a value over 64 bits": (["sweep", A_PRESET, "--vary", "context_length=1..99999999999999999999999+1"], 1,
+                                    "--vary context_length", "is too large; a varied value has at most 64 bits"),
+    "--vary 10^30": (["sweep", A_PRESET, "--vary", "context_length=1," + "1" + "0" * 30], 1,
+                     "--vary context_length", "is too large"),
+    "--vary too long a range": (["sweep", A_PRESET, "--vary", "context_length=1..20000000+1"], 1,
+                                "--vary context_length", "more than 10,000,000 values"),
+    "--vary a grid too large": (["sweep", A_PRESET, "-f", "csv"] + [arg for name in ("context_length", "num_layers",
+                                "d_model", "vocab_size") for arg in ("--vary", f"{name}=1..10000000+1")], 1,
+                                "--vary", "10,000,000 × 10,000,000 points; a sweep is at most 10,000,000"),
+    "--vary a markdown table too long": (["sweep", A_PRESET, "--vary", "context_length=1..1000+1",
+                                          "--vary", "num_layers=1..1000+1"], 1, "--vary",
+                                         "1,000,000 points is too long a markdown table"),
+    # 3. acct's own words, naming where the value came from
+    "--set 2,048": (["run", A_PRESET, "--set", "context_length=2,048"], 1, "--set context_length",
+                    "2,048 is not a number: write 2048 or 2_048"),
+    "--set 1,000,000": (["run", A_PRESET, "--set", "vocab_size=1,000,000"], 1, "--set vocab_size",
+                        "write 1000000 or 1_000_000"),
+    "--set 5,000 digits": (["run", A_PRESET, "--set", "d_model=" + "9" * 5000], 1, "--set d_model",
+                           "formula is 5,000 characters long; the limit is 1,000"),
+    "--set a 999-digit size": (["run", A_PRESET, "--set", "d_model=" + "9" * 999], 1, "--set d_model",
+                               "bits; values are limited to 4,096 bits"),
+    "--set heads that do not divide": (["run", XL, "--set", "num_heads=24"], 1, "--set num_heads",
+                                       "d_head = d_model / num_heads gives 200/3, not a whole number"),
+    "--set zero heads": (["run", XL, "--set", "num_heads=0"], 1, "--set num_heads", "num_heads must be positive, got 0"),
+    "--set d_model that does not divide": (["run", XL, "--set", "d_model=1601"], 1, "--set d_model",
+                                           "d_head = d_model / num_heads gives 1,601/25"),
+    "--vary heads that do not divide": (["sweep", XL, "--vary", "num_heads=25,24"], 1, "--vary num_heads",
+                                        "gives 200/3, not a whole number"),
+    "--vary zero layers": (["sweep", A_PRESET, "--vary", "num_layers=0,1"], 1, "--vary num_layers",
+                           "num_layers must be positive, got 0"),
+    "--set from a formula": (["run", A_PRESET, "--set", "d_ff=d_model / 3"], 1, "--set d_ff",
+                             "d_ff = d_model / 3 gives 128/3"),
+    # 4. no code from a data file without consent; nothing written where not asked
+    "a preset's plugin without consent": (["run", c("plugin_raises.toml")], 1, "plugin_raises.toml",
+                                          "names Python code to run: " + c("plugins/raises.py")
+                                          + "; run it only if you trust this preset: add --allow-plugins, or name "
+                                          "each file with -p FILE"),
+    "consent for another file is not consent": (["run", c("plugin_raises.toml"), "-p", c("plugins/ratio.py")], 1,
+                                                "plugin_raises.toml", "add --allow-plugins"),
+    "compare: each preset's consent": (["compare", A_PRESET, c("with_new_slot.toml")], 1, "with_new_slot.toml",
+                                       "add --allow-plugins"),
+    "sweep: a preset's plugin without consent": (["sweep", c("plugin_raises.toml"), "--vary", "d_model=128"], 1,
+                                                 "plugin_raises.toml", "add --allow-plugins"),
+    "a .pyc with -p": (["run", A_PRESET, "-p", c("plugins/raises.pyc")], 1, "raises.pyc",
+                       "not a .py file; a plugin file is Python source"),
+    "a directory with -p": (["run", A_PRESET, "-p", c("plugins")], 1, "plugins", "not a .py file"),
+    "--plot a file that is not an image": (["sweep", A_PRESET, "--vary", "d_model=128", "--plot", c("valid.toml")], 1,
+                                     "--plot", "the file must end in .svg or .png"),
+    "--disable an unknown plugin": (["run", A_PRESET, "--disable", "nroms"], 1, "--disable nroms",
+                                    "no plugin is named 'nroms' (did you mean norms?)"),
+    "--disable on acct plugins": (["plugins", "--disable", "nonexistent"], 1, "--disable nonexistent",
+                                  "no plugin is named 'nonexistent'"),
+    # 5. a usage mistake is argparse's exit 2
+    "--allow-plugins on plugins": (["plugins", "--allow-plugins"], 2, "", "unrecognized arguments: --allow-plugins"),
+    "--force on run, which draws nothing": (["run", A_PRESET, "--force"], 2, "", "unrecognized arguments: --force"),
+    "--vary missing": (["sweep", A_PRESET], 2, "", "the following arguments are required: --vary"),
+}
+COMMAND_LINE.update(TRUST)
+
+
+def tree(folder=CORPUS):
+    """Every path under the corpus, to check that a failing command wrote nothing (no
+    __pycache__ beside a plugin, no chart)."""
+    return sorted(os.path.relpath(os.path.join(root, name), folder)
+                  for root, dirs, files in os.walk(folder) for name in dirs + files)
+
+
+@pytest.fixture(autouse=True)
+def nothing_written():
+    before = tree()
+    yield
+    assert tree() == before
 
 
 def check(status, out, err, expected_status, names, message):
@@ -100,10 +249,21 @@ def check(status, out, err, expected_status, names, message):
     assert message in err, err
 
 
+def consent(name):
+    """A preset naming plugin files runs them only with --allow-plugins."""
+    return ["--allow-plugins"] if "plugin" in name else []
+
+
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_bad_preset(cli, name):
     names, message = PRESETS[name]
-    check(*cli("run", c(name)), 1, names, message)
+    check(*cli("run", c(name), *consent(name)), 1, names, message)
+
+
+@pytest.mark.parametrize("name", sorted(HARDWARE))
+def test_bad_hardware_file(cli, name):
+    names, message = HARDWARE[name]
+    check(*cli("train", c("valid.toml"), "--hardware", c(name)), 1, names, message)
 
 
 @pytest.mark.parametrize("case", COMMAND_LINE)
@@ -113,11 +273,13 @@ def test_bad_command_line(cli, case):
 
 
 def test_the_corpus_is_large_and_every_file_is_used():
-    files = {path.name for path in CORPUS.glob("*.toml")} - {"valid.toml", "bad_hardware.toml"}
-    assert files == set(PRESETS)
-    assert len(PRESETS) + len(COMMAND_LINE) >= 40
+    named = {Path(arg).name for argv, *_ in COMMAND_LINE.values() for arg in argv}
+    files = {path.name for path in CORPUS.glob("*.toml")}
+    assert files == set(PRESETS) | set(HARDWARE) | (named & files)
+    assert len(PRESETS) + len(HARDWARE) + len(COMMAND_LINE) >= 40 + 60  # issue #11 added 60 cases
     plugins = {path.name for path in (CORPUS / "plugins").glob("*.py")}
-    used = {name for name in plugins if any(name in (CORPUS / f).read_text() for f in PRESETS if f.startswith("plugin"))}
+    texts = [(CORPUS / f).read_text() for f in files if "plugin" in f or f in named]
+    used = {name for name in plugins if any(name in text for text in texts) or name in named}
     assert used == plugins
 
 
@@ -128,11 +290,24 @@ def test_the_valid_preset_runs(cli):
     assert out.splitlines()[-1].split(",")[9] == str(1000 * 128 * 2 + 2 * (4 * 128**2 + 3 * 128 * 512 + 2 * 128) + 128)
 
 
-@pytest.mark.parametrize("name", ["cycle.toml", "plugin_raises.toml"])
-def test_nothing_is_written_on_error(cli, tmp_path, name):
+@pytest.mark.parametrize("argv", [
+    # the first point is evaluated and fine, the second fails: a chart drawn point by point would exist
+    ["sweep", XL, "--vary", "num_heads=25,24"],
+    ["sweep", c("fraction_default.toml"), "--allow-plugins", "--vary", "d_model=96,100"],
+    # the chart options' own mistake, found before the (valid) sweep is computed
+    ["sweep", c("valid.toml"), "--vary", "d_model=128,256", "--chart", "mermaid", "-f", "json"],
+    ["compare", c("valid.toml"), c("with_new_slot.toml")],
+])
+def test_nothing_is_written_on_error(cli, tmp_path, argv):
     plot = tmp_path / "chart.svg"
-    status, out, _ = cli("sweep", c(name), "--vary", "context_length=64,128", "--plot", str(plot))
-    assert status == 1 and out == "" and not plot.exists()
+    status, out, err = cli(*argv, "--plot", str(plot))
+    assert status == 1 and out == "" and err.count("\n") == 1, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_name_in_the_disable_variable(cli, monkeypatch):
+    monkeypatch.setenv("ACCT_DISABLE_PLUGINS", "head, xx")
+    check(*cli("run", c("valid.toml")), 1, "ACCT_DISABLE_PLUGINS=xx", "no plugin is named 'xx'")
 
 
 def test_the_traceback_switch(cli, monkeypatch):
@@ -143,6 +318,6 @@ def test_the_traceback_switch(cli, monkeypatch):
     status, _, err = cli("run", c("cycle.toml"))
     assert "Traceback" not in err
     monkeypatch.setenv("ACCT_TRACEBACK", "1")
-    status, _, err = cli("run", c("plugin_raises.toml"))
+    status, _, err = cli("run", c("plugin_raises.toml"), "--allow-plugins")
     assert status == 1 and err.rstrip().splitlines()[-1].startswith("acct: error: ")
     assert 'raises.py", line 6, in acct_register_components' in err  # the plugin's own frame

@@ -7,10 +7,21 @@ from pathlib import Path
 import acct
 import acct.plugins
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def test_import_package_maps_to_core_and_plugins():
-    assert Path(acct.__file__).parent.name == "core"
-    assert Path(acct.plugins.__file__).parent.name == "plugins"
+    """Editable (`pip install -e .`): acct is core/ and acct.plugins is plugins/. A regular install
+    (`pip install '.[test]'`): both were copied under site-packages/acct at build time."""
+    package = Path(acct.__file__).resolve().parent
+    plugins = Path(acct.plugins.__file__).resolve().parent
+    if package == ROOT / "core":
+        assert plugins == ROOT / "plugins"
+    else:
+        assert package.name == "acct" and plugins == package / "plugins"
+        assert sorted(p.name for p in package.glob("*.py")) == sorted(p.name for p in (ROOT / "core").glob("*.py"))
+        assert sorted(p.name for p in plugins.glob("*.py")) == sorted(p.name for p in (ROOT / "plugins").glob("*.py"))
+        assert not (package.parent / "core").exists() and not (package.parent / "plugins").exists()
 
 
 def test_no_bare_core_or_plugins_is_importable(tmp_path):

@@ -31,7 +31,7 @@ LINEAR = str(EXAMPLES / "linear-attention" / "mistral-7b-32k.toml")
 
 def test_a_local_plugin_named_by_the_preset_changes_its_report(cli):
     """examples/linear-attention: a variant of the attention slot, with no edit under core/ or plugins/."""
-    status, out, err = cli("run", LINEAR, "-f", "json")
+    status, out, err = cli("run", LINEAR, "-f", "json", "--allow-plugins")
     assert status == 0, err
     data = json.loads(out)
     rows = {row["name"]: row for row in data["rows"]}
@@ -43,12 +43,12 @@ def test_a_local_plugin_named_by_the_preset_changes_its_report(cli):
     assert rows["attn_linear"]["shape"] == "H × (T×d_φ)·(d_φ×d_v)"
     assert data["totals"]["params"] == 7_241_732_096  # attention variants add no parameters
     # the builtin dense products over all T keys cost T/d_k = 256 times as much
-    status, out, _ = cli("run", LINEAR, "-f", "json", "--variant", "attention=dot_product")
+    status, out, _ = cli("run", LINEAR, "-f", "json", "--allow-plugins", "--variant", "attention=dot_product")
     dense = {row["name"]: row for row in json.loads(out)["rows"]}
     assert dense["attn_scores"]["flops_forward_each"] == 2 * T * T * H * d_k == 256 * 34_359_738_368
     assert json.loads(out)["totals"]["flops_forward"] - data["totals"]["flops_forward"] \
         == L * 2 * (2 * T * T * H * d_k - 2 * T * H * d_k * d_k)
-    status, _, err = cli("run", LINEAR, "--variant", "attention=dot_product", "--set", "feature_dim=64")
+    status, _, err = cli("run", LINEAR, "--allow-plugins", "--variant", "attention=dot_product", "--set", "feature_dim=64")
     assert status == 1  # feature_dim is then read by nothing: refused rather than ignored
     assert "no chosen component reads it (it is read by attention = linear)" in err
 
@@ -174,7 +174,7 @@ def test_missing_plugin_file(cli, tmp_path):
 def test_preset_plugin_paths_are_relative_to_the_preset(cli, tmp_path):
     text = (EXAMPLES / "linear-attention" / "mistral-7b-32k.toml").read_text()
     (tmp_path / "m.toml").write_text(text)
-    status, _, err = cli("run", str(tmp_path / "m.toml"))
+    status, _, err = cli("run", str(tmp_path / "m.toml"), "--allow-plugins")
     assert status == 1 and f"({tmp_path / 'linear_attention.py'}): no such plugin file" in err
 
 

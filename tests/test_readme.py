@@ -76,3 +76,50 @@ def test_moe_and_mla_excerpts_are_what_acct_prints(cli):
 def test_importer_example_is_the_tested_file():
     source = (ROOT / "tests" / "data" / "importers" / "granite.py").read_text()
     assert source in code_blocks("python")
+
+
+def _subcommands():
+    import argparse
+
+    from acct.cli import _parser
+
+    parser = _parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return action.choices
+
+
+def test_the_usage_block_is_what_the_parsers_accept():
+    """Each command's line in the README's usage block, its MODEL and TRAINING OPTIONS expanded,
+    names exactly the options its argparse parser accepts (besides --help and --traceback)."""
+    import re
+
+    block = next(block for block in code_blocks() if block.startswith("acct run PRESET"))
+    lines, groups = {}, {}
+    current = None
+    for line in block.splitlines():
+        if line.startswith("acct "):
+            current = ("command", line.split()[1])
+            lines[current[1]] = line
+        elif line.isupper() or re.match(r"^[A-Z]+ OPTIONS", line):
+            name = re.match(r"^([A-Z]+ OPTIONS)", line).group(1)
+            current = ("group", name)
+            groups[name] = line[len(name):]
+        elif line.strip() and current:
+            target = lines if current[0] == "command" else groups
+            target[current[1]] += " " + line.strip()
+    assert set(groups) == {"MODEL OPTIONS", "TRAINING OPTIONS"}
+    parsers = _subcommands()
+    assert set(lines) == set(parsers)
+    for command, line in lines.items():
+        for name, options in groups.items():
+            line = line.replace(f"[{name}]", options)
+        claimed = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*|-p)\b", line))
+        accepted = {option for option in parsers[command]._option_string_actions
+                    if option.startswith("--") or option == "-p"} - {"--help", "--traceback"}
+        # each option is written once, under its long name (-f is --format, --plugin is -p)
+        accepted -= {"--plugin"}
+        assert claimed == accepted, (command, sorted(claimed ^ accepted))
+
+
+def test_the_readme_claims_no_count_of_skipped_tests():
+    assert not __import__("re").search(r"\b\d+ tests are skipped", README)
