@@ -282,9 +282,17 @@ class InputCells:
                     )
 
     def need(self, name: str, reader: str, formula: Optional[Formula] = None, core: bool = False) -> None:
-        """Make the cell `name` (and what its formula reads), or say who reads an unknown name."""
+        """Make the cell `name` and, depth first, every cell its formula reads (a loop, not recursion:
+        a plugin may chain a thousand derived inputs); or say who reads an unknown name."""
+        pending = [(name, reader, formula, core)]
+        while pending:
+            for read in self._make(*pending.pop()):
+                pending.append(read)
+
+    def _make(self, name: str, reader: str, formula: Optional[Formula], core: bool) -> List[tuple]:
+        """Make the cell `name`; return what its formula reads, last first, for need's stack."""
         if name in self.cells:
-            return
+            return []
         registry, preset, overrides = self.registry, self.preset, self.overrides
         if name not in registry.inputs:
             where = f" in formula {formula.text!r}" if formula else ""
@@ -316,8 +324,7 @@ class InputCells:
             needed_by = reader.replace(f"{preset.path}: ", "", 1)
             raise ConfigError(f"{preset.where('model')} is missing {name!r} ({spec.description}), needed by {needed_by}")
         self.cells[name] = Cell(name, formula, where, spec.symbol, spec.description, spec.integer, spec.minimum)
-        for read in formula.names:
-            self.need(read, where, formula)
+        return [(read, where, formula, False) for read in reversed(formula.names)]
 
     def check_all_read(self, readable: Mapping[str, str]) -> None:
         """A value the user gave that nothing reads would silently change nothing. A preset describes
@@ -363,11 +370,13 @@ def _readable(rows: Sequence[RegisteredComponent], registry: Registry, outputs: 
     readers: Dict[str, str] = {}
 
     def read(names, reader: str) -> None:
-        for name in names:
+        pending = list(names)
+        while pending:  # through the defaults, as a loop: a chain of derived inputs may be long
+            name = pending.pop()
             if name in registry.inputs and name not in readers:
                 readers[name] = reader
                 default = registry.inputs[name].default
-                read(default.names if default is not None else (), reader)
+                pending += default.names if default is not None else ()
 
     columns = ("params", "flops", "multiplicity", "flops_backward", "flops_decode", "kv_cache", "flops_other")
     for row in rows:

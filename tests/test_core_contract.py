@@ -269,3 +269,24 @@ def test_activation_conventions_come_from_a_hook(cli, tmp_path):
     assert "- activations: flat — nothing kept" in out
     status, out, err = cli("train", XL, "--activations", "flatt")
     assert status == 1 and "unknown activation convention 'flatt'" in err
+
+
+def test_a_long_chain_of_derived_inputs_is_no_recursion(cli, tmp_path):
+    """Inputs are made depth first by a loop: 1,500 derived inputs, each read from the last."""
+    path = write(tmp_path, "chain.py", """
+        import acct
+
+        @acct.hookimpl
+        def acct_register_inputs(register):
+            register(acct.Input("link0", "the chain's start", default=2))
+            for i in range(1, 1500):
+                register(acct.Input(f"link{i}", "a link", default=f"link{i - 1}", settable=False))
+
+        @acct.hookimpl
+        def acct_register_components(register):
+            register(acct.Component(name="chained", slot="chain", variant="on", group="chain", default=True,
+                                    params="link1499 * d_model", flops=0))
+    """)
+    status, out, err = cli("run", XL, "-p", path, "-f", "json")
+    assert status == 0, err
+    assert json.loads(out)["totals"]["params"] == XL_PARAMS + 2 * D
