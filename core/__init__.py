@@ -2,8 +2,8 @@
 
 import pluggy
 
-from .components import ActivationConvention, Component, Convention, Hardware, Importer, Input
-from .errors import AcctError
+from acct.components import ActivationConvention, Component, Convention, Hardware, Importer, Input
+from acct.errors import AcctError
 
 __version__ = "0.1.0"
 

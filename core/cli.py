@@ -10,11 +10,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Optional, Sequence
 
-from . import __version__
-from .errors import AcctError
+from acct import __version__
+from acct.errors import AcctError
 
 FORMATS = ("markdown", "json", "csv")
-HTML_FORMATS = FORMATS + ("html",)  # run, compare, sweep, train and infer (acct.render_html)
+HTML_FORMATS = FORMATS + ("html",)  # run, compare, sweep, train and infer (acct.render.html)
 # the output families of a model's sheet (acct.model.OUTPUT_FAMILIES, without importing it at start-up)
 OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention")
 TRACEBACK_ENV = "ACCT_TRACEBACK"
@@ -147,11 +147,11 @@ def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = 
             outputs: Sequence[str] = OUTPUT_FAMILIES) -> list:
     """Each preset built with the command line's --set, --variant and plugins. Each preset gets
     its own plugin files (and the -p files); a preset's files run only with consent."""
-    from .config import parse_assignment
-    from .inputs import settable_input
-    from .model import build_model
-    from .registry import load_registry
-    from .sources import load_source
+    from acct.model.config import parse_assignment
+    from acct.model.inputs import settable_input
+    from acct.model.model import build_model
+    from acct.model.registry import load_registry
+    from acct.model.sources import load_source
 
     overrides = dict(parse_assignment(text) for text in args.overrides)
     if getattr(args, "steps", None) is not None:
@@ -246,7 +246,7 @@ def _json_tail(pieces, field: str):
 
 
 def _run(args: argparse.Namespace) -> str:
-    from .render import RENDERERS
+    from acct.render.markdown import RENDERERS
 
     (model,) = _models(args, [args.preset], non_matmul=args.non_matmul, outputs=("convention",))
     return _renderer(RENDERERS, args.format)(_report(model, convention=args.convention))
@@ -254,7 +254,7 @@ def _run(args: argparse.Namespace) -> str:
 
 def _report(model, convention=None):
     """The run report, carrying the step's batch size for the conventions' sentences."""
-    from .report import make_report
+    from acct.reports.run import make_report
 
     values = model.sheet.evaluate()
     report = make_report(model, values, convention=convention)
@@ -263,7 +263,7 @@ def _report(model, convention=None):
 
 
 def _conventions(args: argparse.Namespace) -> str:
-    from .render import CONVENTION_RENDERERS
+    from acct.render.markdown import CONVENTION_RENDERERS
 
     (model,) = _models(args, [args.preset], outputs=("convention",))
     return CONVENTION_RENDERERS[args.format](_report(model))
@@ -274,30 +274,30 @@ def _check_charts(args: argparse.Namespace) -> None:
     if args.chart == "mermaid" and args.format != "markdown":
         raise AcctError("--chart mermaid goes with --format markdown")
     if args.plot:
-        from .charts import check_plot_path
+        from acct.render.charts import check_plot_path
 
         check_plot_path(args.plot, args.force)
 
 
 def _charted(args: argparse.Namespace, scaling, by_component: bool = False):
-    from .render_scaling import SCALING_RENDERERS
+    from acct.render.scaling import SCALING_RENDERERS
 
     output = _renderer(SCALING_RENDERERS, args.format)(scaling, by_component=by_component)
     if args.format != "markdown" and scaling.kind == "compare":
         output = "".join(output)
     if args.chart == "mermaid":
-        from .charts import mermaid
+        from acct.render.charts import mermaid
 
         output += "\n" + mermaid(scaling)
     if args.plot:  # last: an error anywhere above leaves no file behind
-        from .charts import plot
+        from acct.render.charts import plot
 
         plot(scaling, args.plot, args.force)
     return output
 
 
 def _compare(args: argparse.Namespace) -> str:
-    from .scaling import compare
+    from acct.reports.scaling import compare
 
     _check_charts(args)
     models = _models(args, args.presets)
@@ -308,7 +308,7 @@ def _compare(args: argparse.Namespace) -> str:
 
 
 def _sweep(args: argparse.Namespace):
-    from .scaling import MAX_TABLE_POINTS, count_points, parse_vary, sweep
+    from acct.reports.scaling import MAX_TABLE_POINTS, count_points, parse_vary, sweep
 
     _check_charts(args)
     vary = [parse_vary(text) for text in args.vary]
@@ -326,7 +326,7 @@ def _renderer(renderers: dict, format: str):
         return renderers[format]
     import json
 
-    from .render_html import page
+    from acct.render.html import page
 
     def html(*report, **options) -> str:
         text = renderers["json"](*report, **options)  # streamed formats give their pieces
@@ -338,7 +338,7 @@ def _renderer(renderers: dict, format: str):
 def _plugins(args: argparse.Namespace) -> str:
     import json
 
-    from .registry import load_registry
+    from acct.model.registry import load_registry
 
     registry = load_registry(plugin_files=args.plugin, disabled=args.disable)
     if args.format == "json":
@@ -347,7 +347,7 @@ def _plugins(args: argparse.Namespace) -> str:
             for p in registry.plugins
         ]
         return json.dumps(listing, indent=2) + "\n"
-    from .render import table
+    from acct.render.markdown import table
 
     rows = [[p.name, p.origin, p.location, ", ".join(p.provides)] for p in registry.plugins]
     defaults = ", ".join(f"{slot} = {variant}" for slot, variant in registry.defaults.items())
@@ -357,9 +357,9 @@ def _plugins(args: argparse.Namespace) -> str:
 
 
 def _import(args: argparse.Namespace) -> str:
-    from .importers import to_toml, write_new
-    from .registry import load_registry
-    from .sources import is_config, resolve
+    from acct.model.importers import to_toml, write_new
+    from acct.model.registry import load_registry
+    from acct.model.sources import is_config, resolve
 
     if not is_config(args.config):
         raise AcctError(f"{args.config}: acct import reads a Hugging Face config.json (a .json file, a folder "
@@ -373,8 +373,8 @@ def _import(args: argparse.Namespace) -> str:
 
 
 def _presets(args: argparse.Namespace) -> str:
-    from .registry import load_registry
-    from .sources import preset_listing
+    from acct.model.registry import load_registry
+    from acct.model.sources import preset_listing
 
     rows = preset_listing(load_registry(plugin_files=args.plugin, disabled=args.disable))
     if args.format == "json":
@@ -382,15 +382,15 @@ def _presets(args: argparse.Namespace) -> str:
 
         listing = [{"name": name, "params": params, "description": text} for name, params, text in rows]
         return json.dumps(listing, indent=2, ensure_ascii=False) + "\n"
-    from .render import table
+    from acct.render.markdown import table
 
     return table(["preset", "parameters", "description"], rows, "lrl") + "\n\nRun one by name: acct run NAME.\n"
 
 
 def _train(args: argparse.Namespace) -> str:
-    from .render_training import RENDER
-    from .training_report import make_training_report
-    from .units import quantity
+    from acct.render.training import RENDER
+    from acct.reports.training import make_training_report
+    from acct.engine.units import quantity
 
     (model,) = _models(args, [args.preset], outputs=("train", "memory", "convention"))
     if not args.hardware and (args.mfu is not None or args.gpus is not None):
@@ -409,11 +409,11 @@ def _train(args: argparse.Namespace) -> str:
 
 def _hardware(name: str, registry):
     """A builtin or plugin accelerator by name, or one defined in a TOML file."""
-    from .errors import suggest
+    from acct.errors import suggest
 
     path = Path(name)
     if name.endswith(".toml"):
-        from .config import load_hardware
+        from acct.model.config import load_hardware
 
         return load_hardware(path)
     if name not in registry.hardware:
@@ -423,16 +423,16 @@ def _hardware(name: str, registry):
 
 
 def _infer(args: argparse.Namespace) -> str:
-    from .render_training import RENDER
-    from .training_report import make_inference_report
+    from acct.render.training import RENDER
+    from acct.reports.training import make_inference_report
 
     (model,) = _models(args, [args.preset], outputs=("kv_cache", "infer"))
     return _renderer(RENDER["infer"], args.format)(make_inference_report(model, model.sheet.evaluate()))
 
 
 def _solve(args: argparse.Namespace) -> str:
-    from .render_training import RENDER
-    from .training_report import solve
+    from acct.render.training import RENDER
+    from acct.reports.training import solve
 
     (model,) = _models(args, [args.preset])
     goal, name = ("largest", args.largest) if args.largest is not None else ("smallest", args.smallest)

@@ -156,7 +156,7 @@ class ActivationConvention:
 class Importer:
     """Turns a Hugging Face config.json of one `model_type` into a preset.
 
-    `convert(config)` receives an `acct.importers.Conversion`: it reads the
+    `convert(config)` receives an `acct.model.importers.Conversion`: it reads the
     config's fields (`config.integer("hidden_size")`, `config.flag(...)`,
     `config.get(...)`) and sets inputs, variants and biases, each with the
     config fields it came from (`config.set("d_model", value, "hidden_size")`),
@@ -171,7 +171,7 @@ class Importer:
     default): a field absent, null or at that value is fine, any other value
     stops the import. Any key in none of them stops the import too, naming it.
     Keys describing the file, not the model (architectures, torch_dtype, token
-    ids, ...: `acct.importers.METADATA`) need no declaration.
+    ids, ...: `acct.model.importers.METADATA`) need no declaration.
     """
 
     model_type: str

@@ -91,9 +91,9 @@ def hand_written(V, T, L, D, F):
 
 
 def engine(points: int) -> None:
-    from acct.config import load_preset
-    from acct.model import TOTAL_FLOPS, TOTAL_PARAMS, build_model
-    from acct.registry import load_registry
+    from acct.model.config import load_preset
+    from acct.model.model import TOTAL_FLOPS, TOTAL_PARAMS, build_model
+    from acct.model.registry import load_registry
 
     model = build_model(load_preset(XL), load_registry())
     evaluate = model.sheet.function(["context_length"], [TOTAL_PARAMS, TOTAL_FLOPS])
@@ -116,11 +116,11 @@ def engine(points: int) -> None:
 
 
 def sweeps(points: int) -> None:
-    from acct.config import load_preset
-    from acct.model import build_model
-    from acct.registry import load_registry
-    from acct.render_scaling import scaling_csv
-    from acct.scaling import sweep
+    from acct.model.config import load_preset
+    from acct.model.model import build_model
+    from acct.model.registry import load_registry
+    from acct.render.scaling import scaling_csv
+    from acct.reports.scaling import sweep
 
     model = build_model(load_preset(XL), load_registry())
     start = time.perf_counter()
@@ -141,10 +141,10 @@ def sweeps(points: int) -> None:
 TORCH_SCRIPT = """
 import sys
 sys.path.insert(0, {tests!r})
-from acct.config import load_preset
-from acct.model import build_model
-from acct.registry import load_registry
-from acct.report import make_report
+from acct.model.config import load_preset
+from acct.model.model import build_model
+from acct.model.registry import load_registry
+from acct.reports.run import make_report
 from torch_reference import reference_counts
 report = make_report(build_model(load_preset({xl!r}), load_registry()))
 params, flops, _ = reference_counts(report)

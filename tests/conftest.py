@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from acct.cli import main
-from acct.config import load_preset
-from acct.model import build_model
-from acct.registry import load_registry
-from acct.report import make_report
+from acct.model.config import load_preset
+from acct.model.model import build_model
+from acct.model.registry import load_registry
+from acct.reports.run import make_report
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESETS = ROOT / "presets"

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from acct.config import Preset
+from acct.model.config import Preset
 from acct.errors import AcctError
-from acct.model import build_model
-from acct.report import make_report
+from acct.model.model import build_model
+from acct.reports.run import make_report
 from conftest import PRESETS
 
 # a small model in which every width differs: V, T, L, D, H, H_kv, d_k, d_v, F

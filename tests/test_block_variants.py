@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from acct.config import Preset, load_preset
+from acct.model.config import Preset, load_preset
 from acct.errors import AcctError
-from acct.model import build_model
-from acct.report import make_report
+from acct.model.model import build_model
+from acct.reports.run import make_report
 from conftest import PRESETS
 
 # a small shape on which every count is easy to write by hand

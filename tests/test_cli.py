@@ -132,7 +132,7 @@ def test_tables_are_tabulates_github_format(registry):
     they must be what tabulate(tablefmt="github") prints, cell for cell."""
     from tabulate import tabulate
 
-    import acct.render as render
+    import acct.render.markdown as render
 
     captured = []
     original = render.table
@@ -141,9 +141,9 @@ def test_tables_are_tabulates_github_format(registry):
         captured.append((headers, rows, align))
         return original(headers, rows, align)
 
-    from acct.config import load_preset
-    from acct.model import build_model
-    from acct.report import make_report
+    from acct.model.config import load_preset
+    from acct.model.model import build_model
+    from acct.reports.run import make_report
 
     render.table = capture
     try:

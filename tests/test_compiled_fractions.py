@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from acct.errors import AcctError
-from acct.formula import parse
-from acct.sheet import Cell, Sheet
+from acct.engine.formula import parse
+from acct.engine.sheet import Cell, Sheet
 
 TEMPLATES = ["{a} * {b}", "{a} + {b}", "{a} / {b}", "{a} - {b}", "{a} // {b}", "{a} % {b}", "min({a}, {b})",
              "{a} * {b} / {c}", "ceil_div({a}, {b})"]

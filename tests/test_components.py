@@ -2,7 +2,7 @@
 
 import pytest
 
-from acct.report import shape_text
+from acct.reports.run import shape_text
 
 V, T, L, D, H, F = 50_257, 1_024, 48, 1_600, 25, 6_400
 d_k = D // H

@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from acct.registry import load_registry
+from acct.model.registry import load_registry
 from conftest import PRESETS, ROOT
 
 XL = str(PRESETS / "gpt2-xl.toml")
@@ -40,7 +40,7 @@ def test_core_names_no_builtin_slot_variant_group_or_component():
     # words, not names: 'none' in messages; the Chinchilla-optimal tokens line is a rule of core's
     # training report (20 tokens per parameter), not the chinchilla FLOP convention
     names -= {"none", "chinchilla"}
-    source = {path.name: path.read_text() for path in (ROOT / "core").glob("*.py")}
+    source = {str(path.relative_to(ROOT)): path.read_text() for path in (ROOT / "core").rglob("*.py")}
     found = [(file, name) for file, text in source.items() for name in sorted(names)
              if re.search(rf"[\"']{re.escape(name)}[\"']", text)]
     assert found == []

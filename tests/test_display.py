@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from acct.errors import FormulaError
-from acct.formula import parse
+from acct.engine.formula import parse
 
 SYMBOLS = {"x": "X", "y": "Y", "z": "d_z"}
 NAMES = {symbol: name for name, symbol in SYMBOLS.items()}

@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 
 from acct.errors import FormulaError
-from acct.formula import MAX_EXPONENT, MAX_FORMULA_CHARS, parse
+from acct.engine.formula import MAX_EXPONENT, MAX_FORMULA_CHARS, parse
 
 
 @pytest.mark.parametrize(

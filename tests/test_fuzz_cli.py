@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from acct import scaling
+from acct.reports import scaling
 from acct.cli import main
 from conftest import ROOT
 

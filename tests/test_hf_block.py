@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from acct.config import Preset, load_preset
-from acct.model import build_model
-from acct.report import make_report
+from acct.model.config import Preset, load_preset
+from acct.model.model import build_model
+from acct.reports.run import make_report
 from conftest import PRESETS
 
 pytest.importorskip("torch")

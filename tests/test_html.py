@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 import pytest
 from conftest import PRESETS
 
-from acct.render_html import PALETTE, page, plain
+from acct.render.html import PALETTE, page, plain
 
 XL, SMALL = str(PRESETS / "gpt2-xl.toml"), str(PRESETS / "gpt2-small.toml")
 FRACTION = re.compile(r"^-?\d+/\d+$")  # how the JSON writes a non-integral number

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from acct.config import load_preset
-from acct.model import TOTAL_FLOPS, TOTAL_PARAMS, build_model
-from acct.sources import load_source
+from acct.model.config import load_preset
+from acct.model.model import TOTAL_FLOPS, TOTAL_PARAMS, build_model
+from acct.model.sources import load_source
 from conftest import ROOT
 
 DATA = ROOT / "tests" / "data" / "hf"

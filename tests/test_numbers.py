@@ -5,8 +5,8 @@ from fractions import Fraction
 import pytest
 
 from acct.errors import ConfigError
-from acct.numbers import exact, fixed, human, percent
-from acct.units import quantity
+from acct.render.numbers import exact, fixed, human, percent
+from acct.engine.units import quantity
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""The installed package: `acct` and `acct.plugins` only, never a bare `core` or `plugins`."""
+"""The installed package: `acct` (with its folders engine, model, reports, render) and `acct.plugins`,
+never a bare `core` or `plugins`."""
 
 import subprocess
 import sys
@@ -19,7 +20,11 @@ def test_import_package_maps_to_core_and_plugins():
         assert plugins == ROOT / "plugins"
     else:
         assert package.name == "acct" and plugins == package / "plugins"
-        assert sorted(p.name for p in package.glob("*.py")) == sorted(p.name for p in (ROOT / "core").glob("*.py"))
+        def modules(folder):  # every module of the package, its subpackages' too
+            return sorted(str(p.relative_to(folder)) for p in folder.rglob("*.py") if "plugins" not in p.parts
+                          and "presets" not in p.parts)
+
+        assert modules(package) == modules(ROOT / "core")
         assert sorted(p.name for p in plugins.glob("*.py")) == sorted(p.name for p in (ROOT / "plugins").glob("*.py"))
         assert not (package.parent / "core").exists() and not (package.parent / "plugins").exists()
 

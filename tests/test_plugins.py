@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 import acct.hookspecs
-from acct.registry import load_registry
+from acct.model.registry import load_registry
 from conftest import EXAMPLES, PRESETS, ROOT
 
 
@@ -286,7 +286,7 @@ def test_entry_point_reader_agrees_with_importlib_metadata(installed_bilinear):
     probe = textwrap.dedent("""
         import json
         from importlib.metadata import entry_points
-        from acct.registry import entry_points as ours
+        from acct.model.registry import entry_points as ours
         result = {}
         for group in ("acct", "console_scripts", "pytest11"):
             theirs = sorted((e.name, e.value) for e in entry_points().select(group=group))

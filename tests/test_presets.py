@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from acct.config import tomllib
+from acct.model.config import tomllib
 
 PRESETS = Path(__file__).resolve().parent.parent / "presets"
 

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 from acct.errors import ConfigError
-from acct.scaling import parse_vary
+from acct.reports.scaling import parse_vary
 from conftest import PRESETS
 from test_presets import FLOPS, SHAPES, hand_flops, hand_params
 

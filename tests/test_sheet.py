@@ -5,8 +5,8 @@ from fractions import Fraction
 import pytest
 
 from acct.errors import SheetError
-from acct.formula import MAX_VALUE_BITS, parse
-from acct.sheet import Cell, Sheet, literal
+from acct.engine.formula import MAX_VALUE_BITS, parse
+from acct.engine.sheet import Cell, Sheet, literal
 
 
 def cell(name, text, **options):

@@ -141,11 +141,11 @@ def test_a_long_chain_of_derived_inputs_compiles(cli, tmp_path):
 def test_a_large_sweep_streams_in_bounded_memory(monkeypatch):
     """Past KEEP_POINTS a sweep keeps no results: it is checked in one pass and written in another,
     a piece at a time. 12,000 points held as results tuples take about 8 MB; streamed, about 3."""
-    from acct import scaling
-    from acct.config import load_preset
-    from acct.model import build_model
-    from acct.registry import load_registry
-    from acct.render_scaling import scaling_csv, scaling_data, scaling_json
+    from acct.reports import scaling
+    from acct.model.config import load_preset
+    from acct.model.model import build_model
+    from acct.model.registry import load_registry
+    from acct.render.scaling import scaling_csv, scaling_data, scaling_json
 
     monkeypatch.setattr(scaling, "KEEP_POINTS", 500)
     model = build_model(load_preset(XL), load_registry())
@@ -177,7 +177,7 @@ def test_a_large_sweep_streams_in_bounded_memory(monkeypatch):
 def test_a_grid_copies_none_of_its_axes():
     """itertools.product would copy a 10,000,000-value range into a tuple (360 MB) before the
     first point; the grid makes its points one at a time."""
-    from acct.scaling import Grid
+    from acct.reports.scaling import Grid
 
     tracemalloc.start()
     try:
@@ -405,7 +405,7 @@ def test_displayed_formulas_keep_their_parentheses(cli):
 
 
 def test_significant_digits():
-    from acct.numbers import significant
+    from acct.render.numbers import significant
 
     assert [significant(x) for x in (Fraction(1, 3), 1222, Fraction(12345, 10), 0, Fraction(-2, 30000))] == [
         "0.333", "1,222", "1,234", "0", "-0.0000667"]

@@ -8,10 +8,10 @@ both fail.
 
 import pytest
 
-from acct.config import load_preset
+from acct.model.config import load_preset
 from acct.errors import AcctError
-from acct.model import build_model
-from acct.report import make_report
+from acct.model.model import build_model
+from acct.reports.run import make_report
 from conftest import PRESETS
 
 

@@ -13,9 +13,9 @@ import ast
 import functools
 from typing import Dict, Optional, Tuple
 
-from . import hookimpl
-from .components import Input
-from .formula import Formula, from_tree
+from acct import hookimpl
+from acct.components import Input
+from acct.engine.formula import Formula, from_tree
 
 # Bytes per value for each precision (Rajbhandari et al. 2020, ZeRO, §3.1: mixed-precision
 # Adam keeps fp16/bf16 weights and gradients, and fp32 master weights and moments:

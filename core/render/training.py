@@ -8,11 +8,11 @@ import json
 from fractions import Fraction
 from typing import Dict, List, Tuple
 
-from .formula import Number
-from .numbers import exact, fixed, human, percent, significant
-from .render import GB, GiB, _number, exact_or_fixed, table
-from .report import share
-from .training_report import InferenceReport, Solution, TrainingReport
+from acct.engine.formula import Number
+from acct.render.numbers import exact, fixed, human, percent, significant
+from acct.render.markdown import GB, GiB, _number, exact_or_fixed, table
+from acct.reports.run import share
+from acct.reports.training import InferenceReport, Solution, TrainingReport
 
 DAY = 86_400
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 from html import escape
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
-from .numbers import fixed, human, percent
+from acct.render.numbers import fixed, human, percent
 
 GiB = 1024**3
 GB = 10**9
@@ -365,7 +365,7 @@ def _by_group(columns: Sequence[Dict], groups: Sequence[str], key: str, caption:
 
 def scaling_html(data: Dict) -> str:
     """The page of `acct compare` (acct.compare/1) or `acct sweep` (acct.sweep/1), from
-    acct.render_scaling.scaling_data(scaling)."""
+    acct.render.scaling.scaling_data(scaling)."""
     columns = data.get("models") or data.get("points") or []
     groups = _keys(c["groups"] for c in columns)
     shown = [g for g in groups if any(c["groups"][g]["flops_forward"] for c in columns)]
@@ -423,7 +423,7 @@ MEMORY_PARTS = {"weights": "weights", "master": "fp32 master weights", "gradient
 
 
 def training_html(data: Dict) -> str:
-    """The page of `acct train`, from acct.render_training.training_data(report) (schema acct.train/1)."""
+    """The page of `acct train`, from acct.render.training.training_data(report) (schema acct.train/1)."""
     flops, memory, rows = data["flops"], data["memory_bytes"], data["rows"]
     lead = ["B = ", number(data["batch_size"]), " sequences of T = ", number(data["context_length"]),
             f" tokens; precision {data['precision']}; activations counted as {data['activations_convention']}; ",
@@ -493,7 +493,7 @@ def training_html(data: Dict) -> str:
 
 
 def inference_html(data: Dict) -> str:
-    """The page of `acct infer`, from acct.render_training.inference_data(report) (schema acct.infer/1)."""
+    """The page of `acct infer`, from acct.render.training.inference_data(report) (schema acct.infer/1)."""
     kv, flops, rows = data["kv_cache"], data["flops"], data["rows"]
     lead = ["B = ", number(data["batch_size"]), " sequences of T = ", number(data["context_length"]),
             " tokens; decode at position t = ", number(data["decode_position"]), "."]

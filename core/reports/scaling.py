@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Dict, List, Sequence, Tuple
 
-from .errors import ConfigError
-from .formula import Number
-from .model import TOTAL_FLOPS, TOTAL_PARAMS, Model, blocks_cell, cell_name, group_cell, output_cell
-from .numbers import percent
-from .inputs import settable_input
-from .report import share
+from acct.errors import ConfigError
+from acct.engine.formula import Number
+from acct.model.model import TOTAL_FLOPS, TOTAL_PARAMS, Model, blocks_cell, cell_name, group_cell, output_cell
+from acct.render.numbers import percent
+from acct.model.inputs import settable_input
+from acct.reports.run import share
 
 BLOCKS = "Transformer blocks"  # every per-layer row, × num_layers
 MAX_POINTS = 10_000_000

@@ -9,10 +9,10 @@ import json
 import re
 from typing import Callable, Dict, Iterator, List, Union
 
-from .numbers import fixed, percent
-from .render import _number, exact_or_fixed, table
-from .report import share
-from .scaling import BLOCKS, Scaling, point_label
+from acct.render.numbers import fixed, percent
+from acct.render.markdown import _number, exact_or_fixed, table
+from acct.reports.run import share
+from acct.reports.scaling import BLOCKS, Scaling, point_label
 
 
 def _shown_groups(scaling: Scaling) -> List[str]:

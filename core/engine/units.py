@@ -11,8 +11,8 @@ import re
 from fractions import Fraction
 from typing import Union
 
-from .errors import ConfigError, describe
-from .formula import normalize
+from acct.errors import ConfigError, describe
+from acct.engine.formula import normalize
 
 BYTE_UNITS = {
     "B": 1,

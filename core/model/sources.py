@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Union
 
-from .config import Preset, load_preset
-from .errors import AcctError, ConfigError, suggest
+from acct.model.config import Preset, load_preset
+from acct.errors import AcctError, ConfigError, suggest
 
 HUB_PREFIX = "hf:"
 HUB_HINT = "pip install 'acct-lm[hub]'"
@@ -21,8 +21,8 @@ def load_source(name: Union[str, Path], registry: Callable[[], object]) -> Prese
 
 
 def resolve(name: Union[str, Path], registry: Callable[[], object]):
-    """A config source converted: an `acct.importers.Imported` (the preset and its provenance)."""
-    from .importers import config_name, convert, read_config
+    """A config source converted: an `acct.model.importers.Imported` (the preset and its provenance)."""
+    from acct.model.importers import config_name, convert, read_config
 
     text = str(name)
     if text.startswith(HUB_PREFIX):
@@ -114,7 +114,7 @@ def hub_config(repo: str) -> "tuple[Path, str]":
 
 def preset_listing(registry: object) -> List[List[str]]:
     """`acct presets`: each bundled preset's name, parameter count and description."""
-    from .model import TOTAL_PARAMS, build_model
+    from acct.model.model import TOTAL_PARAMS, build_model
 
     rows = []
     for name, path in bundled_presets().items():

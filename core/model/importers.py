@@ -14,8 +14,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Tuple
 
-from .config import MAX_PRESET_BYTES, Preset
-from .errors import ConfigError, PluginError, suggest
+from acct.model.config import MAX_PRESET_BYTES, Preset
+from acct.errors import ConfigError, PluginError, suggest
 
 # Keys of any config.json that describe the file, the tokenizer or the runtime, never the
 # architecture; every importer ignores them besides its own `ignores`.

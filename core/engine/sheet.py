@@ -16,8 +16,8 @@ import types
 from dataclasses import dataclass, replace
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from .errors import SheetError, suggest
-from .formula import MAX_VALUE_BITS, RUNTIME, Formula, Number, chain, normalize, parse, to_python
+from acct.errors import SheetError, suggest
+from acct.engine.formula import MAX_VALUE_BITS, RUNTIME, Formula, Number, chain, normalize, parse, to_python
 
 # A varied input (a sweep point, a goal-seek probe) is an int of at most this many bits.
 MAX_PARAM_BITS = 64

@@ -8,7 +8,7 @@ output cell (total.params, memory.peak, train.flops_step) and an aggregate
 
 from __future__ import annotations
 
-from .errors import ConfigError, suggest
+from acct.errors import ConfigError, suggest
 
 
 def settable_input(registry, name: str, option: str) -> str:
@@ -25,7 +25,7 @@ def settable_input(registry, name: str, option: str) -> str:
         reads = " or ".join(entry.default.names) if entry.default is not None and entry.default.names else "its inputs"
         raise ConfigError(f"{option}: {name} is derived ({name} = {formula}) and cannot be set; set {reads} instead")
     try:  # the sheet's own aggregates (flops_matmul, params_total, ...), which conventions read
-        from .model import AGGREGATES
+        from acct.model.model import AGGREGATES
     except ImportError:  # pragma: no cover - a model module without them
         AGGREGATES = {}
     if "." in name or name in AGGREGATES:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Dict, List, Mapping, Tuple, Union
 
-from .errors import FormulaError, describe
+from acct.errors import FormulaError, describe
 
 Number = Union[int, Fraction]
 

@@ -14,16 +14,16 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, 
 
 import pluggy
 
-from . import hookspecs
-from .components import ActivationConvention, Component, Convention, Hardware, Importer, Input
-from .errors import AcctError, PluginError, suggest
-from .formula import Formula, Number, parse, scaled, without_factor
-from .units import quantity
+from acct import hookspecs
+from acct.components import ActivationConvention, Component, Convention, Hardware, Importer, Input
+from acct.errors import AcctError, PluginError, suggest
+from acct.engine.formula import Formula, Number, parse, scaled, without_factor
+from acct.engine.units import quantity
 
 # Plugins named here are blocked, comma-separated, as with --disable.
 DISABLE_ENV = "ACCT_DISABLE_PLUGINS"
 ENTRY_POINT_GROUP = "acct"
-# the plugin name of the inputs core's own outputs read (acct.training)
+# the plugin name of the inputs core's own outputs read (acct.model.outputs)
 CORE = "core"
 # the input a row with per_layer=True repeats over (a shorthand for multiplicity="num_layers")
 LAYERS = "num_layers"
@@ -182,7 +182,7 @@ def load_registry(
             raise PluginError(f"{info}: {error}") from None
         infos[info.name] = info
 
-    from . import training as core_inputs
+    from acct.model import outputs as core_inputs
 
     if CORE in blocked:
         raise PluginError(f"--disable {CORE}: acct's own inputs (batch_size, steps, bytes per value) cannot be "

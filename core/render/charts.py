@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 from typing import List
 
-from .errors import AcctError
-from .numbers import fixed
-from .scaling import Scaling
+from acct.errors import AcctError
+from acct.render.numbers import fixed
+from acct.reports.scaling import Scaling
 
 MAX_PIES = 8  # Mermaid pies, one per point
 MAX_BARS = 40  # bars of a plot: more would be unreadable, and each costs matplotlib memory

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import List, Optional, Tuple
 
-from .errors import AcctError, ConfigError
-from .model import output_cell
-from .formula import Number
-from .training import (
+from acct.errors import AcctError, ConfigError
+from acct.model.model import output_cell
+from acct.engine.formula import Number
+from acct.model.outputs import (
     BACKWARD_CONVENTION,
     OPTIMIZER_CONVENTION,
     PRECISION_DTYPE,
@@ -93,7 +93,7 @@ class TrainingReport:
 
 
 def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] = None, gpus: int = 1) -> TrainingReport:
-    from .model import TOTAL_PARAMS, cell_name
+    from acct.model.model import TOTAL_PARAMS, cell_name
 
     symbols = model.symbols
     batch = values["batch_size"]
@@ -191,7 +191,7 @@ class InferenceReport:
 
 
 def make_inference_report(model, values) -> InferenceReport:
-    from .model import cell_name
+    from acct.model.model import cell_name
 
     symbols = model.symbols
     batch = values["batch_size"]
@@ -249,7 +249,7 @@ def parse_condition(text: str) -> Tuple[str, str, Number, str]:
             output, target_text = left.strip(), right.strip()
             if not output:
                 break
-            from .units import quantity
+            from acct.engine.units import quantity
 
             return output, comparison, quantity(target_text, f"--where {text!r}"), target_text
     raise ConfigError(f"--where {text!r}: expected OUTPUT OP VALUE with OP one of <= < >= >, e.g. 'memory.peak <= 80GB'")
@@ -264,7 +264,7 @@ def solve(model, input_name: str, goal: str, condition: str) -> Solution:
     up (d_model with 25 heads: 25, 50, ...). A probe on that lattice that breaks a
     constraint (a context beyond max_positions) stops the search with an error saying
     where, rather than answering with a value that is not one."""
-    from .inputs import settable_input
+    from acct.model.inputs import settable_input
 
     option = f"--{goal}"
     settable_input(model.registry, input_name, option)

@@ -21,12 +21,12 @@ import ast
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .config import Preset, Value
-from .errors import ConfigError, PluginError, SheetError, suggest
-from .formula import Formula, from_tree, parse
-from .registry import LAYERS, RegisteredComponent, Registry, unknown_variant
-from .sheet import Cell, Sheet
-from .training import ACTIVATION_OUTPUTS, OUTPUTS, PRECISIONS, activation_formula, output_formula
+from acct.model.config import Preset, Value
+from acct.errors import ConfigError, PluginError, SheetError, suggest
+from acct.engine.formula import Formula, from_tree, parse
+from acct.model.registry import LAYERS, RegisteredComponent, Registry, unknown_variant
+from acct.engine.sheet import Cell, Sheet
+from acct.model.outputs import ACTIVATION_OUTPUTS, OUTPUTS, PRECISIONS, activation_formula, output_formula
 
 TOTAL_PARAMS = "total.params"
 TOTAL_FLOPS = "total.flops_forward"

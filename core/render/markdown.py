@@ -7,9 +7,9 @@ import io
 from fractions import Fraction
 from typing import Callable, Dict, List, Sequence
 
-from .formula import Number
-from .numbers import exact, fixed, human, percent
-from .report import Report, share
+from acct.engine.formula import Number
+from acct.render.numbers import exact, fixed, human, percent
+from acct.reports.run import Report, share
 
 GiB = 1024**3
 GB = 10**9

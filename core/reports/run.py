@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Dict, List, Mapping, Optional, Tuple
 
-from .errors import ConfigError, PluginError, suggest
-from .formula import Number
-from .model import TOTAL_FLOPS, TOTAL_PARAMS, Model, blocks_cell, cell_name, convention_cell, group_cell
-from .registry import LAYERS
-from .registry import RegisteredComponent
+from acct.errors import ConfigError, PluginError, suggest
+from acct.engine.formula import Number
+from acct.model.model import TOTAL_FLOPS, TOTAL_PARAMS, Model, blocks_cell, cell_name, convention_cell, group_cell
+from acct.model.registry import LAYERS
+from acct.model.registry import RegisteredComponent
 
 # bytes per parameter for the weights' memory table
 DTYPES: Tuple[Tuple[str, int], ...] = (("fp32", 4), ("bf16 / fp16", 2), ("int8", 1))

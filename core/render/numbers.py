@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .formula import Number
+from acct.engine.formula import Number
 
 
 def fixed(value: Number, digits: int) -> str:

@@ -13,8 +13,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
-from .errors import ConfigError, describe, suggest
-from .formula import MAX_FORMULA_CHARS
+from acct.errors import ConfigError, describe, suggest
+from acct.engine.formula import MAX_FORMULA_CHARS
 
 Value = Union[int, str]  # a whole number, or a formula over other inputs
 
@@ -178,9 +178,9 @@ def _table(data: dict, key: str, path: Path) -> dict:
 def load_hardware(path: Path):
     """An accelerator defined in TOML: name, description, memory, bandwidth (bytes per second),
     source, and a [flops] table of peak dense FLOP/s by dtype; numbers may carry units ("80GB")."""
-    from .components import Hardware
-    from .registry import exact_hardware
-    from .units import whole_bytes
+    from acct.components import Hardware
+    from acct.model.registry import exact_hardware
+    from acct.engine.units import whole_bytes
 
     data = read_toml(path, "hardware")
     known = ("name", "description", "memory", "bandwidth", "flops", "source")

@@ -1,0 +1,1 @@
+"""The formula language and the sheet: exact arithmetic, ordered cells, compiled functions."""

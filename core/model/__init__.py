@@ -1,0 +1,1 @@
+"""From a preset or config.json to a model's sheet: plugins, presets, importers, the cells."""

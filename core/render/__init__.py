@@ -1,0 +1,1 @@
+"""Records to text: markdown (any tabulate format), JSON, CSV, HTML, charts."""

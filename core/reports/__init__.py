@@ -1,0 +1,1 @@
+"""What each command reports, as records: run, train, infer, solve, compare, sweep."""
