@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
 
     def model_options(command: argparse.ArgumentParser, formats: Sequence[str] = FORMATS) -> None:
         command.add_argument("-f", "--format", choices=formats, default="markdown", help="output format (default: markdown)")
+        command.add_argument("--tablefmt", default="github", metavar="NAME",
+                             help="the markdown format's tables in any tabulate format: github (default), pipe, "
+                             "latex_booktabs, rst, html, orgtbl, grid, ...")
         command.add_argument(
             "--set", action="append", default=[], metavar="NAME=VALUE", dest="overrides",
             help="override an input, e.g. --set context_length=16384 (repeatable; VALUE may be a formula)",
@@ -143,67 +146,32 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = False,
-            outputs: Sequence[str] = OUTPUT_FAMILIES) -> list:
-    """Each preset built with the command line's --set, --variant and plugins. Each preset gets
-    its own plugin files (and the -p files); a preset's files run only with consent."""
+def _options(args: argparse.Namespace):
+    """The command line's model options as the API's Options."""
+    from acct.api import Options
     from acct.model.config import parse_assignment
-    from acct.model.inputs import settable_input
-    from acct.model.model import build_model
-    from acct.model.registry import load_registry
-    from acct.model.sources import load_source
 
     overrides = dict(parse_assignment(text) for text in args.overrides)
     if getattr(args, "steps", None) is not None:
         overrides["steps"] = args.steps
-    loaded: list = []  # the registry of -p's files, loaded once for the importers a config.json needs
-
-    def command_line_registry():
-        if not loaded:
-            loaded.append(load_registry(plugin_files=args.plugin, disabled=args.disable))
-        return loaded[0]
-
-    presets = [load_source(path, command_line_registry) for path in paths]
-    for preset in presets:
-        for text in args.variants:
-            slot, variant = parse_assignment(text, option="--variant")
-            preset.choose(slot, str(variant), "--variant")
-        for key in ("precision", "activations"):
-            if getattr(args, key, None):
-                preset.training[key] = getattr(args, key)
-                preset.chosen_by[key] = f"--{key}"
-    named = [_resolved(path) for path in args.plugin]
-    for preset in presets:
-        unconsented = [path for path in preset.plugins if _resolved(path) not in named]
-        if unconsented and not args.allow_plugins:
-            files = ", ".join(str(path) for path in unconsented)
-            raise AcctError(f"{preset.path}: plugins names Python code to run: {files}; run it only if you "
-                            "trust this preset: add --allow-plugins, or name each file with -p FILE")
-    registries: dict = {}
-    models = []
-    args.plugin_files = []
-    for preset in presets:
-        files = list(args.plugin) + [p for p in preset.plugins if _resolved(p) not in named]
-        key = tuple(_resolved(path) for path in files)
-        if key not in registries:  # presets naming the same files share one registry
-            registries[key] = command_line_registry() if files == list(args.plugin) else load_registry(
-                plugin_files=files, disabled=args.disable)
-        registry = registries[key]
-        for name in overrides:
-            settable_input(registry, name, "--set")
-        for path in files:
-            if str(path) not in args.plugin_files:
-                args.plugin_files.append(str(path))
-        models.append(build_model(preset, registry, overrides, non_matmul, outputs))
-    args.registry = models[0].registry if models else None
-    return models
+    variants = {}
+    for text in args.variants:
+        slot, variant = parse_assignment(text, option="--variant")
+        variants[slot] = str(variant)
+    return Options(set=overrides, variants=variants, plugins=list(args.plugin), disable=list(args.disable),
+                   allow_plugins=args.allow_plugins, precision=getattr(args, "precision", None),
+                   activations=getattr(args, "activations", None))
 
 
-def _resolved(path: Path) -> Path:
-    try:
-        return Path(path).resolve()
-    except (OSError, RuntimeError):
-        return Path(path).absolute()
+def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = False,
+            outputs: Sequence[str] = OUTPUT_FAMILIES) -> list:
+    """Each source built with the command line's options, through the API's one path."""
+    from acct.api import build
+
+    built = build(paths, _options(args), non_matmul, outputs)
+    args.plugin_files = built.plugin_files
+    args.registry = built.models[0].registry if built.models else None
+    return built.models
 
 
 def _plugin_files_line(args: argparse.Namespace) -> str:
@@ -245,28 +213,25 @@ def _json_tail(pieces, field: str):
         yield previous[:previous.rindex("\n}")] + field
 
 
-def _run(args: argparse.Namespace) -> str:
-    from acct.render.markdown import RENDERERS
+def _render(args: argparse.Namespace, kind: str, report, **options):
+    from acct.render import render
+
+    return render(kind, report, args.format, getattr(args, "tablefmt", "github"),
+                  **(options if args.format == "markdown" else {}))
+
+
+def _run(args: argparse.Namespace):
+    from acct.api import run_report
 
     (model,) = _models(args, [args.preset], non_matmul=args.non_matmul, outputs=("convention",))
-    return _renderer(RENDERERS, args.format)(_report(model, convention=args.convention))
+    return _render(args, "run", run_report(model, convention=args.convention))
 
 
-def _report(model, convention=None):
-    """The run report, carrying the step's batch size for the conventions' sentences."""
-    from acct.reports.run import make_report
-
-    values = model.sheet.evaluate()
-    report = make_report(model, values, convention=convention)
-    report.batch_size = values.get("batch_size")
-    return report
-
-
-def _conventions(args: argparse.Namespace) -> str:
-    from acct.render.markdown import CONVENTION_RENDERERS
+def _conventions(args: argparse.Namespace):
+    from acct.api import run_report
 
     (model,) = _models(args, [args.preset], outputs=("convention",))
-    return CONVENTION_RENDERERS[args.format](_report(model))
+    return _render(args, "conventions", run_report(model))
 
 
 def _check_charts(args: argparse.Namespace) -> None:
@@ -280,9 +245,7 @@ def _check_charts(args: argparse.Namespace) -> None:
 
 
 def _charted(args: argparse.Namespace, scaling, by_component: bool = False):
-    from acct.render.scaling import SCALING_RENDERERS
-
-    output = _renderer(SCALING_RENDERERS, args.format)(scaling, by_component=by_component)
+    output = _render(args, scaling.kind, scaling, by_component=by_component)
     if args.format != "markdown" and scaling.kind == "compare":
         output = "".join(output)
     if args.chart == "mermaid":
@@ -297,18 +260,16 @@ def _charted(args: argparse.Namespace, scaling, by_component: bool = False):
 
 
 def _compare(args: argparse.Namespace) -> str:
-    from acct.reports.scaling import compare
+    from acct.api import compare_report
 
     _check_charts(args)
-    models = _models(args, args.presets)
-    labels = [model.preset.name for model in models]
-    if len(set(labels)) < len(labels):
-        labels = [str(path) for path in args.presets]
-    return _charted(args, compare(models, labels), by_component=args.by == "component")
+    models = _models(args, args.presets, outputs=("convention",))
+    return _charted(args, compare_report(models, args.presets), by_component=args.by == "component")
 
 
 def _sweep(args: argparse.Namespace):
-    from acct.reports.scaling import MAX_TABLE_POINTS, count_points, parse_vary, sweep
+    from acct.api import sweep_report
+    from acct.reports.scaling import MAX_TABLE_POINTS, count_points, parse_vary
 
     _check_charts(args)
     vary = [parse_vary(text) for text in args.vary]
@@ -317,22 +278,7 @@ def _sweep(args: argparse.Namespace):
         raise AcctError(f"--vary: {points:,} points is too long a markdown table (at most {MAX_TABLE_POINTS:,} "
                         "rows); use --format csv or json, which are written a point at a time")
     (model,) = _models(args, [args.preset])
-    return _charted(args, sweep(model, vary, args.output))
-
-
-def _renderer(renderers: dict, format: str):
-    """The format's renderer; html is a page built from what --format json prints, so the two agree."""
-    if format != "html":
-        return renderers[format]
-    import json
-
-    from acct.render.html import page
-
-    def html(*report, **options) -> str:
-        text = renderers["json"](*report, **options)  # streamed formats give their pieces
-        return page(json.loads(text if isinstance(text, str) else "".join(text)))
-
-    return html
+    return _charted(args, sweep_report(model, vary, args.output))
 
 
 def _plugins(args: argparse.Namespace) -> str:
@@ -347,7 +293,7 @@ def _plugins(args: argparse.Namespace) -> str:
             for p in registry.plugins
         ]
         return json.dumps(listing, indent=2) + "\n"
-    from acct.render.markdown import table
+    from acct.render.formats import table
 
     rows = [[p.name, p.origin, p.location, ", ".join(p.provides)] for p in registry.plugins]
     defaults = ", ".join(f"{slot} = {variant}" for slot, variant in registry.defaults.items())
@@ -382,61 +328,30 @@ def _presets(args: argparse.Namespace) -> str:
 
         listing = [{"name": name, "params": params, "description": text} for name, params, text in rows]
         return json.dumps(listing, indent=2, ensure_ascii=False) + "\n"
-    from acct.render.markdown import table
+    from acct.render.formats import table
 
     return table(["preset", "parameters", "description"], rows, "lrl") + "\n\nRun one by name: acct run NAME.\n"
 
 
-def _train(args: argparse.Namespace) -> str:
-    from acct.render.training import RENDER
-    from acct.reports.training import make_training_report
-    from acct.engine.units import quantity
+def _train(args: argparse.Namespace):
+    from acct.api import train_report
 
     (model,) = _models(args, [args.preset], outputs=("train", "memory", "convention"))
-    if not args.hardware and (args.mfu is not None or args.gpus is not None):
-        raise AcctError("--mfu and --gpus give a training time, which needs --hardware NAME (a100, h100, h200)")
-    mfu = quantity(args.mfu or "1", "--mfu", units=False)  # bounded: 1e-99999999 is refused
-    if not 0 < mfu <= 1:
-        raise AcctError(f"--mfu: a fraction above 0 and at most 1, got {args.mfu}")
-    gpus = 1 if args.gpus is None else args.gpus
-    if gpus < 1:
-        raise AcctError(f"--gpus: at least 1, got {gpus}")
-    hardware = _hardware(args.hardware, args.registry) if args.hardware else None
-    values = model.sheet.evaluate()
-    report = make_training_report(model, values, hardware, Fraction(mfu), gpus)
-    return _renderer(RENDER["train"], args.format)(report)
+    return _render(args, "train", train_report(model, args.hardware, args.mfu, args.gpus))
 
 
-def _hardware(name: str, registry):
-    """A builtin or plugin accelerator by name, or one defined in a TOML file."""
-    from acct.errors import suggest
-
-    path = Path(name)
-    if name.endswith(".toml"):
-        from acct.model.config import load_hardware
-
-        return load_hardware(path)
-    if name not in registry.hardware:
-        raise AcctError(f"--hardware: unknown hardware {name!r}{suggest(name, registry.hardware)}; "
-                        f"known: {', '.join(registry.hardware)}, or a FILE.toml")
-    return registry.hardware[name]
-
-
-def _infer(args: argparse.Namespace) -> str:
-    from acct.render.training import RENDER
-    from acct.reports.training import make_inference_report
+def _infer(args: argparse.Namespace):
+    from acct.api import infer_report
 
     (model,) = _models(args, [args.preset], outputs=("kv_cache", "infer"))
-    return _renderer(RENDER["infer"], args.format)(make_inference_report(model, model.sheet.evaluate()))
+    return _render(args, "infer", infer_report(model))
 
 
-def _solve(args: argparse.Namespace) -> str:
-    from acct.render.training import RENDER
-    from acct.reports.training import solve
+def _solve(args: argparse.Namespace):
+    from acct.api import solve_report
 
     (model,) = _models(args, [args.preset])
-    goal, name = ("largest", args.largest) if args.largest is not None else ("smallest", args.smallest)
-    return RENDER["solve"][args.format](solve(model, name, goal, args.where))
+    return _render(args, "solve", solve_report(model, args.where, args.largest, args.smallest))
 
 
 COMMANDS = {

@@ -127,35 +127,37 @@ def test_python_dash_m_runs_from_any_directory(tmp_path):
     assert result.stdout.splitlines()[-1].endswith(",2127057600,,,4513336524800")
 
 
-def test_tables_are_tabulates_github_format(registry):
-    """acct writes its markdown tables itself (tabulate's import is slower than the rest of a run);
-    they must be what tabulate(tablefmt="github") prints, cell for cell."""
-    from tabulate import tabulate
+def test_tables_are_drawn_by_tabulate_in_any_of_its_formats(cli):
+    """--tablefmt passes any tabulate format to every table of the markdown report; the default is
+    github. Bold markers are kept only where the format reads markdown."""
+    status, out, err = cli("run", XL)
+    assert status == 0, err
+    assert "| **total**       |            |            |     | **2,127,057,600** |  100.0% |" in out
+    status, rst, err = cli("run", XL, "--tablefmt", "rst")
+    assert status == 0, err
+    assert "===============  ==========  ==========  ===  =============  =======" in rst
+    assert "\ntotal " in rst and "**" not in rst.split("## Parameters")[1].split("\n\n", 2)[1]
+    status, org, _ = cli("run", XL, "--tablefmt", "orgtbl")
+    assert "|-----------------+------------+------------+-----+---------------+---------|" in org
+    status, out, err = cli("run", XL, "--tablefmt", "githubb")
+    assert (status, out) == (1, "")
+    assert err.startswith("acct: error: --tablefmt: unknown table format 'githubb' (did you mean github")
 
-    import acct.render.markdown as render
 
-    captured = []
-    original = render.table
+def test_latex_booktabs_tables_are_well_formed(cli):
+    """No TeX here: a structure check. Every tabular opens and closes, has the booktabs rules, as many
+    cells per row as columns, and LaTeX's special characters escaped."""
+    import re
 
-    def capture(headers, rows, align):
-        captured.append((headers, rows, align))
-        return original(headers, rows, align)
-
-    from acct.model.config import load_preset
-    from acct.model.model import build_model
-    from acct.reports.run import make_report
-
-    render.table = capture
-    try:
-        for name in ("gpt2-xl", "openai-gpt2-small", "llama-3-8b"):
-            report = make_report(build_model(load_preset(PRESETS / f"{name}.toml"), registry, non_matmul=True),
-                                 convention="kaplan")
-            render.to_markdown(report)
-            render.conventions_markdown(report)
-    finally:
-        render.table = original
-    assert len(captured) >= 15
-    for headers, rows, align in captured:
-        colalign = ["right" if side == "r" else "left" for side in align]
-        expected = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True, colalign=colalign)
-        assert original(headers, rows, align) == expected
+    status, out, err = cli("run", XL, "--tablefmt", "latex_booktabs")
+    assert status == 0, err
+    tables = re.findall(r"\\begin\{tabular\}\{([lrc]+)\}\n(.*?)\\end\{tabular\}", out, re.S)
+    assert len(tables) == 5
+    for columns, body in tables:
+        lines = body.strip().splitlines()
+        assert lines[0] == "\\toprule" and lines[2] == "\\midrule" and lines[-1] == "\\bottomrule"
+        for line in [lines[1], *lines[3:-1]]:
+            assert line.endswith("\\\\")
+            assert len(re.split(r"(?<!\\)&", line)) == len(columns)
+            assert not re.search(r"(?<!\\)[%_#]", line)  # escaped
+    assert "token\\_embedding & V·D" in out and "2,127,057,600 &  100.0\\% \\\\" in out

@@ -14,7 +14,7 @@ from acct.model.config import Preset
 from acct.errors import AcctError, FormulaError
 from acct.engine.formula import parse
 from acct.model.model import build_model
-from acct.render.markdown import to_json
+from acct.render import render
 from acct.reports.run import make_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +93,7 @@ def test_reports_hold_together(registry):
             assert (b.params, b.flops) == (factor * a.params, factor * a.flops), a.name
             assert (b.params_each, b.flops_each) == (a.params_each, a.flops_each)
 
-        data = json.loads(to_json(report))
+        data = json.loads(render("run", report, "json"))
         assert data["totals"]["params"] == report.params and data["totals"]["flops_forward"] == report.flops
         for row, loaded in zip(report.rows, data["rows"]):
             assert (loaded["params"], loaded["flops_forward"]) == (row.params, row.flops)

@@ -1,13 +1,13 @@
-"""Renderers: a finished report as markdown, JSON or CSV. Numbers are formatted here and only here."""
+"""The run and conventions reports: their data (the JSON record) and their markdown."""
 
 from __future__ import annotations
 
-import csv
-import io
 from fractions import Fraction
-from typing import Callable, Dict, List, Sequence
+from typing import Dict, Iterable, List, Sequence, Tuple
 
 from acct.engine.formula import Number
+from acct.render import Kind
+from acct.render.formats import DEFAULT_TABLEFMT, number, table
 from acct.render.numbers import exact, fixed, human, percent
 from acct.reports.run import Report, share
 
@@ -18,22 +18,7 @@ GB = 10**9
 # -- markdown -------------------------------------------------------------------
 
 
-def table(headers: Sequence[str], rows: List[Sequence[str]], align: str) -> str:
-    """A markdown table in tabulate's "github" format, cell for cell (a test checks it against
-    tabulate): each column as wide as its widest cell and at least its header plus 2, padded by
-    one space, `align` giving "l" or "r" per column. Written here because importing tabulate
-    costs more than the rest of `acct run`."""
-    widths = [max(len(header) + 2, *(len(row[i]) for row in rows)) for i, header in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = (cell.rjust(width) if side == "r" else cell.ljust(width) for cell, width, side in zip(cells, widths, align))
-        return "| " + " | ".join(padded) + " |"
-
-    rule = "|" + "|".join("-" * (width + 2) for width in widths) + "|"
-    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
-
-
-def to_markdown(report: Report) -> str:
+def to_markdown(report: Report, tablefmt: str = DEFAULT_TABLEFMT) -> str:
     out: List[str] = [f"# {report.name}", ""]
     if report.description:
         out += [report.description, ""]
@@ -45,7 +30,7 @@ def to_markdown(report: Report) -> str:
         [line.name, line.symbol or "", exact(line.value), f"= {line.formula}" if line.formula else "", line.description]
         for line in report.inputs
     ]
-    out += [table(["input", "symbol", "value", "derived", "meaning"], rows, "llrll"), ""]
+    out += [table(["input", "symbol", "value", "derived", "meaning"], rows, "llrll", tablefmt), ""]
     out += ["Variants: " + ", ".join(f"{slot} = {variant}" for slot, variant in report.variants.items()) + ".", ""]
 
     out += ["## Parameters", ""]
@@ -55,7 +40,7 @@ def to_markdown(report: Report) -> str:
         for row in report.rows if row.params_formula != "0" or row.note
     ]
     rows.append(["**total**", "", "", "", f"**{report.params:,}**", percent(Fraction(1) if report.params else Fraction(0))])
-    out += [table(["component", "formula", "each", "×", "total", "share"], rows, "llrrrr"), ""]
+    out += [table(["component", "formula", "each", "×", "total", "share"], rows, "llrrrr", tablefmt), ""]
     out += [
         f"**{report.params:,} parameters ({human(report.params)})**; {per_block(report, report.params_per_layer)}. "
         "'each' is one instance: per layer for repeated rows, the whole count for ×1 rows.",
@@ -70,7 +55,7 @@ def to_markdown(report: Report) -> str:
         [dtype, str(size), f"{size_bytes:,}", fixed(Fraction(size_bytes, GiB), 2), fixed(Fraction(size_bytes, GB), 2)]
         for dtype, size, size_bytes in report.memory
     ]
-    out += [table(["dtype", "bytes/param", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"], rows, "lrrrr"), ""]
+    out += [table(["dtype", "bytes/param", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"], rows, "lrrrr", tablefmt), ""]
 
     tokens = f"T = {report.context_length:,} tokens" if report.context_length else "one sequence"
     out += [f"## Forward FLOPs (one sequence, {tokens})", ""]
@@ -80,7 +65,7 @@ def to_markdown(report: Report) -> str:
         for row in report.rows if row.flops_formula != "0"
     ]
     rows.append(["**total**", "", "", "", "", f"**{report.flops:,}**", percent(Fraction(1) if report.flops else Fraction(0))])
-    out += [table(["component", "shape", "formula", "each", "×", "total", "share"], rows, "lllrrrr"), ""]
+    out += [table(["component", "shape", "formula", "each", "×", "total", "share"], rows, "lllrrrr", tablefmt), ""]
     out += [
         f"**{report.flops:,} FLOPs ({human(report.flops, 'FLOPs')}) per forward pass**; "
         f"{per_block(report, report.flops_per_layer).replace('holds', 'takes')}.",
@@ -93,13 +78,13 @@ def to_markdown(report: Report) -> str:
         [group.name, f"{group.flops:,}", percent(group.flops_share), f"{group.params:,}", percent(group.params_share)]
         for group in ranked
     ]
-    out += [table(["group", "forward FLOPs", "share", "params", "share"], rows, "lrrrr"), ""]
+    out += [table(["group", "forward FLOPs", "share", "params", "share"], rows, "lrrrr", tablefmt), ""]
     if report.flops_other is not None:
         out += ["## Non-matmul FLOPs (opt-in)", ""]
         rows = [[row.name, row.flops_other_display, f"{row.flops_other:,}", percent(share(row.flops_other, report.flops_other))]
                 for row in report.rows if row.flops_other]
         rows.append(["**total**", "", f"**{report.flops_other:,}**", "100.0%"])
-        out += [table(["component", "formula", "FLOPs (all layers)", "share"], rows, "llrr"), ""]
+        out += [table(["component", "formula", "FLOPs (all layers)", "share"], rows, "llrr", tablefmt), ""]
         both = report.flops + report.flops_other
         out += [f"Matmul + non-matmul: **{both:,} FLOPs** per forward pass; the non-matmul part is "
                 f"{percent(share(report.flops_other, both), 2)}. Per element: softmax 6 (scale, max, subtract, exp, "
@@ -158,7 +143,7 @@ def exact_or_fixed(value: Number) -> str:
     return f"{value.numerator:,}" if value.denominator == 1 else fixed(value, 2)
 
 
-def conventions_markdown(report: Report) -> str:
+def conventions_markdown(report: Report, tablefmt: str = DEFAULT_TABLEFMT) -> str:
     """Every registered convention's forward and training totals for one preset, against the default."""
     default = next((c for c in report.counting if c.name == report.default_convention), report.counting[0])
     out = [f"# {report.name}: FLOP-counting conventions", "",
@@ -168,7 +153,7 @@ def conventions_markdown(report: Report) -> str:
              fixed(Fraction(c.forward) / default.forward, 4), fixed(Fraction(c.training) / default.training, 4)]
             for c in report.counting]
     out += [table(["convention", "forward FLOPs", "training FLOPs", "forward ÷ matmul", "training ÷ matmul"],
-                   rows, "lrrrr"), ""]
+                   rows, "lrrrr", tablefmt), ""]
     out += [f"- **{c.name}**: {c.description}. Source: {c.source}." for c in report.counting] + [""]
     return "\n".join(out)
 
@@ -178,30 +163,8 @@ def conventions_data(report: Report) -> Dict:
         "schema": "acct.conventions/1",
         "preset": report.name,
         "conventions": [{"name": c.name, "description": c.description, "source": c.source,
-                         "forward": _number(c.forward), "training": _number(c.training)} for c in report.counting],
+                         "forward": number(c.forward), "training": number(c.training)} for c in report.counting],
     }
-
-
-def _dumps(data: Dict) -> str:
-    import json  # only the JSON format needs it
-
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def conventions_csv(report: Report) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["convention", "forward", "training"])
-    for c in report.counting:
-        writer.writerow([c.name, _number(c.forward), _number(c.training)])
-    return buffer.getvalue()
-
-
-CONVENTION_RENDERERS: Dict[str, Callable[[Report], str]] = {
-    "markdown": conventions_markdown,
-    "json": lambda report: _dumps(conventions_data(report)),
-    "csv": conventions_csv,
-}
 
 
 # -- JSON and CSV ---------------------------------------------------------------
@@ -209,19 +172,12 @@ CONVENTION_RENDERERS: Dict[str, Callable[[Report], str]] = {
 JSON_SCHEMA = "acct.report/1"
 
 
-def _number(value: Number):
-    """JSON keeps integers exact; a non-integral value becomes the string 'p/q'."""
-    if isinstance(value, Fraction):
-        return value.numerator if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
-    return value
-
-
 def to_data(report: Report) -> Dict:
     return {
         "schema": JSON_SCHEMA,
         "preset": {"name": report.name, "path": report.path, "description": report.description, "source": report.source},
         "inputs": {
-            line.name: {"value": _number(line.value), "symbol": line.symbol, "derived": line.formula,
+            line.name: {"value": number(line.value), "symbol": line.symbol, "derived": line.formula,
                         "description": line.description}
             for line in report.inputs
         },
@@ -246,21 +202,17 @@ def to_data(report: Report) -> Dict:
             "params": report.params,
             "params_active": report.params if report.params_active is None else report.params_active,
             "flops_forward": report.flops,
-            "params_per_layer": _number(report.params_per_layer),
-            "flops_forward_per_layer": _number(report.flops_per_layer),
+            "params_per_layer": number(report.params_per_layer),
+            "flops_forward_per_layer": number(report.flops_per_layer),
             "uniform_layers": report.uniform_layers,
             **({"flops_other": report.flops_other} if report.flops_other is not None else {}),
         },
         "memory": [{"dtype": dtype, "bytes_per_param": size, "bytes": total} for dtype, size, total in report.memory],
-        "conventions_totals": {c.name: {"forward": _number(c.forward), "training": _number(c.training)}
+        "conventions_totals": {c.name: {"forward": number(c.forward), "training": number(c.training)}
                                for c in report.counting},
         "conventions": report.conventions,
         "notes": report.notes,
     }
-
-
-def to_json(report: Report) -> str:
-    return _dumps(to_data(report))
 
 
 CSV_COLUMNS = (
@@ -269,19 +221,22 @@ CSV_COLUMNS = (
 )
 
 
-def to_csv(report: Report) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in report.rows:
-        writer.writerow([
-            row.name, row.slot, row.variant, row.group, int(row.per_layer), row.multiplicity, row.shape or "",
-            row.params_formula, row.params_each, row.params, row.flops_formula, row.flops_each, row.flops,
-        ])
-    writer.writerow(["total", "", "", "", "", "", "", "", "", report.params, "", "", report.flops])
-    return buffer.getvalue()
+def run_records(data: Dict) -> Tuple[Sequence[str], Iterable[Sequence]]:
+    """One line per component, then the totals: the run report's CSV."""
+    rows: List[list] = [[row["name"], row["slot"], row["variant"], row["group"], int(row["per_layer"]),
+                         row["multiplicity"], row["shape"] or "", row["params_formula"], row["params_each"],
+                         row["params"], row["flops_formula"], row["flops_forward_each"], row["flops_forward"]]
+                        for row in data["rows"]]
+    totals = data["totals"]
+    rows.append(["total", "", "", "", "", "", "", "", "", totals["params"], "", "", totals["flops_forward"]])
+    return CSV_COLUMNS, rows
 
 
-RENDERERS: Dict[str, Callable[[Report], str]] = {"markdown": to_markdown, "json": to_json, "csv": to_csv}
+def conventions_records(data: Dict) -> Tuple[Sequence[str], Iterable[Sequence]]:
+    return ("convention", "forward", "training"), [[c["name"], c["forward"], c["training"]]
+                                                   for c in data["conventions"]]
 
 
+RUN = Kind("run", to_data, to_markdown, run_records, rows=lambda data: data["rows"])
+CONVENTIONS = Kind("conventions", conventions_data, conventions_markdown, conventions_records,
+                   rows=lambda data: data["conventions"])

@@ -1,4 +1,5 @@
-"""Renderers for compare and sweep: markdown (shares), JSON and CSV (exact integers)."""
+"""The compare and sweep reports: their data, their markdown (shares), and JSON and CSV streamed
+a piece at a time (a sweep may hold millions of points)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import io
 import itertools
 import json
 import re
-from typing import Callable, Dict, Iterator, List, Union
+from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
 
 from acct.render.numbers import fixed, percent
-from acct.render.markdown import _number, exact_or_fixed, table
+from acct.render import Kind
+from acct.render.formats import DEFAULT_TABLEFMT, number, table
+from acct.render.markdown import exact_or_fixed
 from acct.reports.run import share
 from acct.reports.scaling import BLOCKS, Scaling, point_label
 
@@ -25,7 +28,7 @@ def _shown_groups(scaling: Scaling) -> List[str]:
 PER_STEP_INPUTS = ("batch_size", "steps")
 
 
-def scaling_markdown(scaling: Scaling, by_component: bool = False) -> str:
+def scaling_markdown(scaling: Scaling, tablefmt: str = DEFAULT_TABLEFMT, by_component: bool = False) -> str:
     groups = _shown_groups(scaling)
     out: List[str] = []
     if scaling.kind == "compare":
@@ -40,7 +43,7 @@ def scaling_markdown(scaling: Scaling, by_component: bool = False) -> str:
         rows.append(["forward FLOPs"] + [f"{c.flops:,}" for c in scaling.columns])
         rows.append(["parameters"] + [f"{c.params:,}" for c in scaling.columns])
         headers = [""] + [c.label for c in scaling.columns]
-        out += [table(headers, rows, "l" + "r" * len(scaling.columns)), ""]
+        out += [table(headers, rows, "l" + "r" * len(scaling.columns), tablefmt), ""]
     else:
         first = scaling.column(0)
         out += [f"# Sweep over {', '.join(scaling.varied)}", ""]
@@ -56,7 +59,7 @@ def scaling_markdown(scaling: Scaling, by_component: bool = False) -> str:
                 + [exact_or_fixed(c.extra[name]) for name in scaling.extra]
                 + [percent(c.flops_share(group)) for group in [*groups, BLOCKS]]
             )
-        out += [table(headers, rows, "r" * (len(headers))), ""]
+        out += [table(headers, rows, "r" * (len(headers)), tablefmt), ""]
         out += ["Group columns are shares of forward FLOPs; × is each total over the first point's.", ""]
         if per_step:
             out += [f"Forward FLOPs and shares are per sequence and do not change with {' or '.join(per_step)}; "
@@ -80,7 +83,7 @@ def _column_data(scaling: Scaling, c) -> Dict:
     if c.component_flops:
         data["components_flops_forward"] = c.component_flops
     if c.extra:
-        data["outputs"] = {name: _number(value) for name, value in c.extra.items()}
+        data["outputs"] = {name: number(value) for name, value in c.extra.items()}
     return data
 
 
@@ -134,7 +137,7 @@ def _point_texts(scaling: Scaling) -> Iterator[str]:
 
     def leaves(point, results):
         label = json.dumps(point_label(scaling.varied, point), ensure_ascii=False)
-        extra = [json.dumps(_number(value)) for value in results[3 + 2 * count:]]
+        extra = [json.dumps(number(value)) for value in results[3 + 2 * count:]]
         groups = [value for index in range(count) for value in (results[3 + count + index], results[3 + index])]
         return [label, *point, *results[:3], *groups, *extra]
 
@@ -165,7 +168,7 @@ def scaling_csv(scaling: Scaling, by_component: bool = False) -> Iterator[str]:
                     + [f"{g} flops_forward" for g in scaling.groups] + list(scaling.extra))
     if scaling.kind == "sweep":
         end, extra = 3 + len(scaling.groups), 3 + 2 * len(scaling.groups)
-        rows = (((*point, *results[:end], *map(_number, results[extra:])) if scaling.extra
+        rows = (((*point, *results[:end], *map(number, results[extra:])) if scaling.extra
                  else (*point, *results[:end])) for point, results in scaling.points)
         for chunk in iter(lambda: list(itertools.islice(rows, CHUNK)), []):
             writer.writerows(chunk)
@@ -178,10 +181,27 @@ def scaling_csv(scaling: Scaling, by_component: bool = False) -> Iterator[str]:
     yield buffer.getvalue()
 
 
+def scaling_records(data: Dict) -> Tuple[Sequence[str], Iterable[Sequence]]:
+    """One line per model or point: the varied inputs (a sweep), exact totals, FLOPs per group, and
+    the outputs asked for; the same columns scaling_csv streams."""
+    columns = data.get("models") or data.get("points") or []
+    groups = list(columns[0]["groups"]) if columns else []
+    outputs = list(columns[0].get("outputs", {})) if columns else []
+    first = ["model"] if data["schema"].startswith("acct.compare") else list(data["varied"])
+    header = first + ["params", "flops_forward", "blocks_flops_forward"] + [f"{g} flops_forward" for g in groups]
+    header += outputs
+    rows = [([c["label"]] if first == ["model"] else [c["inputs"][name] for name in first])
+            + [c["params"], c["flops_forward"], c["blocks_flops_forward"]]
+            + [c["groups"][g]["flops_forward"] for g in groups] + [c["outputs"][name] for name in outputs]
+            for c in columns]
+    return header, rows
+
+
+def scaling_stream(scaling: Scaling, format: str) -> Iterator[str]:
+    return scaling_json(scaling) if format == "json" else scaling_csv(scaling)
+
+
 # markdown gives a string (a table is bounded: see scaling.MAX_TABLE_POINTS); JSON and CSV give
 # their text in pieces, to be written as they come
-SCALING_RENDERERS: Dict[str, Callable[..., Union[str, Iterator[str]]]] = {
-    "markdown": scaling_markdown,
-    "json": scaling_json,
-    "csv": scaling_csv,
-}
+COMPARE = Kind("compare", scaling_data, scaling_markdown, scaling_records, scaling_stream)
+SWEEP = Kind("sweep", scaling_data, scaling_markdown, scaling_records, scaling_stream)

@@ -1,16 +1,16 @@
-"""Renderers for training, inference and goal-seek reports: markdown, JSON, and long-format CSV."""
+"""The training, inference and goal-seek reports: their data (the JSON record) and their markdown;
+their CSV is the data in long format, one exact value per line."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from fractions import Fraction
-from typing import Dict, List, Tuple
+from typing import Dict, Iterable, List, Sequence, Tuple
 
 from acct.engine.formula import Number
 from acct.render.numbers import exact, fixed, human, percent, significant
-from acct.render.markdown import GB, GiB, _number, exact_or_fixed, table
+from acct.render import Kind
+from acct.render.formats import DEFAULT_TABLEFMT, LONG_HEADER, long_records, number, table
+from acct.render.markdown import GB, GiB, exact_or_fixed
 from acct.reports.run import share
 from acct.reports.training import InferenceReport, Solution, TrainingReport
 
@@ -26,7 +26,7 @@ def _bytes(value: Number) -> str:
 # -- training -------------------------------------------------------------------
 
 
-def training_markdown(report: TrainingReport) -> str:
+def training_markdown(report: TrainingReport, tablefmt: str = DEFAULT_TABLEFMT) -> str:
     out = [f"# {report.name}: one training step", ""]
     out += [
         f"B = {report.batch_size:,} sequences of T = {report.context_length:,} tokens "
@@ -42,7 +42,7 @@ def training_markdown(report: TrainingReport) -> str:
         for row in report.rows if row.flops_forward or row.flops_backward
     ]
     rows.append(["**total**", f"**{report.flops_forward:,}**", "", f"**{report.flops_backward:,}**", "100.0%"])
-    out += [table(["component", "forward (× B)", "backward each", "backward (× B)", "share"], rows, "lrlrr"), ""]
+    out += [table(["component", "forward (× B)", "backward each", "backward (× B)", "share"], rows, "lrlrr", tablefmt), ""]
     per_token = Fraction(report.flops_step, report.tokens_per_step)
     rows = [
         ["forward", f"{report.flops_forward:,}"],
@@ -52,12 +52,12 @@ def training_markdown(report: TrainingReport) -> str:
         ["**one step**", f"**{report.flops_step:,}**"],
         ["per token", exact(per_token) if per_token.denominator == 1 else fixed(per_token, 2)],
     ]
-    out += [table(["", "FLOPs"], rows, "lr"), ""]
+    out += [table(["", "FLOPs"], rows, "lr", tablefmt), ""]
 
     out += ["## Memory", ""]
     rows = [[label, f"{size:,}", fixed(Fraction(size, GiB), 2), fixed(Fraction(size, GB), 2)]
             for key, label, size in report.memory]
-    out += [table(["", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"], rows, "lrrr"), ""]
+    out += [table(["", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"], rows, "lrrr", tablefmt), ""]
     if report.activations_per_sequence is not None:
         out += [
             f"**Peak memory = {report.activations_per_sequence:,}·B + {report.fixed_bytes:,} bytes**: "
@@ -71,7 +71,7 @@ def training_markdown(report: TrainingReport) -> str:
         rows = [[row.name, row.activations_display, f"×{row.multiplicity:,}", f"{row.activations:,}",
                  percent(share(row.activations, total))]
                 for row in report.rows if row.activations]
-        out += [table(["component", "bytes each", "×", "bytes", "share"], rows, "llrrr"), ""]
+        out += [table(["component", "bytes each", "×", "bytes", "share"], rows, "llrrr", tablefmt), ""]
     else:
         out += [f"Activations are not counted: {report.problem}.", ""]
 
@@ -143,7 +143,7 @@ def training_data(report: TrainingReport) -> Dict:
         "flops": {
             "forward": report.flops_forward, "backward": report.flops_backward,
             "forward_backward": report.flops_model, "optimizer": report.flops_optimizer, "step": report.flops_step,
-            "per_token": _number(Fraction(report.flops_step, report.tokens_per_step)),
+            "per_token": number(Fraction(report.flops_step, report.tokens_per_step)),
         },
         "memory_bytes": {key: size for key, _, size in report.memory},
         "memory_expression": None if report.activations_per_sequence is None else
@@ -155,42 +155,31 @@ def training_data(report: TrainingReport) -> Dict:
     }
     if report.time:
         t = report.time
-        data["time"] = {"hardware": t.hardware, "dtype": t.dtype, "peak_flops_per_s": _number(Fraction(t.peak)),
-                        "mfu": _number(t.mfu), "gpus": t.gpus, "steps": t.steps,
-                        "seconds": _number(t.seconds), "seconds_with_optimizer": _number(t.seconds_with_optimizer)}
+        data["time"] = {"hardware": t.hardware, "dtype": t.dtype, "peak_flops_per_s": number(Fraction(t.peak)),
+                        "mfu": number(t.mfu), "gpus": t.gpus, "steps": t.steps,
+                        "seconds": number(t.seconds), "seconds_with_optimizer": number(t.seconds_with_optimizer)}
     return data
 
 
-def _long_csv(records: List[Tuple[str, str, str, object]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["section", "name", "quantity", "value"])
-    for section, name, quantity, value in records:
-        writer.writerow([section, name, quantity, _number(value) if isinstance(value, Fraction) else value])
-    return buffer.getvalue()
-
-
-def training_csv(report: TrainingReport) -> str:
+def training_records(data: Dict) -> Tuple[Sequence[str], Iterable[Sequence]]:
     """Long format, one exact value per line: section, name, quantity, value."""
-    data = training_data(report)
     records: List[Tuple[str, str, str, object]] = []
-    for row in report.rows:
-        records += [("rows", row.name, "flops_forward", row.flops_forward),
-                    ("rows", row.name, "flops_backward", row.flops_backward)]
-        if row.activations is not None:
-            records.append(("rows", row.name, "activations_bytes", row.activations))
+    for row in data["rows"]:
+        records += [("rows", row["name"], "flops_forward", row["flops_forward"]),
+                    ("rows", row["name"], "flops_backward", row["flops_backward"])]
+        if row["activations_bytes"] is not None:
+            records.append(("rows", row["name"], "activations_bytes", row["activations_bytes"]))
     records += [("flops", "step", key, value) for key, value in data["flops"].items()]
-    records += [("memory", key, "bytes", size) for key, _, size in report.memory]
+    records += [("memory", key, "bytes", size) for key, size in data["memory_bytes"].items()]
     records += [("chinchilla", "run", key, value) for key, value in data["chinchilla"].items()]
-    for key, value in data.get("time", {}).items():
-        records.append(("time", "run", key, value))
-    return _long_csv(records)
+    records += [("time", "run", key, value) for key, value in data.get("time", {}).items()]
+    return LONG_HEADER, long_records(records)
 
 
 # -- inference ------------------------------------------------------------------
 
 
-def inference_markdown(report: InferenceReport) -> str:
+def inference_markdown(report: InferenceReport, tablefmt: str = DEFAULT_TABLEFMT) -> str:
     out = [f"# {report.name}: inference", ""]
     out += [
         "## KV cache",
@@ -214,7 +203,7 @@ def inference_markdown(report: InferenceReport) -> str:
     ]
     rows = [[row.name, row.display, f"{row.flops_decode:,}", percent(share(row.flops_decode, report.flops_decode))]
             for row in report.rows if row.flops_decode]
-    out += [table(["component", "decode FLOPs each", "FLOPs (all layers, × B)", "share"], rows, "llrr"), ""]
+    out += [table(["component", "decode FLOPs each", "FLOPs (all layers, × B)", "share"], rows, "llrr", tablefmt), ""]
     out += [
         "Conventions: matrix multiplies only, 2·m·k·n; decode FLOPs per row are its forward FLOPs for one token "
         "(attention: 2·t·D for each of QKᵀ and attention·V); the KV cache holds K and V for every layer.",
@@ -231,7 +220,7 @@ def inference_data(report: InferenceReport) -> Dict:
         "context_length": report.context_length,
         "decode_position": report.position,
         "kv_cache": {"bytes_per_value": report.kv_bytes, "bytes_per_sequence": report.kv_per_sequence,
-                     "bytes_per_token": _number(report.kv_per_token),
+                     "bytes_per_token": number(report.kv_per_token),
                      "bytes": report.kv_total},
         "flops": {"prefill": report.flops_prefill, "decode_per_token": report.flops_decode},
         "rows": [{"name": r.name, "flops_decode": r.flops_decode, "kv_cache_elements_per_sequence": r.kv_cache}
@@ -239,12 +228,11 @@ def inference_data(report: InferenceReport) -> Dict:
     }
 
 
-def inference_csv(report: InferenceReport) -> str:
-    data = inference_data(report)
+def inference_records(data: Dict) -> Tuple[Sequence[str], Iterable[Sequence]]:
     records = [("kv_cache", "run", key, value) for key, value in data["kv_cache"].items()]
     records += [("flops", "run", key, value) for key, value in data["flops"].items()]
-    records += [("rows", row.name, "flops_decode", row.flops_decode) for row in report.rows]
-    return _long_csv(records)
+    records += [("rows", row["name"], "flops_decode", row["flops_decode"]) for row in data["rows"]]
+    return LONG_HEADER, long_records(records)
 
 
 # -- goal seek ------------------------------------------------------------------
@@ -256,7 +244,7 @@ def _value(output: str, value) -> str:
     return exact(value)
 
 
-def solution_markdown(solution: Solution) -> str:
+def solution_markdown(solution: Solution, tablefmt: str = DEFAULT_TABLEFMT) -> str:
     target = _value(solution.output, solution.target)
     condition = f"{solution.output} {solution.comparison} {solution.target_text}"
     out = []
@@ -275,7 +263,7 @@ def solution_markdown(solution: Solution) -> str:
             holds = {"<=": value <= solution.target, "<": value < solution.target,
                      ">=": value >= solution.target, ">": value > solution.target}[solution.comparison]
             rows.append([f"{x:,}", _value(solution.output, value), "yes" if holds else "no"])
-    out += [table([solution.input, solution.output, "holds"], rows, "rrl"), ""]
+    out += [table([solution.input, solution.output, "holds"], rows, "rrl", tablefmt), ""]
     out += [f"Found by bisection over whole values of {solution.input}{searched}, assuming {solution.output} changes "
             f"monotonically with it. Units: GB = 10⁹ bytes, GiB = 1024³ bytes.", ""]
     return "\n".join(out)
@@ -286,25 +274,19 @@ def solution_data(solution: Solution) -> Dict:
         "schema": "acct.solve/1",
         "input": solution.input, "goal": solution.goal,
         "condition": {"output": solution.output, "comparison": solution.comparison,
-                      "target": _number(Fraction(solution.target)), "as_written": solution.target_text},
-        "answer": solution.answer, "value_at_answer": _number(solution.at_answer) if solution.at_answer is not None else None,
+                      "target": number(Fraction(solution.target)), "as_written": solution.target_text},
+        "answer": solution.answer, "value_at_answer": number(solution.at_answer) if solution.at_answer is not None else None,
         "next": solution.neighbour,
         "searched": {"start": solution.start, "step": solution.step},
-        "value_at_next": _number(solution.at_neighbour) if solution.at_neighbour is not None else None,
+        "value_at_next": number(solution.at_neighbour) if solution.at_neighbour is not None else None,
     }
 
 
-def solution_csv(solution: Solution) -> str:
-    return _long_csv([("solve", solution.input, key, "" if value is None else value)
-                      for key, value in solution_data(solution).items() if key not in ("schema", "condition")])
+def solution_records(data: Dict) -> Tuple[Sequence[str], Iterable[Sequence]]:
+    return LONG_HEADER, long_records([("solve", data["input"], key, "" if value is None else value)
+                                      for key, value in data.items() if key not in ("schema", "condition")])
 
 
-def to_json(data: Dict) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-RENDER = {
-    "train": {"markdown": training_markdown, "json": lambda r: to_json(training_data(r)), "csv": training_csv},
-    "infer": {"markdown": inference_markdown, "json": lambda r: to_json(inference_data(r)), "csv": inference_csv},
-    "solve": {"markdown": solution_markdown, "json": lambda r: to_json(solution_data(r)), "csv": solution_csv},
-}
+TRAIN = Kind("train", training_data, training_markdown, training_records, rows=lambda data: data["rows"])
+INFER = Kind("infer", inference_data, inference_markdown, inference_records, rows=lambda data: data["rows"])
+SOLVE = Kind("solve", solution_data, solution_markdown, solution_records, rows=lambda data: [data])

@@ -1,0 +1,370 @@
+"""acct from Python: load a model from a preset, a config.json or a bundled name; read its numbers;
+get any report as data, markdown (any tabulate format), JSON, CSV, HTML or a DataFrame.
+
+    >>> import acct
+    >>> model = acct.load("gpt2-xl")
+    >>> model.params, model.flops_forward
+    (2127057600, 4513336524800)
+
+The command line is a thin layer over this module: `acct run` is `acct.load(...).report()`
+rendered, so both give the same numbers by the same path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from acct.errors import AcctError
+
+Source = Union[str, Path]
+OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention")  # acct.model.model's
+
+
+@dataclass(frozen=True)
+class Options:
+    """How models are built: input values, variant choices, plugins and training choices. The
+    command line's options and the API's keyword arguments both become one of these."""
+
+    set: Mapping[str, Union[int, str]] = field(default_factory=dict)  # NAME -> a whole number or a formula
+    variants: Mapping[str, str] = field(default_factory=dict)  # SLOT -> VARIANT
+    plugins: Sequence[Path] = ()  # local plugin files, consented to by naming them
+    disable: Sequence[str] = ()  # plugin names to block
+    allow_plugins: bool = False  # run the plugin files a preset names
+    precision: Optional[str] = None  # fp32 or mixed
+    activations: Optional[str] = None  # the activation convention
+
+
+@dataclass(eq=False)
+class Built:
+    """Models built from sources, and the local plugin files that ran for them."""
+
+    models: List[Any]
+    plugin_files: List[str]
+
+
+def build(sources: Sequence[Source], options: Options, non_matmul: bool = False,
+          outputs: Sequence[str] = OUTPUT_FAMILIES) -> Built:
+    """Each source built with the options. Each preset gets its own plugin files (and the named
+    ones); a preset's files run only with consent; --set names only settable inputs."""
+    from acct.model.config import parse_assignment
+    from acct.model.inputs import settable_input
+    from acct.model.model import build_model
+    from acct.model.registry import load_registry
+    from acct.model.sources import load_source
+
+    overrides: Dict[str, Union[int, str]] = {}
+    for name, value in options.set.items():
+        overrides[name] = parse_assignment(f"{name}={value}")[1] if isinstance(value, str) else value
+    loaded: list = []  # the registry of the named files, loaded once for the importers a config.json needs
+
+    def named_registry():
+        if not loaded:
+            loaded.append(load_registry(plugin_files=list(options.plugins), disabled=options.disable))
+        return loaded[0]
+
+    presets = [load_source(source, named_registry) for source in sources]
+    for preset in presets:
+        for slot, variant in options.variants.items():
+            preset.choose(slot, str(variant), "--variant")
+        for key in ("precision", "activations"):
+            if getattr(options, key):
+                preset.training[key] = getattr(options, key)
+                preset.chosen_by[key] = f"--{key}"
+    named = [_resolved(path) for path in options.plugins]
+    for preset in presets:
+        unconsented = [path for path in preset.plugins if _resolved(path) not in named]
+        if unconsented and not options.allow_plugins:
+            files = ", ".join(str(path) for path in unconsented)
+            raise AcctError(f"{preset.path}: plugins names Python code to run: {files}; run it only if you "
+                            "trust this preset: add --allow-plugins, or name each file with -p FILE")
+    registries: dict = {}
+    built = Built([], [])
+    for preset in presets:
+        files = list(options.plugins) + [p for p in preset.plugins if _resolved(p) not in named]
+        key = tuple(_resolved(path) for path in files)
+        if key not in registries:  # presets naming the same files share one registry
+            registries[key] = named_registry() if files == list(options.plugins) else load_registry(
+                plugin_files=files, disabled=options.disable)
+        registry = registries[key]
+        for name in overrides:
+            settable_input(registry, name, "--set")
+        for path in files:
+            if str(path) not in built.plugin_files:
+                built.plugin_files.append(str(path))
+        built.models.append(build_model(preset, registry, overrides, non_matmul, outputs))
+    return built
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):
+        return Path(path).absolute()
+
+
+# -- the reports, one function per kind (the command line calls these too) ------------------
+
+
+def run_report(model, convention: Optional[str] = None):
+    """The run report, carrying the step's batch size for the conventions' sentences."""
+    from acct.reports.run import make_report
+
+    values = model.sheet.evaluate()
+    report = make_report(model, values, convention=convention)
+    report.batch_size = values.get("batch_size")
+    return report
+
+
+def train_report(model, hardware: Optional[str] = None, mfu: Optional[Union[str, float, Fraction]] = None,
+                 gpus: Optional[int] = None):
+    from acct.engine.units import quantity
+    from acct.reports.training import make_training_report
+
+    if not hardware and (mfu is not None or gpus is not None):
+        raise AcctError("--mfu and --gpus give a training time, which needs --hardware NAME (a100, h100, h200)")
+    fraction = quantity(str(mfu) if mfu is not None else "1", "--mfu", units=False)  # bounded parser
+    if not 0 < fraction <= 1:
+        raise AcctError(f"--mfu: a fraction above 0 and at most 1, got {mfu}")
+    count = 1 if gpus is None else gpus
+    if count < 1:
+        raise AcctError(f"--gpus: at least 1, got {count}")
+    device = hardware_named(hardware, model.registry) if hardware else None
+    return make_training_report(model, model.sheet.evaluate(), device, Fraction(fraction), count)
+
+
+def hardware_named(name: str, registry):
+    """A builtin or plugin accelerator by name (any case), or one defined in a TOML file."""
+    from acct.errors import suggest
+
+    if name.endswith(".toml"):
+        from acct.model.config import load_hardware
+
+        return load_hardware(Path(name))
+    by_lower = {known.lower(): known for known in registry.hardware}
+    if name.lower() not in by_lower:
+        raise AcctError(f"--hardware: unknown hardware {name!r}{suggest(name, registry.hardware)}; "
+                        f"known: {', '.join(registry.hardware)}, or a FILE.toml")
+    return registry.hardware[by_lower[name.lower()]]
+
+
+def infer_report(model):
+    from acct.reports.training import make_inference_report
+
+    return make_inference_report(model, model.sheet.evaluate())
+
+
+def solve_report(model, where: str, largest: Optional[str] = None, smallest: Optional[str] = None):
+    from acct.reports.training import solve
+
+    if (largest is None) == (smallest is None):
+        raise AcctError("solve: give the input to maximize (largest) or to minimize (smallest), one of them")
+    goal, name = ("largest", largest) if largest is not None else ("smallest", smallest)
+    return solve(model, name, goal, where)
+
+
+def sweep_report(model, vary: Sequence[Tuple[str, List[int]]], outputs: Sequence[str] = ()):
+    from acct.reports.scaling import sweep
+
+    return sweep(model, vary, outputs)
+
+
+def compare_report(models: Sequence[Any], sources: Sequence[Source]):
+    from acct.reports.scaling import compare
+
+    labels = [model.preset.name for model in models]
+    if len(set(labels)) < len(labels):
+        labels = [str(source) for source in sources]
+    return compare(models, labels)
+
+
+# -- the public API ------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Result:
+    """A finished report of one kind (run, conventions, compare, sweep, train, infer, solve).
+
+    `to_dict()` is exactly what `--format json` prints; `rows` its main table as dicts;
+    `to_markdown(tablefmt=...)` the text with tables in any tabulate format (github, latex_booktabs,
+    rst, html, orgtbl, ...); `to_csv()`, `to_json()`, `to_html()` (a self-contained page, for
+    run, compare, sweep, train, infer); `to_pandas()` a DataFrame of `rows` (needs pandas).
+    In a notebook the report shows itself."""
+
+    kind: str
+    report: Any
+    plugin_files: List[str] = field(default_factory=list)
+    options: Dict[str, Any] = field(default_factory=dict)  # the kind's markdown options (by_component)
+
+    def to_dict(self) -> Dict:
+        from acct.render import kind
+
+        data = kind(self.kind).data(self.report)
+        if self.plugin_files:
+            data = dict(data, plugin_files=list(self.plugin_files))
+        return data
+
+    @property
+    def rows(self) -> List[Dict]:
+        from acct.render import rows_of
+
+        return rows_of(self.kind, self.to_dict())
+
+    def render(self, format: str = "markdown", tablefmt: str = "github"):
+        from acct.render import render
+
+        return render(self.kind, self.report, format, tablefmt, **(self.options if format == "markdown" else {}))
+
+    def to_markdown(self, tablefmt: str = "github") -> str:
+        return self.render("markdown", tablefmt)
+
+    def to_json(self) -> str:
+        return _text(self.render("json"))
+
+    def to_csv(self) -> str:
+        return _text(self.render("csv"))
+
+    def to_html(self) -> str:
+        return self.render("html")
+
+    def to_pandas(self):
+        try:
+            import pandas
+        except ImportError:
+            raise AcctError("to_pandas needs pandas: pip install 'acct-lm[pandas]'") from None
+        return pandas.DataFrame(self.rows)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_html_(self) -> Optional[str]:
+        from acct.render import HTML_KINDS
+
+        return self.to_html() if self.kind in HTML_KINDS else None
+
+    def __str__(self) -> str:
+        return self.to_markdown()
+
+
+def _text(output) -> str:
+    return output if isinstance(output, str) else "".join(output)
+
+
+class Model:
+    """A model, as acct.load gives it. Its numbers are computed when first read; each report
+    method returns a `Result`."""
+
+    def __init__(self, source: Source, options: Options):
+        self.source = source
+        self.options = options
+        self._built: Dict[Tuple[Tuple[str, ...], bool], Built] = {}
+        self.name = self._model(("convention",)).preset.name
+
+    def __repr__(self) -> str:
+        return f"<acct.Model {self.name}: {self.params:,} parameters>"
+
+    def _build(self, outputs: Sequence[str] = OUTPUT_FAMILIES, non_matmul: bool = False) -> Built:
+        key = (tuple(outputs), non_matmul)
+        if key not in self._built:
+            self._built[key] = build([self.source], self.options, non_matmul, outputs)
+        return self._built[key]
+
+    def _model(self, outputs: Sequence[str] = OUTPUT_FAMILIES, non_matmul: bool = False):
+        return self._build(outputs, non_matmul).models[0]
+
+    def _result(self, kind: str, report: Any, outputs: Sequence[str] = OUTPUT_FAMILIES, **options) -> Result:
+        return Result(kind, report, self._build(outputs).plugin_files, options)
+
+    def with_(self, **changes) -> "Model":
+        """The same source with other options: `model.with_(set={"context_length": 16384})`;
+        `set` and `variants` are merged into the current ones."""
+        merged = dict(changes)
+        for key in ("set", "variants"):
+            if key in merged:
+                merged[key] = {**getattr(self.options, key), **merged[key]}
+        return Model(self.source, replace(self.options, **merged))
+
+    def value(self, cell: str):
+        """Any cell of the model's full sheet: an input, `total.params`, `memory.peak`, `kv_cache.bytes`."""
+        model = self._model()
+        if cell not in model.sheet:
+            from acct.errors import suggest
+
+            names = [c.name for c in model.sheet.cells]
+            raise AcctError(f"unknown cell {cell!r}{suggest(cell, names)}")
+        return model.sheet.evaluate()[cell]
+
+    @property
+    def params(self) -> int:
+        return self._model(("convention",)).sheet.evaluate()["total.params"]
+
+    @property
+    def params_active(self) -> int:
+        return self._model(("convention",)).sheet.evaluate()["total.params_active"]
+
+    @property
+    def flops_forward(self) -> int:
+        """Matmul FLOPs of one forward pass of one sequence of context_length tokens."""
+        return self._model(("convention",)).sheet.evaluate()["total.flops_forward"]
+
+    def report(self, convention: Optional[str] = None, non_matmul: bool = False) -> Result:
+        """What `acct run` prints: parameters, memory, forward FLOPs per component."""
+        outputs = ("convention",)
+        report = run_report(self._model(outputs, non_matmul), convention)
+        return Result("run", report, self._build(outputs, non_matmul).plugin_files)
+
+    def conventions(self) -> Result:
+        return self._result("conventions", run_report(self._model(("convention",))), ("convention",))
+
+    def train(self, hardware: Optional[str] = None, mfu=None, gpus: Optional[int] = None,
+              steps: Optional[int] = None) -> Result:
+        """What `acct train` prints: FLOPs of a step, memory as a·B + b, time on hardware."""
+        model = self.with_(set={"steps": steps}) if steps is not None else self
+        outputs = ("train", "memory", "convention")
+        return model._result("train", train_report(model._model(outputs), hardware, mfu, gpus), outputs)
+
+    def infer(self) -> Result:
+        outputs = ("kv_cache", "infer")
+        return self._result("infer", infer_report(self._model(outputs)), outputs)
+
+    def sweep(self, vary: Mapping[str, Iterable[int]], outputs: Sequence[str] = ()) -> Result:
+        """The model over a grid: `vary={"context_length": [1024, 2048]}`; `outputs` adds cells
+        such as memory.peak as columns."""
+        from acct.reports.scaling import parse_vary
+
+        grid = [parse_vary(f"{name}={','.join(str(value) for value in values)}") for name, values in vary.items()]
+        return self._result("sweep", sweep_report(self._model(), grid, outputs))
+
+    def solve(self, where: str, largest: Optional[str] = None, smallest: Optional[str] = None) -> Result:
+        """Goal seek: `solve("memory.peak <= 80GB", largest="batch_size")`."""
+        return self._result("solve", solve_report(self._model(), where, largest, smallest))
+
+
+def load(source: Source, set: Optional[Mapping[str, Union[int, str]]] = None,
+         variants: Optional[Mapping[str, str]] = None, plugins: Sequence[Source] = (),
+         disable: Sequence[str] = (), allow_plugins: bool = False, precision: Optional[str] = None,
+         activations: Optional[str] = None) -> Model:
+    """A model from a preset path, a Hugging Face config.json (or its folder, or hf:ORG/NAME from the
+    local cache) or a bundled preset's name. `set` gives input values (`{"context_length": 16384}`),
+    `variants` a variant per slot (as a preset's [variants] table), `plugins` local plugin files to load. Errors
+    are `acct.AcctError`, with the same one-line messages the command line prints."""
+    return Model(source, _options(set, variants, plugins, disable, allow_plugins, precision, activations))
+
+
+def _options(set=None, variants=None, plugins=(), disable=(), allow_plugins=False, precision=None,
+             activations=None) -> Options:
+    return Options(set=dict(set or {}), variants=dict(variants or {}), plugins=[Path(p) for p in plugins],
+                   disable=list(disable), allow_plugins=allow_plugins, precision=precision,
+                   activations=activations)
+
+
+def compare(*sources: Source, by: str = "group", **options) -> Result:
+    """Several models side by side: shares of forward FLOPs by group (or `by="component"`); the
+    keyword arguments are load's."""
+    if not sources:
+        raise AcctError("compare: name at least one model")
+    built = build(list(sources), _options(**options), outputs=("convention",))
+    return Result("compare", compare_report(built.models, sources), built.plugin_files,
+                  {"by_component": by == "component"})

@@ -1,0 +1,67 @@
+"""What every renderer shares: tables through tabulate, exact JSON numbers, CSV text."""
+
+from __future__ import annotations
+
+import csv
+import io
+from fractions import Fraction
+from typing import Iterable, List, Sequence
+
+from acct.engine.formula import Number
+from acct.errors import AcctError
+
+DEFAULT_TABLEFMT = "github"
+# formats that read markdown's **bold**; in any other the asterisks would print as text
+MARKDOWN_TABLEFMTS = ("github", "pipe")
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], align: str, tablefmt: str = DEFAULT_TABLEFMT) -> str:
+    """`rows` of already formatted cells as a tabulate table: `align` gives "l" or "r" per column;
+    numbers are never re-parsed (they are exact text already). tabulate is imported here, when a
+    table is drawn, and only then."""
+    from tabulate import tabulate, tabulate_formats
+
+    if tablefmt not in tabulate_formats:
+        from acct.errors import suggest
+
+        raise AcctError(f"--tablefmt: unknown table format {tablefmt!r}{suggest(tablefmt, tabulate_formats)}; "
+                        f"known: {', '.join(tabulate_formats)}")
+    rows = [list(row) for row in rows]
+    if tablefmt not in MARKDOWN_TABLEFMTS:
+        rows = [[_plain(cell) for cell in row] for row in rows]
+    colalign = ["right" if side == "r" else "left" for side in align]
+    return tabulate(rows, headers=list(headers), tablefmt=tablefmt, disable_numparse=True, colalign=colalign)
+
+
+def _plain(cell: str) -> str:
+    return cell[2:-2] if cell.startswith("**") and cell.endswith("**") and len(cell) > 4 else cell
+
+
+def number(value: Number):
+    """JSON keeps integers exact; a non-integral value becomes the string 'p/q'."""
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    return value
+
+
+def dumps(data) -> str:
+    import json  # only the JSON formats need it
+
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def long_records(records: Iterable[Sequence]) -> List[list]:
+    """Long format for a nested record: section, name, quantity, value (fractions as 'p/q')."""
+    return [[section, name, quantity, number(value) if isinstance(value, Fraction) else value]
+            for section, name, quantity, value in records]
+
+
+LONG_HEADER = ("section", "name", "quantity", "value")
