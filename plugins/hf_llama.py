@@ -25,10 +25,11 @@ def _qkv_bias(c, field, default=False, rows=ATTENTION_ROWS):
         biases(c, rows, source)
 
 
-def _decoder(c, tie_default, head_dim_default=None):
-    """The shape every family here shares: returns (num_layers, d_head)."""
+def _decoder(c, tie_default, head_dim_default=None, kv_default=None):
+    """The shape every family here shares: returns (num_layers, d_head). `kv_default`: the config
+    class's num_key_value_heads when the field is absent (None: one per query head)."""
     d_model, num_heads = basic(c)
-    d_head, _ = heads(c, d_model, num_heads, head_dim_default=head_dim_default)
+    d_head, _ = heads(c, d_model, num_heads, head_dim_default=head_dim_default, kv_default=kv_default)
     tied(c, tie_default)
     rope(c, d_head)
     return c.get("num_hidden_layers"), d_head
@@ -92,14 +93,14 @@ def llama(c):
 
 
 def mistral(c):
-    num_layers, _ = _decoder(c, tie_default=False)
+    num_layers, _ = _decoder(c, tie_default=False, kv_default=8)
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
     gated_ffn(c)
     every_layer_windowed(c, num_layers)
 
 
 def mixtral(c):
-    num_layers, _ = _decoder(c, tie_default=False)
+    num_layers, _ = _decoder(c, tie_default=False, kv_default=8)
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
     experts = "num_local_experts" if "num_local_experts" in c else "num_experts"
     if "num_local_experts" in c and "num_experts" in c and c.get("num_experts") != c.get("num_local_experts"):
@@ -110,7 +111,7 @@ def mixtral(c):
 
 
 def qwen2(c):
-    num_layers, _ = _decoder(c, tie_default=False)
+    num_layers, _ = _decoder(c, tie_default=False, kv_default=32)
     biases(c, ("q_proj", "k_proj", "v_proj"), "Qwen2Attention: q, k, v always biased, o_proj never")
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
     gated_ffn(c)
@@ -118,7 +119,7 @@ def qwen2(c):
 
 
 def qwen2_moe(c):
-    num_layers, _ = _decoder(c, tie_default=False)
+    num_layers, _ = _decoder(c, tie_default=False, kv_default=16)
     _qkv_bias(c, "qkv_bias", default=True, rows=("q_proj", "k_proj", "v_proj"))
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
     count, source = _sparse_layers(c, num_layers) if c.integer("num_experts", 60, minimum=0) else (
@@ -133,7 +134,7 @@ def qwen2_moe(c):
 
 
 def qwen3(c):
-    num_layers, _ = _decoder(c, tie_default=False, head_dim_default=128)
+    num_layers, _ = _decoder(c, tie_default=False, head_dim_default=128, kv_default=32)
     _qkv_bias(c, "attention_bias")
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
     c.choose("qk_norm", "head", "Qwen3Attention q_norm, k_norm: RMSNorm over head_dim")
@@ -142,7 +143,7 @@ def qwen3(c):
 
 
 def qwen3_moe(c):
-    num_layers, _ = _decoder(c, tie_default=False)
+    num_layers, _ = _decoder(c, tie_default=False, kv_default=4)
     _qkv_bias(c, "attention_bias")
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
     c.choose("qk_norm", "head", "Qwen3MoeAttention q_norm, k_norm: RMSNorm over head_dim")
@@ -180,7 +181,7 @@ def olmo2(c):
 
 
 def gemma(c):
-    _decoder(c, tie_default=True, head_dim_default=256)
+    _decoder(c, tie_default=True, head_dim_default=256, kv_default=16)
     _qkv_bias(c, "attention_bias")
     norm(c, "rmsnorm", "GemmaRMSNorm (one weight, as (1 + w)), 2 per block")
     gated_ffn(c, default="gelu_pytorch_tanh")
@@ -188,7 +189,7 @@ def gemma(c):
 
 
 def _gemma_sandwich(c, head_dim_default=256):
-    num_layers, _ = _decoder(c, tie_default=True, head_dim_default=head_dim_default)
+    num_layers, _ = _decoder(c, tie_default=True, head_dim_default=head_dim_default, kv_default=4)
     _qkv_bias(c, "attention_bias")
     norm(c, "rmsnorm", "(1 + w) RMSNorm", 4, "input, post-attention, pre- and post-feedforward norms")
     gated_ffn(c, act_field="hidden_activation", default="gelu_pytorch_tanh")
@@ -216,6 +217,12 @@ def gemma3_text(c):
         pattern = c.integer("sliding_window_pattern", 6)
         count = num_layers - num_layers // pattern
         source = f"sliding_window_pattern = {pattern}: every {pattern}th layer full"
+        # _sliding_window_pattern is what transformers saves beside layer_types (gemma-3-270m); it reads
+        # layer_types or sliding_window_pattern, never this, so alone and different it says two things
+        saved = c.get("_sliding_window_pattern", None)
+        if saved is not None and saved != pattern:
+            raise c.unsupported("_sliding_window_pattern", saved, f"differs from sliding_window_pattern ({pattern}), "
+                                "which transformers reads instead; say which layers slide with layer_types")
     if c.get("sliding_window", 4096) is None:
         count = 0
     windowed(c, count, num_layers, source) if count else c.choose(
@@ -239,7 +246,9 @@ IMPORTERS = (
              ignores=COMMON_IGNORES + ROUTING),
     Importer("qwen2", "Qwen2: Llama with q, k, v biases", qwen2,
              maps=COMMON_MAPS + SLIDING,
-             ignores=COMMON_IGNORES + ("attention_bias",)),  # not a field: q, k, v biases are hard-coded
+             # attention_bias: not a field, q, k, v biases are hard-coded; use_mrope (Qwen2.5's configs): the
+             # multimodal rotary split of Qwen2-VL, which Qwen2's text model never reads
+             ignores=COMMON_IGNORES + ("attention_bias", "use_mrope")),
     Importer("qwen2_moe", "Qwen2-MoE: routed experts, one gated shared expert", qwen2_moe,
              maps=COMMON_MAPS + SLIDING + MOE + ("qkv_bias", "shared_expert_intermediate_size"),
              ignores=COMMON_IGNORES + ROUTING),
@@ -250,7 +259,11 @@ IMPORTERS = (
              ignores=COMMON_IGNORES + ROUTING + ("max_window_layers",)),  # not read by Qwen3-MoE
     Importer("phi3", "Phi-3: fused qkv and gate_up projections, RMSNorm", phi3,
              maps=COMMON_MAPS + ("sliding_window",),
-             ignores=COMMON_IGNORES + ("attention_bias",)),  # not a field: Phi-3 has no biases
+             # attention_bias: not a field, Phi-3 has no biases; interpolate_factor (Phi-4-mini): a RoPE setting
+             ignores=COMMON_IGNORES + ("attention_bias", "interpolate_factor"),
+             # Phi-4-mini's remote-code fields, which Phi3Config does not read: only their no-op values are
+             # accepted (a bias in the checkpoint that transformers drops has no one right count)
+             fixed={"lm_head_bias": False, "mlp_bias": False, "full_attn_mod": 1}),
     Importer("olmo", "OLMo: non-parametric LayerNorm", olmo,
              maps=COMMON_MAPS + ("attention_bias",), ignores=COMMON_IGNORES + ("clip_qkv",)),
     Importer("olmo2", "OLMo-2: norms after each sublayer, q/k RMSNorm over the projection", olmo2,
@@ -261,10 +274,12 @@ IMPORTERS = (
              fixed={"use_bidirectional_attention": False}),
     Importer("gemma2", "Gemma-2: sandwich norms, alternating sliding and full layers", gemma2,
              maps=GEMMA_MAPS + ("attention_bias", "hidden_activation", "sliding_window", "layer_types"),
-             ignores=COMMON_IGNORES + GEMMA_IGNORES + ("hidden_act",), fixed={"use_bidirectional_attention": False}),
+             # sliding_window_size: an early Gemma-2 config key (gemma-2-9b, 27b), read by no Gemma2Config
+             ignores=COMMON_IGNORES + GEMMA_IGNORES + ("hidden_act", "sliding_window_size"),
+             fixed={"use_bidirectional_attention": False}),
     Importer("gemma3_text", "Gemma-3 (text): sandwich norms, q/k norm, 5 sliding : 1 full", gemma3_text,
              maps=GEMMA_MAPS + ("attention_bias", "hidden_activation", "sliding_window", "layer_types",
-                                "sliding_window_pattern"),
+                                "sliding_window_pattern", "_sliding_window_pattern"),
              ignores=COMMON_IGNORES + GEMMA_IGNORES + ("hidden_act",), fixed={"use_bidirectional_attention": False}),
 )
 
