@@ -24,6 +24,15 @@ GELU = ("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_accurate", "
 RELU = ("relu",)
 
 
+def alias(c, name, other):
+    """Which of two names for one attribute to read (a config class's attribute_map: GPT-2's hidden_size
+    is n_embd, Qwen3-MoE saves num_experts as num_local_experts): `name`, or `other` when only it is
+    given; both, with different values, is an error."""
+    if name in c and other in c and c.get(name) != c.get(other):
+        raise c.bad(other, c.get(other), f"{name} ({c.get(name)}), which it aliases")
+    return other if other in c and name not in c else name
+
+
 def basic(c, context="max_position_embeddings", context_default=None, hidden="hidden_size",
           layers="num_hidden_layers", heads="num_attention_heads"):
     """vocab_size, context_length, num_layers, d_model, num_heads; returns (d_model, num_heads)."""

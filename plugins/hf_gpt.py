@@ -5,19 +5,31 @@ from fractions import Fraction
 
 from acct import Importer, hookimpl
 
-from .hf_common import (ATTENTION_ROWS, DROPOUT, EPS, ROPE, ROPE_MAPS, basic, biases, every_layer_windowed, heads,
+from .hf_common import (ATTENTION_ROWS, alias, DROPOUT, EPS, ROPE, ROPE_MAPS, basic, biases, every_layer_windowed, heads,
                         partial_rotary, plain_ffn, norm, rope, tied)
 
 SUMMARY = ("summary_type", "summary_use_proj", "summary_activation", "summary_proj_to_labels",
            "summary_first_dropout")
 
 
+def _gpt_names(c):
+    """GPT-2's and GPT-J's field names, or the attribute_map's aliases where a config uses those:
+    (n_positions, n_embd, n_layer, n_head)."""
+    return tuple(alias(c, name, other) for name, other in (
+        ("n_positions", "max_position_embeddings"), ("n_embd", "hidden_size"), ("n_layer", "num_hidden_layers"),
+        ("n_head", "num_attention_heads")))
+
+
+GPT_ALIASES = ("max_position_embeddings", "hidden_size", "num_hidden_layers", "num_attention_heads")
+
+
 def gpt2(c):
-    d_model, num_heads = basic(c, context="n_positions", hidden="n_embd", layers="n_layer", heads="n_head")
-    heads(c, d_model, num_heads, kv_field=None, head_dim=None, names=("n_embd", "n_head"))
-    positions = c.integer("n_positions")
-    c.choose("position", "learned", "GPT2Model.wpe: a learned table of n_positions")
-    c.set("max_positions", positions, "n_positions")
+    positions_field, hidden, layers, head_field = _gpt_names(c)
+    d_model, num_heads = basic(c, context=positions_field, hidden=hidden, layers=layers, heads=head_field)
+    heads(c, d_model, num_heads, kv_field=None, head_dim=None, names=(hidden, head_field))
+    positions = c.integer(positions_field)
+    c.choose("position", "learned", f"GPT2Model.wpe: a learned table of {positions_field}")
+    c.set("max_positions", positions, positions_field)
     tied(c, True)
     norm(c, "layernorm", "LayerNorm (weight and bias), 2 per block")
     inner = c.get("n_inner", None)
@@ -44,8 +56,9 @@ def gpt_neox(c):
 
 
 def gptj(c):
-    d_model, num_heads = basic(c, context="n_positions", hidden="n_embd", layers="n_layer", heads="n_head")
-    d_head, _ = heads(c, d_model, num_heads, kv_field=None, head_dim=None, names=("n_embd", "n_head"))
+    positions_field, hidden, layers, head_field = _gpt_names(c)
+    d_model, num_heads = basic(c, context=positions_field, hidden=hidden, layers=layers, heads=head_field)
+    d_head, _ = heads(c, d_model, num_heads, kv_field=None, head_dim=None, names=(hidden, head_field))
     tied(c, False)
     rotary = c.get("rotary_dim", 64)
     if rotary is None:
@@ -149,7 +162,7 @@ GPT_IGNORES = DROPOUT + EPS + SUMMARY + ("n_ctx", "scale_attn_weights")
 IMPORTERS = (
     Importer("gpt2", "GPT-2: learned positions, LayerNorm, GELU MLP, biases everywhere, tied", gpt2,
              maps=("vocab_size", "n_positions", "n_embd", "n_layer", "n_head", "n_inner", "activation_function",
-                   "tie_word_embeddings"),
+                   "tie_word_embeddings") + GPT_ALIASES,
              # n_special, predict_special_tokens: OpenAI GPT's fields, left in gpt2-medium's and gpt2-large's
              # config.json; GPT2Config does not read them (no extra embedding rows)
              ignores=GPT_IGNORES + ("scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn", "n_special",
@@ -162,7 +175,7 @@ IMPORTERS = (
              ignores=DROPOUT + ROPE + EPS + ("use_parallel_residual", "is_decoder")),
     Importer("gptj", "GPT-J: one LayerNorm, parallel attention and MLP, partial rotary, lm_head bias", gptj,
              maps=("vocab_size", "n_positions", "n_embd", "n_layer", "n_head", "n_inner", "activation_function",
-                   "tie_word_embeddings", "rotary_dim"),
+                   "tie_word_embeddings", "rotary_dim") + GPT_ALIASES,
              ignores=GPT_IGNORES + ("rotary", "gradient_checkpointing")),
     Importer("falcon", "Falcon: multi-query or grouped KV, parallel attention, LayerNorm, GELU MLP", falcon,
              maps=("vocab_size", "hidden_size", "n_embed", "num_hidden_layers", "num_attention_heads",

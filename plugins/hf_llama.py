@@ -8,7 +8,7 @@ declare (head_dim, via getattr), the importer honours it too.
 
 from acct import Importer, hookimpl
 
-from .hf_common import (ATTENTION_ROWS, DROPOUT, EPS, ROPE, ROPE_MAPS, ROUTING, basic, biases, every_layer_windowed,
+from .hf_common import (ATTENTION_ROWS, alias, DROPOUT, EPS, ROPE, ROPE_MAPS, ROUTING, basic, biases, every_layer_windowed,
                         gated_ffn, heads, layer_types, norm, rope, tied, windowed)
 
 COMMON_MAPS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
@@ -102,11 +102,8 @@ def mistral(c):
 def mixtral(c):
     num_layers, _ = _decoder(c, tie_default=False, kv_default=8)
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
-    experts = "num_local_experts" if "num_local_experts" in c else "num_experts"
-    if "num_local_experts" in c and "num_experts" in c and c.get("num_experts") != c.get("num_local_experts"):
-        raise c.bad("num_experts", c.get("num_experts"), f"num_local_experts ({c.get('num_local_experts')}), "
-                    "which it aliases")
-    _moe(c, num_layers, num_layers, "every layer", experts, width="intermediate_size")
+    _moe(c, num_layers, num_layers, "every layer", alias(c, "num_local_experts", "num_experts"),
+         width="intermediate_size")
     every_layer_windowed(c, num_layers)
 
 
@@ -147,9 +144,10 @@ def qwen3_moe(c):
     _qkv_bias(c, "attention_bias")
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
     c.choose("qk_norm", "head", "Qwen3MoeAttention q_norm, k_norm: RMSNorm over head_dim")
-    count, source = _sparse_layers(c, num_layers) if c.integer("num_experts", 128, minimum=0) else (
-        0, "num_experts = 0")
-    _moe(c, num_layers, count, source, "num_experts")
+    experts = alias(c, "num_experts", "num_local_experts")  # transformers 5 saves num_local_experts
+    count, source = _sparse_layers(c, num_layers) if c.integer(experts, 128, minimum=0) else (
+        0, f"{experts} = 0")
+    _moe(c, num_layers, count, source, experts)
     if not c.flag("use_sliding_window", False) or c.get("sliding_window", None) is None:
         c.choose("attention", "dot_product", "use_sliding_window = false: full attention")
     else:
@@ -255,7 +253,7 @@ IMPORTERS = (
     Importer("qwen3", "Qwen3: GQA, per-head q/k RMSNorm, head_dim 128", qwen3,
              maps=COMMON_MAPS + SLIDING + ("attention_bias",), ignores=COMMON_IGNORES),
     Importer("qwen3_moe", "Qwen3-MoE: routed experts, per-head q/k RMSNorm", qwen3_moe,
-             maps=COMMON_MAPS + MOE + ("attention_bias", "sliding_window", "use_sliding_window"),
+             maps=COMMON_MAPS + MOE + ("attention_bias", "sliding_window", "use_sliding_window", "num_local_experts"),
              ignores=COMMON_IGNORES + ROUTING + ("max_window_layers",)),  # not read by Qwen3-MoE
     Importer("phi3", "Phi-3: fused qkv and gate_up projections, RMSNorm", phi3,
              maps=COMMON_MAPS + ("sliding_window",),

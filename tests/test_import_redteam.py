@@ -132,3 +132,58 @@ def test_falcon_rw_alibi_is_refused(cli, tmp_path):
     data = json.loads((DATA / "refused" / "falcon-rw-1b.json").read_text())
     err = refused(cli, "run", str(write(tmp_path, data)))
     assert "model_type 'falcon': alibi = true (ALiBi position biases) has no acct position variant" in err
+
+
+# -- configs as transformers 5 saves them -------------------------------------------------------
+
+# what `config.to_dict()` adds to every model_type's fields (PretrainedConfig's own keys)
+FULL_DUMP = {"_name_or_path": "", "architectures": None, "chunk_size_feed_forward": 0, "dtype": None,
+             "id2label": {"0": "LABEL_0", "1": "LABEL_1"}, "is_encoder_decoder": False,
+             "label2id": {"LABEL_0": 0, "LABEL_1": 1}, "output_attentions": False, "output_hidden_states": False,
+             "problem_type": None, "return_dict": True}
+# ...and what configs saved by transformers 4 keep of theirs
+GENERATION = {"max_length": 4096, "do_sample": True, "temperature": 0.6, "top_p": 0.9, "pruned_heads": {},
+              "add_cross_attention": False, "tie_encoder_decoder": False, "is_decoder": False}
+
+
+@pytest.mark.parametrize("name", ["llama-3.1-70b", "gpt2-medium", "qwen3-235b-a22b", "falcon-40b"])
+def test_a_full_dump_counts_as_the_config(registry, name, tmp_path):
+    """PretrainedConfig's generic keys (labels, chunking, generation settings) were each an unknown
+    field: a config from `to_dict()` or an old save could not be imported at all."""
+    data = dict(config(name), **FULL_DUMP, **GENERATION)
+    assert acct_counts(write(tmp_path, data), registry) == acct_counts(write(tmp_path, config(name), "plain.json"),
+                                                                        registry)
+
+
+@pytest.mark.parametrize("field, value", [("pruned_heads", {"0": [1]}), ("add_cross_attention", True)])
+def test_generic_keys_that_would_change_a_count_are_refused(cli, field, value, tmp_path):
+    err = refused(cli, "run", str(write(tmp_path, dict(config("llama-3.1-70b"), **{field: value}))))
+    assert f"model_type 'llama': {field} = {json.dumps(value)} changes the architecture" in err
+
+
+@pytest.mark.parametrize("name, renames, extra", [
+    # Qwen3MoeConfig's attribute_map: transformers 5 saves num_experts as num_local_experts
+    ("qwen3-235b-a22b", {"num_experts": "num_local_experts"}, {}),
+    # DeepSeek: n_routed_experts under the attribute_map's names; qk_head_dim saved as nope + rope
+    ("deepseek-v2", {"n_routed_experts": "num_experts"}, {"qk_head_dim": 192}),
+    ("deepseek-v3-0324", {"n_routed_experts": "num_local_experts"}, {"qk_head_dim": 192}),
+    # GPT-2 and GPT-J: the attribute_map's standard names for n_embd, n_head, n_layer, n_positions
+    ("gpt2-medium", {"n_embd": "hidden_size", "n_head": "num_attention_heads", "n_layer": "num_hidden_layers",
+                     "n_positions": "max_position_embeddings"}, {}),
+    ("gpt4all-j", {"n_embd": "hidden_size", "n_positions": "max_position_embeddings"}, {}),
+])
+def test_the_attribute_maps_names(registry, name, renames, extra, tmp_path):
+    """transformers reads a field under either name of its config class's attribute_map; acct refused
+    the other name as an unknown field."""
+    data = {renames.get(key, key): value for key, value in config(name).items()}
+    assert acct_counts(write(tmp_path, dict(data, **extra)), registry)[0] == COUNTS[name]
+
+
+@pytest.mark.parametrize("name, extra, message", [
+    ("qwen3-235b-a22b", {"num_local_experts": 64}, "num_local_experts = 64: expected num_experts (128), which it "
+                                                   "aliases"),
+    ("deepseek-v2", {"qk_head_dim": 128}, "qk_head_dim = 128: expected qk_nope_head_dim + qk_rope_head_dim = 192"),
+    ("gpt2-medium", {"hidden_size": 768}, "hidden_size = 768: expected n_embd (1024), which it aliases"),
+])
+def test_two_names_that_disagree_are_refused(cli, name, extra, message, tmp_path):
+    assert message in refused(cli, "run", str(write(tmp_path, dict(config(name), **extra))))
