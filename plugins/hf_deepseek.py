@@ -52,6 +52,9 @@ def _deepseek(c, defaults, v3):
         return
     c.choose("ffn", "moe", "n_routed_experts: routed experts in every layer from first_k_dense_replace on")
     c.set("num_experts", experts, routed)
+    if c.get("num_experts_per_tok", defaults["num_experts_per_tok"]) is None:  # V2's class default is null
+        raise c.unsupported("num_experts_per_tok", None, "(absent or null: DeepseekV2Config's default) routes to "
+                            "no number of experts; name it")
     c.set("experts_per_token", c.integer("num_experts_per_tok", defaults["num_experts_per_tok"]),
           "num_experts_per_tok")
     c.set("d_ff_expert", c.integer("moe_intermediate_size", defaults["moe_intermediate_size"]),

@@ -35,9 +35,19 @@ def _decoder(c, tie_default, head_dim_default=None, kv_default=None):
     return c.get("num_hidden_layers"), d_head
 
 
+def _with_default(c, name, defaults):
+    """A whole-number field and its source; absent (or null), the config class's default from
+    `defaults`, when it has one."""
+    if c.get(name, None) is None and name in defaults:
+        return defaults[name], f"{name} (absent: the config class's default {defaults[name]})"
+    return c.integer(name), name
+
+
 def _moe(c, num_layers, moe_layers, layers_source, experts, per_token="num_experts_per_tok",
-         width="moe_intermediate_size", dense_width="intermediate_size"):
-    """Routed experts (SwiGLU) in `moe_layers` of the layers; the others dense of `dense_width`."""
+         width="moe_intermediate_size", dense_width="intermediate_size", defaults=None):
+    """Routed experts (SwiGLU) in `moe_layers` of the layers; the others dense of `dense_width`.
+    `defaults`: the config class's values of fields a config may leave out."""
+    defaults = dict(defaults or {})
     act = c.get("hidden_act", "silu")
     if act not in ("silu", "swish"):
         raise c.unsupported("hidden_act", act, "in MoE experts (acct's moe experts are SwiGLU)")
@@ -45,9 +55,9 @@ def _moe(c, num_layers, moe_layers, layers_source, experts, per_token="num_exper
         gated_ffn(c, width=dense_width)
         return
     c.choose("ffn", "moe", f"{experts}: routed experts with a router, {layers_source}")
-    c.set("num_experts", c.integer(experts), experts)
-    c.set("experts_per_token", c.integer(per_token), per_token)
-    c.set("d_ff_expert", c.integer(width), width)
+    c.set("num_experts", *_with_default(c, experts, defaults))
+    c.set("experts_per_token", *_with_default(c, per_token, defaults))
+    c.set("d_ff_expert", *_with_default(c, width, defaults))
     if moe_layers != num_layers:
         c.set("moe_layers", moe_layers, layers_source)
     # the moe variant's dense rows read d_ff even when no layer is dense (they are then ×0)
@@ -102,8 +112,9 @@ def mistral(c):
 def mixtral(c):
     num_layers, _ = _decoder(c, tie_default=False, kv_default=8)
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
-    _moe(c, num_layers, num_layers, "every layer", alias(c, "num_local_experts", "num_experts"),
-         width="intermediate_size")
+    experts = alias(c, "num_local_experts", "num_experts")
+    _moe(c, num_layers, num_layers, "every layer", experts, width="intermediate_size",
+         defaults={experts: 8, "num_experts_per_tok": 2})  # MixtralConfig's
     every_layer_windowed(c, num_layers)
 
 
@@ -121,7 +132,8 @@ def qwen2_moe(c):
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
     count, source = _sparse_layers(c, num_layers) if c.integer("num_experts", 60, minimum=0) else (
         0, "num_experts = 0")
-    _moe(c, num_layers, count, source, "num_experts")
+    _moe(c, num_layers, count, source, "num_experts",
+         defaults={"num_experts": 60, "num_experts_per_tok": 4, "moe_intermediate_size": 1408})  # Qwen2MoeConfig's
     if count:
         shared = c.integer("shared_expert_intermediate_size", 5632)
         c.set("num_shared_experts", 1, "shared_expert_intermediate_size: one shared expert")
@@ -147,7 +159,8 @@ def qwen3_moe(c):
     experts = alias(c, "num_experts", "num_local_experts")  # transformers 5 saves num_local_experts
     count, source = _sparse_layers(c, num_layers) if c.integer(experts, 128, minimum=0) else (
         0, f"{experts} = 0")
-    _moe(c, num_layers, count, source, experts)
+    _moe(c, num_layers, count, source, experts,
+         defaults={experts: 128, "num_experts_per_tok": 8, "moe_intermediate_size": 768})  # Qwen3MoeConfig's
     if not c.flag("use_sliding_window", False) or c.get("sliding_window", None) is None:
         c.choose("attention", "dot_product", "use_sliding_window = false: full attention")
     else:

@@ -187,3 +187,25 @@ def test_the_attribute_maps_names(registry, name, renames, extra, tmp_path):
 ])
 def test_two_names_that_disagree_are_refused(cli, name, extra, message, tmp_path):
     assert message in refused(cli, "run", str(write(tmp_path, dict(config(name), **extra))))
+
+
+# -- MoE fields left out: the config class's defaults -------------------------------------------
+
+
+@pytest.mark.parametrize("name, fields", [
+    # each class's defaults are these models' values, so leaving them out keeps the published count
+    ("qwen3-30b-a3b", ("num_experts", "num_experts_per_tok", "moe_intermediate_size")),
+    ("qwen1.5-moe-a2.7b", ("num_experts", "num_experts_per_tok", "moe_intermediate_size",
+                           "shared_expert_intermediate_size")),
+    ("mixtral-8x7b-v0.1", ("num_local_experts", "num_experts_per_tok")),
+])
+def test_moe_fields_left_out_take_the_class_defaults(registry, name, fields, tmp_path):
+    """transformers builds these from the config class's defaults; acct stopped with 'needs the field'."""
+    data = without(config(name), *fields)
+    assert acct_counts(write(tmp_path, data), registry)[0] == COUNTS[name]
+
+
+def test_deepseek_v2_without_a_top_k_is_refused_by_name(cli, tmp_path):
+    """DeepseekV2Config's num_experts_per_tok defaults to null; the error said `= null` of an absent field."""
+    err = refused(cli, "run", str(write(tmp_path, without(config("deepseek-v2"), "num_experts_per_tok"))))
+    assert "num_experts_per_tok = null (absent or null: DeepseekV2Config's default) routes to no number" in err
