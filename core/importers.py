@@ -36,7 +36,7 @@ GENERIC = (
     "length_penalty", "no_repeat_ngram_size", "encoder_no_repeat_ngram_size", "bad_words_ids",
     "num_return_sequences", "output_scores", "return_dict_in_generate", "remove_invalid_values",
     "exponential_decay_length_penalty", "suppress_tokens", "begin_suppress_tokens", "tf_legacy_loss",
-    "use_bfloat16",
+    "use_bfloat16", "num_labels", "_num_labels", "output_past", "gradient_checkpointing",
 )
 # ...and those that would change a count at any other value (pruned heads, cross-attention layers)
 GENERIC_FIXED = {"pruned_heads": {}, "add_cross_attention": False, "tie_encoder_decoder": False,

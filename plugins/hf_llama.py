@@ -247,7 +247,9 @@ GEMMA_IGNORES = ("query_pre_attn_scalar", "final_logit_softcapping", "attn_logit
 
 IMPORTERS = (
     Importer("llama", "Llama: GQA, SwiGLU, RMSNorm, RoPE", llama,
-             maps=COMMON_MAPS + ("attention_bias", "mlp_bias"), ignores=COMMON_IGNORES),
+             maps=COMMON_MAPS + ("attention_bias", "mlp_bias"),
+             # max_sequence_length: LLaMA-1 conversions' copy of max_position_embeddings, read by no LlamaConfig
+             ignores=COMMON_IGNORES + ("max_sequence_length",)),
     Importer("mistral", "Mistral: Llama with a sliding window in every layer", mistral,
              maps=COMMON_MAPS + ("sliding_window",),
              # MistralConfig has no bias fields: every Linear is bias=False; layer_types only warns

@@ -31,6 +31,8 @@ def without(data, *keys):
     ("gemma-2-9b", ("sliding_window_size",)),  # an early Gemma-2 key that Gemma2Config does not read
     ("gemma-3-270m", ("_sliding_window_pattern",)),  # saved beside layer_types, which transformers reads
     ("phi-4-mini-instruct", ("full_attn_mod", "interpolate_factor", "lm_head_bias", "mlp_bias")),  # remote code's
+    ("huggyllama-llama-7b", ("max_sequence_length",)),  # LLaMA-1 conversions' copy of max_position_embeddings
+    ("distilgpt2", ("_num_labels", "id2label", "label2id")),  # PretrainedConfig's, for classification heads
 ])
 def test_real_config_fields_that_change_no_count(registry, name, fields, tmp_path):
     """Each of these configs stopped the import with 'unknown field'; with or without the fields,
