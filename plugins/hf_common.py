@@ -9,7 +9,9 @@ from fractions import Fraction
 
 # Fields no count depends on, in many families (each importer lists the ones its type has).
 DROPOUT = ("attention_dropout", "hidden_dropout", "resid_pdrop", "embd_pdrop", "attn_pdrop", "residual_dropout",
-           "embedding_dropout", "classifier_dropout")
+           "embedding_dropout", "classifier_dropout",
+           # BERT's names, found in GPT-NeoX-20B's config.json; no decoder here reads them
+           "attention_probs_dropout_prob", "hidden_dropout_prob")
 # rope_parameters and rope_scaling are mapped where RoPE is: transformers folds a partial_rotary_factor
 # found in either into the rotary width (the rest of them, scaling types and thetas, change no count)
 ROPE = ("rope_theta", "rotary_emb_base", "original_max_position_embeddings", "rope_local_base_freq")
@@ -20,6 +22,15 @@ ROUTING = ("norm_topk_prob", "output_router_logits", "router_aux_loss_coef", "ro
 SILU = ("silu", "swish")
 GELU = ("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_accurate", "gelu_python", "gelu_10")
 RELU = ("relu",)
+
+
+def alias(c, name, other):
+    """Which of two names for one attribute to read (a config class's attribute_map: GPT-2's hidden_size
+    is n_embd, Qwen3-MoE saves num_experts as num_local_experts): `name`, or `other` when only it is
+    given; both, with different values, is an error."""
+    if name in c and other in c and c.get(name) != c.get(other):
+        raise c.bad(other, c.get(other), f"{name} ({c.get(name)}), which it aliases")
+    return other if other in c and name not in c else name
 
 
 def basic(c, context="max_position_embeddings", context_default=None, hidden="hidden_size",
@@ -40,11 +51,14 @@ def basic(c, context="max_position_embeddings", context_default=None, hidden="hi
 
 
 def heads(c, d_model, num_heads, kv_field="num_key_value_heads", head_dim="head_dim", head_dim_default=None,
-          kv_heads=None, kv_source=None, names=("hidden_size", "num_attention_heads")):
+          kv_heads=None, kv_source=None, names=("hidden_size", "num_attention_heads"), kv_default=None):
     """num_kv_heads (and the qkv variant), d_head; returns (d_head, num_kv_heads).
 
     `head_dim` is honoured wherever transformers reads it (getattr with a fallback of
-    hidden_size // num_attention_heads, or the class's declared default)."""
+    hidden_size // num_attention_heads, or the class's declared default). An absent `kv_field`
+    takes the config class's default `kv_default` (Mistral's 8, Qwen2's 32: not one per query
+    head), when the class declares one; null means one per query head, as the classes that
+    accept null make it."""
     if head_dim is not None and (head_dim in c and c.get(head_dim) is not None):
         d_head = c.integer(head_dim)
         source = head_dim
@@ -60,10 +74,16 @@ def heads(c, d_model, num_heads, kv_field="num_key_value_heads", head_dim="head_
         c.set("d_head", d_head, source)
     elif source:
         c.note(f"d_head = {d_head} ({source}) is d_model / num_heads, the default")
-    if kv_heads is None:
-        kv_heads = c.integer(kv_field, num_heads) if kv_field else num_heads
-        kv_source = kv_field if kv_field and c.get(kv_field, None) is not None else (
-            f"{kv_field} (absent: num_attention_heads)" if kv_field else "")
+    if kv_heads is None and not kv_field:
+        kv_heads, kv_source = num_heads, ""
+    elif kv_heads is None and kv_field in c and c.get(kv_field) is not None:
+        kv_heads, kv_source = c.integer(kv_field), kv_field
+    elif kv_heads is None and kv_field in c:
+        kv_heads, kv_source = num_heads, f"{kv_field} (null: num_attention_heads)"
+    elif kv_heads is None and kv_default is not None:
+        kv_heads, kv_source = kv_default, f"{kv_field} (absent: the config class's default {kv_default})"
+    elif kv_heads is None:
+        kv_heads, kv_source = num_heads, f"{kv_field} (absent: num_attention_heads)"
     if kv_heads == num_heads:
         c.choose("qkv", "mha", f"{kv_source} = {kv_heads} = num_attention_heads: multi-head attention"
                  if kv_source else "multi-head attention")

@@ -5,7 +5,7 @@ from fractions import Fraction
 
 from acct import Importer, hookimpl
 
-from .hf_common import DROPOUT, EPS, ROPE, basic, norm, tied
+from .hf_common import DROPOUT, EPS, ROPE, alias, basic, norm, tied
 
 
 def _deepseek(c, defaults, v3):
@@ -15,6 +15,10 @@ def _deepseek(c, defaults, v3):
     nope = c.integer("qk_nope_head_dim", defaults["qk_nope_head_dim"])
     rope_dims = c.integer("qk_rope_head_dim", defaults["qk_rope_head_dim"])
     value = c.integer("v_head_dim", defaults["v_head_dim"])
+    # qk_head_dim: what transformers 5 saves, always recomputed as nope + rope; another value says two things
+    if c.get("qk_head_dim", None) not in (None, nope + rope_dims):
+        raise c.bad("qk_head_dim", c.get("qk_head_dim"), f"qk_nope_head_dim + qk_rope_head_dim = {nope + rope_dims}, "
+                    "which transformers computes it as")
     c.set("d_head", nope + rope_dims, "qk_nope_head_dim + qk_rope_head_dim")
     c.set("d_head_v", value, "v_head_dim")
     c.set("kv_lora_rank", c.integer("kv_lora_rank", defaults["kv_lora_rank"]), "kv_lora_rank")
@@ -38,7 +42,8 @@ def _deepseek(c, defaults, v3):
     if act not in ("silu", "swish"):
         raise c.unsupported("hidden_act", act, "in MoE experts (acct's moe experts are SwiGLU)")
     dense = c.integer("first_k_dense_replace", defaults["first_k_dense_replace"], minimum=0)
-    experts = c.integer("n_routed_experts", defaults["n_routed_experts"], minimum=0)
+    routed = alias(c, "n_routed_experts", "num_local_experts" if v3 else "num_experts")  # the attribute_map's
+    experts = c.integer(routed, defaults["n_routed_experts"], minimum=0)
     moe_layers = max(0, num_layers - dense) if experts else 0
     c.set("d_ff", c.integer("intermediate_size", defaults["intermediate_size"]),
           "intermediate_size (the dense layers' MLP)")
@@ -46,7 +51,10 @@ def _deepseek(c, defaults, v3):
         c.choose("ffn", "swiglu", "no routed experts: gated MLP in every layer")
         return
     c.choose("ffn", "moe", "n_routed_experts: routed experts in every layer from first_k_dense_replace on")
-    c.set("num_experts", experts, "n_routed_experts")
+    c.set("num_experts", experts, routed)
+    if c.get("num_experts_per_tok", defaults["num_experts_per_tok"]) is None:  # V2's class default is null
+        raise c.unsupported("num_experts_per_tok", None, "(absent or null: DeepseekV2Config's default) routes to "
+                            "no number of experts; name it")
     c.set("experts_per_token", c.integer("num_experts_per_tok", defaults["num_experts_per_tok"]),
           "num_experts_per_tok")
     c.set("d_ff_expert", c.integer("moe_intermediate_size", defaults["moe_intermediate_size"]),
@@ -76,7 +84,7 @@ V3_DEFAULTS = dict(V2_DEFAULTS, first_k_dense_replace=3, n_routed_experts=256, n
 MAPS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "max_position_embeddings",
         "tie_word_embeddings", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "kv_lora_rank", "q_lora_rank",
         "attention_bias", "hidden_act", "first_k_dense_replace", "n_routed_experts", "num_experts_per_tok",
-        "intermediate_size", "moe_intermediate_size", "n_shared_experts")
+        "intermediate_size", "moe_intermediate_size", "n_shared_experts", "qk_head_dim")
 IGNORES = DROPOUT + ROPE + EPS + (
     # the rotary width is qk_rope_head_dim; rope_scaling and rope_parameters hold yarn's factors
     "pretraining_tp", "rope_parameters", "rope_scaling", "rope_interleave",
@@ -100,12 +108,12 @@ def deepseek_v3(c):
 
 IMPORTERS = (
     Importer("deepseek_v2", "DeepSeek-V2: MLA, dense layers then routed + shared experts", deepseek_v2,
-             maps=MAPS, ignores=IGNORES,
+             maps=MAPS + ("num_experts",), ignores=IGNORES,
              # moe_layer_freq is not read by transformers (every layer from first_k_dense_replace is MoE), but
              # DeepSeek's own code reads it: only 1 means the same in both
              fixed={"moe_layer_freq": 1, "mlp_bias": False}),
     Importer("deepseek_v3", "DeepSeek-V3 / R1: MLA, routed + shared experts (the router correction bias is a buffer)", deepseek_v3,
-             maps=MAPS, ignores=IGNORES + (
+             maps=MAPS + ("num_local_experts",), ignores=IGNORES + (
                  # the multi-token-prediction module is not part of the causal LM (transformers builds it
                  # only for speculative decoding); acct counts the main model
                  "num_nextn_predict_layers", "num_mtp_layers"),

@@ -5,19 +5,31 @@ from fractions import Fraction
 
 from acct import Importer, hookimpl
 
-from .hf_common import (ATTENTION_ROWS, DROPOUT, EPS, ROPE, ROPE_MAPS, basic, biases, every_layer_windowed, heads,
+from .hf_common import (ATTENTION_ROWS, alias, DROPOUT, EPS, ROPE, ROPE_MAPS, basic, biases, every_layer_windowed, heads,
                         partial_rotary, plain_ffn, norm, rope, tied)
 
 SUMMARY = ("summary_type", "summary_use_proj", "summary_activation", "summary_proj_to_labels",
            "summary_first_dropout")
 
 
+def _gpt_names(c):
+    """GPT-2's and GPT-J's field names, or the attribute_map's aliases where a config uses those:
+    (n_positions, n_embd, n_layer, n_head)."""
+    return tuple(alias(c, name, other) for name, other in (
+        ("n_positions", "max_position_embeddings"), ("n_embd", "hidden_size"), ("n_layer", "num_hidden_layers"),
+        ("n_head", "num_attention_heads")))
+
+
+GPT_ALIASES = ("max_position_embeddings", "hidden_size", "num_hidden_layers", "num_attention_heads")
+
+
 def gpt2(c):
-    d_model, num_heads = basic(c, context="n_positions", hidden="n_embd", layers="n_layer", heads="n_head")
-    heads(c, d_model, num_heads, kv_field=None, head_dim=None, names=("n_embd", "n_head"))
-    positions = c.integer("n_positions")
-    c.choose("position", "learned", "GPT2Model.wpe: a learned table of n_positions")
-    c.set("max_positions", positions, "n_positions")
+    positions_field, hidden, layers, head_field = _gpt_names(c)
+    d_model, num_heads = basic(c, context=positions_field, hidden=hidden, layers=layers, heads=head_field)
+    heads(c, d_model, num_heads, kv_field=None, head_dim=None, names=(hidden, head_field))
+    positions = c.integer(positions_field)
+    c.choose("position", "learned", f"GPT2Model.wpe: a learned table of {positions_field}")
+    c.set("max_positions", positions, positions_field)
     tied(c, True)
     norm(c, "layernorm", "LayerNorm (weight and bias), 2 per block")
     inner = c.get("n_inner", None)
@@ -44,8 +56,9 @@ def gpt_neox(c):
 
 
 def gptj(c):
-    d_model, num_heads = basic(c, context="n_positions", hidden="n_embd", layers="n_layer", heads="n_head")
-    d_head, _ = heads(c, d_model, num_heads, kv_field=None, head_dim=None, names=("n_embd", "n_head"))
+    positions_field, hidden, layers, head_field = _gpt_names(c)
+    d_model, num_heads = basic(c, context=positions_field, hidden=hidden, layers=layers, heads=head_field)
+    d_head, _ = heads(c, d_model, num_heads, kv_field=None, head_dim=None, names=(hidden, head_field))
     tied(c, False)
     rotary = c.get("rotary_dim", 64)
     if rotary is None:
@@ -64,25 +77,34 @@ def gptj(c):
     c.choose("attention", "dot_product", "full causal attention in every layer")
 
 
+def _falcon_flag(c, name, default):
+    """FalconConfig declares its flags `bool | None` and the model tests them for truth: null is
+    false even where the default is true (multi_query, parallel_attn). Returns (value, source)."""
+    if name in c and c.get(name) is None:
+        return False, f"{name} = null (false)"
+    value = c.flag(name, default)
+    return value, f"{name} = {str(value).lower()}" if name in c else f"{name} (absent: {str(default).lower()})"
+
+
 def falcon(c):
     hidden = "hidden_size" if "hidden_size" in c or "n_embed" not in c else "n_embed"
     d_model, num_heads = basic(c, context_default=2048, hidden=hidden)
     new = c.flag("new_decoder_architecture", False)
-    multi_query = c.flag("multi_query", True)
+    multi_query, multi_query_source = _falcon_flag(c, "multi_query", True)
     if new:
         kv_heads = c.integer("num_kv_heads", num_heads)
         kv_source = "new_decoder_architecture = true: num_kv_heads"
     elif multi_query:
         kv_heads, kv_source = 1, "multi_query = true (num_kv_heads unread): one key/value head"
     else:
-        kv_heads, kv_source = num_heads, "multi_query = false"
+        kv_heads, kv_source = num_heads, multi_query_source
     d_head, _ = heads(c, d_model, num_heads, kv_field="num_kv_heads", head_dim=None, kv_heads=kv_heads,
                       kv_source=kv_source)
     tied(c, True)
     if c.flag("alibi", False):
         raise c.unsupported("alibi", True, "(ALiBi position biases) has no acct position variant")
     rope(c, d_head)
-    parallel = c.flag("parallel_attn", True)
+    parallel, parallel_source = _falcon_flag(c, "parallel_attn", True)
     lns = c.get("num_ln_in_parallel_attn", None)
     lns_source = "num_ln_in_parallel_attn"
     if lns is None:
@@ -92,7 +114,7 @@ def falcon(c):
         if new:
             raise c.unsupported("parallel_attn", False, "with new_decoder_architecture = true builds norms its "
                                 "forward does not use (inconsistent in transformers)")
-        count, source = 2, "parallel_attn = false: input and post-attention LayerNorms"
+        count, source = 2, f"{parallel_source}: input and post-attention LayerNorms"
     elif lns == 2 and not new:
         raise c.unsupported("num_ln_in_parallel_attn", lns, "without new_decoder_architecture builds norms its "
                             "forward does not use (inconsistent in transformers)")
@@ -125,7 +147,7 @@ def phi(c):
 
 def starcoder2(c):
     d_model, num_heads = basic(c)
-    d_head, _ = heads(c, d_model, num_heads)
+    d_head, _ = heads(c, d_model, num_heads, kv_default=2)  # Starcoder2Config's default, absent
     tied(c, True)
     rope(c, d_head)
     norm(c, "layernorm", "nn.LayerNorm (weight and bias, whatever norm_type says), 2 per block")
@@ -140,8 +162,11 @@ GPT_IGNORES = DROPOUT + EPS + SUMMARY + ("n_ctx", "scale_attn_weights")
 IMPORTERS = (
     Importer("gpt2", "GPT-2: learned positions, LayerNorm, GELU MLP, biases everywhere, tied", gpt2,
              maps=("vocab_size", "n_positions", "n_embd", "n_layer", "n_head", "n_inner", "activation_function",
-                   "tie_word_embeddings"),
-             ignores=GPT_IGNORES + ("scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn"),
+                   "tie_word_embeddings") + GPT_ALIASES,
+             # n_special, predict_special_tokens: OpenAI GPT's fields, left in gpt2-medium's and gpt2-large's
+             # config.json; GPT2Config does not read them (no extra embedding rows)
+             ignores=GPT_IGNORES + ("scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn", "n_special",
+                                    "predict_special_tokens", "gradient_checkpointing"),
              fixed={"add_cross_attention": False}),
     Importer("gpt_neox", "GPT-NeoX / Pythia: partial rotary, two LayerNorms, parallel residual", gpt_neox,
              maps=("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
@@ -150,7 +175,7 @@ IMPORTERS = (
              ignores=DROPOUT + ROPE + EPS + ("use_parallel_residual", "is_decoder")),
     Importer("gptj", "GPT-J: one LayerNorm, parallel attention and MLP, partial rotary, lm_head bias", gptj,
              maps=("vocab_size", "n_positions", "n_embd", "n_layer", "n_head", "n_inner", "activation_function",
-                   "tie_word_embeddings", "rotary_dim"),
+                   "tie_word_embeddings", "rotary_dim") + GPT_ALIASES,
              ignores=GPT_IGNORES + ("rotary", "gradient_checkpointing")),
     Importer("falcon", "Falcon: multi-query or grouped KV, parallel attention, LayerNorm, GELU MLP", falcon,
              maps=("vocab_size", "hidden_size", "n_embed", "num_hidden_layers", "num_attention_heads",

@@ -8,7 +8,7 @@ declare (head_dim, via getattr), the importer honours it too.
 
 from acct import Importer, hookimpl
 
-from .hf_common import (ATTENTION_ROWS, DROPOUT, EPS, ROPE, ROPE_MAPS, ROUTING, basic, biases, every_layer_windowed,
+from .hf_common import (ATTENTION_ROWS, alias, DROPOUT, EPS, ROPE, ROPE_MAPS, ROUTING, basic, biases, every_layer_windowed,
                         gated_ffn, heads, layer_types, norm, rope, tied, windowed)
 
 COMMON_MAPS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
@@ -25,18 +25,29 @@ def _qkv_bias(c, field, default=False, rows=ATTENTION_ROWS):
         biases(c, rows, source)
 
 
-def _decoder(c, tie_default, head_dim_default=None):
-    """The shape every family here shares: returns (num_layers, d_head)."""
+def _decoder(c, tie_default, head_dim_default=None, kv_default=None):
+    """The shape every family here shares: returns (num_layers, d_head). `kv_default`: the config
+    class's num_key_value_heads when the field is absent (None: one per query head)."""
     d_model, num_heads = basic(c)
-    d_head, _ = heads(c, d_model, num_heads, head_dim_default=head_dim_default)
+    d_head, _ = heads(c, d_model, num_heads, head_dim_default=head_dim_default, kv_default=kv_default)
     tied(c, tie_default)
     rope(c, d_head)
     return c.get("num_hidden_layers"), d_head
 
 
+def _with_default(c, name, defaults):
+    """A whole-number field and its source; absent (or null), the config class's default from
+    `defaults`, when it has one."""
+    if c.get(name, None) is None and name in defaults:
+        return defaults[name], f"{name} (absent: the config class's default {defaults[name]})"
+    return c.integer(name), name
+
+
 def _moe(c, num_layers, moe_layers, layers_source, experts, per_token="num_experts_per_tok",
-         width="moe_intermediate_size", dense_width="intermediate_size"):
-    """Routed experts (SwiGLU) in `moe_layers` of the layers; the others dense of `dense_width`."""
+         width="moe_intermediate_size", dense_width="intermediate_size", defaults=None):
+    """Routed experts (SwiGLU) in `moe_layers` of the layers; the others dense of `dense_width`.
+    `defaults`: the config class's values of fields a config may leave out."""
+    defaults = dict(defaults or {})
     act = c.get("hidden_act", "silu")
     if act not in ("silu", "swish"):
         raise c.unsupported("hidden_act", act, "in MoE experts (acct's moe experts are SwiGLU)")
@@ -44,9 +55,9 @@ def _moe(c, num_layers, moe_layers, layers_source, experts, per_token="num_exper
         gated_ffn(c, width=dense_width)
         return
     c.choose("ffn", "moe", f"{experts}: routed experts with a router, {layers_source}")
-    c.set("num_experts", c.integer(experts), experts)
-    c.set("experts_per_token", c.integer(per_token), per_token)
-    c.set("d_ff_expert", c.integer(width), width)
+    c.set("num_experts", *_with_default(c, experts, defaults))
+    c.set("experts_per_token", *_with_default(c, per_token, defaults))
+    c.set("d_ff_expert", *_with_default(c, width, defaults))
     if moe_layers != num_layers:
         c.set("moe_layers", moe_layers, layers_source)
     # the moe variant's dense rows read d_ff even when no layer is dense (they are then ×0)
@@ -92,25 +103,23 @@ def llama(c):
 
 
 def mistral(c):
-    num_layers, _ = _decoder(c, tie_default=False)
+    num_layers, _ = _decoder(c, tie_default=False, kv_default=8)
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
     gated_ffn(c)
     every_layer_windowed(c, num_layers)
 
 
 def mixtral(c):
-    num_layers, _ = _decoder(c, tie_default=False)
+    num_layers, _ = _decoder(c, tie_default=False, kv_default=8)
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
-    experts = "num_local_experts" if "num_local_experts" in c else "num_experts"
-    if "num_local_experts" in c and "num_experts" in c and c.get("num_experts") != c.get("num_local_experts"):
-        raise c.bad("num_experts", c.get("num_experts"), f"num_local_experts ({c.get('num_local_experts')}), "
-                    "which it aliases")
-    _moe(c, num_layers, num_layers, "every layer", experts, width="intermediate_size")
+    experts = alias(c, "num_local_experts", "num_experts")
+    _moe(c, num_layers, num_layers, "every layer", experts, width="intermediate_size",
+         defaults={experts: 8, "num_experts_per_tok": 2})  # MixtralConfig's
     every_layer_windowed(c, num_layers)
 
 
 def qwen2(c):
-    num_layers, _ = _decoder(c, tie_default=False)
+    num_layers, _ = _decoder(c, tie_default=False, kv_default=32)
     biases(c, ("q_proj", "k_proj", "v_proj"), "Qwen2Attention: q, k, v always biased, o_proj never")
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
     gated_ffn(c)
@@ -118,12 +127,13 @@ def qwen2(c):
 
 
 def qwen2_moe(c):
-    num_layers, _ = _decoder(c, tie_default=False)
+    num_layers, _ = _decoder(c, tie_default=False, kv_default=16)
     _qkv_bias(c, "qkv_bias", default=True, rows=("q_proj", "k_proj", "v_proj"))
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
     count, source = _sparse_layers(c, num_layers) if c.integer("num_experts", 60, minimum=0) else (
         0, "num_experts = 0")
-    _moe(c, num_layers, count, source, "num_experts")
+    _moe(c, num_layers, count, source, "num_experts",
+         defaults={"num_experts": 60, "num_experts_per_tok": 4, "moe_intermediate_size": 1408})  # Qwen2MoeConfig's
     if count:
         shared = c.integer("shared_expert_intermediate_size", 5632)
         c.set("num_shared_experts", 1, "shared_expert_intermediate_size: one shared expert")
@@ -133,7 +143,7 @@ def qwen2_moe(c):
 
 
 def qwen3(c):
-    num_layers, _ = _decoder(c, tie_default=False, head_dim_default=128)
+    num_layers, _ = _decoder(c, tie_default=False, head_dim_default=128, kv_default=32)
     _qkv_bias(c, "attention_bias")
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
     c.choose("qk_norm", "head", "Qwen3Attention q_norm, k_norm: RMSNorm over head_dim")
@@ -142,13 +152,15 @@ def qwen3(c):
 
 
 def qwen3_moe(c):
-    num_layers, _ = _decoder(c, tie_default=False)
+    num_layers, _ = _decoder(c, tie_default=False, kv_default=4)
     _qkv_bias(c, "attention_bias")
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
     c.choose("qk_norm", "head", "Qwen3MoeAttention q_norm, k_norm: RMSNorm over head_dim")
-    count, source = _sparse_layers(c, num_layers) if c.integer("num_experts", 128, minimum=0) else (
-        0, "num_experts = 0")
-    _moe(c, num_layers, count, source, "num_experts")
+    experts = alias(c, "num_experts", "num_local_experts")  # transformers 5 saves num_local_experts
+    count, source = _sparse_layers(c, num_layers) if c.integer(experts, 128, minimum=0) else (
+        0, f"{experts} = 0")
+    _moe(c, num_layers, count, source, experts,
+         defaults={experts: 128, "num_experts_per_tok": 8, "moe_intermediate_size": 768})  # Qwen3MoeConfig's
     if not c.flag("use_sliding_window", False) or c.get("sliding_window", None) is None:
         c.choose("attention", "dot_product", "use_sliding_window = false: full attention")
     else:
@@ -180,7 +192,7 @@ def olmo2(c):
 
 
 def gemma(c):
-    _decoder(c, tie_default=True, head_dim_default=256)
+    _decoder(c, tie_default=True, head_dim_default=256, kv_default=16)
     _qkv_bias(c, "attention_bias")
     norm(c, "rmsnorm", "GemmaRMSNorm (one weight, as (1 + w)), 2 per block")
     gated_ffn(c, default="gelu_pytorch_tanh")
@@ -188,7 +200,7 @@ def gemma(c):
 
 
 def _gemma_sandwich(c, head_dim_default=256):
-    num_layers, _ = _decoder(c, tie_default=True, head_dim_default=head_dim_default)
+    num_layers, _ = _decoder(c, tie_default=True, head_dim_default=head_dim_default, kv_default=4)
     _qkv_bias(c, "attention_bias")
     norm(c, "rmsnorm", "(1 + w) RMSNorm", 4, "input, post-attention, pre- and post-feedforward norms")
     gated_ffn(c, act_field="hidden_activation", default="gelu_pytorch_tanh")
@@ -216,6 +228,12 @@ def gemma3_text(c):
         pattern = c.integer("sliding_window_pattern", 6)
         count = num_layers - num_layers // pattern
         source = f"sliding_window_pattern = {pattern}: every {pattern}th layer full"
+        # _sliding_window_pattern is what transformers saves beside layer_types (gemma-3-270m); it reads
+        # layer_types or sliding_window_pattern, never this, so alone and different it says two things
+        saved = c.get("_sliding_window_pattern", None)
+        if saved is not None and saved != pattern:
+            raise c.unsupported("_sliding_window_pattern", saved, f"differs from sliding_window_pattern ({pattern}), "
+                                "which transformers reads instead; say which layers slide with layer_types")
     if c.get("sliding_window", 4096) is None:
         count = 0
     windowed(c, count, num_layers, source) if count else c.choose(
@@ -229,7 +247,9 @@ GEMMA_IGNORES = ("query_pre_attn_scalar", "final_logit_softcapping", "attn_logit
 
 IMPORTERS = (
     Importer("llama", "Llama: GQA, SwiGLU, RMSNorm, RoPE", llama,
-             maps=COMMON_MAPS + ("attention_bias", "mlp_bias"), ignores=COMMON_IGNORES),
+             maps=COMMON_MAPS + ("attention_bias", "mlp_bias"),
+             # max_sequence_length: LLaMA-1 conversions' copy of max_position_embeddings, read by no LlamaConfig
+             ignores=COMMON_IGNORES + ("max_sequence_length",)),
     Importer("mistral", "Mistral: Llama with a sliding window in every layer", mistral,
              maps=COMMON_MAPS + ("sliding_window",),
              # MistralConfig has no bias fields: every Linear is bias=False; layer_types only warns
@@ -239,18 +259,24 @@ IMPORTERS = (
              ignores=COMMON_IGNORES + ROUTING),
     Importer("qwen2", "Qwen2: Llama with q, k, v biases", qwen2,
              maps=COMMON_MAPS + SLIDING,
-             ignores=COMMON_IGNORES + ("attention_bias",)),  # not a field: q, k, v biases are hard-coded
+             # attention_bias: not a field, q, k, v biases are hard-coded; use_mrope (Qwen2.5's configs): the
+             # multimodal rotary split of Qwen2-VL, which Qwen2's text model never reads
+             ignores=COMMON_IGNORES + ("attention_bias", "use_mrope")),
     Importer("qwen2_moe", "Qwen2-MoE: routed experts, one gated shared expert", qwen2_moe,
              maps=COMMON_MAPS + SLIDING + MOE + ("qkv_bias", "shared_expert_intermediate_size"),
              ignores=COMMON_IGNORES + ROUTING),
     Importer("qwen3", "Qwen3: GQA, per-head q/k RMSNorm, head_dim 128", qwen3,
              maps=COMMON_MAPS + SLIDING + ("attention_bias",), ignores=COMMON_IGNORES),
     Importer("qwen3_moe", "Qwen3-MoE: routed experts, per-head q/k RMSNorm", qwen3_moe,
-             maps=COMMON_MAPS + MOE + ("attention_bias", "sliding_window", "use_sliding_window"),
+             maps=COMMON_MAPS + MOE + ("attention_bias", "sliding_window", "use_sliding_window", "num_local_experts"),
              ignores=COMMON_IGNORES + ROUTING + ("max_window_layers",)),  # not read by Qwen3-MoE
     Importer("phi3", "Phi-3: fused qkv and gate_up projections, RMSNorm", phi3,
              maps=COMMON_MAPS + ("sliding_window",),
-             ignores=COMMON_IGNORES + ("attention_bias",)),  # not a field: Phi-3 has no biases
+             # attention_bias: not a field, Phi-3 has no biases; interpolate_factor (Phi-4-mini): a RoPE setting
+             ignores=COMMON_IGNORES + ("attention_bias", "interpolate_factor"),
+             # Phi-4-mini's remote-code fields, which Phi3Config does not read: only their no-op values are
+             # accepted (a bias in the checkpoint that transformers drops has no one right count)
+             fixed={"lm_head_bias": False, "mlp_bias": False, "full_attn_mod": 1}),
     Importer("olmo", "OLMo: non-parametric LayerNorm", olmo,
              maps=COMMON_MAPS + ("attention_bias",), ignores=COMMON_IGNORES + ("clip_qkv",)),
     Importer("olmo2", "OLMo-2: norms after each sublayer, q/k RMSNorm over the projection", olmo2,
@@ -261,10 +287,12 @@ IMPORTERS = (
              fixed={"use_bidirectional_attention": False}),
     Importer("gemma2", "Gemma-2: sandwich norms, alternating sliding and full layers", gemma2,
              maps=GEMMA_MAPS + ("attention_bias", "hidden_activation", "sliding_window", "layer_types"),
-             ignores=COMMON_IGNORES + GEMMA_IGNORES + ("hidden_act",), fixed={"use_bidirectional_attention": False}),
+             # sliding_window_size: an early Gemma-2 config key (gemma-2-9b, 27b), read by no Gemma2Config
+             ignores=COMMON_IGNORES + GEMMA_IGNORES + ("hidden_act", "sliding_window_size"),
+             fixed={"use_bidirectional_attention": False}),
     Importer("gemma3_text", "Gemma-3 (text): sandwich norms, q/k norm, 5 sliding : 1 full", gemma3_text,
              maps=GEMMA_MAPS + ("attention_bias", "hidden_activation", "sliding_window", "layer_types",
-                                "sliding_window_pattern"),
+                                "sliding_window_pattern", "_sliding_window_pattern"),
              ignores=COMMON_IGNORES + GEMMA_IGNORES + ("hidden_act",), fixed={"use_bidirectional_attention": False}),
 )
 

@@ -49,6 +49,56 @@ COUNTS = {
 # Where acct counts what transformers' parameters() does not: DeepSeek-V3's router holds
 MOE = {"deepseek-r1", "deepseek-v2-lite", "deepseek-v2.5", "mixtral-8x7b-v0.1", "qwen1.5-moe-a2.7b",
        "qwen3-30b-a3b"}
+# The red-team pass's configs of other real models (tests/data/hf/COUNTS.md, "Other real models"), each
+# chosen for a field the ones above do not exercise: transformers 5.24's sum(p.numel()) on the meta device
+COUNTS.update({
+    "deepseek-v2": 235_741_434_880,
+    "deepseek-v2-lite-chat": 15_706_484_224,
+    "distilgpt2": 81_912_576,
+    "deepseek-v3-0324": 671_026_404_352,
+    "falcon-11b": 10_836_484_096,
+    "falcon-40b": 41_303_293_952,
+    "gemma-2-27b": 27_227_128_320,
+    "gemma-2-9b": 9_241_705_984,
+    "gemma-3-12b-text": 11_766_034_176,
+    "gemma-3-270m": 268_098_176,
+    "gemma-3-4b-text": 3_880_263_168,
+    "gemma-7b": 8_537_680_896,
+    "gpt-neox-20b": 20_554_567_680,
+    "gpt2-medium": 354_823_168,
+    "gpt4all-j": 6_050_882_784,
+    "huggyllama-llama-7b": 6_738_415_616,
+    "llama-2-7b-hf": 6_738_415_616,
+    "llama-3.1-70b": 70_553_706_496,
+    "meta-llama-3-8b": 8_030_261_248,
+    "mistral-7b-v0.3": 7_248_023_552,
+    "mistral-nemo-base-2407": 12_247_782_400,
+    "mixtral-8x22b-v0.1": 140_620_634_112,
+    "moonlight-16b-a3b": 15_960_108_544,
+    "olmo-1.7-7b-hf": 6_888_095_744,
+    "olmo-2-0325-32b": 32_234_279_936,
+    "olmo-2-1124-13b": 13_716_198_400,
+    "olmo-2-1124-7b": 7_298_617_344,
+    "olmo-7b-hf": 6_888_095_744,
+    "phi-1_5": 1_418_270_720,
+    "phi-3-medium-4k-instruct": 13_960_238_080,
+    "phi-3.5-mini-instruct": 3_821_079_552,
+    "phi-4": 14_659_507_200,
+    "phi-4-mini-instruct": 3_836_021_760,
+    "pythia-410m": 405_334_016,
+    "pythia-6.9b": 6_857_302_016,
+    "pythia-70m": 70_426_624,
+    "qwen2-57b-a14b": 57_408_658_944,
+    "qwen2.5-0.5b": 494_032_768,
+    "qwen2.5-7b": 7_615_616_512,
+    "qwen3-235b-a22b": 235_093_634_560,
+    "qwen3-8b": 8_190_735_360,
+    "starcoder2-15b": 15_655_899_136,
+    "starcoder2-7b": 7_173_923_840,
+    "tinyllama-1.1b": 1_100_048_384,
+})
+MOE |= {"deepseek-v2", "deepseek-v2-lite-chat", "deepseek-v3-0324", "mixtral-8x22b-v0.1", "moonlight-16b-a3b",
+        "qwen2-57b-a14b", "qwen3-235b-a22b"}
 
 
 def config(name):

@@ -25,6 +25,22 @@ METADATA = (
     "tokenizer_class", "task_specific_params", "_attn_implementation", "attn_implementation",
     "return_dict", "output_attentions", "output_hidden_states", "torchscript", "use_return_dict",
 )
+# PretrainedConfig's own keys, which any model_type's config.json may carry (a full `to_dict()` dump
+# writes them all; configs saved by transformers 4 often keep some): labels and the problem type are for
+# classification heads, the rest steer generation or computation, never a causal LM's shapes
+GENERIC = (
+    "chunk_size_feed_forward", "id2label", "label2id", "problem_type", "is_encoder_decoder", "is_decoder",
+    "finetuning_task", "prefix", "sep_token_id", "decoder_start_token_id", "forced_bos_token_id",
+    "forced_eos_token_id", "max_length", "min_length", "do_sample", "early_stopping", "num_beams",
+    "num_beam_groups", "diversity_penalty", "temperature", "top_k", "top_p", "typical_p", "repetition_penalty",
+    "length_penalty", "no_repeat_ngram_size", "encoder_no_repeat_ngram_size", "bad_words_ids",
+    "num_return_sequences", "output_scores", "return_dict_in_generate", "remove_invalid_values",
+    "exponential_decay_length_penalty", "suppress_tokens", "begin_suppress_tokens", "tf_legacy_loss",
+    "use_bfloat16", "num_labels", "_num_labels", "output_past", "gradient_checkpointing",
+)
+# ...and those that would change a count at any other value (pruned heads, cross-attention layers)
+GENERIC_FIXED = {"pruned_heads": {}, "add_cross_attention": False, "tie_encoder_decoder": False,
+                 "cross_attention_hidden_size": None}
 HOOK = "acct_register_importers"
 _REQUIRED = object()
 
@@ -216,12 +232,12 @@ def check_fields(config: Mapping[str, Any], importer: Any, origin: str) -> List[
     for key, value in config.items():
         if key in spec.maps:
             continue
-        if key in METADATA or key in spec.ignores:
+        if key in METADATA or key in spec.ignores or key in GENERIC:
             if key != "model_type":
                 ignored.append(key)
             continue
-        if key in spec.fixed:
-            expected = spec.fixed[key]
+        if key in spec.fixed or key in GENERIC_FIXED:
+            expected = spec.fixed[key] if key in spec.fixed else GENERIC_FIXED[key]
             if value is None or (type(value) is type(expected) and value == expected):
                 ignored.append(key)
                 continue
@@ -258,7 +274,7 @@ def convert(config: Mapping[str, Any], registry: Any, origin: str, path: Path, n
     preset = Preset(path, name=name, description=description, source=source,
                     inputs=dict(conversion.inputs), variants=dict(conversion.variants),
                     biases=list(conversion.biases))
-    ignored = [key for key in ignored if key not in METADATA]
+    ignored = [key for key in ignored if key not in METADATA and key not in GENERIC]
     return Imported(preset, model_type, origin, importer, dict(conversion.comments), ignored, conversion.notes)
 
 

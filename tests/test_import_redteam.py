@@ -1,0 +1,213 @@
+"""Regressions found by tracing other real models' configs through transformers: each a config that
+imported wrong or was refused without cause, now checked against transformers 5.24's own count.
+
+The configs themselves are in tests/data/hf/ (COUNTS.md, "Other real models") and tests/test_import.py
+counts each one against transformers; this file pins the rules each one broke."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from test_import import COUNTS, acct_counts, config, hf_counts, refused, write
+
+HAVE_TRANSFORMERS = importlib.util.find_spec("transformers") is not None and importlib.util.find_spec(
+    "torch") is not None
+
+
+def without(data, *keys):
+    return {key: value for key, value in data.items() if key not in keys}
+
+
+# -- fields of real configs that change no count ------------------------------------------
+
+
+@pytest.mark.parametrize("name, fields", [
+    ("gpt2-medium", ("n_special", "predict_special_tokens", "gradient_checkpointing")),  # OpenAI GPT's leftovers
+    ("gpt-neox-20b", ("attention_probs_dropout_prob", "hidden_dropout_prob")),  # BERT's dropout names
+    ("qwen2.5-7b", ("use_mrope",)),  # Qwen2-VL's rotary split, never read by Qwen2's text model
+    ("gemma-2-9b", ("sliding_window_size",)),  # an early Gemma-2 key that Gemma2Config does not read
+    ("gemma-3-270m", ("_sliding_window_pattern",)),  # saved beside layer_types, which transformers reads
+    ("phi-4-mini-instruct", ("full_attn_mod", "interpolate_factor", "lm_head_bias", "mlp_bias")),  # remote code's
+    ("huggyllama-llama-7b", ("max_sequence_length",)),  # LLaMA-1 conversions' copy of max_position_embeddings
+    ("distilgpt2", ("_num_labels", "id2label", "label2id")),  # PretrainedConfig's, for classification heads
+])
+def test_real_config_fields_that_change_no_count(registry, name, fields, tmp_path):
+    """Each of these configs stopped the import with 'unknown field'; with or without the fields,
+    the count is transformers' (which reads none of them)."""
+    data = config(name)
+    assert all(field in data for field in fields)
+    assert acct_counts(write(tmp_path, data), registry)[0] == COUNTS[name]
+    assert acct_counts(write(tmp_path, without(data, *fields)), registry)[0] == COUNTS[name]
+
+
+@pytest.mark.parametrize("name, field, value, message", [
+    ("phi-4-mini-instruct", "lm_head_bias", True, "lm_head_bias = true changes the architecture"),
+    ("phi-4-mini-instruct", "mlp_bias", True, "mlp_bias = true changes the architecture"),
+    ("phi-4-mini-instruct", "full_attn_mod", 2, "full_attn_mod = 2 changes the architecture"),
+])
+def test_remote_code_fields_only_at_their_no_op_value(cli, name, field, value, message, tmp_path):
+    """Phi-4-mini's remote code reads these; transformers' Phi3 does not, so a checkpoint with a bias
+    there has no one right count: refused in one line."""
+    assert message in refused(cli, "run", str(write(tmp_path, dict(config(name), **{field: value}))))
+
+
+def test_a_saved_window_pattern_that_disagrees_is_refused(registry, cli, tmp_path):
+    """Without layer_types, transformers builds the layers from sliding_window_pattern (default 6) and
+    never reads _sliding_window_pattern: a different one there says two things."""
+    data = without(config("gemma-3-270m"), "layer_types")
+    assert acct_counts(write(tmp_path, data), registry)[0] == COUNTS["gemma-3-270m"]  # 6 = the default: agrees
+    err = refused(cli, "run", str(write(tmp_path, dict(data, _sliding_window_pattern=3), "three.json")))
+    assert "model_type 'gemma3_text': _sliding_window_pattern = 3 differs from sliding_window_pattern (6)" in err
+
+
+# -- num_key_value_heads absent: the config class's default, not one per query head ------------------
+
+
+@pytest.mark.parametrize("name, default", [
+    ("mistral-7b-v0.1", 8), ("mistral-nemo-base-2407", 8), ("mixtral-8x7b-v0.1", 8), ("qwen3-30b-a3b", 4),
+    ("gemma-2-2b", 4), ("gemma-3-4b-text", 4), ("starcoder2-3b", 2), ("starcoder2-15b", 2),
+])
+def test_absent_kv_heads_take_the_class_default(registry, cli, name, default, tmp_path):
+    """MistralConfig (8), MixtralConfig (8), Qwen3MoeConfig (4), Gemma2/3 (4), Starcoder2Config (2):
+    acct took an absent num_key_value_heads as one per query head, ~11% too many parameters for
+    Mistral-7B."""
+    data = without(config(name), "num_key_value_heads")
+    params = acct_counts(write(tmp_path, data), registry)[0]
+    if config(name)["num_key_value_heads"] == default:
+        assert params == COUNTS[name]
+    else:  # starcoder2-15b: 4 KV heads in the file, 2 by default: 40 layers × 2 × 2 fewer heads of 128 (+ bias)
+        assert params == COUNTS[name] - 40 * 2 * 2 * 128 * (6144 + 1)
+    status, out, err = cli("import", str(write(tmp_path, data, "absent.json")))
+    assert status == 0, err
+    assert f"num_kv_heads = {default}  # num_key_value_heads (absent: the config class's default {default})" in out
+
+
+@pytest.mark.skipif(not HAVE_TRANSFORMERS, reason="needs torch and transformers")
+@pytest.mark.parametrize("name", ["qwen3-8b", "starcoder2-15b"])
+def test_absent_kv_heads_as_transformers_builds_them(registry, name, tmp_path):
+    """Where the file's count differs from the default's (Qwen3-8B: 8 in the file, 32 by default), transformers
+    agrees (Qwen3Config: 32, every head of Qwen3-8B)."""
+    data = without(config(name), "num_key_value_heads")
+    assert acct_counts(write(tmp_path, data), registry)[0] == hf_counts(f"{name}-no-kv", data, "meta", flops=False)[0]
+
+
+def test_null_kv_heads_is_one_per_query_head(registry, tmp_path):
+    """null, unlike absent, is one KV head per query head (LlamaConfig, Qwen2Config: `if None`)."""
+    data = dict(config("qwen2.5-0.5b"), num_key_value_heads=None, num_attention_heads=14)
+    # 24 layers × (k and v grow from 2 to 14 heads of 64, with their biases)
+    assert acct_counts(write(tmp_path, data), registry)[0] == COUNTS["qwen2.5-0.5b"] + 24 * 2 * 12 * 64 * (896 + 1)
+
+
+# -- Falcon's flags: null is false -------------------------------------------------------------
+
+
+# transformers 5.24, meta device: multi_query null builds 71 KV heads; parallel_attn null a sequential
+# block with a post-attention LayerNorm
+FALCON_NULL = {"multi_query": 8_224_576_384, "parallel_attn": 6_922_011_520}
+
+
+@pytest.mark.parametrize("field", sorted(FALCON_NULL))
+def test_falcon_null_flags_are_false(registry, field, tmp_path):
+    """FalconConfig's multi_query and parallel_attn default to true but are `bool | None`, and the
+    model tests them for truth: acct read null as absent (true)."""
+    data = dict(config("falcon-7b-instruct"), **{field: None})
+    assert acct_counts(write(tmp_path, data), registry)[0] == FALCON_NULL[field]
+    if field == "multi_query":  # 32 layers × (k and v from 1 to 71 heads of 64)
+        assert FALCON_NULL[field] == COUNTS["falcon-7b-instruct"] + 32 * 2 * 70 * 64 * 4544
+    else:  # 32 layers × one more LayerNorm (weight and bias)
+        assert FALCON_NULL[field] == COUNTS["falcon-7b-instruct"] + 32 * 2 * 4544
+    if HAVE_TRANSFORMERS:
+        assert hf_counts(f"falcon-null-{field}", data, "meta", flops=False)[0] == FALCON_NULL[field]
+
+
+# -- refused: what acct has no variant for ------------------------------------------------------
+
+
+def test_falcon_rw_alibi_is_refused(cli, tmp_path):
+    """Falcon-RW-1B (alibi = true): ALiBi biases the attention scores by distance; acct has no
+    position variant for it, so the import stops in one line rather than count RoPE's FLOPs."""
+    from test_import import DATA
+
+    data = json.loads((DATA / "refused" / "falcon-rw-1b.json").read_text())
+    err = refused(cli, "run", str(write(tmp_path, data)))
+    assert "model_type 'falcon': alibi = true (ALiBi position biases) has no acct position variant" in err
+
+
+# -- configs as transformers 5 saves them -------------------------------------------------------
+
+# what `config.to_dict()` adds to every model_type's fields (PretrainedConfig's own keys)
+FULL_DUMP = {"_name_or_path": "", "architectures": None, "chunk_size_feed_forward": 0, "dtype": None,
+             "id2label": {"0": "LABEL_0", "1": "LABEL_1"}, "is_encoder_decoder": False,
+             "label2id": {"LABEL_0": 0, "LABEL_1": 1}, "output_attentions": False, "output_hidden_states": False,
+             "problem_type": None, "return_dict": True}
+# ...and what configs saved by transformers 4 keep of theirs
+GENERATION = {"max_length": 4096, "do_sample": True, "temperature": 0.6, "top_p": 0.9, "pruned_heads": {},
+              "add_cross_attention": False, "tie_encoder_decoder": False, "is_decoder": False}
+
+
+@pytest.mark.parametrize("name", ["llama-3.1-70b", "gpt2-medium", "qwen3-235b-a22b", "falcon-40b"])
+def test_a_full_dump_counts_as_the_config(registry, name, tmp_path):
+    """PretrainedConfig's generic keys (labels, chunking, generation settings) were each an unknown
+    field: a config from `to_dict()` or an old save could not be imported at all."""
+    data = dict(config(name), **FULL_DUMP, **GENERATION)
+    assert acct_counts(write(tmp_path, data), registry) == acct_counts(write(tmp_path, config(name), "plain.json"),
+                                                                        registry)
+
+
+@pytest.mark.parametrize("field, value", [("pruned_heads", {"0": [1]}), ("add_cross_attention", True)])
+def test_generic_keys_that_would_change_a_count_are_refused(cli, field, value, tmp_path):
+    err = refused(cli, "run", str(write(tmp_path, dict(config("llama-3.1-70b"), **{field: value}))))
+    assert f"model_type 'llama': {field} = {json.dumps(value)} changes the architecture" in err
+
+
+@pytest.mark.parametrize("name, renames, extra", [
+    # Qwen3MoeConfig's attribute_map: transformers 5 saves num_experts as num_local_experts
+    ("qwen3-235b-a22b", {"num_experts": "num_local_experts"}, {}),
+    # DeepSeek: n_routed_experts under the attribute_map's names; qk_head_dim saved as nope + rope
+    ("deepseek-v2", {"n_routed_experts": "num_experts"}, {"qk_head_dim": 192}),
+    ("deepseek-v3-0324", {"n_routed_experts": "num_local_experts"}, {"qk_head_dim": 192}),
+    # GPT-2 and GPT-J: the attribute_map's standard names for n_embd, n_head, n_layer, n_positions
+    ("gpt2-medium", {"n_embd": "hidden_size", "n_head": "num_attention_heads", "n_layer": "num_hidden_layers",
+                     "n_positions": "max_position_embeddings"}, {}),
+    ("gpt4all-j", {"n_embd": "hidden_size", "n_positions": "max_position_embeddings"}, {}),
+])
+def test_the_attribute_maps_names(registry, name, renames, extra, tmp_path):
+    """transformers reads a field under either name of its config class's attribute_map; acct refused
+    the other name as an unknown field."""
+    data = {renames.get(key, key): value for key, value in config(name).items()}
+    assert acct_counts(write(tmp_path, dict(data, **extra)), registry)[0] == COUNTS[name]
+
+
+@pytest.mark.parametrize("name, extra, message", [
+    ("qwen3-235b-a22b", {"num_local_experts": 64}, "num_local_experts = 64: expected num_experts (128), which it "
+                                                   "aliases"),
+    ("deepseek-v2", {"qk_head_dim": 128}, "qk_head_dim = 128: expected qk_nope_head_dim + qk_rope_head_dim = 192"),
+    ("gpt2-medium", {"hidden_size": 768}, "hidden_size = 768: expected n_embd (1024), which it aliases"),
+])
+def test_two_names_that_disagree_are_refused(cli, name, extra, message, tmp_path):
+    assert message in refused(cli, "run", str(write(tmp_path, dict(config(name), **extra))))
+
+
+# -- MoE fields left out: the config class's defaults -------------------------------------------
+
+
+@pytest.mark.parametrize("name, fields", [
+    # each class's defaults are these models' values, so leaving them out keeps the published count
+    ("qwen3-30b-a3b", ("num_experts", "num_experts_per_tok", "moe_intermediate_size")),
+    ("qwen1.5-moe-a2.7b", ("num_experts", "num_experts_per_tok", "moe_intermediate_size",
+                           "shared_expert_intermediate_size")),
+    ("mixtral-8x7b-v0.1", ("num_local_experts", "num_experts_per_tok")),
+])
+def test_moe_fields_left_out_take_the_class_defaults(registry, name, fields, tmp_path):
+    """transformers builds these from the config class's defaults; acct stopped with 'needs the field'."""
+    data = without(config(name), *fields)
+    assert acct_counts(write(tmp_path, data), registry)[0] == COUNTS[name]
+
+
+def test_deepseek_v2_without_a_top_k_is_refused_by_name(cli, tmp_path):
+    """DeepseekV2Config's num_experts_per_tok defaults to null; the error said `= null` of an absent field."""
+    err = refused(cli, "run", str(write(tmp_path, without(config("deepseek-v2"), "num_experts_per_tok"))))
+    assert "num_experts_per_tok = null (absent or null: DeepseekV2Config's default) routes to no number" in err
