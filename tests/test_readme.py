@@ -123,3 +123,9 @@ def test_the_usage_block_is_what_the_parsers_accept():
 
 def test_the_readme_claims_no_count_of_skipped_tests():
     assert not __import__("re").search(r"\b\d+ tests are skipped", README)
+
+
+def test_the_python_section_runs():
+    """The README's Python API block, run as written: each of its asserts holds."""
+    block = next(block for block in code_blocks("python") if block.startswith("import acct\n\nmodel = acct.load("))
+    exec(compile(block, "README.md (From Python)", "exec"), {})
