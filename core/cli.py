@@ -6,7 +6,6 @@ import argparse
 import itertools
 import os
 import sys
-from fractions import Fraction
 from pathlib import Path
 from typing import Optional, Sequence
 

@@ -210,15 +210,22 @@ def balanced(node: ast.expr) -> ast.expr:
     if not isinstance(node.op, (ast.Add, ast.Mult)):
         return ast.BinOp(balanced(node.left), node.op, balanced(node.right))
     kind = type(node.op)
+    return chain([balanced(term) for term in operands(node)], kind)
+
+
+def operands(node: ast.BinOp) -> List[ast.expr]:
+    """The operands of a chain of one operator (a + b + c, a * b * c), in order; a loop over the
+    chain, so its length is not bounded by the recursion limit."""
+    kind = type(node.op)
     terms: List[ast.expr] = []
-    stack = [node]
+    stack: List[ast.expr] = [node]
     while stack:
         item = stack.pop()
         if isinstance(item, ast.BinOp) and isinstance(item.op, kind):
             stack += (item.right, item.left)
         else:
-            terms.append(balanced(item))
-    return chain(terms, kind)
+            terms.append(item)
+    return terms
 
 
 def chain(parts: List[ast.expr], kind: type) -> ast.expr:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from acct.errors import SheetError, suggest
-from acct.engine.formula import MAX_VALUE_BITS, RUNTIME, Formula, Number, chain, normalize, parse, to_python
+from acct.engine.formula import MAX_VALUE_BITS, RUNTIME, Formula, Number, chain, normalize, operands, parse, to_python
 
 # A varied input (a sweep point, a goal-seek probe) is an int of at most this many bits.
 MAX_PARAM_BITS = 64
@@ -376,14 +376,7 @@ def _fold(node: ast.expr) -> ast.expr:
         return node
     if isinstance(node.op, (ast.Mult, ast.Add)):
         kind = type(node.op)
-        terms: List[ast.expr] = []
-        stack = [node]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, ast.BinOp) and isinstance(item.op, kind):
-                stack += (item.right, item.left)
-            else:
-                terms.append(_fold(item))
+        terms = [_fold(term) for term in operands(node)]
         numbers = [term.value for term in terms if isinstance(term, ast.Constant)]
         others = [term for term in terms if not isinstance(term, ast.Constant)]
         if kind is ast.Mult:

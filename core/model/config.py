@@ -49,24 +49,31 @@ class Preset:
         return f"{self.path}: [{section}] {key}".rstrip()
 
 
+def read_bounded(path: Path, what: str, limit: int = MAX_PRESET_BYTES) -> bytes:
+    """A data file's bytes: its size checked before it is read, and no more than `limit` bytes
+    ever read, whatever stat says (a file may grow, or be a device stat knows no size of)."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: is not a file")
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise ConfigError(f"{path}: is {size:,} bytes; {what} is at most {limit:,}")
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+    if len(raw) > limit:
+        raise ConfigError(f"{path}: is more than {limit:,} bytes; {what} is at most {limit:,}")
+    return raw
+
+
 def read_toml(path: Path, what: str = "preset", limit: int = MAX_PRESET_BYTES) -> dict:
     """A TOML file's table, bounded: its size is checked before it is read (and no more than
     `limit` bytes are ever read, whatever stat says), and nesting too deep for the parser is
     an error, not a RecursionError."""
     if not path.exists():
         raise ConfigError(f"{path}: no such {what} file")
-    if not path.is_file():
-        raise ConfigError(f"{path}: is not a file")
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            raise ConfigError(f"{path}: is {size:,} bytes; a {what} file is at most {limit:,}")
-        with open(path, "rb") as handle:
-            raw = handle.read(limit + 1)
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
-    if len(raw) > limit:  # grew since stat, or a file whose size stat does not know
-        raise ConfigError(f"{path}: is more than {limit:,} bytes; a {what} file is at most {limit:,}")
+    raw = read_bounded(path, f"a {what} file", limit)
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

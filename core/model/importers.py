@@ -14,7 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Tuple
 
-from acct.model.config import MAX_PRESET_BYTES, Preset
+from acct.model.config import Preset
 from acct.errors import ConfigError, PluginError, suggest
 
 # Keys of any config.json that describe the file, the tokenizer or the runtime, never the
@@ -50,19 +50,11 @@ def read_config(path: Path) -> Dict[str, Any]:
     nesting is one line, and anything but a JSON object is an error."""
     import json
 
+    from acct.model.config import read_bounded
+
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
-    try:
-        size = path.stat().st_size
-        if size > MAX_PRESET_BYTES:
-            raise ConfigError(f"{path}: is {size:,} bytes; a config.json is at most {MAX_PRESET_BYTES:,}")
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_PRESET_BYTES + 1)
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
-    if len(raw) > MAX_PRESET_BYTES:
-        raise ConfigError(f"{path}: is more than {MAX_PRESET_BYTES:,} bytes; a config.json is at most "
-                          f"{MAX_PRESET_BYTES:,}")
+    raw = read_bounded(path, "a config.json")
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

@@ -24,7 +24,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from acct.model.config import Preset, Value
 from acct.errors import ConfigError, PluginError, SheetError, suggest
 from acct.engine.formula import Formula, from_tree, parse
-from acct.model.registry import LAYERS, RegisteredComponent, Registry, unknown_variant
+from acct.model.registry import RegisteredComponent, Registry, unknown_variant
 from acct.engine.sheet import Cell, Sheet
 from acct.model.outputs import ACTIVATION_OUTPUTS, OUTPUTS, PRECISIONS, activation_formula, output_formula
 
