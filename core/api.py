@@ -129,6 +129,8 @@ def train_report(model, hardware: Optional[str] = None, mfu: Optional[Union[str,
     if not 0 < fraction <= 1:
         raise AcctError(f"--mfu: a fraction above 0 and at most 1, got {mfu}")
     count = 1 if gpus is None else gpus
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise AcctError(f"--gpus: a whole number of devices, got {count!r}")
     if count < 1:
         raise AcctError(f"--gpus: at least 1, got {count}")
     device = hardware_named(hardware, model.registry) if hardware else None
@@ -145,8 +147,9 @@ def hardware_named(name: str, registry):
         return load_hardware(Path(name))
     by_lower = {known.lower(): known for known in registry.hardware}
     if name.lower() not in by_lower:
+        listing = ", ".join(registry.hardware) or "none loaded"
         raise AcctError(f"--hardware: unknown hardware {name!r}{suggest(name, registry.hardware)}; "
-                        f"known: {', '.join(registry.hardware)}, or a FILE.toml")
+                        f"known: {listing}, or a FILE.toml")
     return registry.hardware[by_lower[name.lower()]]
 
 
@@ -266,6 +269,9 @@ class Model:
         return f"<acct.Model {self.name}: {self.params:,} parameters>"
 
     def _build(self, outputs: Sequence[str] = OUTPUT_FAMILIES, non_matmul: bool = False) -> Built:
+        # one sheet with every output, whatever the method: an input set for train (steps) must not
+        # be refused by report, as `acct run --set steps` is (a command reads only what it prints)
+        outputs = OUTPUT_FAMILIES
         key = (tuple(outputs), non_matmul)
         if key not in self._built:
             self._built[key] = build([self.source], self.options, non_matmul, outputs)
@@ -281,9 +287,12 @@ class Model:
         """The same source with other options: `model.with_(set={"context_length": 16384})`;
         `set` and `variants` are merged into the current ones."""
         merged = dict(changes)
-        for key in ("set", "variants"):
+        unknown = [key for key in merged if key not in Options.__dataclass_fields__]
+        if unknown:
+            raise AcctError(f"with_: unknown option {unknown[0]!r}; known: {', '.join(Options.__dataclass_fields__)}")
+        for key, kinds in (("set", (int, str)), ("variants", (str,))):
             if key in merged:
-                merged[key] = {**getattr(self.options, key), **merged[key]}
+                merged[key] = {**getattr(self.options, key), **_mapping(merged[key], key, kinds)}
         return Model(self.source, replace(self.options, **merged))
 
     def value(self, cell: str):
@@ -332,9 +341,33 @@ class Model:
     def sweep(self, vary: Mapping[str, Iterable[int]], outputs: Sequence[str] = ()) -> Result:
         """The model over a grid: `vary={"context_length": [1024, 2048]}`; `outputs` adds cells
         such as memory.peak as columns."""
-        from acct.reports.scaling import parse_vary
+        from acct.reports.scaling import MAX_POINTS, parse_vary
 
-        grid = [parse_vary(f"{name}={','.join(str(value) for value in values)}") for name, values in vary.items()]
+        if not isinstance(vary, Mapping):
+            raise AcctError(f"sweep: vary maps input names to values, got {type(vary).__name__}")
+        grid, points = [], 1
+        for name, values in vary.items():
+            if isinstance(values, str):  # as --vary writes it: 1024,2048 or 1024..16384*2
+                grid.append(parse_vary(f"{name}={values}"))
+                points *= len(grid[-1][1])
+                continue
+            try:
+                count = len(values)  # a range knows its length: counted before it is listed
+            except TypeError:
+                raise AcctError(f"sweep: the values of {name} must be a list, a range or a --vary text, "
+                                f"got {type(values).__name__}") from None
+            points *= count
+            if points > MAX_POINTS:
+                raise AcctError(f"sweep: more than {MAX_POINTS:,} points; a sweep is at most that many")
+            if not all(type(value) is int for value in values):
+                raise AcctError(f"sweep: the values of {name} must be whole numbers")
+            grid.append((name, list(values)))
+        if points > MAX_POINTS:
+            raise AcctError(f"sweep: {points:,} points; a sweep is at most {MAX_POINTS:,}")
+        for name, _ in grid:
+            from acct.model.inputs import settable_input
+
+            settable_input(self._model().registry, name, "--vary")
         return self._result("sweep", sweep_report(self._model(), grid, outputs))
 
     def solve(self, where: str, largest: Optional[str] = None, smallest: Optional[str] = None) -> Result:
@@ -350,11 +383,28 @@ def load(source: Source, set: Optional[Mapping[str, Union[int, str]]] = None,
     local cache) or a bundled preset's name. `set` gives input values (`{"context_length": 16384}`),
     `variants` a variant per slot (as a preset's [variants] table), `plugins` local plugin files to load. Errors
     are `acct.AcctError`, with the same one-line messages the command line prints."""
-    return Model(source, _options(set, variants, plugins, disable, allow_plugins, precision, activations))
+    return Model(_source(source), _options(set, variants, plugins, disable, allow_plugins, precision, activations))
+
+
+def _source(source) -> Source:
+    if not isinstance(source, (str, Path)):
+        raise AcctError(f"a model is named by a preset path, a config.json, hf:ORG/NAME or a bundled preset's "
+                        f"name, got {type(source).__name__}")
+    return source
+
+
+def _mapping(value, what: str, kinds: tuple) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, kinds)
+                                                 and not isinstance(v, bool) for k, v in value.items()):
+        raise AcctError(f"{what} maps names to {' or '.join(k.__name__ for k in kinds)} values, got {value!r}")
+    return dict(value)
 
 
 def _options(set=None, variants=None, plugins=(), disable=(), allow_plugins=False, precision=None,
              activations=None) -> Options:
+    set, variants = _mapping(set, "set", (int, str)), _mapping(variants, "variants", (str,))
     return Options(set=dict(set or {}), variants=dict(variants or {}), plugins=[Path(p) for p in plugins],
                    disable=list(disable), allow_plugins=allow_plugins, precision=precision,
                    activations=activations)
@@ -365,6 +415,7 @@ def compare(*sources: Source, by: str = "group", **options) -> Result:
     keyword arguments are load's."""
     if not sources:
         raise AcctError("compare: name at least one model")
+    sources = tuple(_source(source) for source in sources)
     built = build(list(sources), _options(**options), outputs=("convention",))
     return Result("compare", compare_report(built.models, sources), built.plugin_files,
                   {"by_component": by == "component"})

@@ -215,6 +215,9 @@ def _json_tail(pieces, field: str):
 def _render(args: argparse.Namespace, kind: str, report, **options):
     from acct.render import render
 
+    if getattr(args, "tablefmt", "github") != "github" and args.format != "markdown":
+        raise AcctError(f"--tablefmt is the markdown format's table style; --format {args.format} has none")
+
     return render(kind, report, args.format, getattr(args, "tablefmt", "github"),
                   **(options if args.format == "markdown" else {}))
 
@@ -311,7 +314,7 @@ def _import(args: argparse.Namespace) -> str:
                         "holding config.json, or hf:ORG/NAME)")
     imported = resolve(args.config, lambda: load_registry(plugin_files=args.plugin, disabled=args.disable))
     text = to_toml(imported, __version__)
-    if args.output is None:
+    if args.output is None or str(args.output) == "-":  # `-o -`: standard output, as is the custom
         return text
     write_new(args.output, text, args.force)
     return f"wrote {args.output} (model_type {imported.model_type}, importer {imported.importer.plugin.name})\n"

@@ -155,7 +155,7 @@ def acct_register_components(register):
             params="d_model",
             flops="2 * context_length * d_model",
             shape=("context_length", "d_model", 1),
-            multiplicity="moe_layers * shared_expert_gate",
+            multiplicity="moe_layers * shared_expert_gate * min(num_shared_experts, 1)",
             description="shared-expert gate: D→1, sigmoid",
             activations={"cs336": "activation_bytes * context_length",
                          "korthikanti": "activation_bytes * context_length",

@@ -87,3 +87,33 @@ def test_a_preset_names_plugin_files_only_with_consent(tmp_path):
         acct.load(preset)
     result = acct.load(preset, allow_plugins=True).report()
     assert result.to_dict()["plugin_files"] == [str(plugin)]
+
+
+def test_a_method_may_read_an_input_another_does_not():
+    """The API builds one whole sheet: steps, set for train, is no error for the other methods."""
+    model = acct.load("gpt2-small")
+    assert model.train(steps=5).to_dict()["steps"] == 5
+    assert model.with_(set={"steps": 5}).params == 190_460_160
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m: m.sweep({"num_layers": range(1, 10**9)}), "more than 10,000,000 points"),
+    (lambda m: m.sweep({"num_layers": [1.5]}), "the values of num_layers must be whole numbers"),
+    (lambda m: m.sweep({"num_layers": 12}), "must be a list, a range or a --vary text, got int"),
+    (lambda m: m.sweep({"queries_per_kv": [2]}), "--vary queries_per_kv"),
+    (lambda m: m.train(hardware="a100", gpus=1.5), "--gpus: a whole number of devices, got 1.5"),
+    (lambda m: m.with_(set=[("num_layers", 2)]), "set maps names to int or str values"),
+    (lambda m: m.with_(foo=1), "with_: unknown option 'foo'"),
+    (lambda m: acct.load(5), "a model is named by a preset path"),
+    (lambda m: acct.compare(m), "a model is named by a preset path"),
+    (lambda m: m.report().to_markdown(tablefmt=None), "--tablefmt: a tabulate format's name, got None"),
+])
+def test_wrong_arguments_are_acct_errors(call, message):
+    with pytest.raises(acct.AcctError) as error:
+        call(acct.load("gpt2-small"))
+    assert message in str(error.value)
+
+
+def test_a_sweep_text_is_read_as_vary_reads_it():
+    rows = acct.load("gpt2-small").sweep({"num_layers": "12"}).rows
+    assert [(row["num_layers"], row["params"]) for row in rows] == [(12, 190_460_160)]

@@ -290,3 +290,26 @@ def test_a_long_chain_of_derived_inputs_is_no_recursion(cli, tmp_path):
     status, out, err = cli("run", XL, "-p", path, "-f", "json")
     assert status == 0, err
     assert json.loads(out)["totals"]["params"] == XL_PARAMS + 2 * D
+
+
+def test_disabled_convention_plugins_are_one_line_errors(cli):
+    status, out, err = cli("conventions", XL, "--disable", "conventions")
+    assert (status, out) == (1, "")
+    assert err == ("acct: error: acct conventions: no counting convention is loaded (is the plugin that "
+                   "registers them disabled?)\n")
+    status, out, err = cli("train", XL, "--disable", "training")
+    assert status == 0 and "- activations:  — none is registered" in out
+    status, out, err = cli("run", XL, "--format", "json", "--tablefmt", "latex")
+    assert (status, out) == (1, "")
+    assert "--tablefmt is the markdown format's table style; --format json has none" in err
+
+
+def test_6nd_counts_the_parameters_a_token_uses(cli):
+    """Chinchilla's 6·N·D for a mixture of experts: N is the active parameters, not all experts'."""
+    status, out, err = cli("train", str(PRESETS / "mixtral-8x7b.toml"), "-f", "json")
+    assert status == 0, err
+    data = json.loads(out)["chinchilla"]
+    assert data["six_n_d"] == 6 * 12_879_925_248 * 4_096
+    assert data["optimal_tokens"] == 20 * 12_879_925_248
+    status, out, _ = cli("run", str(PRESETS / "mixtral-8x7b.toml"), "--set", "shared_expert_gate=1", "-f", "json")
+    assert json.loads(out)["totals"]["params"] == 46_702_792_704  # a gate without a shared expert gates nothing

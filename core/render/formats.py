@@ -21,6 +21,8 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], align: str, tab
     table is drawn, and only then."""
     from tabulate import tabulate, tabulate_formats
 
+    if not isinstance(tablefmt, str):
+        raise AcctError(f"--tablefmt: a tabulate format's name, got {tablefmt!r}")
     if tablefmt not in tabulate_formats:
         from acct.errors import suggest
 

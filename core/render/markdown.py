@@ -145,6 +145,11 @@ def exact_or_fixed(value: Number) -> str:
 
 def conventions_markdown(report: Report, tablefmt: str = DEFAULT_TABLEFMT) -> str:
     """Every registered convention's forward and training totals for one preset, against the default."""
+    if not report.counting:
+        from acct.errors import AcctError
+
+        raise AcctError("acct conventions: no counting convention is loaded (is the plugin that registers them "
+                        "disabled?)")
     default = next((c for c in report.counting if c.name == report.default_convention), report.counting[0])
     out = [f"# {report.name}: FLOP-counting conventions", "",
            f"{_sequences(report, capital=True)} of T = {report.context_length:,} tokens; "

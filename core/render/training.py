@@ -100,7 +100,9 @@ def training_markdown(report: TrainingReport, tablefmt: str = DEFAULT_TABLEFMT) 
     exact_run = report.flops_model * report.steps
     out += ["## Against Chinchilla's 6·N·D", ""]
     out += [
-        f"N = {report.params:,} parameters, D = {report.tokens:,} tokens ({report.steps:,} steps × "
+        (f"N = {report.params:,} parameters" if report.params_active == report.params else
+         f"N = {report.params_active:,} active parameters (of {report.params:,}: a token visits only its routed "
+         "experts)") + f", D = {report.tokens:,} tokens ({report.steps:,} steps × "
         f"{report.tokens_per_step:,}): 6·N·D = {six_n_d:,} FLOPs; acct's exact count (forward + backward) is "
         f"{exact_run:,} ({fixed(Fraction(exact_run, six_n_d), 4)} × 6·N·D; the difference is attention's "
         "T² terms and the LM head counted exactly). Compute-optimal data for N at 20 tokens per parameter "

@@ -199,7 +199,8 @@ def make_report(model: Model, values: Optional[Mapping[str, Number]] = None, con
 def _known_convention(model: Model, name: Optional[str]) -> Optional[str]:
     if name is not None and name not in model.registry.conventions:
         known = model.registry.conventions
-        raise ConfigError(f"--convention: unknown convention {name!r}{suggest(name, known)}; known: {', '.join(known)}")
+        listing = ", ".join(known) or "none (is the plugin that registers them disabled?)"
+        raise ConfigError(f"--convention: unknown convention {name!r}{suggest(name, known)}; known: {listing}")
     return name
 
 

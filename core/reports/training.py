@@ -73,6 +73,7 @@ class TrainingReport:
     activations_per_sequence: Optional[int]  # a in a·B + b
     fixed_bytes: int  # b
     params: int
+    params_active: int  # those one token uses: fewer than params when experts are routed
     time: Optional[TrainingTime]
     conventions: List[str] = field(default_factory=list)
     problem: str = ""
@@ -85,11 +86,12 @@ class TrainingReport:
 
     @property
     def six_n_d(self) -> int:
-        return 6 * self.params * self.tokens
+        """6·N·D with N the parameters a token uses (all of them unless experts are routed)."""
+        return 6 * self.params_active * self.tokens
 
     @property
     def optimal_tokens(self) -> int:
-        return CHINCHILLA_TOKENS_PER_PARAM * self.params
+        return CHINCHILLA_TOKENS_PER_PARAM * self.params_active
 
 
 def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] = None, gpus: int = 1) -> TrainingReport:
@@ -151,7 +153,9 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         BACKWARD_CONVENTION, optimizer_convention,
         f"precision {precision}: " + ", ".join(f"{k} {v}" for k, v in PRECISIONS[precision].items()),
         f"activations: {model.activation_convention} — "
-        + model.registry.activations[model.activation_convention].spec.description,
+        + (model.registry.activations[model.activation_convention].spec.description
+           if model.activation_convention in model.registry.activations
+           else "none is registered (is the plugin that registers them disabled?)"),
     ]
     return TrainingReport(
         name=model.preset.name, precision=precision, convention=model.activation_convention,
@@ -160,7 +164,8 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         flops_model=values["train.flops_model"], flops_optimizer=values["train.flops_optimizer"],
         flops_step=values["train.flops_step"], tokens_per_step=values["train.tokens_per_step"],
         memory=memory, activations_per_sequence=values["total.activations"] if has_activations else None,
-        fixed_bytes=values["memory.fixed"], params=values[TOTAL_PARAMS], time=time,
+        fixed_bytes=values["memory.fixed"], params=values[TOTAL_PARAMS],
+        params_active=values["total.params_active"], time=time,
         conventions=conventions, problem=model.activation_problem,
         optimizer_flops=optimizer_flops, optimizer_label=optimizer_label,
     )
