@@ -26,7 +26,7 @@ def acct_register_inputs(register):
 # Activations: cs336 keeps each row's output. Korthikanti et al. (by analogy with their
 # multi-head count): the shared input once (with the query's first projection), each
 # up-projection's input, Q, and the keys and values QKᵀ and attention·V read.
-def _linear(name, k, n, description, variant, korthikanti, bias=None):
+def _linear(name, k, n, description, variant, korthikanti, bias=None, flops_decode=None):
     return Component(
         name=name,
         slot="qkv",
@@ -38,6 +38,7 @@ def _linear(name, k, n, description, variant, korthikanti, bias=None):
         shape=("context_length", k, n),
         bias=bias,
         description=description,
+        flops_decode=flops_decode,
         default=False,
         activations={"cs336": f"activation_bytes * context_length * {n}",
                      "korthikanti": f"activation_bytes * context_length * {korthikanti}",
@@ -83,6 +84,9 @@ def acct_register_components(register):
                          "key/value down-projection to the latent and the rotary key: D→r_kv + d_r", variant,
                          korthikanti=f"({LATENT})", bias=LATENT))
         register(_norm("kv_a_norm", "kv_lora_rank", "RMSNorm of the key/value latent (gain only)", variant))
+        # decoding from the latent cache up-projects every cached token's latent again, t of them
+        # at position t (as transformers' DeepSeek forward does; absorbing W_UK into the query
+        # would trade this for other products, which acct does not assume)
         register(_linear("kv_b_proj", "kv_lora_rank", UP,
                          "key/value up-projection: r_kv→H·((d_k − d_r) + d_v), the non-rotary keys and the values",
-                         variant, korthikanti=UP))
+                         variant, korthikanti=UP, flops_decode=f"2 * decode_position * kv_lora_rank * {UP}"))

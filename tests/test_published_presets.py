@@ -103,3 +103,12 @@ def test_gemma_2_2b_flops_against_flop_counter(report_of):
     masked = 2 * 2 * 2 * T * (T - W) * H * d  # two local layers, QKᵀ and attention·V
     dense = next(c for c in report.counting if c.name == "dense")
     assert total == dense.forward == report.flops + masked
+
+
+def test_mla_decoding_up_projects_the_cached_latents(cli):
+    """From the latent cache, each decode step at position t runs kv_b_proj over all t latents:
+    2·t·r_kv·H·(d_nope + d_v) per layer, as transformers' DeepSeek forward does."""
+    status, out, err = cli("infer", str(PRESETS / "deepseek-v2-lite.toml"), "-f", "json")
+    assert status == 0, err
+    rows = {row["name"]: row for row in json.loads(out)["rows"]}
+    assert rows["kv_b_proj"]["flops_decode"] == 27 * 2 * 4_096 * 512 * 16 * (128 + 128) == 463_856_467_968
