@@ -382,7 +382,10 @@ def _readable(rows: Sequence[RegisteredComponent], registry: Registry, outputs: 
     for row in rows:
         for column in columns:
             option = {"flops_other": "--non-matmul", "flops_backward": "acct train"}.get(column, "acct infer")
-            read(getattr(row, column).names, f"{row.spec.name}'s {column}, shown by {option}")
+            # a default backward or decode formula reads what the forward one reads: not made here
+            formula = {"flops_backward": row.backward, "flops_decode": row.decode}.get(column) or getattr(
+                row, "flops" if column in ("flops_backward", "flops_decode") else column)
+            read(formula.names, f"{row.spec.name}'s {column}, shown by {option}")
         for formula in (*row.formulas[2:], *row.activations.values(), *filter(None, (row.flops_dense,))):
             read(formula.names, f"{row.spec.name}'s activations or shape")
         read(row.spec.requires, f"{row.spec.name}'s constraints")

@@ -59,8 +59,8 @@ class RegisteredComponent:
     bias: Optional[Formula]
     plugin: PluginInfo
     activations: Dict[str, Formula]  # by activation convention; "*" for every convention
-    flops_backward: Formula
-    flops_decode: Formula
+    backward: Optional[Formula]  # as the plugin states it; None: 2 × flops, made when first read
+    decode: Optional[Formula]  # as the plugin states it; None: flops / context_length, made when first read
     kv_cache: Formula
     flops_other: Formula
     multiplicity: Formula  # instances in the model: 1, num_layers, or any formula over the inputs
@@ -70,6 +70,20 @@ class RegisteredComponent:
     @property
     def where(self) -> str:
         return f"{self.plugin}: component {self.spec.name!r}"
+
+    @property
+    def flops_backward(self) -> Formula:
+        """The backward pass: the plugin's formula, or 2 × forward (made when a command first needs it)."""
+        if self.backward is None:
+            self.backward = scaled(self.flops, 2)
+        return self.backward
+
+    @property
+    def flops_decode(self) -> Formula:
+        """One decoded token: the plugin's formula, or forward / context_length (made when first needed)."""
+        if self.decode is None:
+            self.decode = without_factor(self.flops, "context_length")
+        return self.decode
 
     @property
     def formulas(self) -> Tuple[Formula, ...]:
@@ -445,9 +459,8 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
                 None if spec.bias is None else parse(spec.bias, f"{where} bias"),
                 info,
                 {name: parse(text, f"{where} activations[{name!r}]") for name, text in spec.activations.items()},
-                scaled(flops, 2) if spec.flops_backward is None else parse(spec.flops_backward, f"{where} flops_backward"),
-                without_factor(flops, "context_length") if spec.flops_decode is None
-                else parse(spec.flops_decode, f"{where} flops_decode"),
+                None if spec.flops_backward is None else parse(spec.flops_backward, f"{where} flops_backward"),
+                None if spec.flops_decode is None else parse(spec.flops_decode, f"{where} flops_decode"),
                 parse(spec.kv_cache, f"{where} kv_cache"),
                 parse(spec.flops_other, f"{where} flops_other"),
                 multiplicity,
