@@ -101,6 +101,9 @@ class Component:
     embedding_table: bool = False  # a lookup table: not in the non-embedding parameters
     attention_product: bool = False  # QKᵀ or attention·V: the products over the sequence
     flops_dense: Optional[FormulaText] = None  # FLOPs of a dense kernel, where flops counts a sparse one
+    # other slots' variants this row only makes sense with (MLA's products with MLA's projections):
+    # slot -> the variants allowed; a model choosing another is an error naming both
+    requires_variants: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ def _linear(name, k, n, description, variant, korthikanti, bias=None, flops_deco
         bias=bias,
         description=description,
         flops_decode=flops_decode,
+        requires_variants={"attention": ("mla",)},
         default=False,
         activations={"cs336": f"activation_bytes * context_length * {n}",
                      "korthikanti": f"activation_bytes * context_length * {korthikanti}",
@@ -60,6 +61,7 @@ def _norm(name, width, description, variant):
         description=description,
         activations={"cs336": kept, "korthikanti": kept, "korthikanti_recompute": 0},
         flops_other=f"4 * context_length * {width}",
+        requires_variants={"attention": ("mla",)},
     )
 
 

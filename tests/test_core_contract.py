@@ -313,3 +313,18 @@ def test_6nd_counts_the_parameters_a_token_uses(cli):
     assert data["optimal_tokens"] == 20 * 12_879_925_248
     status, out, _ = cli("run", str(PRESETS / "mixtral-8x7b.toml"), "--set", "shared_expert_gate=1", "-f", "json")
     assert json.loads(out)["totals"]["params"] == 46_702_792_704  # a gate without a shared expert gates nothing
+
+
+def test_variants_that_do_not_go_together_are_refused(cli):
+    """MLA's products read the latent its projections make: with plain projections the KV cache
+    would be the latent's while K and V are full heads, a wrong number; refused, naming both."""
+    deepseek = str(PRESETS / "deepseek-v2-lite.toml")
+    status, out, err = cli("infer", deepseek, "--variant", "qkv=mha")
+    assert (status, out) == (1, "")
+    assert err.startswith("acct: error: --variant qkv: qkv = mha does not go with attention = mla (plugin "
+                          "'attention' (")
+    assert err.endswith("component 'attn_scores' needs qkv = mla or mla_lora)\n")
+    status, out, err = cli("run", XL, "--variant", "attention=mla")
+    assert status == 1 and "--variant attention: qkv = mha does not go with attention = mla" in err
+    status, out, err = cli("run", deepseek, "--variant", "attention=dot_product")
+    assert status == 1 and "attention = dot_product does not go with qkv = mla" in err

@@ -27,6 +27,13 @@ def presets(draw, registry):
     they must."""
     variants = {slot: draw(st.sampled_from(names)) for slot, names in registry.slots().items()
                 if slot in registry.defaults or draw(st.booleans())}
+    # MLA's projections and MLA's products go together (requires_variants): both or neither
+    if variants["qkv"].startswith("mla") or variants["attention"] == "mla":
+        if draw(st.booleans()):
+            variants["qkv"], variants["attention"] = draw(st.sampled_from(["mla", "mla_lora"])), "mla"
+        else:
+            variants["qkv"] = draw(st.sampled_from(["mha", "gqa"]))
+            variants["attention"] = draw(st.sampled_from(["dot_product", "sliding_window"]))
     kv_heads = draw(st.integers(1, 8))
     heads = kv_heads * draw(st.integers(1, 8))
     context = draw(st.integers(1, 4096))

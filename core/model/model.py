@@ -229,6 +229,15 @@ def chosen_rows(preset: Preset, registry: Registry, variants: Mapping[str, str])
                 )
             seen[row.spec.name] = row
             rows.append(row)
+    for row in rows:
+        for slot, allowed in row.spec.requires_variants.items():
+            if variants.get(slot) not in allowed:
+                chosen = variants.get(slot)
+                where = (preset.chosen_by.get(row.spec.slot) or preset.chosen_by.get(slot)
+                         or preset.where("variants", slot))
+                raise ConfigError(f"{where}: {slot} = {chosen or 'none'} does not go with "
+                                  f"{row.spec.slot} = {row.spec.variant} ({row.where} needs {slot} = "
+                                  f"{' or '.join(allowed)})")
     return apply_biases(preset, rows)
 
 

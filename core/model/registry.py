@@ -440,6 +440,11 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
                 if not isinstance(spec.shape, (tuple, list)) or len(spec.shape) != 3:
                     raise PluginError(f"{where}: shape must be (m, k, n) for (m×k)·(k×n), got {spec.shape!r}")
                 shape = tuple(parse(side, f"{where} shape") for side in spec.shape)
+            if not isinstance(spec.requires_variants, Mapping) or not all(
+                    isinstance(slot, str) and isinstance(allowed, (tuple, list))
+                    and all(isinstance(v, str) for v in allowed) for slot, allowed in spec.requires_variants.items()):
+                raise PluginError(f"{where}: requires_variants must map slots to tuples of variant names, "
+                                  f"got {spec.requires_variants!r}")
             if not isinstance(spec.activations, Mapping) or not all(isinstance(k, str) for k in spec.activations):
                 raise PluginError(f"{where}: activations must map convention names to formulas, got {spec.activations!r}")
             flops = parse(spec.flops, f"{where} flops")
