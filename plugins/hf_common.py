@@ -102,28 +102,27 @@ def tied(c, default, field="tie_word_embeddings"):
     c.choose("lm_head", "tied" if value else "untied", f"{source} = {str(value).lower()}")
 
 
+def _ffn_variant(c, act_field, default, variants, kind):
+    """The FFN variant an activation names, from `variants` (activation names -> variant); an
+    activation without one stops the import, naming the field."""
+    act = c.get(act_field, default)
+    for names, variant in variants:
+        if act in names:
+            return act, variant
+    known = ", ".join(variant for _, variant in variants)
+    raise c.unsupported(act_field, act, f"is {kind} activation without an acct variant ({known})")
+
+
 def gated_ffn(c, act_field="hidden_act", default="silu", width="intermediate_size"):
     """A gate/up/down MLP: swiglu for SiLU, geglu for a GELU."""
-    act = c.get(act_field, default)
-    if act in SILU:
-        variant = "swiglu"
-    elif act in GELU:
-        variant = "geglu"
-    else:
-        raise c.unsupported(act_field, act, "is a gated MLP activation without an acct variant (swiglu, geglu)")
+    act, variant = _ffn_variant(c, act_field, default, ((SILU, "swiglu"), (GELU, "geglu")), "a gated MLP")
     c.set("d_ff", c.integer(width), width)
     c.choose("ffn", variant, f"{act_field} = \"{act}\": gate, up and down projections")
 
 
 def plain_ffn(c, act_field, default, width=None, width_value=None, width_source=None):
     """An up/down MLP: gelu or relu."""
-    act = c.get(act_field, default)
-    if act in GELU:
-        variant = "gelu"
-    elif act in RELU:
-        variant = "relu"
-    else:
-        raise c.unsupported(act_field, act, "is an MLP activation without an acct variant (gelu, relu)")
+    act, variant = _ffn_variant(c, act_field, default, ((GELU, "gelu"), (RELU, "relu")), "an MLP")
     if width_value is None:
         width_value, width_source = c.integer(width), width
     c.set("d_ff", width_value, width_source)
