@@ -328,3 +328,19 @@ def test_variants_that_do_not_go_together_are_refused(cli):
     assert status == 1 and "--variant attention: qkv = mha does not go with attention = mla" in err
     status, out, err = cli("run", deepseek, "--variant", "attention=dot_product")
     assert status == 1 and "attention = dot_product does not go with qkv = mla" in err
+
+
+@pytest.mark.parametrize("value", ['"mla"', '{"qkv": "mla"}', '{"qkv": (1,)}', '{1: ("mla",)}'])
+def test_a_malformed_requires_variants_names_the_plugin(cli, tmp_path, value):
+    path = write(tmp_path, "needs.py", f"""
+        import acct
+
+        @acct.hookimpl
+        def acct_register_components(register):
+            register(acct.Component(name="x", slot="x", variant="on", group="x", params=1, flops=0,
+                                    requires_variants={value}))
+    """)
+    status, out, err = cli("run", XL, "-p", path)
+    assert (status, out) == (1, "")
+    assert err.startswith(f"acct: error: plugin 'needs' ({path}): component 'x': requires_variants must map "
+                          "slots to tuples of variant names")
