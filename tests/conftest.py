@@ -14,6 +14,18 @@ from acct.model.model import build_model
 from acct.model.registry import load_registry
 from acct.reports.run import make_report
 
+# In CI the property tests draw the same examples every run (derandomize), so that a submission's
+# result does not depend on the luck of the draw; locally each run draws new ones and finds new
+# cases (HYPOTHESIS_PROFILE=ci reproduces CI's draw).
+try:
+    from hypothesis import settings as _hypothesis_settings
+except ImportError:  # the property tests import hypothesis themselves and say so
+    pass
+else:
+    _hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+    _hypothesis_settings.register_profile("dev", print_blob=True)
+    _hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
 ROOT = Path(__file__).resolve().parent.parent
 PRESETS = ROOT / "presets"
 EXAMPLES = ROOT / "examples"

@@ -198,11 +198,10 @@ class Sheet:
                 raise SheetError(f"no such cell {name!r}{suggest(name, self.index)}")
         self._check_bounds(params)
         outputs = tuple(cell.name for cell in self.cells) if outputs is None else outputs
-        # what to compute: the outputs, and every constrained input (a size that must be
-        # positive, a width that must divide), so that a varied value is checked as in evaluate()
-        needed = set(outputs) | {
-            cell.name for cell in self.cells if "." not in cell.name and (cell.integer or cell.minimum is not None)
-        }
+        # what to compute: the outputs, and every input (a size that must be positive, a width
+        # that must divide, a ratio that must not divide by zero), so that a varied value is
+        # checked as in evaluate() whichever outputs are asked for
+        needed = set(outputs) | {cell.name for cell in self.cells if "." not in cell.name}
         for cell in reversed(self.cells):
             if cell.name in needed:
                 needed.update(cell.formula.names)
