@@ -35,6 +35,9 @@ class Options:
     allow_plugins: bool = False  # run the plugin files a preset names
     precision: Optional[str] = None  # fp32 or mixed
     activations: Optional[str] = None  # the activation convention
+    # a hardware name or TOML file: its numbers become the inputs peak_flops, memory_bandwidth, ...
+    hardware: Optional[str] = None
+    dtype: Optional[str] = None  # whose peak FLOP/s the hardware runs at (default: the precision's)
 
 
 @dataclass(eq=False)
@@ -94,8 +97,20 @@ def build(sources: Sequence[Source], options: Options, non_matmul: bool = False,
         for path in files:
             if str(path) not in built.plugin_files:
                 built.plugin_files.append(str(path))
-        built.models.append(build_model(preset, registry, overrides, non_matmul, outputs))
+        built.models.append(build_model(preset, registry, overrides, non_matmul, outputs,
+                                        _hardware_implied(preset, registry, options)))
     return built
+
+
+def _hardware_implied(preset, registry, options: Options) -> Dict[str, Tuple[str, str]]:
+    """The input values `options.hardware` gives (peak_flops at the run's dtype, memory_bandwidth, ...)."""
+    if not options.hardware:
+        return {}
+    from acct.model.outputs import PRECISION_DTYPE, hardware_inputs
+
+    device = hardware_named(options.hardware, registry)
+    dtype = options.dtype or PRECISION_DTYPE.get(preset.training.get("precision", "fp32"), "fp32")
+    return hardware_inputs(device, dtype, f"--hardware {options.hardware}")
 
 
 def _resolved(path: Path) -> Path:

@@ -120,6 +120,12 @@ class Hardware:
     bandwidth: Union[int, str]  # bytes per second
     flops: Mapping[str, Union[int, str]]  # dtype -> peak dense FLOP/s
     source: str = ""
+    # for collectives across devices: one device's bandwidth to its node's other devices (NVLink,
+    # bytes/s each way) and to other nodes (its share of the network, bytes/s); devices per node
+    link_bandwidth: Optional[Union[int, str]] = None
+    network_bandwidth: Optional[Union[int, str]] = None
+    gpus_per_node: Optional[int] = None
+    price_per_hour: Optional[Union[int, str]] = None  # dollars per device-hour, e.g. "2.5"
 
 
 @dataclass(frozen=True)

@@ -190,7 +190,8 @@ def load_hardware(path: Path):
     from acct.engine.units import whole_bytes
 
     data = read_toml(path, "hardware")
-    known = ("name", "description", "memory", "bandwidth", "flops", "source")
+    known = ("name", "description", "memory", "bandwidth", "flops", "source", "link_bandwidth",
+             "network_bandwidth", "gpus_per_node", "price_per_hour")
     for key in data:
         if key not in known:
             raise ConfigError(f"{path}: unknown key {key!r}{suggest(key, known)}; known: {', '.join(known)}")
@@ -205,5 +206,7 @@ def load_hardware(path: Path):
         name=name, description=_text(data, "description", path, default=path.stem),
         memory=data["memory"], bandwidth=data["bandwidth"], flops=_table(data, "flops", path),
         source=_text(data, "source", path, default=str(path)),
+        link_bandwidth=data.get("link_bandwidth"), network_bandwidth=data.get("network_bandwidth"),
+        gpus_per_node=data.get("gpus_per_node"), price_per_hour=data.get("price_per_hour"),
     )
     return exact_hardware(spec, str(path))

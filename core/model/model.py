@@ -110,6 +110,7 @@ def build_model(
     overrides: Optional[Mapping[str, Value]] = None,
     non_matmul: bool = False,
     outputs: Sequence[str] = OUTPUT_FAMILIES,
+    implied: Optional[Mapping[str, Tuple[str, Value]]] = None,
 ) -> Model:
     """The model's sheet: inputs, every chosen row's columns, sums, the `outputs` families
     (train, memory, kv_cache, infer, convention) and nothing a command will not read.
@@ -120,7 +121,7 @@ def build_model(
             raise ValueError(f"unknown output family {family!r}")
     variants = choose_variants(preset, registry)
     rows = chosen_rows(preset, registry, variants)
-    inputs = InputCells(preset, registry, overrides)
+    inputs = InputCells(preset, registry, overrides, implied)
     convention = activation_convention(preset, registry)
     missing = [row for row in rows if activation_formula(row.activations, convention) is None]
     wants_memory = "memory" in outputs
@@ -278,10 +279,12 @@ class InputCells:
     """The input cells a model reads, made on demand: from --set, the preset, the chosen
     precision, or the registering plugin's default, in that order."""
 
-    def __init__(self, preset: Preset, registry: Registry, overrides: Mapping[str, Value]):
+    def __init__(self, preset: Preset, registry: Registry, overrides: Mapping[str, Value],
+                 implied: Optional[Mapping[str, Tuple[str, Value]]] = None):
         self.preset, self.registry, self.overrides = preset, registry, overrides
         self.cells: Dict[str, Cell] = {}
-        self.implied = precision_inputs(preset)
+        # values a choice implies (a precision's bytes, a hardware's numbers): name -> (where, value)
+        self.implied = {**precision_inputs(preset), **(implied or {})}
         for source, names in (("--set", overrides), (preset.where("model"), preset.inputs)):
             for name in names:
                 if name not in registry.inputs:

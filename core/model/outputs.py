@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
+from fractions import Fraction
 from typing import Dict, Optional, Tuple
 
 from acct import hookimpl
@@ -77,6 +78,48 @@ def acct_register_inputs(register):
     # AdamW per parameter: m (3), v (4), decoupled weight decay (2), update m/(√v+ε)·lr (5)
     register(Input("optimizer_flops", "optimizer FLOPs per parameter per step (AdamW: 14)", default=14, minimum=0))
     register(Input("kv_bytes", "bytes per KV-cache value", default=2))
+    # the devices a run is on: `--hardware NAME` sets these from the hardware's numbers (see
+    # hardware_inputs); --set overrides any of them, and sweep and solve can vary them
+    register(Input("gpus", "devices the work is spread over", symbol="N_gpu", default=1))
+    for name, description in HARDWARE_INPUTS.items():
+        register(Input(name, description, default=HARDWARE_DEFAULTS.get(name), minimum=None,
+                       integer=name == "gpus_per_node"))
+
+
+# name -> description; `None` default: a report that reads one needs --hardware (or --set)
+HARDWARE_INPUTS: Dict[str, str] = {
+    "peak_flops": "peak dense FLOP/s of one device at the compute dtype (set by --hardware)",
+    "mfu": "model FLOPs utilization: the fraction of peak_flops achieved (default 1)",
+    "device_memory": "bytes of memory on one device (set by --hardware)",
+    "memory_bandwidth": "bytes/s between one device's memory and its cores (set by --hardware)",
+    "bandwidth_efficiency": "the fraction of memory_bandwidth achieved (default 1)",
+    "link_bandwidth": "bytes/s one way from a device to another in its node, e.g. NVLink (set by --hardware)",
+    "network_bandwidth": "bytes/s one way from a device to another node (set by --hardware)",
+    "gpus_per_node": "devices per node (set by --hardware)",
+    "price_per_hour": "dollars per device-hour (set by --hardware or --price-per-hour)",
+}
+HARDWARE_DEFAULTS: Dict[str, int] = {"mfu": 1, "bandwidth_efficiency": 1}
+
+
+def hardware_inputs(device, dtype: str, where: str) -> Dict[str, Tuple[str, str]]:
+    """The input values a RegisteredHardware gives, at the dtype a run computes in: name ->
+    (where, exact value as formula text). Values the hardware does not state are left out."""
+    if dtype not in device.flops:
+        from acct.errors import ConfigError
+
+        raise ConfigError(f"{where}: no peak FLOP/s for {dtype} (it gives {', '.join(device.flops)})")
+    values = {
+        "peak_flops": device.flops[dtype], "device_memory": device.memory, "memory_bandwidth": device.bandwidth,
+        "link_bandwidth": device.link_bandwidth, "network_bandwidth": device.network_bandwidth,
+        "gpus_per_node": device.gpus_per_node, "price_per_hour": device.price_per_hour,
+    }
+    return {name: (where, _exact_text(value)) for name, value in values.items() if value is not None}
+
+
+def _exact_text(value) -> str:
+    """An int or Fraction as formula text: 39/2 as '39 / 2' (formulas take no decimal point)."""
+    value = Fraction(value)
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator} / {value.denominator}"
 
 
 @functools.lru_cache(maxsize=None)

@@ -105,6 +105,11 @@ class RegisteredHardware:
     bandwidth: Number
     flops: Dict[str, Number]
     plugin: object  # the plugin (PluginInfo) or the TOML file (its path) that defined it
+    # None where the hardware does not say (acct then asks for the value when a report needs it)
+    link_bandwidth: Optional[Number] = None
+    network_bandwidth: Optional[Number] = None
+    gpus_per_node: Optional[int] = None
+    price_per_hour: Optional[Number] = None
 
 
 @dataclass(eq=False)
@@ -583,11 +588,22 @@ def exact_hardware(spec: Hardware, origin: object) -> RegisteredHardware:
         "bandwidth": quantity(spec.bandwidth, f"{where} bandwidth"),
         **{f"flops.{dtype}": quantity(value, f"{where} flops.{dtype}", units=False) for dtype, value in spec.flops.items()},
     }
+    optional = {}
+    for name in ("link_bandwidth", "network_bandwidth", "price_per_hour"):
+        value = getattr(spec, name)
+        if value is not None:
+            numbers[name] = optional[name] = quantity(value, f"{where} {name}", units=name != "price_per_hour")
     for name, value in numbers.items():
         if value <= 0:
             raise PluginError(f"{where}: {name} must be positive, got {value}")
+    if spec.gpus_per_node is not None:
+        if isinstance(spec.gpus_per_node, bool) or not isinstance(spec.gpus_per_node, int) \
+                or not 1 <= spec.gpus_per_node <= 1 << 20:
+            raise PluginError(f"{where}: gpus_per_node must be a whole number from 1 to {1 << 20:,}, "
+                              f"got {spec.gpus_per_node!r}")
+        optional["gpus_per_node"] = spec.gpus_per_node
     flops = {dtype: numbers[f"flops.{dtype}"] for dtype in spec.flops}
-    return RegisteredHardware(spec, numbers["memory"], numbers["bandwidth"], flops, origin)
+    return RegisteredHardware(spec, numbers["memory"], numbers["bandwidth"], flops, origin, **optional)
 
 
 def _require_text(info: PluginInfo, kind: str, spec: object, fields: Tuple[str, ...]) -> None:
