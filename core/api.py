@@ -13,6 +13,8 @@ rendered, so both give the same numbers by the same path.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+
+from acct.records import default, record
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -40,7 +42,7 @@ class Options:
     dtype: Optional[str] = None  # whose peak FLOP/s the hardware runs at (default: the precision's)
 
 
-@dataclass(eq=False)
+@record
 class Built:
     """Models built from sources, and the local plugin files that ran for them."""
 
@@ -201,7 +203,7 @@ def compare_report(models: Sequence[Any], sources: Sequence[Source]):
 # -- the public API ------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
+@record
 class Result:
     """A finished report of one kind (run, conventions, compare, sweep, train, infer, solve).
 
@@ -213,8 +215,8 @@ class Result:
 
     kind: str
     report: Any
-    plugin_files: List[str] = field(default_factory=list)
-    options: Dict[str, Any] = field(default_factory=dict)  # the kind's markdown options (by_component)
+    plugin_files: List[str] = default(list)
+    options: Dict[str, Any] = default(dict)  # the kind's markdown options (by_component)
 
     def to_dict(self) -> Dict:
         from acct.render import kind

@@ -15,9 +15,10 @@ from __future__ import annotations
 import ast
 import functools
 import warnings
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Dict, List, Mapping, Tuple, Union
+
+from acct.records import record
 
 from acct.errors import FormulaError, describe
 
@@ -108,13 +109,16 @@ def divide(numerator: Number, denominator: Number) -> Number:
     return normalize(Fraction(numerator) / denominator)
 
 
-@dataclass(eq=False)
+@record
 class Formula:
     """A validated formula: its source text, its tree and the names it reads."""
 
     text: str
-    tree: ast.expr = field(repr=False, compare=False)
+    tree: ast.expr
     names: Tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"Formula({self.text!r})"
 
     # -- evaluation -------------------------------------------------------
 

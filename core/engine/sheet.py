@@ -13,8 +13,9 @@ from __future__ import annotations
 import ast
 import graphlib
 import types
-from dataclasses import dataclass, replace
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from acct.records import default, record, replace
 
 from acct.errors import SheetError, suggest
 from acct.engine.formula import MAX_VALUE_BITS, RUNTIME, Formula, Number, chain, normalize, operands, parse, to_python
@@ -27,7 +28,7 @@ MAX_CELLS = 20_000
 MAX_INLINE_DEPTH = 50
 
 
-@dataclass(eq=False)
+@record
 class Cell:
     """One named value: a formula (a plain number is a formula too) and what it must satisfy."""
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Tuple, Union
+
+from acct.records import default, record
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,7 +26,7 @@ _WHOLE = re.compile(r"^[+-]?[0-9](?:_?[0-9])*$")
 _GROUPED = re.compile(r"^[+-]?[0-9][0-9_]*(?:,[0-9_]+)+$")  # 2,048: thousands separators
 
 
-@dataclass(eq=False)
+@record
 class Preset:
     """A preset as read from its file: text fields, inputs, variant choices, plugin files."""
 
@@ -33,12 +34,12 @@ class Preset:
     name: str
     description: str = ""
     source: str = ""
-    inputs: Dict[str, Value] = field(default_factory=dict)
-    variants: Dict[str, str] = field(default_factory=dict)
-    plugins: List[Path] = field(default_factory=list)
-    biases: List[str] = field(default_factory=list)  # component or group names whose layers carry biases
-    chosen_by: Dict[str, str] = field(default_factory=dict)  # slot -> "--variant slot" where the CLI chose it
-    training: Dict[str, str] = field(default_factory=dict)  # precision, activations (convention)
+    inputs: Dict[str, Value] = default(dict)
+    variants: Dict[str, str] = default(dict)
+    plugins: List[Path] = default(list)
+    biases: List[str] = default(list)  # component or group names whose layers carry biases
+    chosen_by: Dict[str, str] = default(dict)  # slot -> "--variant slot" where the CLI chose it
+    training: Dict[str, str] = default(dict)  # precision, activations (convention)
 
     def choose(self, slot: str, variant: str, option: str) -> None:
         """Choose a variant over the file's choice (from the command line)."""

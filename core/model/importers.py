@@ -9,10 +9,11 @@ is never silently wrong because a field went unread.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Tuple
+
+from acct.records import default, record
 
 from acct.model.config import Preset
 from acct.errors import ConfigError, PluginError, suggest
@@ -84,7 +85,7 @@ def show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-@dataclass
+@record
 class Imported:
     """A converted config: the preset, and for each value the config fields it came from."""
 
@@ -92,9 +93,9 @@ class Imported:
     model_type: str
     origin: str
     importer: Any  # the RegisteredImporter
-    comments: Dict[Tuple[str, str], str] = field(default_factory=dict)  # ("model"|"variants"|"biases", key)
-    ignored: List[str] = field(default_factory=list)  # the config's keys known to change no count
-    notes: List[str] = field(default_factory=list)  # fields read that set nothing (they equal a default)
+    comments: Dict[Tuple[str, str], str] = default(dict)  # ("model"|"variants"|"biases", key)
+    ignored: List[str] = default(list)  # the config's keys known to change no count
+    notes: List[str] = default(list)  # fields read that set nothing (they equal a default)
 
 
 class Conversion:

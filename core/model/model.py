@@ -18,8 +18,9 @@ product over the sequence, how many instances) the row states as a field.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field, replace
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from acct.records import default, record, replace
 
 from acct.model.config import Preset, Value
 from acct.errors import ConfigError, PluginError, SheetError, suggest
@@ -77,7 +78,7 @@ def output_cell(model: "Model", name: str, option: str) -> str:
     raise ConfigError(f"{option}: unknown output {name!r}{suggest(name, outputs)}{hint}; known: {', '.join(outputs)}")
 
 
-@dataclass(eq=False)
+@record
 class Model:
     """A preset made concrete: the variant chosen per slot, the rows, and the sheet of cells."""
 
@@ -93,7 +94,7 @@ class Model:
     activation_problem: str = ""  # why memory.activations and memory.peak are not in the sheet, if they are not
     non_matmul: bool = False  # whether the rows' flops_other column is in the sheet
     outputs: Tuple[str, ...] = OUTPUT_FAMILIES  # the output families in the sheet
-    input_cells: List[str] = field(default_factory=list)  # every input cell: the shape's and the run's
+    input_cells: List[str] = default(list)  # every input cell: the shape's and the run's
 
     @property
     def symbols(self) -> Dict[str, str]:

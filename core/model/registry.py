@@ -7,10 +7,11 @@ import importlib.util
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from acct.records import default, record
 
 import pluggy
 
@@ -29,27 +30,27 @@ CORE = "core"
 LAYERS = "num_layers"
 
 
-@dataclass(eq=False)
+@record
 class PluginInfo:
     """A loaded plugin: its name, where it came from, and what it provides."""
 
     name: str
     origin: str  # "builtin", "entry point", "file"
     location: str  # module file, "dist-name version", or the file's path
-    provides: List[str] = field(default_factory=list)
+    provides: List[str] = default(list)
 
     def __str__(self) -> str:
         return f"plugin {self.name!r} ({self.location})"
 
 
-@dataclass(eq=False)
+@record
 class RegisteredInput:
     spec: Input
     default: Optional[Formula]
     plugin: PluginInfo
 
 
-@dataclass(eq=False)
+@record
 class RegisteredComponent:
     spec: Component
     params: Formula
@@ -96,7 +97,7 @@ class RegisteredComponent:
         return self.multiplicity.text != "1"
 
 
-@dataclass(eq=False)
+@record
 class RegisteredHardware:
     """An accelerator with its numbers made exact."""
 
@@ -112,7 +113,7 @@ class RegisteredHardware:
     price_per_hour: Optional[Number] = None
 
 
-@dataclass(eq=False)
+@record
 class RegisteredConvention:
     spec: Convention
     forward: Formula
@@ -120,19 +121,19 @@ class RegisteredConvention:
     plugin: PluginInfo
 
 
-@dataclass(eq=False)
+@record
 class RegisteredActivations:
     spec: ActivationConvention
     plugin: PluginInfo
 
 
-@dataclass(eq=False)
+@record
 class RegisteredImporter:
     spec: Importer
     plugin: PluginInfo
 
 
-@dataclass(eq=False)
+@record
 class Registry:
     """Everything the loaded plugins registered."""
 
@@ -140,12 +141,12 @@ class Registry:
     inputs: Dict[str, RegisteredInput]
     variants: Dict[Tuple[str, str], List[RegisteredComponent]]
     defaults: Dict[str, str]
-    hardware: Dict[str, RegisteredHardware] = field(default_factory=dict)
-    conventions: Dict[str, RegisteredConvention] = field(default_factory=dict)
-    activations: Dict[str, RegisteredActivations] = field(default_factory=dict)
-    importers: Dict[str, RegisteredImporter] = field(default_factory=dict)  # by Hugging Face model_type
+    hardware: Dict[str, RegisteredHardware] = default(dict)
+    conventions: Dict[str, RegisteredConvention] = default(dict)
+    activations: Dict[str, RegisteredActivations] = default(dict)
+    importers: Dict[str, RegisteredImporter] = default(dict)  # by Hugging Face model_type
     # slot -> the disabled builtin plugin whose default variant filled it (no loaded plugin fills it now)
-    unfilled: Dict[str, str] = field(default_factory=dict)
+    unfilled: Dict[str, str] = default(dict)
 
     @property
     def default_convention(self) -> Optional[str]:
@@ -276,7 +277,7 @@ def _file_of(module: ModuleType) -> str:
     return str(getattr(module, "__file__", None) or module.__name__)
 
 
-@dataclass(eq=False)
+@record
 class EntryPoint:
     name: str
     value: str  # "module" or "module:attribute"

@@ -8,8 +8,9 @@ becomes text, for the command line and for the Python API alike.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+from acct.records import record
 
 FORMATS = ("markdown", "json", "csv", "html")
 
@@ -26,7 +27,7 @@ KINDS = {
 HTML_KINDS = ("run", "compare", "sweep", "train", "infer")  # the kinds render.html draws a page for
 
 
-@dataclass(frozen=True)
+@record
 class Kind:
     """A report kind: `data(report)` is its record (exact numbers; fractions as 'p/q'),
     `markdown(report, tablefmt, **options)` its text, and `records(data)` the data's main table

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Dict, List, Mapping, Optional, Tuple
+
+from acct.records import default, record
 
 from acct.errors import ConfigError, PluginError, suggest
 from acct.engine.formula import Number
@@ -23,7 +24,7 @@ CONVENTIONS = (
 )
 
 
-@dataclass(eq=False)
+@record
 class InputLine:
     name: str
     symbol: Optional[str]
@@ -32,7 +33,7 @@ class InputLine:
     description: str
 
 
-@dataclass(eq=False)
+@record
 class Row:
     name: str
     slot: str
@@ -58,7 +59,7 @@ class Row:
     flops_other_display: str = ""
 
 
-@dataclass(eq=False)
+@record
 class ConventionTotal:
     name: str
     description: str
@@ -67,7 +68,7 @@ class ConventionTotal:
     training: Number
 
 
-@dataclass(eq=False)
+@record
 class Group:
     name: str
     params: int
@@ -76,7 +77,7 @@ class Group:
     flops_share: Fraction
 
 
-@dataclass(eq=False)
+@record
 class Report:
     name: str
     path: str
@@ -96,8 +97,8 @@ class Report:
     context_length: Optional[int]
     memory: List[Tuple[str, int, int]]  # (dtype, bytes per parameter, bytes)
     conventions: str = CONVENTIONS
-    notes: List[str] = field(default_factory=list)
-    counting: List[ConventionTotal] = field(default_factory=list)  # every registered convention's totals
+    notes: List[str] = default(list)
+    counting: List[ConventionTotal] = default(list)  # every registered convention's totals
     convention: Optional[str] = None  # the one asked for with --convention
     default_convention: Optional[str] = None  # the registered baseline the others are compared with
     params_active: Optional[int] = None  # parameters one token uses, when fewer than params (MoE)

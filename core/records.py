@@ -1,0 +1,89 @@
+"""Records: acct's internal data classes, without the import-time cost of dataclasses.
+
+`@dataclass` generates and compiles several methods per class when its module is imported;
+for acct's ~20 internal classes that was a fifth of `acct run`'s own start-up (issue #14).
+`@record` makes the one method these classes need, `__init__` (keyword or positional, with
+defaults and default factories), from one compiled template, and gives a generic `__repr__`.
+Records compare by identity, as the `eq=False` dataclasses they replace did. `replace(record,
+**changes)` copies one. The plugin API's classes (acct.Component, acct.Input, ...) stay
+dataclasses: plugin authors may use `dataclasses.replace` and `dataclasses.fields` on them.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Callable, Dict, Tuple
+
+
+class Factory:
+    """A default made fresh for each record: `notes: List[str] = default(list)`."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+
+def default(make: Callable[[], Any]) -> Any:
+    return Factory(make)
+
+
+def record(cls: type) -> type:
+    """Give `cls` an `__init__` over its annotated fields, in order, and a `__repr__`."""
+    names = tuple(cls.__dict__.get("__annotations__", {}))
+    required = [name for name in names if name not in cls.__dict__]
+    optional = [name for name in names if name in cls.__dict__]
+    if names[: len(required)] != tuple(required):
+        raise TypeError(f"{cls.__name__}: a field without a default follows one with a default")
+    defaults: Dict[str, Any] = {}
+    lines = []
+    for name in names:
+        if name in cls.__dict__:
+            value = cls.__dict__[name]
+            defaults[name] = value
+            if isinstance(value, Factory):
+                lines.append(f" self.{name} = _d_{name}.make() if {name} is _F else {name}")
+            else:
+                lines.append(f" self.{name} = {name}")
+        else:
+            lines.append(f" self.{name} = {name}")
+    for name in optional:
+        delattr(cls, name)  # the instance's attribute, always set, is what a reader sees
+    parameters = ", ".join(required + optional)
+    source = f"def __init__(self, {parameters}):\n" + ("\n".join(lines) or " pass")
+    namespace: Dict[str, Any] = {"_F": _FRESH, **{f"_d_{name}": value for name, value in defaults.items()}}
+    # acct's own template over the class's field names (identifiers), made into a function
+    # without exec, as the engine's compiled sheets are: the code object, its globals, defaults
+    code = next(c for c in compile(source, f"<record {cls.__name__}>", "exec").co_consts
+                if isinstance(c, types.CodeType))
+    argdefs = tuple(_FRESH if isinstance(defaults[name], Factory) else defaults[name] for name in optional)
+    init = types.FunctionType(code, namespace, "__init__", argdefs or None)
+    init.__qualname__ = f"{cls.__name__}.__init__"
+    cls.__init__ = init
+    cls.__record_fields__ = names
+    if "__repr__" not in cls.__dict__:
+        cls.__repr__ = _repr
+    if "post_init" in cls.__dict__:
+        raise TypeError(f"{cls.__name__}: records have no post-init hook")
+    return cls
+
+
+_FRESH = object()  # the default of a field whose default is a Factory: make a fresh value
+
+
+def _repr(self: Any) -> str:
+    fields: Tuple[str, ...] = type(self).__record_fields__
+    return f"{type(self).__name__}({', '.join(f'{name}={getattr(self, name)!r}' for name in fields)})"
+
+
+def fields(cls_or_record: Any) -> Tuple[str, ...]:
+    return cls_or_record.__record_fields__
+
+
+def replace(item: Any, **changes: Any) -> Any:
+    """A copy of the record `item` with `changes`."""
+    cls = type(item)
+    unknown = [name for name in changes if name not in cls.__record_fields__]
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no field {unknown[0]!r}")
+    return cls(**{name: changes.get(name, getattr(item, name)) for name in cls.__record_fields__})
