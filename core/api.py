@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from acct.records import default, record
+from acct.records import fresh, record
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -215,8 +215,8 @@ class Result:
 
     kind: str
     report: Any
-    plugin_files: List[str] = default(list)
-    options: Dict[str, Any] = default(dict)  # the kind's markdown options (by_component)
+    plugin_files: List[str] = fresh(list)
+    options: Dict[str, Any] = fresh(dict)  # the kind's markdown options (by_component)
 
     def to_dict(self) -> Dict:
         from acct.render import kind

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Tuple, Union
+
+from acct.records import fresh, record
 
 FormulaText = Union[str, int]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Input:
     """A named value a preset may set, e.g. `d_model`.
 
@@ -29,7 +30,7 @@ class Input:
     settable: bool = True
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Component:
     """One row of the report: a part of the model with its parameter and FLOPs formulas.
 
@@ -92,7 +93,7 @@ class Component:
     note: str = ""  # shown under the tables, e.g. "the LM head shares the embedding's weight"
     bias: Optional[FormulaText] = None  # the bias vector's length, for a preset that turns biases on
     requires: Tuple[str, ...] = ()  # inputs that must be evaluated (and so checked) when this row is chosen
-    activations: Mapping[str, FormulaText] = field(default_factory=dict)
+    activations: Mapping[str, FormulaText] = fresh(dict)
     flops_backward: Optional[FormulaText] = None
     flops_decode: Optional[FormulaText] = None
     kv_cache: FormulaText = 0
@@ -103,10 +104,10 @@ class Component:
     flops_dense: Optional[FormulaText] = None  # FLOPs of a dense kernel, where flops counts a sparse one
     # other slots' variants this row only makes sense with (MLA's products with MLA's projections):
     # slot -> the variants allowed; a model choosing another is an error naming both
-    requires_variants: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    requires_variants: Mapping[str, Tuple[str, ...]] = fresh(dict)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Hardware:
     """An accelerator: its memory, memory bandwidth and peak dense FLOP/s per dtype.
 
@@ -128,7 +129,7 @@ class Hardware:
     price_per_hour: Optional[Union[int, str]] = None  # dollars per device-hour, e.g. "2.5"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Convention:
     """A named way of counting a model's FLOPs, as formulas over the sheet.
 
@@ -147,7 +148,7 @@ class Convention:
     default: bool = False  # the baseline other conventions are compared with (one per registry)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ActivationConvention:
     """A named way of counting the activations a training step keeps for the backward pass.
 
@@ -161,7 +162,7 @@ class ActivationConvention:
     default: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Importer:
     """Turns a Hugging Face config.json of one `model_type` into a preset.
 
@@ -188,7 +189,7 @@ class Importer:
     convert: Callable[[Any], None]
     maps: Tuple[str, ...] = ()
     ignores: Tuple[str, ...] = ()
-    fixed: Mapping[str, Any] = field(default_factory=dict)
+    fixed: Mapping[str, Any] = fresh(dict)
 
     @property
     def name(self) -> str:

@@ -12,11 +12,11 @@ dataclasses: plugin authors may use `dataclasses.replace` and `dataclasses.field
 from __future__ import annotations
 
 import types
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 
 class Factory:
-    """A default made fresh for each record: `notes: List[str] = default(list)`."""
+    """A default made fresh for each record: `notes: List[str] = fresh(list)`."""
 
     __slots__ = ("make",)
 
@@ -24,12 +24,20 @@ class Factory:
         self.make = make
 
 
-def default(make: Callable[[], Any]) -> Any:
+def fresh(make: Callable[[], Any]) -> Any:
     return Factory(make)
 
 
-def record(cls: type) -> type:
-    """Give `cls` an `__init__` over its annotated fields, in order, and a `__repr__`."""
+def record(cls: Optional[type] = None, *, frozen: bool = False) -> Any:
+    """Give `cls` an `__init__` over its annotated fields, in order, and a `__repr__`. A frozen
+    record refuses assignment and compares and hashes by its fields' values, as a frozen
+    dataclass does."""
+    if cls is None:
+        return lambda cls: _make(cls, frozen)
+    return _make(cls, frozen)
+
+
+def _make(cls: type, frozen: bool) -> type:
     names = tuple(cls.__dict__.get("__annotations__", {}))
     required = [name for name in names if name not in cls.__dict__]
     optional = [name for name in names if name in cls.__dict__]
@@ -42,16 +50,17 @@ def record(cls: type) -> type:
             value = cls.__dict__[name]
             defaults[name] = value
             if isinstance(value, Factory):
-                lines.append(f" self.{name} = _d_{name}.make() if {name} is _F else {name}")
+                lines.append(f" _set(self, {name!r}, _d_{name}.make() if {name} is _F else {name})")
             else:
-                lines.append(f" self.{name} = {name}")
+                lines.append(f" _set(self, {name!r}, {name})")
         else:
-            lines.append(f" self.{name} = {name}")
+            lines.append(f" _set(self, {name!r}, {name})")
     for name in optional:
         delattr(cls, name)  # the instance's attribute, always set, is what a reader sees
     parameters = ", ".join(required + optional)
     source = f"def __init__(self, {parameters}):\n" + ("\n".join(lines) or " pass")
-    namespace: Dict[str, Any] = {"_F": _FRESH, **{f"_d_{name}": value for name, value in defaults.items()}}
+    namespace: Dict[str, Any] = {"_F": _FRESH, "_set": object.__setattr__ if frozen else setattr,
+                                 **{f"_d_{name}": value for name, value in defaults.items()}}
     # acct's own template over the class's field names (identifiers), made into a function
     # without exec, as the engine's compiled sheets are: the code object, its globals, defaults
     code = next(c for c in compile(source, f"<record {cls.__name__}>", "exec").co_consts
@@ -63,9 +72,28 @@ def record(cls: type) -> type:
     cls.__record_fields__ = names
     if "__repr__" not in cls.__dict__:
         cls.__repr__ = _repr
-    if "post_init" in cls.__dict__:
-        raise TypeError(f"{cls.__name__}: records have no post-init hook")
+    if frozen:
+        cls.__setattr__ = _frozen
+        cls.__delattr__ = _frozen
+        cls.__eq__ = _eq
+        cls.__hash__ = _hash
     return cls
+
+
+def _frozen(self: Any, name: str, *value: Any) -> None:
+    raise AttributeError(f"cannot assign to field {name!r}: {type(self).__name__} is frozen")
+
+
+def _values(self: Any) -> tuple:
+    return tuple(getattr(self, name) for name in type(self).__record_fields__)
+
+
+def _eq(self: Any, other: Any) -> Any:
+    return _values(self) == _values(other) if type(other) is type(self) else NotImplemented
+
+
+def _hash(self: Any) -> int:
+    return hash(_values(self))
 
 
 _FRESH = object()  # the default of a field whose default is a Factory: make a fresh value

@@ -181,13 +181,13 @@ def test_no_eval_or_exec_in_the_package():
 
 
 def test_a_record_compiles_only_its_own_field_names():
-    from acct.records import record, replace
+    from acct.records import fresh, record, replace
 
     @record
     class Point:
         x: int
         y: int = 2
-        tags: list = __import__("acct.records").records.default(list)
+        tags: list = fresh(list)
 
     a, b = Point(1), Point(1, 3)
     assert (a.x, a.y, b.y) == (1, 2, 3) and a.tags == [] and a.tags is not b.tags

@@ -15,7 +15,7 @@ import graphlib
 import types
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from acct.records import default, record, replace
+from acct.records import fresh, record, replace
 
 from acct.errors import SheetError, suggest
 from acct.engine.formula import MAX_VALUE_BITS, RUNTIME, Formula, Number, chain, normalize, operands, parse, to_python

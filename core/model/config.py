@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Tuple, Union
 
-from acct.records import default, record
+from acct.records import fresh, record
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,12 +34,12 @@ class Preset:
     name: str
     description: str = ""
     source: str = ""
-    inputs: Dict[str, Value] = default(dict)
-    variants: Dict[str, str] = default(dict)
-    plugins: List[Path] = default(list)
-    biases: List[str] = default(list)  # component or group names whose layers carry biases
-    chosen_by: Dict[str, str] = default(dict)  # slot -> "--variant slot" where the CLI chose it
-    training: Dict[str, str] = default(dict)  # precision, activations (convention)
+    inputs: Dict[str, Value] = fresh(dict)
+    variants: Dict[str, str] = fresh(dict)
+    plugins: List[Path] = fresh(list)
+    biases: List[str] = fresh(list)  # component or group names whose layers carry biases
+    chosen_by: Dict[str, str] = fresh(dict)  # slot -> "--variant slot" where the CLI chose it
+    training: Dict[str, str] = fresh(dict)  # precision, activations (convention)
 
     def choose(self, slot: str, variant: str, option: str) -> None:
         """Choose a variant over the file's choice (from the command line)."""

@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Tuple
 
-from acct.records import default, record
+from acct.records import fresh, record
 
 from acct.model.config import Preset
 from acct.errors import ConfigError, PluginError, suggest
@@ -93,9 +93,9 @@ class Imported:
     model_type: str
     origin: str
     importer: Any  # the RegisteredImporter
-    comments: Dict[Tuple[str, str], str] = default(dict)  # ("model"|"variants"|"biases", key)
-    ignored: List[str] = default(list)  # the config's keys known to change no count
-    notes: List[str] = default(list)  # fields read that set nothing (they equal a default)
+    comments: Dict[Tuple[str, str], str] = fresh(dict)  # ("model"|"variants"|"biases", key)
+    ignored: List[str] = fresh(list)  # the config's keys known to change no count
+    notes: List[str] = fresh(list)  # fields read that set nothing (they equal a default)
 
 
 class Conversion:

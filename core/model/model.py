@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from acct.records import default, record, replace
+from acct.records import fresh, record, replace
 
 from acct.model.config import Preset, Value
 from acct.errors import ConfigError, PluginError, SheetError, suggest
@@ -94,7 +94,7 @@ class Model:
     activation_problem: str = ""  # why memory.activations and memory.peak are not in the sheet, if they are not
     non_matmul: bool = False  # whether the rows' flops_other column is in the sheet
     outputs: Tuple[str, ...] = OUTPUT_FAMILIES  # the output families in the sheet
-    input_cells: List[str] = default(list)  # every input cell: the shape's and the run's
+    input_cells: List[str] = fresh(list)  # every input cell: the shape's and the run's
 
     @property
     def symbols(self) -> Dict[str, str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from acct.records import default, record
+from acct.records import fresh, record
 
 import pluggy
 
@@ -37,7 +37,7 @@ class PluginInfo:
     name: str
     origin: str  # "builtin", "entry point", "file"
     location: str  # module file, "dist-name version", or the file's path
-    provides: List[str] = default(list)
+    provides: List[str] = fresh(list)
 
     def __str__(self) -> str:
         return f"plugin {self.name!r} ({self.location})"
@@ -141,12 +141,12 @@ class Registry:
     inputs: Dict[str, RegisteredInput]
     variants: Dict[Tuple[str, str], List[RegisteredComponent]]
     defaults: Dict[str, str]
-    hardware: Dict[str, RegisteredHardware] = default(dict)
-    conventions: Dict[str, RegisteredConvention] = default(dict)
-    activations: Dict[str, RegisteredActivations] = default(dict)
-    importers: Dict[str, RegisteredImporter] = default(dict)  # by Hugging Face model_type
+    hardware: Dict[str, RegisteredHardware] = fresh(dict)
+    conventions: Dict[str, RegisteredConvention] = fresh(dict)
+    activations: Dict[str, RegisteredActivations] = fresh(dict)
+    importers: Dict[str, RegisteredImporter] = fresh(dict)  # by Hugging Face model_type
     # slot -> the disabled builtin plugin whose default variant filled it (no loaded plugin fills it now)
-    unfilled: Dict[str, str] = default(dict)
+    unfilled: Dict[str, str] = fresh(dict)
 
     @property
     def default_convention(self) -> Optional[str]:

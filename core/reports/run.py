@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Dict, List, Mapping, Optional, Tuple
 
-from acct.records import default, record
+from acct.records import fresh, record
 
 from acct.errors import ConfigError, PluginError, suggest
 from acct.engine.formula import Number
@@ -97,8 +97,8 @@ class Report:
     context_length: Optional[int]
     memory: List[Tuple[str, int, int]]  # (dtype, bytes per parameter, bytes)
     conventions: str = CONVENTIONS
-    notes: List[str] = default(list)
-    counting: List[ConventionTotal] = default(list)  # every registered convention's totals
+    notes: List[str] = fresh(list)
+    counting: List[ConventionTotal] = fresh(list)  # every registered convention's totals
     convention: Optional[str] = None  # the one asked for with --convention
     default_convention: Optional[str] = None  # the registered baseline the others are compared with
     params_active: Optional[int] = None  # parameters one token uses, when fewer than params (MoE)
