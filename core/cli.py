@@ -19,7 +19,38 @@ OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention")
 TRACEBACK_ENV = "ACCT_TRACEBACK"
 
 
-def _parser() -> argparse.ArgumentParser:
+class _Skipped:
+    """A command's parser that is not built: what argv runs is one command, and building the
+    others' options would cost start-up for nothing. Every call on it is ignored."""
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: self
+
+
+class _OnlyCommand:
+    """The subparsers action, building the parser of `only` alone (all of them when None)."""
+
+    def __init__(self, commands, only: Optional[str]) -> None:
+        self.commands, self.only = commands, only
+
+    def add_parser(self, name: str, **kwargs):
+        if self.only is None or name == self.only:
+            return self.commands.add_parser(name, **kwargs)
+        return _Skipped()
+
+
+def _command_of(argv: Sequence[str]) -> Optional[str]:
+    """The command argv names, when it names one before any other word (global options are flags)."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+        if word in ("-h", "--help"):
+            return None
+    return None
+
+
+def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
+    """The command line's parser; with `only`, only that command's options are built."""
     parser = argparse.ArgumentParser(
         prog="acct",
         description="Exact parameter, memory and FLOPs accounting for Transformer language models.",
@@ -29,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         "--traceback", action="store_true",
         help=f"show the full traceback of an error (for plugin developers; or set {TRACEBACK_ENV}=1)",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = _OnlyCommand(parser.add_subparsers(dest="command", metavar="COMMAND", required=True), only)
 
     def plugin_options(command: argparse.ArgumentParser) -> None:
         command.add_argument(
@@ -371,7 +402,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _main(argv: Optional[Sequence[str]]) -> int:
-    args = _parser().parse_args(argv)  # usage errors exit 2 here, as argparse does
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = _parser(_command_of(words)).parse_args(words)  # usage errors exit 2 here, as argparse does
     show_traceback = args.traceback or os.environ.get(TRACEBACK_ENV, "") not in ("", "0")
     try:
         output = _with_provenance(args, COMMANDS[args.command](args))
