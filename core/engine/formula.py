@@ -161,12 +161,20 @@ def parse(text: object, where: str = "formula") -> Formula:
     """Parse and validate `text`; raise FormulaError naming `where` if it is not a formula."""
     if isinstance(text, bool) or not isinstance(text, (str, int)):
         raise FormulaError(f"{where}: expected a whole number or a formula string, got {describe(text)}")
-    source = str(text).strip()
-    checked = _checked(source)
+    checked = _formula(str(text).strip())
     if isinstance(checked, str):
         raise FormulaError(f"{where}: {checked}")
-    tree, names = checked
-    return Formula(source, tree, names)
+    return checked
+
+
+@functools.lru_cache(maxsize=4096)
+def _formula(source: str) -> Union[str, Formula]:
+    """The Formula of `source`, or what is wrong with it. Cached: plugins repeat the same formulas,
+    and a Formula is never changed once built, so one object serves every reader."""
+    checked = _checked(source)
+    if isinstance(checked, str):
+        return checked
+    return Formula(source, *checked)
 
 
 @functools.lru_cache(maxsize=4096)
