@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Iterable
 
 
@@ -28,6 +27,8 @@ class PluginError(AcctError):
 
 def suggest(name: str, known: Iterable[str]) -> str:
     """Return ' (did you mean a, b?)' for the known names closest to `name`, or ''."""
+    import difflib  # only an error needs it; its import is a millisecond of every start-up
+
     close = difflib.get_close_matches(name, sorted(set(known)), n=3, cutoff=0.6)
     return f" (did you mean {', '.join(close)}?)" if close else ""
 

@@ -50,16 +50,18 @@ def _make(cls: type, frozen: bool) -> type:
             value = cls.__dict__[name]
             defaults[name] = value
             if isinstance(value, Factory):
-                lines.append(f" _set(self, {name!r}, _d_{name}.make() if {name} is _F else {name})")
+                value = f"_d_{name}.make() if {name} is _F else {name}"
             else:
-                lines.append(f" _set(self, {name!r}, {name})")
+                value = name
         else:
-            lines.append(f" _set(self, {name!r}, {name})")
+            value = name
+        # a frozen record's own __setattr__ refuses; its __init__ sets through object's
+        lines.append(f" _set(self, {name!r}, {value})" if frozen else f" self.{name} = {value}")
     for name in optional:
         delattr(cls, name)  # the instance's attribute, always set, is what a reader sees
     parameters = ", ".join(required + optional)
     source = f"def __init__(self, {parameters}):\n" + ("\n".join(lines) or " pass")
-    namespace: Dict[str, Any] = {"_F": _FRESH, "_set": object.__setattr__ if frozen else setattr,
+    namespace: Dict[str, Any] = {"_F": _FRESH, "_set": object.__setattr__,
                                  **{f"_d_{name}": value for name, value in defaults.items()}}
     # acct's own template over the class's field names (identifiers), made into a function
     # without exec, as the engine's compiled sheets are: the code object, its globals, defaults
