@@ -167,18 +167,27 @@ class Registry:
         return slots
 
 
-def _hooks_of(module: ModuleType) -> ModuleType:
-    """What pluggy is given to register: a module object holding just `module`'s hook functions
-    (those marked with acct.hookimpl, whatever their names), under its name and file. pluggy
-    inspects every attribute of what it registers; a plugin module's imports and constants are
-    ten times its hooks, and were a tenth of start-up."""
-    hooks = ModuleType(module.__name__, module.__doc__)
-    if getattr(module, "__file__", None):
-        hooks.__file__ = module.__file__
-    for name, value in vars(module).items():
-        if inspect.isroutine(value) and getattr(value, "acct_impl", None) is not None:
-            setattr(hooks, name, value)
-    return hooks
+class _Hooks:
+    """What pluggy is given to register for a plugin module: its hook functions alone (those
+    marked with acct.hookimpl, whatever their names). pluggy inspects every name `dir()` lists;
+    a plugin module's imports and constants are ten times its hooks, and inspecting them was a
+    tenth of start-up. It shows as the module it stands for."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.__module = module
+        self.__names = [name for name, value in vars(module).items()
+                        if inspect.isroutine(value) and getattr(value, "acct_impl", None) is not None]
+        for name in self.__names:
+            self.__dict__[name] = getattr(module, name)
+
+    def __dir__(self) -> List[str]:
+        return list(self.__names)
+
+    def __repr__(self) -> str:
+        return repr(self.__module)
+
+
+_hooks_of = _Hooks
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
