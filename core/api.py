@@ -229,6 +229,15 @@ def hardware_named(name: str, registry):
     return registry.hardware[by_lower[name.lower()]]
 
 
+def plan_report(model, gpus: int, global_batch: int, hardware: str, top: int = 10, best_report=None):
+    from acct.reports.plan import plan
+
+    report = plan(model, gpus, global_batch, hardware, top)
+    if report.rows and best_report is not None:
+        report.best = best_report(report.rows[0].layout)
+    return report
+
+
 def steps_set(steps: Optional[int] = None, tokens: Optional[int] = None) -> Dict[str, str]:
     """--steps, or --tokens: the steps that reach at least that many tokens."""
     if steps is not None and tokens is not None:
@@ -425,6 +434,20 @@ class Model:
         model = self.with_(set=values, hardware=hardware) if values or hardware else self
         outputs = ("train", "memory", "convention")
         return model._result("train", train_report(model._model(outputs), hardware, mfu, gpus), outputs)
+
+    def plan(self, gpus: int, hardware: str, global_batch: int, mfu=None, top: int = 10) -> Result:
+        """What `acct plan` prints: the layouts of `gpus` devices for `global_batch` sequences per step
+        whose peak memory per GPU fits the hardware's, fastest first, and the best one decomposed."""
+        values = check_training_options(hardware, mfu, gpus)
+        values["batch_size"] = str(global_batch)
+        model = self.with_(set=values, hardware=hardware)
+
+        def best(layout):
+            named = {"zero" if key == "zero_stage" else key: value for key, value in layout.items()}
+            named["recompute"] = ("none", "selective", "full")[named["recompute"]]
+            return model.train(hardware, gpus=gpus, **named).report
+
+        return model._result("plan", plan_report(model._model(), gpus, global_batch, hardware, top, best))
 
     def infer(self) -> Result:
         outputs = ("kv_cache", "infer")

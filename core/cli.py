@@ -154,6 +154,17 @@ def _parser() -> argparse.ArgumentParser:
     training_options(solve)
     layout_options(solve, hardware=True)
 
+    planner = commands.add_parser("plan", help="the parallel layouts of N GPUs that fit, fastest first")
+    planner.add_argument("preset", type=Path)
+    planner.add_argument("--gpus", type=int, required=True, metavar="N", help="devices to lay the model out on")
+    planner.add_argument("--hardware", required=True, metavar="NAME|FILE.toml", help="a100, h100, h200, or a TOML file")
+    planner.add_argument("--global-batch", type=int, required=True, dest="global_batch", metavar="B",
+                         help="sequences per step")
+    planner.add_argument("--mfu", metavar="FRACTION", help="model FLOPs utilization, e.g. 0.5 (default 1)")
+    planner.add_argument("--top", type=int, default=10, metavar="K", help="layouts listed (default 10)")
+    model_options(planner)
+    training_options(planner)
+
     importer = commands.add_parser("import", help="write a Hugging Face config.json as a preset TOML file")
     importer.add_argument("config", type=Path, help="a config.json, a folder holding one, or hf:ORG/NAME")
     importer.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE (default: stdout)")
@@ -378,6 +389,28 @@ def _train(args: argparse.Namespace):
     return _render(args, "train", train_report(model, args.hardware, args.mfu, args.gpus))
 
 
+def _plan(args: argparse.Namespace):
+    from acct.api import check_training_options, plan_report, train_report
+
+    values = check_training_options(args.hardware, args.mfu, args.gpus)
+    if args.global_batch < 1 or args.top < 1:
+        raise AcctError("--global-batch and --top: at least 1")
+    args.overrides = list(args.overrides) + [f"{k}={v}" for k, v in values.items()] + [
+        f"batch_size={args.global_batch}"]
+    (model,) = _models(args, [args.preset])
+
+    def best(layout):
+        from acct.api import Options, build
+        from dataclasses import replace
+
+        options = _options(args)
+        options = replace(options, set={**options.set, **{k: str(v) for k, v in layout.items()}})
+        built = build([args.preset], options)
+        return train_report(built.models[0], args.hardware, args.mfu, args.gpus)
+
+    return _render(args, "plan", plan_report(model, args.gpus, args.global_batch, args.hardware, args.top, best))
+
+
 def _infer(args: argparse.Namespace):
     from acct.api import infer_report
 
@@ -393,7 +426,7 @@ def _solve(args: argparse.Namespace):
 
 
 COMMANDS = {
-    "run": _run, "conventions": _conventions, "compare": _compare, "sweep": _sweep, "train": _train, "infer": _infer, "solve": _solve,
+    "run": _run, "conventions": _conventions, "compare": _compare, "sweep": _sweep, "train": _train, "infer": _infer, "solve": _solve, "plan": _plan,
     "plugins": _plugins, "import": _import, "presets": _presets,
 }
 

@@ -203,6 +203,8 @@ def parallel_output_cells(rows, inputs: "InputCells", outputs: Sequence[str], ac
     timed = given("peak_flops")
     linked = timed and all(given(name) for name in ("link_bandwidth", "network_bandwidth", "gpus_per_node"))
     texts = parallel_cells(rows, read.__contains__, activations, timed, "kv_cache" in outputs, linked)
+    if activations and given("device_memory"):  # what is left of the device: solve's and plan's test
+        texts.append(("gpu.memory.headroom", "device_memory - gpu.memory.peak"))
     checks = list(LAYOUT_CHECKS) + [name for name, (_, _, needs) in SHAPE_CHECKS.items() if needs in read]
     if any(row.repeated and row.params_active.text != row.params.text for row in rows) and "num_experts" in read:
         checks += list(EXPERT_CHECKS)

@@ -91,14 +91,11 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
     hardware inputs are (time cells need them); `kv_cache` whether the rows' kv_cache column is."""
     from acct.model.model import cell_name
 
-    def split(row) -> str:
+    def divisor(row) -> str:
         """The divisor of a row's parameters on one GPU."""
-        divisors = []
-        if (row.spec.shape is not None and not row.spec.attention_product) or row.spec.embedding_table:
-            divisors.append("tp")
-        if is_expert(row):
-            divisors.append("ep")
-        return " / (" + " * ".join(divisors) + ")" if len(divisors) > 1 else (f" / {divisors[0]}" if divisors else "")
+        split = (row.spec.shape is not None and not row.spec.attention_product) or row.spec.embedding_table
+        return {(True, True): "tp * ep", (True, False): "tp", (False, True): "ep", (False, False): ""}[
+            (split, is_expert(row))]
 
     def is_expert(row) -> bool:
         return row.params_active.text != row.params.text
@@ -108,19 +105,30 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
         return (f"{cell_name(row, 'params_each')} * ceil_div({cell_name(row, 'multiplicity')}, pp * virtual_stages)"
                 f" * virtual_stages")
 
-    layer_dense = [f"{on_stage(r)}{split(r)}" for r in rows if r.repeated and not is_expert(r)]
-    layer_expert = [f"{on_stage(r)}{split(r)}" for r in rows if r.repeated and is_expert(r)]
-    first = [f"{cell_name(r, 'params')}{split(r)}" for r in rows if not r.repeated and r.spec.embedding_table]
-    last = [f"{cell_name(r, 'params')}{split(r)}" for r in rows if not r.repeated and not r.spec.embedding_table]
-    experts = bool(layer_expert) and has_input("num_experts")
+    def grouped(members, term) -> str:
+        """Sum the members by divisor, dividing each group once (so the bounds on the values'
+        denominators stay small for the compiled sheet plan calls thousands of times)."""
+        groups = {}
+        for row in members:
+            groups.setdefault(divisor(row), []).append(term(row))
+        parts = [f"({_sum(terms)}) / ({key})" if key else f"({_sum(terms)})" for key, terms in groups.items()]
+        return " + ".join(parts) if parts else "0"
+
+    layer_dense = grouped([r for r in rows if r.repeated and not is_expert(r)], on_stage)
+    layer_expert = grouped([r for r in rows if r.repeated and is_expert(r)], on_stage)
+    first = grouped([r for r in rows if not r.repeated and r.spec.embedding_table], lambda r: cell_name(r, "params"))
+    last = grouped([r for r in rows if not r.repeated and not r.spec.embedding_table],
+                   lambda r: cell_name(r, "params"))
+    has_experts = any(r.repeated and is_expert(r) for r in rows)
+    experts = has_experts and has_input("num_experts")
 
     cells: List[Tuple[str, str]] = [
         ("gpu.single_stage", "1 - min(1, pp - 1)"),
         ("gpu.sp_divisor", "1 + sequence_parallel * (tp - 1)"),
-        ("gpu.params_layers", _sum(layer_dense)),
-        ("gpu.params_experts", _sum(layer_expert)),
-        ("gpu.params_first_only", _sum(first)),
-        ("gpu.params_last_only", _sum(last)),
+        ("gpu.params_layers", layer_dense),
+        ("gpu.params_experts", layer_expert),
+        ("gpu.params_first_only", first),
+        ("gpu.params_last_only", last),
         # the most loaded GPU of the first and of the last stage (the same GPU when pp = 1)
         ("gpu.params_first", "gpu.params_layers + gpu.params_first_only + gpu.single_stage * gpu.params_last_only"),
         ("gpu.params_last", "gpu.params_layers + gpu.params_last_only + gpu.single_stage * gpu.params_first_only"),
@@ -139,7 +147,7 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
         for name, per_param, zero in states:
             cells.append((f"gpu.memory.{stage}.{name}",
                           f"gpu.params_{stage} * {per_param} / gpu.zero_{zero}"
-                          f" + gpu.params_experts * {per_param} / gpu.zero_{zero}_experts"))
+                          + (f" + gpu.params_experts * {per_param} / gpu.zero_{zero}_experts" if has_experts else "")))
         cells.append((f"gpu.memory.{stage}.states", " + ".join(f"gpu.memory.{stage}.{n}" for n, _, _ in states)))
     cells.append(("gpu.params", "max(gpu.params_first, gpu.params_last) + gpu.params_experts"))
 
@@ -147,7 +155,7 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
         layer_acts = [cell_name(r, "activations") for r in rows if r.repeated]
         scores = [cell_name(r, "activations") for r in rows if r.repeated and r.spec.attention_product]
         outside = [cell_name(r, "activations") for r in rows if not r.repeated]
-        width = has_input("d_model") and has_input("context_length")
+        width = has_input("d_model") and has_input("context_length") and has_input("activation_bytes")
         layers = "num_layers" if has_input("num_layers") else "1"
         # Korthikanti et al. 2022 Table 2 per layer and sequence, then × layers on the stage ÷ layers
         replicated = (f"(4 * activation_bytes + 2) * context_length * d_model * {layers}" if width else "0")
@@ -184,17 +192,18 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
         ]
 
     # communication: bytes one GPU sends per step, per collective
-    width = has_input("d_model") and has_input("context_length")
+    width = has_input("d_model") and has_input("context_length") and has_input("activation_bytes")
     layers_on_stage = ("ceil_div(num_layers, pp * virtual_stages) * virtual_stages" if has_input("num_layers")
                        else "1")
     message = "micro_batch * context_length / cp * d_model * activation_bytes" if width else "0"
     cells += [
         ("gpu.comm.dp", "(2 + zero_stage // 3) * ((dp - 1) / dp * (gpu.params - gpu.params_experts)"
-                        " + (dp / ep - 1) / (dp / ep) * gpu.params_experts) * grad_bytes"),
+                        " + (dp / ep - 1) / (dp / ep) * gpu.params_experts) * grad_bytes" if has_experts else
+                        "(2 + zero_stage // 3) * (dp - 1) * gpu.params * grad_bytes / dp"),
         ("gpu.comm.tp", f"4 * 2 * (tp - 1) / tp * {message} * {layers_on_stage} * micro_batches"),
         ("gpu.comm.pp", f"min(1, pp - 1) * 2 * {message} / gpu.sp_divisor * virtual_stages * micro_batches"),
     ]
-    if kv_cache:
+    if kv_cache and has_input("activation_bytes"):
         cells.append(("gpu.comm.cp", "3 * (cp - 1) * micro_batch * total.kv_cache / (pp * tp * cp)"
                                      " * activation_bytes * micro_batches"))
     else:
