@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from acct.errors import AcctError
 
 Source = Union[str, Path]
-OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention")  # acct.model.model's
+OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention", "gpu")  # acct.model.model's
 
 
 @dataclass(frozen=True)
@@ -137,21 +137,82 @@ def run_report(model, convention: Optional[str] = None):
 
 def train_report(model, hardware: Optional[str] = None, mfu: Optional[Union[str, float, Fraction]] = None,
                  gpus: Optional[int] = None):
-    from acct.engine.units import quantity
+    """The training report of a model built with `Options(hardware=..., set={"mfu": ..., "gpus": ...})`
+    (see `training_set`): the time, per-GPU memory and communication are the sheet's gpu.* cells."""
     from acct.reports.training import make_training_report
 
-    if not hardware and (mfu is not None or gpus is not None):
-        raise AcctError("--mfu and --gpus give a training time, which needs --hardware NAME (a100, h100, h200)")
-    fraction = quantity(str(mfu) if mfu is not None else "1", "--mfu", units=False)  # bounded parser
-    if not 0 < fraction <= 1:
-        raise AcctError(f"--mfu: a fraction above 0 and at most 1, got {mfu}")
-    count = 1 if gpus is None else gpus
-    if isinstance(count, bool) or not isinstance(count, int):
-        raise AcctError(f"--gpus: a whole number of devices, got {count!r}")
-    if count < 1:
-        raise AcctError(f"--gpus: at least 1, got {count}")
+    check_training_options(hardware, mfu, gpus)
     device = hardware_named(hardware, model.registry) if hardware else None
-    return make_training_report(model, model.sheet.evaluate(), device, Fraction(fraction), count)
+    return make_training_report(model, model.sheet.evaluate(), device)
+
+
+def check_training_options(hardware, mfu, gpus, needs_hardware: bool = True) -> Dict[str, str]:
+    """--mfu and --gpus checked as the user wrote them; the inputs they set (mfu, gpus) as formula text."""
+    from acct.engine.units import quantity
+    from acct.model.outputs import _exact_text
+
+    if needs_hardware and not hardware and (mfu is not None or gpus is not None):
+        raise AcctError("--mfu and --gpus give a training time, which needs --hardware NAME (a100, h100, h200)")
+    values: Dict[str, str] = {}
+    if mfu is not None:
+        fraction = quantity(str(mfu), "--mfu", units=False)  # bounded parser
+        if not 0 < fraction <= 1:
+            raise AcctError(f"--mfu: a fraction above 0 and at most 1, got {mfu}")
+        values["mfu"] = _exact_text(fraction)
+    if gpus is not None:
+        if isinstance(gpus, bool) or not isinstance(gpus, int):
+            raise AcctError(f"--gpus: a whole number of devices, got {gpus!r}")
+        if gpus < 1:
+            raise AcctError(f"--gpus: at least 1, got {gpus}")
+        values["gpus"] = str(gpus)
+    return values
+
+
+# the layout's keyword arguments (Model.train, Model.plan, the command line's layout options) -> inputs
+LAYOUT_KEYWORDS = {
+    "dp": "dp", "tp": "tp", "pp": "pp", "cp": "cp", "ep": "ep", "zero": "zero_stage", "micro_batch": "micro_batch",
+    "virtual_stages": "virtual_stages", "sequence_parallel": "sequence_parallel", "recompute": "recompute",
+    "global_batch": "batch_size",
+}
+RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
+
+
+def layout_set(gpus: Optional[int] = None, overlap=None, **layout) -> Dict[str, str]:
+    """Input values for a parallel layout: `layout_set(gpus=8, zero=3)` -> {"gpus": "8", "zero_stage": "3",
+    "dp": "gpus / (tp * pp * cp)"}. With --gpus and a layout but no --dp, dp is what is left of the GPUs;
+    with a layout and no --gpus, gpus = dp·tp·pp·cp."""
+    from acct.engine.units import quantity
+    from acct.model.outputs import _exact_text
+
+    values: Dict[str, str] = {}
+    for key, value in layout.items():
+        if value is None or value is False:
+            continue
+        if key not in LAYOUT_KEYWORDS:
+            raise AcctError(f"unknown layout option {key!r}; known: {', '.join(LAYOUT_KEYWORDS)}")
+        if key == "recompute":
+            if value not in RECOMPUTE:
+                raise AcctError(f"--recompute: one of {', '.join(RECOMPUTE)}, got {value!r}")
+            value = RECOMPUTE[value]
+        if value is True:
+            value = 1
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise AcctError(f"--{key.replace('_', '-')}: a whole number, got {value!r}")
+        values[LAYOUT_KEYWORDS[key]] = str(value)
+    if overlap is not None:
+        fraction = quantity(str(overlap), "--overlap", units=False)
+        if not 0 <= fraction <= 1:
+            raise AcctError(f"--overlap: a fraction from 0 to 1, got {overlap}")
+        values["overlap"] = _exact_text(fraction)
+    shaped = any(name in values for name in ("tp", "pp", "cp", "ep", "zero_stage", "micro_batch", "virtual_stages",
+                                              "sequence_parallel", "recompute", "overlap", "dp"))
+    if gpus is not None:
+        values["gpus"] = str(gpus)
+        if shaped and "dp" not in values:
+            values["dp"] = "gpus / (tp * pp * cp)"
+    elif "dp" in values or any(name in values for name in ("tp", "pp", "cp")):
+        values["gpus"] = "dp * tp * pp * cp"
+    return values
 
 
 def hardware_named(name: str, registry):
@@ -168,6 +229,26 @@ def hardware_named(name: str, registry):
         raise AcctError(f"--hardware: unknown hardware {name!r}{suggest(name, registry.hardware)}; "
                         f"known: {listing}, or a FILE.toml")
     return registry.hardware[by_lower[name.lower()]]
+
+
+def plan_report(model, gpus: int, global_batch: int, hardware: str, top: int = 10, best_report=None):
+    from acct.reports.plan import plan
+
+    report = plan(model, gpus, global_batch, hardware, top)
+    if report.rows and best_report is not None:
+        report.best = best_report(report.rows[0].layout)
+    return report
+
+
+def steps_set(steps: Optional[int] = None, tokens: Optional[int] = None) -> Dict[str, str]:
+    """--steps, or --tokens: the steps that reach at least that many tokens."""
+    if steps is not None and tokens is not None:
+        raise AcctError("--steps and --tokens: give one of them")
+    if tokens is not None:
+        if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1:
+            raise AcctError(f"--tokens: a positive whole number, got {tokens!r}")
+        return {"steps": f"ceil_div({tokens}, batch_size * context_length)"}
+    return {} if steps is None else {"steps": str(steps) if isinstance(steps, int) else steps}
 
 
 def infer_report(model):
@@ -345,11 +426,30 @@ class Model:
         return self._result("conventions", run_report(self._model(("convention",))), ("convention",))
 
     def train(self, hardware: Optional[str] = None, mfu=None, gpus: Optional[int] = None,
-              steps: Optional[int] = None) -> Result:
-        """What `acct train` prints: FLOPs of a step, memory as a·B + b, time on hardware."""
-        model = self.with_(set={"steps": steps}) if steps is not None else self
+              steps: Optional[int] = None, tokens: Optional[int] = None, overlap=None, **layout) -> Result:
+        """What `acct train` prints: FLOPs of a step, memory as a·B + b, time on hardware; with a
+        layout (dp=, tp=, pp=, cp=, ep=, zero=, micro_batch=, virtual_stages=, sequence_parallel=,
+        recompute="none"|"selective"|"full", global_batch=) the memory, communication and time per GPU."""
+        values = check_training_options(hardware, mfu, gpus)
+        values.update(layout_set(gpus, overlap, **layout))
+        values.update(steps_set(steps, tokens))
+        model = self.with_(set=values, hardware=hardware) if values or hardware else self
         outputs = ("train", "memory", "convention")
         return model._result("train", train_report(model._model(outputs), hardware, mfu, gpus), outputs)
+
+    def plan(self, gpus: int, hardware: str, global_batch: int, mfu=None, top: int = 10) -> Result:
+        """What `acct plan` prints: the layouts of `gpus` devices for `global_batch` sequences per step
+        whose peak memory per GPU fits the hardware's, fastest first, and the best one decomposed."""
+        values = check_training_options(hardware, mfu, gpus)
+        values["batch_size"] = str(global_batch)
+        model = self.with_(set=values, hardware=hardware)
+
+        def best(layout):
+            named = {"zero" if key == "zero_stage" else key: value for key, value in layout.items()}
+            named["recompute"] = ("none", "selective", "full")[named["recompute"]]
+            return model.train(hardware, gpus=gpus, **named).report
+
+        return model._result("plan", plan_report(model._model(), gpus, global_batch, hardware, top, best))
 
     def infer(self) -> Result:
         outputs = ("kv_cache", "infer")

@@ -15,7 +15,7 @@ from acct.errors import AcctError
 FORMATS = ("markdown", "json", "csv")
 HTML_FORMATS = FORMATS + ("html",)  # run, compare, sweep, train and infer (acct.render.html)
 # the output families of a model's sheet (acct.model.OUTPUT_FAMILIES, without importing it at start-up)
-OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention")
+OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention", "gpu")
 TRACEBACK_ENV = "ACCT_TRACEBACK"
 
 
@@ -103,6 +103,29 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
         command.add_argument("--activations", metavar="CONVENTION",
                              help="activation convention: cs336 (default), korthikanti, korthikanti_recompute")
 
+    def layout_options(command: argparse.ArgumentParser, hardware: bool = False) -> None:
+        """The parallel layout (training at scale); with `hardware`, also --hardware --mfu --gpus."""
+        if hardware:
+            command.add_argument("--hardware", metavar="NAME|FILE.toml", help="a100, h100, h200, or a TOML file "
+                                 "defining one: its numbers become inputs (peak_flops, device_memory, ...)")
+            command.add_argument("--mfu", metavar="FRACTION", help="model FLOPs utilization, e.g. 0.5 (default 1)")
+            command.add_argument("--gpus", type=int, metavar="N", help="devices the step is spread over (default 1)")
+        group = command.add_argument_group("parallel layout (inputs dp, tp, pp, cp, ep, zero_stage, ...)")
+        for flag, what in (("--dp", "data-parallel replicas"), ("--tp", "tensor-parallel ranks"),
+                           ("--pp", "pipeline stages"), ("--cp", "context-parallel ranks (the sequence split)"),
+                           ("--ep", "expert-parallel ranks (within dp)"),
+                           ("--virtual-stages", "model chunks per stage: interleaved 1F1B when above 1"),
+                           ("--micro-batch", "sequences per micro-batch (default: the whole batch ÷ dp)"),
+                           ("--global-batch", "sequences per step (sets batch_size)")):
+            group.add_argument(flag, type=int, metavar="N", help=what)
+        group.add_argument("--zero", type=int, choices=(0, 1, 2, 3), help="ZeRO stage: shard optimizer states (1), "
+                           "+ gradients (2), + weights (3, FSDP) over dp")
+        group.add_argument("--sequence-parallel", action="store_true", dest="sequence_parallel",
+                           help="Megatron's sequence parallelism beside --tp")
+        group.add_argument("--recompute", choices=("none", "selective", "full"),
+                           help="activation recomputation (Korthikanti et al. 2022)")
+        group.add_argument("--overlap", metavar="FRACTION", help="the fraction of communication hidden (default 0)")
+
     run = commands.add_parser("run", help="report params, memory and forward FLOPs of a preset")
     run.add_argument("preset", type=Path, help="a preset TOML file, a Hugging Face config.json (or its folder, or "
                      "hf:ORG/NAME from the local cache), or a bundled preset's name, e.g. gpt2-xl")
@@ -135,16 +158,17 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     )
     model_options(sweep, HTML_FORMATS)
     training_options(sweep)
+    layout_options(sweep, hardware=True)
     chart_options(sweep)
 
     train = commands.add_parser("train", help="a training step: FLOPs, memory (a·B + b), time on hardware")
     train.add_argument("preset", type=Path)
     model_options(train, HTML_FORMATS)
     training_options(train)
-    train.add_argument("--steps", type=int, help="training steps (sets the input steps)")
-    train.add_argument("--hardware", metavar="NAME|FILE.toml", help="a100, h100, h200, or a TOML file defining one")
-    train.add_argument("--mfu", metavar="FRACTION", help="model FLOPs utilization, e.g. 0.5 (default 1; needs --hardware)")
-    train.add_argument("--gpus", type=int, metavar="N", help="devices the step is spread over (default 1; needs --hardware)")
+    steps = train.add_mutually_exclusive_group()
+    steps.add_argument("--steps", type=int, help="training steps (sets the input steps)")
+    steps.add_argument("--tokens", type=int, metavar="N", help="train on at least N tokens: steps = ⌈N ÷ (B·T)⌉")
+    layout_options(train, hardware=True)
 
     infer = commands.add_parser("infer", help="inference: KV cache, prefill and decode FLOPs")
     infer.add_argument("preset", type=Path)
@@ -159,6 +183,18 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
                        help="OUTPUT OP VALUE, e.g. 'memory.peak <= 80GB' (units B, KB..PB, KiB..PiB)")
     model_options(solve)
     training_options(solve)
+    layout_options(solve, hardware=True)
+
+    planner = commands.add_parser("plan", help="the parallel layouts of N GPUs that fit, fastest first")
+    planner.add_argument("preset", type=Path)
+    planner.add_argument("--gpus", type=int, required=True, metavar="N", help="devices to lay the model out on")
+    planner.add_argument("--hardware", required=True, metavar="NAME|FILE.toml", help="a100, h100, h200, or a TOML file")
+    planner.add_argument("--global-batch", type=int, required=True, dest="global_batch", metavar="B",
+                         help="sequences per step")
+    planner.add_argument("--mfu", metavar="FRACTION", help="model FLOPs utilization, e.g. 0.5 (default 1)")
+    planner.add_argument("--top", type=int, default=10, metavar="K", help="layouts listed (default 10)")
+    model_options(planner)
+    training_options(planner)
 
     importer = commands.add_parser("import", help="write a Hugging Face config.json as a preset TOML file")
     importer.add_argument("config", type=Path, help="a config.json, a folder holding one, or hf:ORG/NAME")
@@ -184,13 +220,24 @@ def _options(args: argparse.Namespace):
     overrides = dict(parse_assignment(text) for text in args.overrides)
     if getattr(args, "steps", None) is not None:
         overrides["steps"] = args.steps
+    if hasattr(args, "recompute"):  # the layout options (train, sweep, solve, plan)
+        from acct.api import check_training_options, layout_set, steps_set
+
+        needs = args.command == "train"
+        overrides.update(check_training_options(args.hardware, args.mfu, args.gpus, needs_hardware=needs))
+        layout = {key: getattr(args, key, None) for key in ("dp", "tp", "pp", "cp", "ep", "zero", "micro_batch",
+                                                            "virtual_stages", "sequence_parallel", "recompute",
+                                                            "global_batch")}
+        overrides.update(layout_set(args.gpus, args.overlap, **layout))
+        if getattr(args, "tokens", None) is not None:
+            overrides.update(steps_set(None, args.tokens))
     variants = {}
     for text in args.variants:
         slot, variant = parse_assignment(text, option="--variant")
         variants[slot] = str(variant)
     return Options(set=overrides, variants=variants, plugins=list(args.plugin), disable=list(args.disable),
                    allow_plugins=args.allow_plugins, precision=getattr(args, "precision", None),
-                   activations=getattr(args, "activations", None))
+                   activations=getattr(args, "activations", None), hardware=getattr(args, "hardware", None))
 
 
 def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = False,
@@ -369,8 +416,30 @@ def _presets(args: argparse.Namespace) -> str:
 def _train(args: argparse.Namespace):
     from acct.api import train_report
 
-    (model,) = _models(args, [args.preset], outputs=("train", "memory", "convention"))
+    (model,) = _models(args, [args.preset], outputs=("train", "memory", "kv_cache", "convention", "gpu"))
     return _render(args, "train", train_report(model, args.hardware, args.mfu, args.gpus))
+
+
+def _plan(args: argparse.Namespace):
+    from acct.api import check_training_options, plan_report, train_report
+
+    values = check_training_options(args.hardware, args.mfu, args.gpus)
+    if args.global_batch < 1 or args.top < 1:
+        raise AcctError("--global-batch and --top: at least 1")
+    args.overrides = list(args.overrides) + [f"{k}={v}" for k, v in values.items()] + [
+        f"batch_size={args.global_batch}"]
+    (model,) = _models(args, [args.preset])
+
+    def best(layout):
+        from acct.api import Options, build
+        from dataclasses import replace
+
+        options = _options(args)
+        options = replace(options, set={**options.set, **{k: str(v) for k, v in layout.items()}})
+        built = build([args.preset], options)
+        return train_report(built.models[0], args.hardware, args.mfu, args.gpus)
+
+    return _render(args, "plan", plan_report(model, args.gpus, args.global_batch, args.hardware, args.top, best))
 
 
 def _infer(args: argparse.Namespace):
@@ -388,7 +457,7 @@ def _solve(args: argparse.Namespace):
 
 
 COMMANDS = {
-    "run": _run, "conventions": _conventions, "compare": _compare, "sweep": _sweep, "train": _train, "infer": _infer, "solve": _solve,
+    "run": _run, "conventions": _conventions, "compare": _compare, "sweep": _sweep, "train": _train, "infer": _infer, "solve": _solve, "plan": _plan,
     "plugins": _plugins, "import": _import, "presets": _presets,
 }
 

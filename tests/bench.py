@@ -174,6 +174,21 @@ def with_torch(runs: int, acct_ms: float) -> None:
           f"trace): median {torch_ms:.0f} ms over {runs} runs = {torch_ms / acct_ms:.1f}× `acct run`")
 
 
+def plans() -> None:
+    """acct plan over every layout of 64 and of 4,096 H100s (the issue asks for seconds)."""
+    import time
+
+    import acct
+
+    model = acct.load("llama-3-8b", precision="mixed", activations="korthikanti")
+    for gpus, batch in ((64, 512), (4_096, 4_096)):
+        start = time.perf_counter()
+        report = model.plan(gpus, "h100", batch).report
+        seconds = time.perf_counter() - start
+        print(f"plan       Llama-3-8B on {gpus:,} H100s, global batch {batch:,}: {report.enumerated:,} layouts, "
+              f"{report.fitting:,} fit, in {seconds:.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="runs per start-up median (default 15)")
@@ -184,6 +199,7 @@ def main() -> None:
     config_startup(args.runs)
     engine(200_000)
     sweeps(args.points)
+    plans()
     with_torch(3, acct_ms)
 
 

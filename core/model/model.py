@@ -33,7 +33,7 @@ TOTAL_PARAMS = "total.params"
 TOTAL_FLOPS = "total.flops_forward"
 
 # the families of output cells a command may ask for (`run` needs none of train/memory/kv_cache/infer)
-OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention")
+OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention", "gpu")
 OUTPUT_PREFIXES = tuple(f"{family}." for family in OUTPUT_FAMILIES) + ("total.",)
 
 # cells a convention's formulas may read besides the inputs
@@ -162,12 +162,14 @@ def build_model(
                 for read in formula.names:
                     if read not in AGGREGATES:
                         inputs.need(read, f"{counting.plugin}: convention {counting.spec.name!r}", formula)
+    parallel = parallel_output_cells(rows, inputs, outputs, not missing, overrides, preset)
     inputs.check_all_read(_readable(rows, registry, outputs))
 
     cells = list(inputs.cells.values())
     cells += row_cells(rows, columns, convention)
     cells += sum_cells(rows, columns)
     cells += [Cell(name, formula, f"acct's output {name}") for name, formula in output_formulas]
+    cells += parallel
     if "convention" in outputs:
         cells += aggregate_cells(rows)
         cells += convention_cells(registry)
@@ -182,6 +184,41 @@ def build_model(
     architecture = [name for name in every_input if name in shape or name in overrides or name in preset.inputs]
     return Model(preset, registry, variants, rows, Sheet(cells), architecture, overrides, groups,
                  convention, problem, non_matmul, tuple(outputs), every_input)
+
+
+# -- training at scale: the gpu family (acct.model.parallel) ----------------------
+
+
+def parallel_output_cells(rows, inputs: "InputCells", outputs: Sequence[str], activations: bool,
+                          overrides: Mapping[str, Value], preset: Preset) -> List[Cell]:
+    """The `gpu.` cells (per-GPU memory, communication, time under the layout inputs), with the
+    layout checks they need; time only when the hardware's numbers are inputs."""
+    if "gpu" not in outputs or "train" not in outputs or "memory" not in outputs:
+        return []
+    from acct.model.parallel import EXPERT_CHECKS, LAYOUT_CHECKS, SHAPE_CHECKS, parallel_cells
+
+    def given(name: str) -> bool:
+        return name in overrides or name in preset.inputs or name in inputs.implied
+
+    read = set(inputs.cells)  # what the model's rows read: the plugin inputs the cells may use
+    timed = given("peak_flops")
+    linked = timed and all(given(name) for name in ("link_bandwidth", "network_bandwidth", "gpus_per_node"))
+    texts = parallel_cells(rows, read.__contains__, activations, timed, "kv_cache" in outputs, linked)
+    if activations and given("device_memory"):  # what is left of the device: solve's and plan's test
+        texts.append(("gpu.memory.headroom", "device_memory - gpu.memory.peak"))
+    checks = list(LAYOUT_CHECKS) + [name for name, (_, _, needs) in SHAPE_CHECKS.items() if needs in read]
+    if any(row.repeated and row.params_active.text != row.params.text for row in rows) and "num_experts" in read:
+        checks += list(EXPERT_CHECKS)
+    for name in checks:
+        inputs.need(name, "acct's gpu outputs", core=True)
+    cells = []
+    for name, text in texts:
+        formula = output_formula(text)
+        for needed in formula.names:
+            if "." not in needed:
+                inputs.need(needed, f"acct's output {name}", formula, core=True)
+        cells.append(Cell(name, formula, f"acct's output {name}"))
+    return cells
 
 
 # -- 1. variants ---------------------------------------------------------------

@@ -84,6 +84,16 @@ def acct_register_inputs(register):
     for name, description in HARDWARE_INPUTS.items():
         register(Input(name, description, default=HARDWARE_DEFAULTS.get(name), minimum=None,
                        integer=name == "gpus_per_node"))
+    # training at scale: the parallel layout, and the checks that refuse one that does not divide
+    # (acct.model.parallel makes the gpu.* cells that read them)
+    from acct.model.parallel import EXPERT_CHECKS, LAYOUT_CHECKS, LAYOUT_INPUTS, SHAPE_CHECKS
+
+    for name, (description, symbol, default, minimum, integer) in LAYOUT_INPUTS.items():
+        register(Input(name, description, symbol=symbol, default=default, minimum=minimum, integer=integer))
+    for checks in (LAYOUT_CHECKS, SHAPE_CHECKS, EXPERT_CHECKS):
+        for name, (formula, description, *rest) in checks.items():
+            minimum = rest[0] if rest and isinstance(rest[0], int) else 1
+            register(Input(name, description, default=formula, minimum=minimum, settable=False))
 
 
 # name -> description; `None` default: a report that reads one needs --hardware (or --set)
@@ -135,6 +145,10 @@ def _dotted(node: ast.expr) -> ast.expr:
         return ast.Name(ast.unparse(node), ast.Load())
     if isinstance(node, ast.BinOp):
         return ast.BinOp(_dotted(node.left), node.op, _dotted(node.right))
+    if isinstance(node, ast.Call):  # max(gpu.memory.first.peak, ...): the arguments too
+        return ast.Call(node.func, [_dotted(argument) for argument in node.args], node.keywords)
+    if isinstance(node, ast.UnaryOp):
+        return ast.UnaryOp(node.op, _dotted(node.operand))
     return node
 
 

@@ -23,6 +23,7 @@ KINDS = {
     "train": "acct.render.training:TRAIN",
     "infer": "acct.render.training:INFER",
     "solve": "acct.render.training:SOLVE",
+    "plan": "acct.render.plan:PLAN",
 }
 HTML_KINDS = ("run", "compare", "sweep", "train", "infer")  # the kinds render.html draws a page for
 

@@ -12,7 +12,7 @@ from acct.render import Kind
 from acct.render.formats import DEFAULT_TABLEFMT, LONG_HEADER, long_records, number, table
 from acct.render.markdown import GB, GiB, exact_or_fixed
 from acct.reports.run import share
-from acct.reports.training import InferenceReport, Solution, TrainingReport
+from acct.reports.training import InferenceReport, ScaleReport, Solution, TrainingReport
 
 DAY = 86_400
 
@@ -89,12 +89,19 @@ def training_markdown(report: TrainingReport, tablefmt: str = DEFAULT_TABLEFMT) 
             f"{_days(time.seconds_with_optimizer)} days in all, if they ran at the same rate.",
             "",
         ]
-        if report.activations_per_sequence is not None:
+        if report.scale is not None:
+            fits = "fits" if report.scale.peak <= time.memory else "does not fit"
+            out += [f"Peak memory per GPU {_bytes(report.scale.peak)} {fits} in one device's "
+                    f"{_bytes(time.memory)}.", ""]
+        elif report.activations_per_sequence is not None:
             peak = dict((key, size) for key, _, size in report.memory)["peak"]
             fits = "fits" if peak <= time.memory else "does not fit"
             out += [f"Peak memory {_bytes(peak)} {fits} in one device's {_bytes(int(time.memory))} "
                     "(without sharding the states over the GPUs).", ""]
         out += [f"Source: {time.source}.", ""]
+
+    if report.scale is not None:
+        out += scale_markdown(report.scale, tablefmt)
 
     six_n_d = report.six_n_d
     exact_run = report.flops_model * report.steps
@@ -112,6 +119,62 @@ def training_markdown(report: TrainingReport, tablefmt: str = DEFAULT_TABLEFMT) 
     ]
     out += ["Conventions:", ""] + [f"- {line}" for line in report.conventions] + [""]
     return "\n".join(out)
+
+
+STATE_LABELS = {"weights": "weights", "gradients": "gradients", "master": "master weights",
+                "optimizer": "optimizer states", "states": "**model states**", "activations": "activations",
+                "peak": "**peak**"}
+
+
+def scale_markdown(scale: ScaleReport, tablefmt: str = DEFAULT_TABLEFMT) -> List[str]:
+    """The per-GPU section: the layout, memory on the first and last stages, collectives, time."""
+    layout = ", ".join(f"{name} = {exact(value)}" for name, value in scale.layout)
+    out = ["## Per GPU (the most loaded)", "",
+           f"Layout: {layout} ({scale.micro_batches:,} micro-batches per step; recomputation {scale.recompute}). "
+           f"Parameters on the most loaded GPU before ZeRO: {exact_or_fixed(scale.params)}.", ""]
+    single = all(first == last for _, first, last in scale.memory)
+    header = ["", "bytes", "GB (10⁹ B)"] if single else ["", "first stage, bytes", "GB", "last stage, bytes", "GB"]
+    rows = []
+    for part, first, last in scale.memory:
+        cells = [STATE_LABELS[part], exact_or_fixed(first), fixed(Fraction(first) / GB, 2)]
+        if not single:
+            cells += [exact_or_fixed(last), fixed(Fraction(last) / GB, 2)]
+        rows.append(cells)
+    out += [table(header, rows, "l" + "r" * (len(header) - 1), tablefmt), ""]
+    out += [f"The first stage holds the activations of {exact_or_fixed(scale.in_flight)} micro-batches in flight "
+            "(1F1B: min(m, p); interleaved: p + (p − 1)/v).", ""]
+    rows = []
+    for c in scale.collectives:
+        row = [c.label, c.formula, exact_or_fixed(c.bytes)]
+        if c.link is not None:
+            row += [c.link, significant(c.seconds) if c.seconds else "0"]
+        rows.append(row)
+    header = ["collective", "bytes sent per GPU per step", "bytes"] + (
+        ["link", "seconds"] if scale.collectives and scale.collectives[0].link is not None else [])
+    out += ["### Communication per step", "", table(header, rows, "llr" + "lr"[: len(header) - 3], tablefmt), ""]
+    if scale.time:
+        rows = [[part, significant(seconds)] for part, seconds in scale.time]
+        rows.append([f"**step** (compute + bubble + (1 − {exact_or_fixed(scale.overlap)}) × comm)",
+                     f"**{significant(scale.step_seconds)}**"])
+        out += ["### Time per step", "", table(["", "seconds"], rows, "lr", tablefmt), ""]
+    return out
+
+
+def scale_data(scale: ScaleReport) -> Dict:
+    return {
+        "layout": {name: number(Fraction(value)) for name, value in scale.layout},
+        "recompute": scale.recompute, "micro_batches": scale.micro_batches, "params": number(Fraction(scale.params)),
+        "in_flight": number(Fraction(scale.in_flight)),
+        "memory_bytes": {part: {"first_stage": number(Fraction(first)), "last_stage": number(Fraction(last))}
+                         for part, first, last in scale.memory},
+        "peak_bytes": number(Fraction(scale.peak)),
+        "communication": [{"collective": c.name, "label": c.label, "formula": c.formula,
+                           "bytes": number(Fraction(c.bytes)), "link": c.link,
+                           "seconds": None if c.seconds is None else number(Fraction(c.seconds))}
+                          for c in scale.collectives],
+        "time_seconds": {part: number(Fraction(seconds)) for part, seconds in scale.time}
+        | ({"step": number(Fraction(scale.step_seconds))} if scale.step_seconds is not None else {}),
+    }
 
 
 def _days(seconds: Fraction) -> str:
@@ -155,6 +218,8 @@ def training_data(report: TrainingReport) -> Dict:
                        "optimal_tokens": report.optimal_tokens},
         "conventions": report.conventions,
     }
+    if report.scale is not None:
+        data["per_gpu"] = scale_data(report.scale)
     if report.time:
         t = report.time
         data["time"] = {"hardware": t.hardware, "dtype": t.dtype, "peak_flops_per_s": number(Fraction(t.peak)),
@@ -175,6 +240,12 @@ def training_records(data: Dict) -> Tuple[Sequence[str], Iterable[Sequence]]:
     records += [("memory", key, "bytes", size) for key, size in data["memory_bytes"].items()]
     records += [("chinchilla", "run", key, value) for key, value in data["chinchilla"].items()]
     records += [("time", "run", key, value) for key, value in data.get("time", {}).items()]
+    scale = data.get("per_gpu")
+    if scale:
+        records += [("per_gpu", "memory", f"{part}.{stage}", value) for part, stages in scale["memory_bytes"].items()
+                    for stage, value in stages.items()]
+        records += [("per_gpu", "communication", c["collective"], c["bytes"]) for c in scale["communication"]]
+        records += [("per_gpu", "time", part, value) for part, value in scale["time_seconds"].items()]
     return LONG_HEADER, long_records(records)
 
 

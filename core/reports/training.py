@@ -79,6 +79,7 @@ class TrainingReport:
     problem: str = ""
     optimizer_flops: int = 14  # FLOPs per parameter per step, as the sheet holds it
     optimizer_label: str = "AdamW, 14 per parameter"
+    scale: Optional["ScaleReport"] = None  # per GPU under a parallel layout, when one is given
 
     @property
     def tokens(self) -> int:
@@ -128,17 +129,15 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         memory.append(("peak", "peak (the sum)", values["memory.peak"]))
     precision = model.preset.training.get("precision", "fp32")
     time = None
-    if hardware is not None:
+    if hardware is not None:  # the time is the sheet's cells: gpu.time.compute per step
         dtype = PRECISION_DTYPE[precision]
-        if dtype not in hardware.flops:
-            raise ConfigError(f"--hardware {hardware.spec.name}: no peak FLOP/s for {dtype} "
-                              f"(it gives {', '.join(hardware.flops)})")
-        rate = Fraction(hardware.flops[dtype]) * (mfu or 1) * gpus
         steps = values["steps"]
+        rate = values["peak_flops"] * values["mfu"] * values["gpus"]
         time = TrainingTime(
-            hardware.spec.name, hardware.spec.description, dtype, hardware.flops[dtype], mfu or Fraction(1), gpus,
-            steps, values["train.flops_model"] * steps / rate, values["train.flops_step"] * steps / rate,
-            hardware.memory, hardware.spec.source,
+            hardware.spec.name, hardware.spec.description, dtype, values["peak_flops"], Fraction(values["mfu"]),
+            values["gpus"], steps, values["gpu.time.compute"] * steps,
+            (values["gpu.time.compute"] + values["train.flops_optimizer"] / rate) * steps,
+            values.get("device_memory", hardware.memory), hardware.spec.source,
         )
     optimizer_flops = values["optimizer_flops"]
     default = model.registry.inputs["optimizer_flops"].default if "optimizer_flops" in model.registry.inputs else None
@@ -168,6 +167,72 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         params_active=values["total.params_active"], time=time,
         conventions=conventions, problem=model.activation_problem,
         optimizer_flops=optimizer_flops, optimizer_label=optimizer_label,
+        scale=make_scale_report(model, values) if _layout_given(model) else None,
+    )
+
+
+# -- training at scale: per GPU under a parallel layout (the sheet's gpu.* cells) --------------
+
+RECOMPUTE_MODES = ("none", "selective", "full")
+
+
+@dataclass(eq=False)
+class Collective:
+    name: str  # dp, tp, pp, cp, ep
+    label: str
+    formula: str
+    bytes: Number  # sent by one GPU per step
+    link: Optional[str]  # "intra-node" or "network" (None without hardware)
+    seconds: Optional[Number]
+
+
+@dataclass(eq=False)
+class ScaleReport:
+    layout: List[Tuple[str, Number]]  # (input, value): dp, tp, pp, cp, ep, v, micro_batch, ...
+    recompute: str
+    micro_batches: int
+    memory: List[Tuple[str, Number, Number]]  # (part, first stage, last stage): bytes on one GPU
+    peak: Number
+    params: Number  # parameters on the most loaded GPU (before ZeRO)
+    in_flight: Number
+    collectives: List[Collective]
+    device_memory: Optional[Number] = None
+    time: List[Tuple[str, Number]] = field(default_factory=list)  # (part, seconds per step)
+    step_seconds: Optional[Number] = None
+    overlap: Number = 0
+
+
+LAYOUT_SHOWN = ("gpus", "dp", "tp", "pp", "cp", "ep", "virtual_stages", "micro_batch", "zero_stage",
+                "sequence_parallel", "recompute", "overlap")
+
+
+def _layout_given(model) -> bool:
+    """Whether the user stated a parallel layout (a report then shows the per-GPU section)."""
+    from acct.model.parallel import LAYOUT_INPUTS
+
+    return "gpu.memory.peak" in model.sheet and any(name in model.overrides for name in LAYOUT_INPUTS)
+
+
+def make_scale_report(model, values) -> ScaleReport:
+    from acct.model.parallel import COLLECTIVES
+
+    parts = ("weights", "gradients", "master", "optimizer", "states", "activations", "peak")
+    memory = [(part, values[f"gpu.memory.first.{part}"], values[f"gpu.memory.last.{part}"]) for part in parts]
+    collectives = []
+    for name, label, _ in COLLECTIVES:
+        cell = f"gpu.comm.{name}"
+        intra = values.get(f"gpu.intra.{name}")
+        collectives.append(Collective(
+            name, label, model.sheet[cell].formula.display(model.symbols), values[cell],
+            None if intra is None else ("intra-node" if intra else "network"), values.get(f"gpu.time.comm_{name}")))
+    time = [(part, values[f"gpu.time.{part}"]) for part in ("compute", "bubble", "comm")
+            if f"gpu.time.{part}" in values]
+    return ScaleReport(
+        layout=[(name, values[name]) for name in LAYOUT_SHOWN if name in values],
+        recompute=RECOMPUTE_MODES[values["recompute"]], micro_batches=values["micro_batches"],
+        memory=memory, peak=values["gpu.memory.peak"], params=values["gpu.params"], in_flight=values["gpu.in_flight"],
+        collectives=collectives, device_memory=values.get("device_memory"), time=time,
+        step_seconds=values.get("gpu.time.step"), overlap=values["overlap"],
     )
 
 

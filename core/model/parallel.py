@@ -1,0 +1,242 @@
+"""Training at scale as sheet cells: per-GPU memory, communication and time under a parallel layout.
+
+The layout (dp, tp, pp, cp, ep, virtual_stages, micro_batch, zero_stage, sequence_parallel,
+recompute, overlap) is inputs that core registers (outputs.py); this module turns the chosen rows
+into the `gpu.` family of cells, reading each row's flags and fields, never its name:
+
+- a row with a `shape` (a matrix multiply, not a product over the sequence) or marked
+  `embedding_table` is split over tp (Megatron's column/row-parallel linears and its
+  vocabulary-parallel embedding); other rows (norms) are replicated on every tp rank;
+- a row whose `params_active` differs from its `params` holds routed experts: split over ep too,
+  its states sharded by ZeRO over dp / ep (the expert data-parallel group);
+- a repeated row sits on every pipeline stage, ceil(its instances / (pp·v))·v of them on the
+  most loaded; a lookup table sits on the first stage, the other single rows on the last.
+
+Activations follow Korthikanti et al. 2022, Table 2: a layer's activations divide by t with
+sequence parallelism; without it, the 10·s·b·h of the layer's norms, the inputs of the first
+matmuls after them and its two dropout masks, (4·b_act + 2)·s·b·h, stay whole on every rank.
+Selective recomputation drops the rows marked `attention_product`; full recomputation keeps
+each layer's input only, b_act·s·b·h (÷ t with sequence parallelism).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, List, Sequence, Tuple
+
+# name -> description; the layout inputs core registers (outputs.py reads this)
+LAYOUT_INPUTS = {
+    "dp": ("data-parallel replicas (default 1)", "d", 1, 1, True),
+    "tp": ("tensor-parallel ranks (default 1)", "t", 1, 1, True),
+    "pp": ("pipeline stages (default 1)", "p", 1, 1, True),
+    "cp": ("context-parallel ranks: the sequence split over them (default 1)", "c", 1, 1, True),
+    "ep": ("expert-parallel ranks, within the data-parallel ones (default 1)", "e", 1, 1, True),
+    "virtual_stages": ("model chunks per pipeline stage: v > 1 is Megatron's interleaved 1F1B", "v", 1, 1, True),
+    "micro_batch": ("sequences per micro-batch (default: batch_size / dp, one micro-batch per step)", "b",
+                    "batch_size / dp", 1, True),
+    "zero_stage": ("ZeRO stage 0-3: shard optimizer states (1), + gradients (2), + weights (3) over dp", "z",
+                   0, 0, True),
+    "sequence_parallel": ("1: Megatron's sequence parallelism beside tp (norms and dropout split too)", "sp",
+                          0, 0, True),
+    "recompute": ("activation recomputation: 0 none, 1 selective (attention scores), 2 full (layer inputs)",
+                  "r", 0, 0, True),
+    "overlap": ("the fraction of communication time hidden behind compute (default 0)", None, 0, 0, False),
+}
+# derived inputs that must come out whole (and at least their minimum): how a bad layout is refused
+LAYOUT_CHECKS = {
+    "replicas": ("gpus / (dp * tp * pp * cp)", "gpus must be a multiple of dp·tp·pp·cp", 1),
+    "micro_batches": ("batch_size / (dp * micro_batch)", "micro-batches per step: batch_size ÷ (dp · micro_batch)",
+                      1),
+    "zero_stage_left": ("3 - zero_stage", "zero_stage is at most 3", 0),
+    "sequence_parallel_left": ("1 - sequence_parallel", "sequence_parallel is 0 or 1", 0),
+    "recompute_left": ("2 - recompute", "recompute is 0, 1 or 2", 0),
+}
+# checks that read a plugin's input: made only when a loaded plugin registers it
+SHAPE_CHECKS = {
+    "heads_per_tp": ("num_heads / tp", "attention heads per tensor-parallel rank: num_heads ÷ tp", "num_heads"),
+    "layers_per_stage": ("num_layers / (pp * virtual_stages)",
+                         "layers per pipeline chunk: num_layers ÷ (pp · virtual_stages)", "num_layers"),
+}
+EXPERT_CHECKS = {
+    "experts_per_ep": ("num_experts / ep", "routed experts per expert-parallel rank: num_experts ÷ ep", "num_experts"),
+    "dp_per_ep": ("dp / ep", "expert-parallel groups sit within data parallelism: dp ÷ ep", "dp"),
+}
+
+GPU_FAMILY = "gpu"
+
+# the collectives, in report order: cell suffix -> (label, the group's span in ranks, what it moves)
+COLLECTIVES = (
+    ("dp", "DP gradient all-reduce (ZeRO-3: all-gather + reduce-scatter)", "tp * cp * dp"),
+    ("tp", "TP all-reduces (SP: all-gather + reduce-scatter), 2 forward + 2 backward per layer", "tp"),
+    ("pp", "PP point-to-point activations and their gradients at stage boundaries", "gpus"),
+    ("cp", "CP key/value exchange (ring: forward K,V; backward K,V and their gradients)", "tp * cp"),
+    ("ep", "EP all-to-alls of routed tokens (dispatch + combine, forward + backward)", "tp * cp * ep"),
+)
+
+
+def _sum(names: Sequence[str]) -> str:
+    """A balanced sum, so that a model of a thousand rows parses without deep recursion."""
+    if not names:
+        return "0"
+    if len(names) == 1:
+        return names[0]
+    middle = len(names) // 2
+    return f"({_sum(names[:middle])}) + ({_sum(names[middle:])})"
+
+
+def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, timed: bool,
+                   kv_cache: bool, linked: bool = True) -> List[Tuple[str, str]]:
+    """The `gpu.` cells for these rows, as (name, formula text) in dependency order. `has_input`
+    says whether a loaded plugin registers an input (num_heads, num_experts, d_model, ...);
+    `activations` whether the rows' activations column is in the sheet; `timed` whether the
+    hardware inputs are (time cells need them); `kv_cache` whether the rows' kv_cache column is."""
+    from acct.model.model import cell_name
+
+    def divisor(row) -> str:
+        """The divisor of a row's parameters on one GPU."""
+        split = (row.spec.shape is not None and not row.spec.attention_product) or row.spec.embedding_table
+        return {(True, True): "tp * ep", (True, False): "tp", (False, True): "ep", (False, False): ""}[
+            (split, is_expert(row))]
+
+    def is_expert(row) -> bool:
+        return row.params_active.text != row.params.text
+
+    def on_stage(row) -> str:
+        """A repeated row's instances on the most loaded stage: whole chunks of v."""
+        return (f"{cell_name(row, 'params_each')} * ceil_div({cell_name(row, 'multiplicity')}, pp * virtual_stages)"
+                f" * virtual_stages")
+
+    def grouped(members, term) -> str:
+        """Sum the members by divisor, dividing each group once (so the bounds on the values'
+        denominators stay small for the compiled sheet plan calls thousands of times)."""
+        groups = {}
+        for row in members:
+            groups.setdefault(divisor(row), []).append(term(row))
+        parts = [f"({_sum(terms)}) / ({key})" if key else f"({_sum(terms)})" for key, terms in groups.items()]
+        return " + ".join(parts) if parts else "0"
+
+    layer_dense = grouped([r for r in rows if r.repeated and not is_expert(r)], on_stage)
+    layer_expert = grouped([r for r in rows if r.repeated and is_expert(r)], on_stage)
+    first = grouped([r for r in rows if not r.repeated and r.spec.embedding_table], lambda r: cell_name(r, "params"))
+    last = grouped([r for r in rows if not r.repeated and not r.spec.embedding_table],
+                   lambda r: cell_name(r, "params"))
+    has_experts = any(r.repeated and is_expert(r) for r in rows)
+    experts = has_experts and has_input("num_experts")
+
+    cells: List[Tuple[str, str]] = [
+        ("gpu.single_stage", "1 - min(1, pp - 1)"),
+        ("gpu.sp_divisor", "1 + sequence_parallel * (tp - 1)"),
+        ("gpu.params_layers", layer_dense),
+        ("gpu.params_experts", layer_expert),
+        ("gpu.params_first_only", first),
+        ("gpu.params_last_only", last),
+        # the most loaded GPU of the first and of the last stage (the same GPU when pp = 1)
+        ("gpu.params_first", "gpu.params_layers + gpu.params_first_only + gpu.single_stage * gpu.params_last_only"),
+        ("gpu.params_last", "gpu.params_layers + gpu.params_last_only + gpu.single_stage * gpu.params_first_only"),
+        # ZeRO's divisors: stage ≥ 1 shards the optimizer states and master weights, ≥ 2 the
+        # gradients, 3 the weights, over the data-parallel group (dp / ep for experts' states)
+        ("gpu.zero_optimizer", "1 + min(zero_stage, 1) * (dp - 1)"),
+        ("gpu.zero_gradients", "1 + (zero_stage // 2) * (dp - 1)"),
+        ("gpu.zero_weights", "1 + (zero_stage // 3) * (dp - 1)"),
+        ("gpu.zero_optimizer_experts", "1 + min(zero_stage, 1) * (dp / ep - 1)"),
+        ("gpu.zero_gradients_experts", "1 + (zero_stage // 2) * (dp / ep - 1)"),
+        ("gpu.zero_weights_experts", "1 + (zero_stage // 3) * (dp / ep - 1)"),
+    ]
+    states = (("weights", "weight_bytes", "weights"), ("gradients", "grad_bytes", "gradients"),
+              ("master", "master_bytes", "optimizer"), ("optimizer", "moment_bytes", "optimizer"))
+    for stage in ("first", "last"):
+        for name, per_param, zero in states:
+            cells.append((f"gpu.memory.{stage}.{name}",
+                          f"gpu.params_{stage} * {per_param} / gpu.zero_{zero}"
+                          + (f" + gpu.params_experts * {per_param} / gpu.zero_{zero}_experts" if has_experts else "")))
+        cells.append((f"gpu.memory.{stage}.states", " + ".join(f"gpu.memory.{stage}.{n}" for n, _, _ in states)))
+    cells.append(("gpu.params", "max(gpu.params_first, gpu.params_last) + gpu.params_experts"))
+
+    if activations:
+        layer_acts = [cell_name(r, "activations") for r in rows if r.repeated]
+        scores = [cell_name(r, "activations") for r in rows if r.repeated and r.spec.attention_product]
+        outside = [cell_name(r, "activations") for r in rows if not r.repeated]
+        width = has_input("d_model") and has_input("context_length") and has_input("activation_bytes")
+        layers = "num_layers" if has_input("num_layers") else "1"
+        # Korthikanti et al. 2022 Table 2 per layer and sequence, then × layers on the stage ÷ layers
+        replicated = (f"(4 * activation_bytes + 2) * context_length * d_model * {layers}" if width else "0")
+        layer_input = f"activation_bytes * context_length * d_model * {layers}" if width else _sum(layer_acts)
+        cells += [
+            ("gpu.recompute_none", "1 - min(recompute, 1)"),
+            ("gpu.recompute_selective", "recompute % 2"),
+            ("gpu.recompute_full", "recompute // 2"),
+            ("gpu.activations_layers", _sum(layer_acts)),
+            ("gpu.activations_scores", _sum(scores)),
+            ("gpu.activations_outside", _sum(outside)),
+            ("gpu.activations_replicated", replicated),
+            # one sequence, all layers of the model, on one tp rank, by recomputation mode
+            ("gpu.activations_kept",
+             "(1 - gpu.recompute_full) * ((gpu.activations_layers - gpu.recompute_selective * gpu.activations_scores)"
+             " / tp + (1 - sequence_parallel) * gpu.activations_replicated * (tp - 1) / tp)"
+             f" + gpu.recompute_full * {layer_input} / gpu.sp_divisor"),
+            # the share of the layers on the most loaded stage, for one micro-batch (its T / cp tokens)
+            ("gpu.layer_share", "ceil_div(num_layers, pp * virtual_stages) * virtual_stages / num_layers"
+             if has_input("num_layers") else "1 / pp"),
+            ("gpu.activations_micro_batch", "micro_batch * gpu.activations_kept * gpu.layer_share / cp"),
+            ("gpu.activations_outside_micro_batch", "micro_batch * gpu.activations_outside / (tp * cp)"),
+            # micro-batches whose activations stage 1 holds: min(m, p) in 1F1B; interleaved,
+            # p·(1 + (p − 1)/(p·v)) (Korthikanti et al. 2022 §4.2.3, Megatron's theoretical memory)
+            ("gpu.interleaved", "min(1, virtual_stages - 1)"),
+            ("gpu.in_flight", "(1 - gpu.interleaved) * min(micro_batches, pp)"
+                              " + gpu.interleaved * (pp + (pp - 1) / virtual_stages)"),
+            ("gpu.memory.first.activations", "gpu.in_flight * gpu.activations_micro_batch"
+                                             " + gpu.single_stage * gpu.activations_outside_micro_batch"),
+            ("gpu.memory.last.activations", "gpu.activations_micro_batch + gpu.activations_outside_micro_batch"),
+            ("gpu.memory.first.peak", "gpu.memory.first.states + gpu.memory.first.activations"),
+            ("gpu.memory.last.peak", "gpu.memory.last.states + gpu.memory.last.activations"),
+            ("gpu.memory.peak", "max(gpu.memory.first.peak, gpu.memory.last.peak)"),
+        ]
+
+    # communication: bytes one GPU sends per step, per collective
+    width = has_input("d_model") and has_input("context_length") and has_input("activation_bytes")
+    layers_on_stage = ("ceil_div(num_layers, pp * virtual_stages) * virtual_stages" if has_input("num_layers")
+                       else "1")
+    message = "micro_batch * context_length / cp * d_model * activation_bytes" if width else "0"
+    cells += [
+        ("gpu.comm.dp", "(2 + zero_stage // 3) * ((dp - 1) / dp * (gpu.params - gpu.params_experts)"
+                        " + (dp / ep - 1) / (dp / ep) * gpu.params_experts) * grad_bytes" if has_experts else
+                        "(2 + zero_stage // 3) * (dp - 1) * gpu.params * grad_bytes / dp"),
+        ("gpu.comm.tp", f"4 * 2 * (tp - 1) / tp * {message} * {layers_on_stage} * micro_batches"),
+        ("gpu.comm.pp", f"min(1, pp - 1) * 2 * {message} / gpu.sp_divisor * virtual_stages * micro_batches"),
+    ]
+    if kv_cache and has_input("activation_bytes"):
+        cells.append(("gpu.comm.cp", "3 * (cp - 1) * micro_batch * total.kv_cache / (pp * tp * cp)"
+                                     " * activation_bytes * micro_batches"))
+    else:
+        cells.append(("gpu.comm.cp", "0"))
+    if experts and has_input("experts_per_token") and width:
+        moe_layers = next(cell_name(r, "multiplicity") for r in rows if r.repeated and is_expert(r))
+        cells.append(("gpu.comm.ep", f"4 * (ep - 1) / ep * {message} * experts_per_token"
+                                     f" * ceil_div({moe_layers}, pp * virtual_stages) * virtual_stages * micro_batches"))
+    else:
+        cells.append(("gpu.comm.ep", "0"))
+    cells.append(("gpu.comm.total", " + ".join(f"gpu.comm.{name}" for name, _, _ in COLLECTIVES)))
+
+    if timed and linked:
+        for name, _, span in COLLECTIVES:
+            # 1 when the group fits in one node (its ranks are consecutive), else 0
+            cells.append((f"gpu.intra.{name}", f"1 - min(1, ({span} - 1) // gpus_per_node)"))
+            cells.append((f"gpu.time.comm_{name}",
+                          f"gpu.comm.{name} / ((gpu.intra.{name} * link_bandwidth"
+                          f" + (1 - gpu.intra.{name}) * network_bandwidth) * bandwidth_efficiency)"))
+    if timed:
+        # recomputation runs the layers' forward again (full) or their attention products (selective)
+        recompute_flops = ("gpu.recompute_full * blocks.flops * batch_size + gpu.recompute_selective"
+                           " * gpu.flops_scores * batch_size") if activations else "0"
+        scores = [cell_name(r, "flops") for r in rows if r.spec.attention_product]
+        comm = " + ".join(f"gpu.time.comm_{name}" for name, _, _ in COLLECTIVES) if linked else "0"
+        cells += [
+            ("gpu.flops_scores", _sum(scores)),
+            ("gpu.flops_recompute", recompute_flops),
+            ("gpu.flops", "(train.flops_model + gpu.flops_recompute) / gpus"),
+            ("gpu.time.compute", "gpu.flops / (peak_flops * mfu)"),
+            ("gpu.time.bubble", "gpu.time.compute * (pp - 1) / (virtual_stages * micro_batches)"),
+            ("gpu.time.comm", comm),
+            ("gpu.time.step", "gpu.time.compute + gpu.time.bubble + (1 - overlap) * gpu.time.comm"),
+            ("gpu.time.run", "gpu.time.step * steps"),
+        ]
+    return cells

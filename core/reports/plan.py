@@ -1,0 +1,112 @@
+"""`acct plan`: every parallel layout of N GPUs for a global batch, those whose peak memory per GPU
+fits, ranked by step time; evaluated through the sheet's compiled function, once per layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+from acct.engine.formula import Number
+from acct.errors import AcctError
+
+# the inputs a layout sets, in the order the compiled function takes them
+PARAMS = ("dp", "tp", "pp", "cp", "ep", "zero_stage", "micro_batch", "recompute", "sequence_parallel")
+OUTPUTS = ("gpu.time.step", "gpu.memory.peak", "gpu.time.compute", "gpu.time.bubble", "gpu.time.comm",
+           "gpu.memory.first.states", "gpu.memory.first.activations")
+MAX_CP = 8  # context parallelism is enumerated up to this many ranks
+MAX_GPUS = 1 << 20
+
+
+@dataclass(eq=False)
+class PlanRow:
+    layout: Dict[str, int]
+    step: Number  # seconds
+    peak: Number  # bytes on the most loaded GPU
+    compute: Number
+    bubble: Number
+    comm: Number
+    states: Number
+    activations: Number
+
+
+@dataclass(eq=False)
+class PlanReport:
+    name: str
+    gpus: int
+    global_batch: int
+    hardware: str
+    device_memory: Number
+    enumerated: int
+    valid: int
+    fitting: int
+    rows: List[PlanRow]
+    best: Optional[object] = None  # the best layout's TrainingReport (its per-GPU decomposition)
+    notes: List[str] = field(default_factory=list)
+
+
+def divisors(n: int) -> List[int]:
+    small = [d for d in range(1, int(n ** 0.5) + 1) if n % d == 0]
+    return sorted(set(small + [n // d for d in small]))
+
+
+def layouts(gpus: int, batch: int, per_node: int, experts: bool):
+    """Every (dp, tp, pp, cp, ep, zero, micro_batch, recompute, sp) whose sizes multiply to the GPUs
+    and divide the batch; the sheet's own checks refuse the rest (heads by tp, layers by pp)."""
+    for tp in divisors(gpus):
+        if tp > per_node:  # tensor parallelism stays within a node
+            break
+        for pp in divisors(gpus // tp):
+            for cp in divisors(gpus // (tp * pp)):
+                if cp > MAX_CP:
+                    break
+                dp = gpus // (tp * pp * cp)
+                if batch % dp:
+                    continue
+                for ep in (divisors(dp) if experts else (1,)):
+                    for micro_batch in divisors(batch // dp):
+                        for zero in range(4):
+                            for recompute in range(3):
+                                yield (dp, tp, pp, cp, ep, zero, micro_batch, recompute, 1 if tp > 1 else 0)
+
+
+def plan(model, gpus: int, batch: int, hardware: str, top: int = 10) -> PlanReport:
+    if not 1 <= gpus <= MAX_GPUS:
+        raise AcctError(f"--gpus: from 1 to {MAX_GPUS:,}, got {gpus}")
+    if "gpu.time.step" not in model.sheet:
+        raise AcctError(f"plan: {model.activation_problem or 'the hardware gives no link bandwidths'}; "
+                        "the step time and peak memory per GPU need both")
+    values = model.sheet.evaluate()
+    device_memory = values.get("device_memory")
+    if device_memory is None:
+        raise AcctError(f"--hardware {hardware}: no device memory to fit the layouts in")
+    experts = "experts_per_ep" in model.sheet
+    # the sizes are the compiled function's parameters; the choices (ZeRO stage, recomputation,
+    # sequence parallelism) are fixed per function, which keeps the bounds on its values small
+    params = ("dp", "pp", "cp", "ep", "micro_batch") if experts else ("dp", "pp", "cp", "micro_batch")
+    functions = {}
+
+    def function_for(zero: int, recompute: int, sp: int, tp: int):
+        key = (zero, recompute, sp, tp)
+        if key not in functions:
+            sheet = model.sheet.replace({"zero_stage": zero, "recompute": recompute, "sequence_parallel": sp,
+                                         "tp": tp}, "plan")
+            functions[key] = sheet.function(params, OUTPUTS, "plan")
+        return functions[key]
+
+    per_node = values.get("gpus_per_node", gpus)
+    enumerated = valid = 0
+    fitting: List[PlanRow] = []
+    for args in layouts(gpus, batch, per_node, experts):
+        enumerated += 1
+        dp, tp, pp, cp, ep, zero, micro_batch, recompute, sp = args
+        varied = (dp, pp, cp, ep, micro_batch) if experts else (dp, pp, cp, micro_batch)
+        function = function_for(zero, recompute, sp, tp)
+        if not function.valid(*varied):
+            continue
+        valid += 1
+        step, peak, compute, bubble, comm, states, activations = function(*varied)
+        if peak <= device_memory:
+            fitting.append(PlanRow(dict(zip(PARAMS, args)), step, peak, compute, bubble, comm, states, activations))
+    fitting.sort(key=lambda row: (row.step, row.peak, tuple(row.layout.values())))
+    return PlanReport(model.preset.name, gpus, batch, hardware, device_memory, enumerated, valid, len(fitting),
+                      fitting[:top])
