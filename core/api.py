@@ -12,9 +12,8 @@ rendered, so both give the same numbers by the same path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 
-from acct.records import fresh, record
+from acct.records import fields, fresh, record, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -25,13 +24,13 @@ Source = Union[str, Path]
 OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention", "gpu")  # acct.model.model's
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Options:
     """How models are built: input values, variant choices, plugins and training choices. The
     command line's options and the API's keyword arguments both become one of these."""
 
-    set: Mapping[str, Union[int, str]] = field(default_factory=dict)  # NAME -> a whole number or a formula
-    variants: Mapping[str, str] = field(default_factory=dict)  # SLOT -> VARIANT
+    set: Mapping[str, Union[int, str]] = fresh(dict)  # NAME -> a whole number or a formula
+    variants: Mapping[str, str] = fresh(dict)  # SLOT -> VARIANT
     plugins: Sequence[Path] = ()  # local plugin files, consented to by naming them
     disable: Sequence[str] = ()  # plugin names to block
     allow_plugins: bool = False  # run the plugin files a preset names
@@ -385,9 +384,9 @@ class Model:
         """The same source with other options: `model.with_(set={"context_length": 16384})`;
         `set` and `variants` are merged into the current ones."""
         merged = dict(changes)
-        unknown = [key for key in merged if key not in Options.__dataclass_fields__]
+        unknown = [key for key in merged if key not in fields(Options)]
         if unknown:
-            raise AcctError(f"with_: unknown option {unknown[0]!r}; known: {', '.join(Options.__dataclass_fields__)}")
+            raise AcctError(f"with_: unknown option {unknown[0]!r}; known: {', '.join(fields(Options))}")
         for key, kinds in (("set", (int, str)), ("variants", (str,))):
             if key in merged:
                 merged[key] = {**getattr(self.options, key), **_mapping(merged[key], key, kinds)}
