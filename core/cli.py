@@ -432,7 +432,7 @@ def _plan(args: argparse.Namespace):
 
     def best(layout):
         from acct.api import Options, build
-        from dataclasses import replace
+        from acct.records import replace
 
         options = _options(args)
         options = replace(options, set={**options.set, **{k: str(v) for k, v in layout.items()}})
