@@ -131,6 +131,9 @@ TRUST = {
     "--vary an unknown input": (["sweep", A_PRESET, "--vary", "d_modle=1,2"], 1, "--vary d_modle",
                                 "unknown input (did you mean d_model?)"),
     "--set an output": (["run", A_PRESET, "--set", "total.params=5"], 1, "--set total.params", "is an output"),
+    # a derived cell two steps away (rotary_dims, then unrotated_dims) breaks: the --set is blamed, not the preset
+    "--set breaking a derived cell": (["run", "llama-3.2-1b", "--set", "rotary_fraction=2"], 1,
+                                      "--set rotary_fraction", "unrotated_dims must be at least 0, got -64"),
     "--set an aggregate": (["run", A_PRESET, "--set", "flops_matmul=5"], 1, "--set flops_matmul", "is an output"),
     "--set a derived input": (["run", A_PRESET, "--set", "queries_per_kv=2"], 1, "--set queries_per_kv",
                               "queries_per_kv is derived (queries_per_kv = num_heads / num_kv_heads) and cannot be set"),

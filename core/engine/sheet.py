@@ -146,8 +146,20 @@ class Sheet:
     def _given(self, cell: Cell) -> List[str]:
         """Where the values a cell reads were given on the command line (wheres such as
         `--set num_heads`, `--vary d_model`), in the order the formula reads them."""
-        found = [self.cells[self.index[name]].where for name in cell.formula.names if name in self.index]
-        return list(dict.fromkeys(where for where in found if where.startswith("--")))
+        found: List[str] = []
+        seen = set()
+        pending = [name for name in cell.formula.names if name in self.index]
+        while pending:  # breadth first, through derived cells: rotary_fraction → rotary_dims → unrotated_dims
+            name = pending.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            read = self.cells[self.index[name]]
+            if read.where.startswith("--"):
+                found.append(read.where)
+            else:
+                pending.extend(n for n in read.formula.names if n in self.index)
+        return list(dict.fromkeys(found))
 
     def _blame(self, cell: Cell) -> str:
         """What an error about `cell` names first: where the bad value came from. A derived
