@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from acct.errors import AcctError
 
 Source = Union[str, Path]
-OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention")  # acct.model.model's
+OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention", "roofline", "cost")  # acct.model.model's
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from acct.errors import AcctError
 FORMATS = ("markdown", "json", "csv")
 HTML_FORMATS = FORMATS + ("html",)  # run, compare, sweep, train and infer (acct.render.html)
 # the output families of a model's sheet (acct.model.OUTPUT_FAMILIES, without importing it at start-up)
-OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention")
+OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention", "roofline", "cost")
 TRACEBACK_ENV = "ACCT_TRACEBACK"
 
 
