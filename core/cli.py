@@ -105,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     model_options(sweep, HTML_FORMATS)
     training_options(sweep)
     chart_options(sweep)
+    inference_options(sweep)
 
     train = commands.add_parser("train", help="a training step: FLOPs, memory (a·B + b), time on hardware")
     train.add_argument("preset", type=Path)
@@ -115,9 +116,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--mfu", metavar="FRACTION", help="model FLOPs utilization, e.g. 0.5 (default 1; needs --hardware)")
     train.add_argument("--gpus", type=int, metavar="N", help="devices the step is spread over (default 1; needs --hardware)")
 
-    infer = commands.add_parser("infer", help="inference: KV cache, prefill and decode FLOPs")
+    infer = commands.add_parser("infer", help="inference: KV cache, prefill and decode FLOPs; with --hardware, "
+                                "time to first token, time per token, throughput, what fits, cost")
     infer.add_argument("preset", type=Path)
     model_options(infer, HTML_FORMATS)
+    inference_options(infer, sizes=True)
 
     solve = commands.add_parser("solve", help="goal seek: the largest or smallest input value meeting a condition")
     solve.add_argument("preset", type=Path)
@@ -128,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="OUTPUT OP VALUE, e.g. 'memory.peak <= 80GB' (units B, KB..PB, KiB..PiB)")
     model_options(solve)
     training_options(solve)
+    inference_options(solve)
 
     importer = commands.add_parser("import", help="write a Hugging Face config.json as a preset TOML file")
     importer.add_argument("config", type=Path, help="a config.json, a folder holding one, or hf:ORG/NAME")
@@ -143,6 +147,59 @@ def _parser() -> argparse.ArgumentParser:
     plugins.add_argument("-f", "--format", choices=("markdown", "json"), default="markdown")
     plugin_options(plugins)
     return parser
+
+
+def inference_options(command: argparse.ArgumentParser, sizes: bool = False) -> None:
+    """The inference options: hardware, dtypes, efficiencies, price (each the value of an input, so that
+    sweep and solve reach the roofline's cells); with `sizes`, --batch, --prompt, --generate and --tp.
+    An option another group already added (--hardware, --mfu) is not added twice."""
+
+    def add(*names: str, **options) -> None:
+        if not any(name in command._option_string_actions for name in names):
+            command.add_argument(*names, **options)
+
+    add("--hardware", metavar="NAME|FILE.toml", help="a100, h100, h200, or a TOML file defining one")
+    add("--weights", metavar="DTYPE", help="weight dtype of the linear layers: fp32, bf16 (default), fp16, fp8, "
+        "int8, int4 (groups of 128 with a 2-byte scale)")
+    add("--group-size", type=int, metavar="N", dest="group_size", help="weights per scale and zero point")
+    add("--scale-bytes", type=int, metavar="N", dest="scale_bytes",
+        help="bytes of each group's scale and zero point (int4 with an fp16 scale: 2)")
+    add("--kv-dtype", metavar="DTYPE", dest="kv_dtype", help="KV-cache dtype: fp32, bf16 (default), fp16, fp8, int8")
+    add("--mfu", metavar="FRACTION", help="the fraction of peak FLOP/s achieved (default 1)")
+    add("--bandwidth-efficiency", metavar="FRACTION", dest="bandwidth_efficiency",
+        help="the fraction of memory bandwidth achieved (default 1)")
+    add("--price-per-hour", metavar="DOLLARS", dest="price_per_hour",
+        help="dollars per device-hour, for $ per million output tokens")
+    if sizes:
+        add("--batch", type=int, metavar="B", help="sequences decoded together (sets batch_size)")
+        add("--prompt", type=int, metavar="P", help="prompt tokens (sets context_length: the prefill is the "
+            "forward pass over them)")
+        add("--generate", type=int, metavar="G", help="tokens generated per sequence (sets generate)")
+        add("--tp", type=int, metavar="N", help="devices the model is split over by tensor parallelism "
+            "(sets gpus)")
+
+
+INFERENCE_FIELDS = ("weights", "group_size", "scale_bytes", "kv_dtype", "mfu", "bandwidth_efficiency",
+                    "price_per_hour")
+INFERENCE_SIZES = (("batch", "batch_size"), ("prompt", "context_length"), ("generate", "generate"), ("tp", "gpus"))
+
+
+def _with_inference(args: argparse.Namespace, options):
+    """The options with the inference choices of `inference_options`, if the command has them."""
+    from dataclasses import replace
+
+    from acct.api import Inference
+
+    if not hasattr(args, "weights"):
+        return options
+    sizes = {name: getattr(args, option) for option, name in INFERENCE_SIZES if getattr(args, option, None) is not None}
+    choice = Inference(**{key: getattr(args, key) for key in INFERENCE_FIELDS})
+    given = bool(sizes or args.hardware or choice != Inference())
+    args.inference_detailed = given
+    if not given:
+        return options
+    return replace(options, set={**options.set, **sizes}, hardware=args.hardware or options.hardware,
+                   inference=choice)
 
 
 def _options(args: argparse.Namespace):
@@ -167,7 +224,9 @@ def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = 
     """Each source built with the command line's options, through the API's one path."""
     from acct.api import build
 
-    built = build(paths, _options(args), non_matmul, outputs)
+    options = _with_inference(args, _options(args))
+    args.options = options
+    built = build(paths, options, non_matmul, outputs)
     args.plugin_files = built.plugin_files
     args.registry = built.models[0].registry if built.models else None
     return built.models
@@ -345,8 +404,8 @@ def _train(args: argparse.Namespace):
 def _infer(args: argparse.Namespace):
     from acct.api import infer_report
 
-    (model,) = _models(args, [args.preset], outputs=("kv_cache", "infer"))
-    return _render(args, "infer", infer_report(model))
+    (model,) = _models(args, [args.preset], outputs=("kv_cache", "infer", "roofline", "cost"))
+    return _render(args, "infer", infer_report(model, args.inference_detailed, args.options))
 
 
 def _solve(args: argparse.Namespace):

@@ -8,7 +8,8 @@ Per row, from the fields every row states (`shape`, `batch`, `params`, `params_a
   bits plus each group's scale and zero point over the group); every other row (lookup
   tables, norms, position tables) keeps the activation dtype.
 - **Bytes moved** by a row in one pass: its weights (all of them, or the experts the pass's
-  tokens can reach: min(params, params_active × tokens)), its activations in and out
+  tokens can reach: min(params, params_active × tokens); a lookup table none, a gather of its
+  tokens' rows; a head tied to the table reads it through its shape), its activations in and out
   (m·k and m·n of its shape, per `batch`, × infer_activation_bytes) and, for a row that
   reads the KV cache, the cache it reads (its `kv_cache` elements × kv_bytes).
 - **Prefill** is the forward pass over P = context_length tokens. **Decode** step t (t keys,
@@ -167,9 +168,18 @@ class RowTrees:
         return self.bytes_of(_name(self.name("params")))
 
     def weights_read(self, tokens: ast.expr) -> ast.expr:
-        """The weights a pass over `tokens` tokens reads: all, or the experts those tokens reach."""
-        return self.bytes_of(_call("min", _name(self.name("params")),
-                                   _mul(_name(self.name("params_active")), tokens)))
+        """The weights a pass over `tokens` tokens reads, all instances. A lookup table: none (a
+        gather of its tokens' rows, negligible). A linear layer: its weight matrix, at least the
+        shape's k×n per head (a head tied to the embedding reads the table it shares), and of an
+        MoE layer only the experts the tokens can reach (params_active per token, at most all)."""
+        if self.row.spec.embedding_table:
+            return _num(0)
+        each, active = _name(self.name("params_each")), _name(self.name("params_active_each"))
+        if quantized(self.row):
+            _, k, n = (side.tree for side in self.row.shape)
+            matrix = _mul(self.row.batch.tree if self.row.batch is not None else _num(1), k, n)
+            each, active = _call("max", each, matrix), _call("max", active, matrix)
+        return self.bytes_of(self._all(_call("min", each, _mul(active, tokens))))
 
     def activations(self, t: Optional[ast.expr], instances: bool = True) -> ast.expr:
         """Bytes in and out of the row's matrix multiply, for the batch: prefill (t None) as the

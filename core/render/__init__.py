@@ -20,7 +20,7 @@ KINDS = {
     "compare": "acct.render.scaling:COMPARE",
     "sweep": "acct.render.scaling:SWEEP",
     "train": "acct.render.training:TRAIN",
-    "infer": "acct.render.training:INFER",
+    "infer": "acct.render.inference:INFER",
     "solve": "acct.render.training:SOLVE",
 }
 HTML_KINDS = ("run", "compare", "sweep", "train", "infer")  # the kinds render.html draws a page for
