@@ -343,3 +343,32 @@ def test_a_roofline_output_without_hardware_says_what_it_needs(cli):
                          "--output", "infer.time_per_token")
     assert status == 1
     assert "unknown output 'infer.time_per_token'" in err and "need --hardware NAME" in err
+
+
+# -- the README's answer ---------------------------------------------------------------------------
+
+
+def test_the_readme_inference_excerpt_and_table_are_what_acct_prints(cli):
+    """Llama-3-8B on one H100 at batch 1 and 64, bf16 vs int4: the README's excerpt is real output, and
+    each line of its table is the run it names, formatted as the report formats it."""
+    from test_readme import README, code_blocks
+
+    from acct.render.inference import _rate, seconds
+    from acct.render.numbers import fixed
+
+    excerpt = next(block for block in code_blocks() if "| time to first token (the prefill)" in block)
+    status, out, err = cli("infer", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--batch", "64",
+                           "--prompt", "1024", "--generate", "256", "--weights", "int4", "--price-per-hour", "2.5")
+    assert status == 0, err
+    for paragraph in excerpt.strip().split("\n\n"):
+        assert paragraph in out
+    for weights in ("bf16", "int4"):
+        for batch in (1, 64):
+            data = acct.load("llama-3-8b").infer(hardware="h100", batch=batch, prompt=1024, generate=256,
+                                                 weights=weights).to_dict()
+            times, rates = data["roofline"]["seconds"], data["roofline"]["tokens_per_s"]
+            line = (f"| {weights}, B = {batch} | {seconds(exact(times['time_to_first_token']))} | "
+                    f"{seconds(exact(times['time_per_output_token']))} | {seconds(exact(times['latency']))} | "
+                    f"{_rate(exact(rates['per_sequence']))} | {_rate(exact(rates['all']))} | "
+                    f"{fixed(Fraction(data['memory']['total'], 10**9), 2)} GB |")
+            assert line in README, line

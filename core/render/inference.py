@@ -100,7 +100,7 @@ def _roofline_markdown(report: InferenceReport, tablefmt: str) -> List[str]:
     ]
     if r.usd_per_million_tokens is not None:
         headline.append([f"$ per million output tokens (at ${exact_or_fixed(r.price_per_hour)} per device-hour)",
-                         fixed(r.usd_per_million_tokens, 2)])
+                         significant(r.usd_per_million_tokens, 3)])
     out += [table(["", ""], headline, "lr", tablefmt), ""]
     out += [f"Reading every weight once ({_bytes(report.fits.weights)}) takes {seconds(r.weight_floor)}.", ""]
     phases = [[PHASE_LABELS[name], f"{p.flops:,}", f"{p.bytes:,}", f"{p.kv_bytes:,}", _intensity(p.intensity),
@@ -147,8 +147,12 @@ def _fits_markdown(report: InferenceReport, tablefmt: str) -> List[str]:
 
 
 def _bits(value: Number) -> str:
+    """4.125 exactly when a few decimals hold it, else six significant digits."""
     value = Fraction(value)
-    return f"{value.numerator:,}" if value.denominator == 1 else significant(value, 6)
+    for digits in range(7):
+        if (value * 10**digits).denominator == 1:
+            return fixed(value, digits)
+    return significant(value, 6)
 
 
 def _phase_data(phase: Phase) -> Dict:

@@ -155,11 +155,13 @@ def scheme_text(values) -> str:
 
 
 def _plain(value: Number) -> str:
-    value = Fraction(value)
-    if value.denominator == 1:
-        return f"{value.numerator:,}"
-    from acct.render.numbers import significant
+    """4.125 exactly when a few decimals hold it, else six significant digits."""
+    from acct.render.numbers import fixed, significant
 
+    value = Fraction(value)
+    for digits in range(7):
+        if (value * 10**digits).denominator == 1:
+            return fixed(value, digits)
     return significant(value, 6)
 
 
