@@ -196,13 +196,21 @@ def _resolved(path: Path) -> Path:
 # -- the reports, one function per kind (the command line calls these too) ------------------
 
 
-def run_report(model, convention: Optional[str] = None):
-    """The run report, carrying the step's batch size for the conventions' sentences."""
+def run_report(model, convention: Optional[str] = None, weights_scheme: bool = False):
+    """The run report, carrying the step's batch size for the conventions' sentences; with
+    `weights_scheme` (--weights, --group-size, --scale-bytes) the weights' memory table adds the
+    chosen scheme's bytes (the sheet's infer.weight_bytes) beside fp32, bf16 and int8."""
     from acct.reports.run import make_report
 
     values = model.sheet.evaluate()
     report = make_report(model, values, convention=convention)
     report.batch_size = values.get("batch_size")
+    if weights_scheme and "infer.weight_bytes" in values:
+        from acct.reports.inference import short_scheme
+
+        size = values["infer.weight_bytes"]
+        label = short_scheme(values)
+        report.memory.append((label, Fraction(size, values["total.params"]) if values["total.params"] else 0, size))
     return report
 
 
@@ -413,11 +421,17 @@ class Model:
         """Matmul FLOPs of one forward pass of one sequence of context_length tokens."""
         return self._model(("convention",)).sheet.evaluate()["total.flops_forward"]
 
-    def report(self, convention: Optional[str] = None, non_matmul: bool = False) -> Result:
-        """What `acct run` prints: parameters, memory, forward FLOPs per component."""
+    def report(self, convention: Optional[str] = None, non_matmul: bool = False, weights: Optional[str] = None,
+               group_size: Optional[int] = None, scale_bytes: Optional[int] = None) -> Result:
+        """What `acct run` prints: parameters, memory, forward FLOPs per component; `weights` (with
+        `group_size`, `scale_bytes`) adds that scheme's bytes to the weights' memory table."""
         outputs = ("convention",)
-        report = run_report(self._model(outputs, non_matmul), convention)
-        return Result("run", report, self._build(outputs, non_matmul).plugin_files)
+        model = self
+        scheme = Inference(weights=weights, group_size=group_size, scale_bytes=scale_bytes)
+        if scheme != Inference():
+            model = self.with_(inference=scheme)
+        report = run_report(model._model(outputs, non_matmul), convention, model.options.inference is not None)
+        return Result("run", report, model._build(outputs, non_matmul).plugin_files)
 
     def conventions(self) -> Result:
         return self._result("conventions", run_report(self._model(("convention",))), ("convention",))

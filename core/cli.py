@@ -80,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
                      "kaplan, chinchilla, palm, megatron, megatron_recompute (see acct conventions)")
     run.add_argument("--non-matmul", action="store_true", dest="non_matmul",
                      help="add the non-matmul FLOPs: softmax, norms, activations, residual adds, RoPE")
+    inference_options(run, scheme_only=True)
 
     conventions = commands.add_parser("conventions", help="every FLOP-counting convention for a preset, side by side")
     conventions.add_argument("preset", type=Path)
@@ -149,21 +150,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def inference_options(command: argparse.ArgumentParser, sizes: bool = False) -> None:
+def inference_options(command: argparse.ArgumentParser, sizes: bool = False, scheme_only: bool = False) -> None:
     """The inference options: hardware, dtypes, efficiencies, price (each the value of an input, so that
-    sweep and solve reach the roofline's cells); with `sizes`, --batch, --prompt, --generate and --tp.
-    An option another group already added (--hardware, --mfu) is not added twice."""
+    sweep and solve reach the roofline's cells); with `sizes`, --batch, --prompt, --generate and --tp;
+    `scheme_only`: the weights' scheme alone (run's memory table). An option another group already
+    added (--hardware, --mfu) is not added twice."""
 
     def add(*names: str, **options) -> None:
         if not any(name in command._option_string_actions for name in names):
             command.add_argument(*names, **options)
 
-    add("--hardware", metavar="NAME|FILE.toml", help="a100, h100, h200, or a TOML file defining one")
+    if not scheme_only:
+        add("--hardware", metavar="NAME|FILE.toml", help="a100, h100, h200, or a TOML file defining one")
     add("--weights", metavar="DTYPE", help="weight dtype of the linear layers: fp32, bf16 (default), fp16, fp8, "
         "int8, int4 (groups of 128 with a 2-byte scale)")
     add("--group-size", type=int, metavar="N", dest="group_size", help="weights per scale and zero point")
     add("--scale-bytes", type=int, metavar="N", dest="scale_bytes",
         help="bytes of each group's scale and zero point (int4 with an fp16 scale: 2)")
+    if scheme_only:
+        return
     add("--kv-dtype", metavar="DTYPE", dest="kv_dtype", help="KV-cache dtype: fp32, bf16 (default), fp16, fp8, int8")
     add("--mfu", metavar="FRACTION", help="the fraction of peak FLOP/s achieved (default 1)")
     add("--bandwidth-efficiency", metavar="FRACTION", dest="bandwidth_efficiency",
@@ -193,13 +198,13 @@ def _with_inference(args: argparse.Namespace, options):
     if not hasattr(args, "weights"):
         return options
     sizes = {name: getattr(args, option) for option, name in INFERENCE_SIZES if getattr(args, option, None) is not None}
-    choice = Inference(**{key: getattr(args, key) for key in INFERENCE_FIELDS})
-    given = bool(sizes or args.hardware or choice != Inference())
+    choice = Inference(**{key: getattr(args, key, None) for key in INFERENCE_FIELDS})
+    hardware = getattr(args, "hardware", None)
+    given = bool(sizes or hardware or choice != Inference())
     args.inference_detailed = given
     if not given:
         return options
-    return replace(options, set={**options.set, **sizes}, hardware=args.hardware or options.hardware,
-                   inference=choice)
+    return replace(options, set={**options.set, **sizes}, hardware=hardware or options.hardware, inference=choice)
 
 
 def _options(args: argparse.Namespace):
@@ -284,8 +289,10 @@ def _render(args: argparse.Namespace, kind: str, report, **options):
 def _run(args: argparse.Namespace):
     from acct.api import run_report
 
-    (model,) = _models(args, [args.preset], non_matmul=args.non_matmul, outputs=("convention",))
-    return _render(args, "run", run_report(model, convention=args.convention))
+    scheme = any(getattr(args, key) is not None for key in ("weights", "group_size", "scale_bytes"))
+    outputs = ("convention", "infer") if scheme else ("convention",)
+    (model,) = _models(args, [args.preset], non_matmul=args.non_matmul, outputs=outputs)
+    return _render(args, "run", run_report(model, convention=args.convention, weights_scheme=scheme))
 
 
 def _conventions(args: argparse.Namespace):

@@ -205,6 +205,31 @@ def test_int4_with_groups_of_128_costs_4_125_bits_per_weight(cli):
         assert data["memory"]["weights"] == quantized * bits // 8 + (131_072_000 + 266_240) * other
 
 
+def test_run_shows_the_chosen_scheme_beside_fp32_bf16_and_int8(cli):
+    status, out, err = cli("run", str(PRESETS / "llama-2-7b.toml"), "--weights", "int4", "-f", "json")
+    assert status == 0, err
+    memory = json.loads(out)["memory"]
+    assert [m["dtype"] for m in memory][:3] == ["fp32", "bf16 / fp16", "int8"]
+    assert memory[3] == {"dtype": "int4: 4.125 bits per linear-layer weight, groups of 128",
+                         "bytes_per_param": "895862/1645121", "bytes": 3_669_450_752}
+    assert Fraction(895_862, 1_645_121) == Fraction(3_669_450_752, 6_738_415_616)
+    status, out, _ = cli("run", str(PRESETS / "llama-2-7b.toml"))
+    assert "linear-layer" not in out
+    assert acct.load("llama-2-7b").report(weights="int4").to_dict()["memory"][3] == memory[3]
+
+
+def test_a_decode_step_reads_only_the_experts_its_tokens_reach(cli):
+    # Mixtral: 8 experts of 4,096 × 14,336 per layer, 2 per token. At B = 1 a step reads 2 of them in
+    # each of 32 layers (2 bytes each), and the input and output of both: 2 × (4,096 + 14,336) × 2 bytes
+    rows = {B: {row["name"]: row["decode_first"]["bytes"] for row in
+                infer(cli, "mixtral-8x7b", "--hardware", "h100", "--batch", str(B))["roofline"]["rows"]}
+            for B in (1, 4)}
+    expert, activations = 4_096 * 14_336 * 2, 2 * (4_096 + 14_336) * 2
+    assert rows[1]["expert_w1"] == 32 * (2 * expert + activations)
+    # at B = 4 the 8 tokens can reach all 8 experts: all are read
+    assert rows[4]["expert_w1"] == 32 * (8 * expert + 4 * activations)
+
+
 def test_an_fp8_kv_cache_halves_the_cache(cli):
     # Llama-3-8B: 2 (K, V) × 32 layers × 8 heads × 128 × 1 byte per token, at P + G = 4,096 + 100 tokens, B = 4
     data = infer(cli, "llama-3-8b", "--kv-dtype", "fp8", "--prompt", "4096", "--generate", "100", "--batch", "4")

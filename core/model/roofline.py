@@ -291,9 +291,10 @@ def roofline_cells(rows: Sequence, cell_name) -> List[Cell]:
             totals.setdefault(f"infer.{prefix}work", []).append(
                 _call("max", _mul(_name(trees.name(prefix + "flops")), _name("infer.memory_rate")),
                       _mul(_name(trees.name(prefix + "bytes")), _name("infer.compute_rate"))))
-            if row.shape is not None:  # a matrix multiply moves activations: its bytes are never 0
+            if row.shape is not None:  # whole bytes: max(bytes, 1) only keeps a row of no instances (0 / 0) at 0
                 add(trees.name(prefix + "intensity"),
-                    _op(_name(trees.name(prefix + "flops")), ast.Div(), _name(trees.name(prefix + "bytes"))),
+                    _op(_name(trees.name(prefix + "flops")), ast.Div(),
+                        _call("max", _name(trees.name(prefix + "bytes")), _num(1))),
                     f"{where} {phase} arithmetic intensity")
     outputs: Dict[str, ast.expr] = {
         "infer.compute_rate": _mul(_name("peak_flops"), _name("mfu"), _name("gpus")),
@@ -306,7 +307,7 @@ def roofline_cells(rows: Sequence, cell_name) -> List[Cell]:
         outputs[f"infer.{phase}_time"] = _op(_add(*totals[f"infer.{phase}_work"]), ast.Div(),
                                              _mul(_name("infer.compute_rate"), _name("infer.memory_rate")))
         outputs[f"infer.{phase}_intensity"] = _op(_name(f"infer.{phase}_flops"), ast.Div(),
-                                                  _name(f"infer.{phase}_bytes"))
+                                                  _call("max", _name(f"infer.{phase}_bytes"), _num(1)))
     outputs.update({
         "infer.weight_floor": _op(_name("infer.weight_bytes"), ast.Div(), _name("infer.memory_rate")),
         "infer.ttft": _name("infer.prefill_time"),

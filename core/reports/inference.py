@@ -154,6 +154,15 @@ def scheme_text(values) -> str:
             f"{bits} + {8 * scale}/{group:,} = {_plain(total)} bits per weight")
 
 
+def short_scheme(values) -> str:
+    """`int4: 4.125 bits per linear-layer weight (groups of 128)`, for the run report's memory table."""
+    bits, group, scale = values["infer_weight_bits"], values["infer_group_size"], values["infer_scale_bytes"]
+    names = [name for name, spec in WEIGHT_DTYPES.items() if spec[0] == bits]
+    name = " or ".join(dict.fromkeys(n if n not in ("bf16", "fp16") else "bf16/fp16" for n in names)) or f"{bits}-bit"
+    groups = f", groups of {group:,}" if scale else ""
+    return f"{name}: {_plain(values['infer.bits_per_weight'])} bits per linear-layer weight{groups}"
+
+
 def _plain(value: Number) -> str:
     """4.125 exactly when a few decimals hold it, else six significant digits."""
     from acct.render.numbers import fixed, significant
@@ -193,9 +202,10 @@ def _roofline(model, values, hardware: str, description: str, dtype: str) -> Roo
 
     def phase(prefix: str, has_kv: bool, has_intensity: bool) -> Phase:
         flops, size = values[f"{prefix}flops"], values[f"{prefix}bytes"]
+        bound = _bound(flops, size, compute_rate, memory_rate)
         return Phase(flops, size, values[f"{prefix}kv_bytes"] if has_kv else 0,
-                     values[f"{prefix}intensity"] if has_intensity else None,
-                     values[f"{prefix}time"], _bound(flops, size, compute_rate, memory_rate))
+                     values[f"{prefix}intensity"] if has_intensity and bound else None,
+                     values[f"{prefix}time"], bound)
 
     rows = []
     for row in model.rows:
