@@ -264,6 +264,43 @@ def test_what_fits_is_a_cell_that_solve_reaches(cli):
     assert at <= 40 * 10**9 < beyond
 
 
+def test_tensor_parallelism_splits_memory_and_time(cli):
+    one = infer(cli, "llama-3-8b", "--hardware", "h100", "--batch", "8")
+    two = infer(cli, "llama-3-8b", "--hardware", "h100", "--batch", "8", "--tp", "2")
+    assert two["memory"]["total"] == one["memory"]["total"] and exact(two["memory"]["per_device"]) * 2 == \
+        one["memory"]["total"]
+    # no communication counted: twice the FLOP/s and the bandwidth, half of every time
+    for key, value in one["roofline"]["seconds"].items():
+        assert exact(two["roofline"]["seconds"][key]) * 2 == exact(value), key
+
+
+def test_solve_finds_the_largest_batch_within_a_time_per_token(cli):
+    """The largest batch at which Llama-3-8B on an H100 still decodes a token in 20 ms per sequence."""
+    status, out, err = cli("solve", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--largest",
+                           "batch_size", "--where", "infer.time_per_token <= 0.02", "--set", "context_length=1024",
+                           "--set", "generate=256", "-f", "json")
+    assert status == 0, err
+    answer = json.loads(out)
+    assert exact(answer["value_at_answer"]) <= Fraction(1, 50) < exact(answer["value_at_next"])
+    assert answer["answer"] == 321  # the README's answer: 19.99 ms at 321, 20.04 ms at 322
+    assert (round(exact(answer["value_at_answer"]) * 10**5), round(exact(answer["value_at_next"]) * 10**5)) == \
+        (1_999, 2_004)
+    # ... but their bf16 caches do not all fit: memory allows 145 (weights 16,060,522,496 bytes; per
+    # sequence the cache of 1,280 tokens, 131,072 bytes each, and the LM head's workspace over the prompt)
+    per_sequence = 131_072 * 1_280 + 1_024 * (4_096 + 128_256) * 2
+    assert (80 * 10**9 - 16_060_522_496) // per_sequence == 145
+    status, out, err = cli("solve", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--largest",
+                           "batch_size", "--where", "infer.memory_free >= 0", "--set", "context_length=1024",
+                           "--set", "generate=256", "-f", "json")
+    assert json.loads(out)["answer"] == 145
+    model = acct.load("llama-3-8b")
+    at = model.infer(hardware="h100", batch=answer["answer"], prompt=1024, generate=256).to_dict()
+    assert exact(at["roofline"]["seconds"]["time_per_output_token"]) == exact(answer["value_at_answer"])
+    status, out, _ = cli("solve", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--largest",
+                         "batch_size", "--where", "infer.time_per_token <= 0.02")
+    assert " ms (" in out  # the times read as milliseconds beside their exact value
+
+
 def test_a_sliding_window_caps_the_cache_and_the_sum_over_the_steps_is_exact(cli):
     """Gemma-2-2B: 13 of 26 layers attend to at most W = 4,096 keys. Decoding from P = 4,093 for
     G = 6 steps crosses the window; the closed-form sums equal the steps added one by one."""

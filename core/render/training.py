@@ -181,9 +181,16 @@ def training_records(data: Dict) -> Tuple[Sequence[str], Iterable[Sequence]]:
 # -- goal seek ------------------------------------------------------------------
 
 
+INFER_SECONDS = ("_time", ".ttft", ".latency", ".time_per_token", ".weight_floor")  # infer cells in seconds
+
+
 def _value(output: str, value) -> str:
-    if output.startswith(("memory.", "kv_cache.")):
+    if output.startswith(("memory.", "kv_cache.", "infer.memory")) or output.endswith("_bytes"):
         return _bytes(value)
+    if output.startswith("infer.") and output.endswith(INFER_SECONDS):
+        from acct.render.inference import seconds
+
+        return f"{seconds(value)} ({exact(value)} s)" if value else "0 s"
     return exact(value)
 
 
