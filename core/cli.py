@@ -200,11 +200,15 @@ def _with_inference(args: argparse.Namespace, options):
     sizes = {name: getattr(args, option) for option, name in INFERENCE_SIZES if getattr(args, option, None) is not None}
     choice = Inference(**{key: getattr(args, key, None) for key in INFERENCE_FIELDS})
     hardware = getattr(args, "hardware", None)
-    given = bool(sizes or hardware or choice != Inference())
+    if hardware:
+        options = replace(options, hardware=hardware)
+    # infer with --hardware is an inference run (peak FLOP/s at bf16); sweep and solve take the
+    # precision's dtype, as train does, unless an inference option (--weights, ...) is given
+    given = bool(sizes or choice != Inference() or (hardware and args.command == "infer"))
     args.inference_detailed = given
     if not given:
         return options
-    return replace(options, set={**options.set, **sizes}, hardware=hardware or options.hardware, inference=choice)
+    return replace(options, set={**options.set, **sizes}, inference=choice)
 
 
 def _options(args: argparse.Namespace):

@@ -276,9 +276,9 @@ def test_tensor_parallelism_splits_memory_and_time(cli):
 
 def test_solve_finds_the_largest_batch_within_a_time_per_token(cli):
     """The largest batch at which Llama-3-8B on an H100 still decodes a token in 20 ms per sequence."""
-    status, out, err = cli("solve", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--largest",
-                           "batch_size", "--where", "infer.time_per_token <= 0.02", "--set", "context_length=1024",
-                           "--set", "generate=256", "-f", "json")
+    status, out, err = cli("solve", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--weights", "bf16",
+                           "--largest", "batch_size", "--where", "infer.time_per_token <= 0.02",
+                           "--set", "context_length=1024", "--set", "generate=256", "-f", "json")
     assert status == 0, err
     answer = json.loads(out)
     assert exact(answer["value_at_answer"]) <= Fraction(1, 50) < exact(answer["value_at_next"])
@@ -289,16 +289,21 @@ def test_solve_finds_the_largest_batch_within_a_time_per_token(cli):
     # sequence the cache of 1,280 tokens, 131,072 bytes each, and the LM head's workspace over the prompt)
     per_sequence = 131_072 * 1_280 + 1_024 * (4_096 + 128_256) * 2
     assert (80 * 10**9 - 16_060_522_496) // per_sequence == 145
-    status, out, err = cli("solve", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--largest",
-                           "batch_size", "--where", "infer.memory_free >= 0", "--set", "context_length=1024",
-                           "--set", "generate=256", "-f", "json")
+    status, out, err = cli("solve", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--weights", "bf16",
+                           "--largest", "batch_size", "--where", "infer.memory_free >= 0",
+                           "--set", "context_length=1024", "--set", "generate=256", "-f", "json")
     assert json.loads(out)["answer"] == 145
     model = acct.load("llama-3-8b")
     at = model.infer(hardware="h100", batch=answer["answer"], prompt=1024, generate=256).to_dict()
     assert exact(at["roofline"]["seconds"]["time_per_output_token"]) == exact(answer["value_at_answer"])
-    status, out, _ = cli("solve", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--largest",
-                         "batch_size", "--where", "infer.time_per_token <= 0.02")
+    status, out, _ = cli("solve", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--weights", "bf16",
+                         "--largest", "batch_size", "--where", "infer.time_per_token <= 0.02")
     assert " ms (" in out  # the times read as milliseconds beside their exact value
+    # --hardware alone: the peak at the preset's precision (fp32: 66.9 TFLOP/s), as train takes it
+    status, out, err = cli("sweep", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--vary",
+                           "batch_size=1", "--output", "infer.ridge", "-f", "csv")
+    assert status == 0, err
+    assert exact(next(csv.DictReader(io.StringIO(out)))["infer.ridge"]) == Fraction("66.9e12") / H100_BANDWIDTH
 
 
 def test_a_sliding_window_caps_the_cache_and_the_sum_over_the_steps_is_exact(cli):
