@@ -152,7 +152,8 @@ def test_llama2_7b_intensities_are_llm_viewers(cli, s, b):
     layer LLM-Viewer lists has acct's intensity exactly. What differs is what is listed: LLM-Viewer adds
     softmax, the norms, the residual adds and the activation (acct's matmul count gives them no FLOPs;
     it moves the norms' weights only), and leaves out the embedding and the LM head (commented out in
-    analyze), which acct counts."""
+    analyze), which acct counts. (LLM-Viewer stores the K and V projections' outputs at kv_bit, acct at
+    the activation dtype: the same at 16 bits, as here.)"""
     theirs = llm_viewer(4_096, 32, 32, 11_008, s, b)
     ours = acct_intensities(cli, "llama-2-7b", s, b)
     for stage in ("decode", "prefill"):

@@ -58,7 +58,8 @@ def inference_markdown(report: InferenceReport, tablefmt: str = DEFAULT_TABLEFMT
          if report.position is not None else
          "Decode of one new token per sequence (no chosen row reads decode_position: each row's decode FLOPs "
          "are its forward FLOPs for one token of T): ")
-        + f"**{report.flops_decode:,} FLOPs** for the batch.",
+        + f"**{report.flops_decode:,} FLOPs** for the batch"
+        + (" (the roofline below decodes G steps from t = P + 1)." if report.roofline is not None else "."),
         "",
     ]
     rows = [[row.name, row.display, f"{row.flops_decode:,}", percent(share(row.flops_decode, report.flops_decode))]
