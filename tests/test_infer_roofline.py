@@ -368,8 +368,10 @@ def test_sweep_draws_the_throughput_latency_curve(cli, tmp_path):
     assert status == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [int(row["batch_size"]) for row in rows] == [1, 2, 4, 8, 16, 32, 64, 128, 256]
-    single = acct.load("llama-3-8b").infer(hardware="h100", batch=1).to_dict()["roofline"]
-    assert exact(rows[0]["infer.time_per_token"]) == exact(single["seconds"]["time_per_output_token"])
+    for row in (rows[0], rows[6]):  # the compiled sweep agrees with the report, at B = 1 and 64
+        single = acct.load("llama-3-8b").infer(hardware="h100", batch=int(row["batch_size"])).to_dict()["roofline"]
+        assert exact(row["infer.time_per_token"]) == exact(single["seconds"]["time_per_output_token"])
+        assert exact(row["infer.tokens_per_s"]) == exact(single["tokens_per_s"]["all"])
     throughput = [exact(row["infer.tokens_per_s"]) for row in rows]
     assert throughput == sorted(throughput)  # more sequences, more tokens/s, ...
     latency = [exact(row["infer.time_per_token"]) for row in rows]
@@ -391,6 +393,20 @@ def test_without_inference_options_infer_prints_what_it_did(cli):
     data = infer(cli, "gpt2-xl")
     assert set(data) == {"schema", "preset", "batch_size", "context_length", "decode_position", "kv_cache", "flops",
                          "rows"}
+
+
+def test_the_roofline_in_every_format(cli):
+    argv = ("infer", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--price-per-hour", "2")
+    data = infer(cli, "llama-3-8b", "--hardware", "h100", "--price-per-hour", "2")
+    status, out, _ = cli(*argv, "-f", "csv")
+    records = {(row["section"], row["name"], row["quantity"]): row["value"] for row in csv.DictReader(io.StringIO(out))}
+    assert records[("time", "run", "time_per_output_token")] == data["roofline"]["seconds"]["time_per_output_token"]
+    assert records[("roofline.decode_first", "q_proj", "bound")] == "memory"
+    assert records[("cost", "run", "usd_per_million_tokens")] == data["roofline"]["usd_per_million_tokens"]
+    status, out, _ = cli(*argv, "-f", "html")
+    assert status == 0 and out.startswith("<!DOCTYPE html>")
+    status, out, _ = cli(*argv, "--tablefmt", "latex_booktabs")
+    assert status == 0 and "\\begin{tabular}" in out and "time per output token" in out
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -113,7 +113,7 @@ def _roofline_markdown(report: InferenceReport, tablefmt: str) -> List[str]:
     rows = []
     for row in r.rows:
         if not any(p.bound for p in row.phases.values()):
-            continue  # a row that neither computes nor moves anything (rope's matmul-free rotation)
+            continue  # a row that neither computes nor moves anything in this count
         cells = [row.name]
         for name in ("prefill", "decode_first", "decode_last"):
             p = row.phases[name]
