@@ -7,10 +7,10 @@ from fractions import Fraction
 from typing import Dict, Iterable, List, Sequence, Tuple
 
 from acct.engine.formula import Number
-from acct.render.numbers import exact, fixed, human, percent, significant
+from acct.render.numbers import exact, fixed, percent, significant
 from acct.render import Kind
 from acct.render.formats import DEFAULT_TABLEFMT, LONG_HEADER, long_records, number, table
-from acct.render.markdown import GB, GiB, exact_or_fixed
+from acct.render.markdown import GB, GiB
 from acct.reports.run import share
 from acct.reports.training import Solution, TrainingReport
 

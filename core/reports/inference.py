@@ -242,8 +242,8 @@ def conventions(report: InferenceReport) -> List[str]:
         out += [
             "bytes moved by a row = its weights (a lookup table none: a gather of its tokens' rows; a linear "
             "layer at least its shape's k×n, so a head tied to the embedding reads the table; an MoE layer the "
-            "experts its tokens can reach, at most all) + its matrix multiply's input and output (m·k and m·n per head) + "
-            "the KV cache it reads; norms, softmax and activation functions move nothing else here, and "
+            "experts its tokens can reach, at most all) + its matrix multiply's input and output (m·k and m·n "
+            "per head) + the KV cache it reads; norms, softmax and activation functions move nothing else here, and "
             "devices under tensor parallelism share the work without communication cost",
             "time of a row = max(FLOPs ÷ (peak × MFU × devices), bytes ÷ (bandwidth × efficiency × devices)); "
             "a phase's time is the sum over its rows, each with its own bound (as LLM-Viewer sums its layers)",
