@@ -21,7 +21,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from acct.errors import AcctError
 
 Source = Union[str, Path]
-OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention", "gpu")  # acct.model.model's
+OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention", "gpu", "roofline", "cost")  # acct.model.model's
 
 
 @record(frozen=True)
@@ -39,6 +39,24 @@ class Options:
     # a hardware name or TOML file: its numbers become the inputs peak_flops, memory_bandwidth, ...
     hardware: Optional[str] = None
     dtype: Optional[str] = None  # whose peak FLOP/s the hardware runs at (default: the precision's)
+    # inference: weight and KV-cache dtypes, efficiencies, a price (see Inference); None: the defaults
+    inference: Optional["Inference"] = None
+
+
+@record(frozen=True)
+class Inference:
+    """What `acct infer --weights int4 --kv-dtype fp8 --mfu 0.5 ...` chooses: each becomes the implied
+    value of an input (infer_weight_bits, kv_bytes, mfu, ...), so a sweep or a solve reads it too.
+    With any of them the hardware's peak FLOP/s is taken at the dtype the products run at (bf16, or
+    fp32 for fp32 weights) unless Options.dtype says otherwise."""
+
+    weights: Optional[str] = None  # fp32, bf16, fp16, fp8, int8, int4
+    group_size: Optional[int] = None  # weights per scale (int4's default: 128)
+    scale_bytes: Optional[int] = None  # bytes of each group's scale and zero point (int4's default: 2)
+    kv_dtype: Optional[str] = None  # fp32, bf16, fp16, fp8, int8
+    mfu: Optional[Union[str, float, Fraction]] = None
+    bandwidth_efficiency: Optional[Union[str, float, Fraction]] = None
+    price_per_hour: Optional[Union[str, float, Fraction]] = None  # dollars per device-hour
 
 
 @record
@@ -98,8 +116,8 @@ def build(sources: Sequence[Source], options: Options, non_matmul: bool = False,
         for path in files:
             if str(path) not in built.plugin_files:
                 built.plugin_files.append(str(path))
-        built.models.append(build_model(preset, registry, overrides, non_matmul, outputs,
-                                        _hardware_implied(preset, registry, options)))
+        implied = {**_hardware_implied(preset, registry, _inference_dtype(options)), **_inference_implied(options)}
+        built.models.append(build_model(preset, registry, overrides, non_matmul, outputs, implied))
     return built
 
 
@@ -114,6 +132,61 @@ def _hardware_implied(preset, registry, options: Options) -> Dict[str, Tuple[str
     return hardware_inputs(device, dtype, f"--hardware {options.hardware}")
 
 
+def _inference_dtype(options: Options) -> Options:
+    """With inference choices, the hardware's peak is the one the products run at (bf16; fp32 weights: fp32)."""
+    if options.inference is None or options.dtype:
+        return options
+    from acct.model.outputs import compute_dtype
+
+    return replace(options, dtype=compute_dtype(options.inference.weights or "bf16"))
+
+
+def _inference_implied(options: Options) -> Dict[str, Tuple[str, str]]:
+    """The input values Options.inference gives: name -> (the option, exact value as formula text)."""
+    choice = options.inference
+    if choice is None:
+        return {}
+    from acct.engine.units import quantity
+    from acct.errors import suggest
+    from acct.model.outputs import KV_DTYPES, WEIGHT_DTYPES, _exact_text
+
+    implied: Dict[str, Tuple[str, str]] = {}
+    if choice.weights is not None:
+        if choice.weights not in WEIGHT_DTYPES:
+            raise AcctError(f"--weights: unknown dtype {choice.weights!r}{suggest(choice.weights, WEIGHT_DTYPES)}; "
+                            f"known: {', '.join(WEIGHT_DTYPES)}")
+        bits, activation, group, scale = WEIGHT_DTYPES[choice.weights]
+        where = f"--weights {choice.weights}"
+        implied.update({"infer_weight_bits": (where, str(bits)), "infer_activation_bytes": (where, str(activation)),
+                        "infer_group_size": (where, str(group)), "infer_scale_bytes": (where, str(scale))})
+    for key, name, least in (("group_size", "infer_group_size", 1), ("scale_bytes", "infer_scale_bytes", 0)):
+        value = getattr(choice, key)
+        if value is None:
+            continue
+        option = "--" + key.replace("_", "-")
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise AcctError(f"{option}: a whole number of at least {least}, got {value!r}")
+        implied[name] = (option, str(value))
+    if choice.kv_dtype is not None:
+        if choice.kv_dtype not in KV_DTYPES:
+            raise AcctError(f"--kv-dtype: unknown dtype {choice.kv_dtype!r}{suggest(choice.kv_dtype, KV_DTYPES)}; "
+                            f"known: {', '.join(KV_DTYPES)}")
+        implied["kv_bytes"] = (f"--kv-dtype {choice.kv_dtype}", str(KV_DTYPES[choice.kv_dtype]))
+    for key, name, most in (("mfu", "mfu", 1), ("bandwidth_efficiency", "bandwidth_efficiency", 1),
+                            ("price_per_hour", "price_per_hour", None)):
+        value = getattr(choice, key)
+        if value is None:
+            continue
+        option = "--" + key.replace("_", "-")
+        fraction = quantity(str(value), option, units=False)  # bounded parser
+        if most is not None and not 0 < fraction <= most:
+            raise AcctError(f"{option}: a fraction above 0 and at most 1, got {value}")
+        if fraction < 0:
+            raise AcctError(f"{option}: at least 0, got {value}")
+        implied[name] = (option, _exact_text(fraction))
+    return implied
+
+
 def _resolved(path: Path) -> Path:
     try:
         return Path(path).resolve()
@@ -124,13 +197,21 @@ def _resolved(path: Path) -> Path:
 # -- the reports, one function per kind (the command line calls these too) ------------------
 
 
-def run_report(model, convention: Optional[str] = None):
-    """The run report, carrying the step's batch size for the conventions' sentences."""
+def run_report(model, convention: Optional[str] = None, weights_scheme: bool = False):
+    """The run report, carrying the step's batch size for the conventions' sentences; with
+    `weights_scheme` (--weights, --group-size, --scale-bytes) the weights' memory table adds the
+    chosen scheme's bytes (the sheet's infer.weight_bytes) beside fp32, bf16 and int8."""
     from acct.reports.run import make_report
 
     values = model.sheet.evaluate()
     report = make_report(model, values, convention=convention)
     report.batch_size = values.get("batch_size")
+    if weights_scheme and "infer.weight_bytes" in values:
+        from acct.reports.inference import short_scheme
+
+        size = values["infer.weight_bytes"]
+        label = short_scheme(values)
+        report.memory.append((label, Fraction(size, values["total.params"]) if values["total.params"] else 0, size))
     return report
 
 
@@ -250,10 +331,17 @@ def steps_set(steps: Optional[int] = None, tokens: Optional[int] = None) -> Dict
     return {} if steps is None else {"steps": str(steps) if isinstance(steps, int) else steps}
 
 
-def infer_report(model):
-    from acct.reports.training import make_inference_report
+def infer_report(model, detailed: bool = False, options: Optional[Options] = None):
+    """The inference report; `detailed` (any inference option given) adds what fits, and the
+    roofline when the sheet has the hardware's numbers (named from `options.hardware`)."""
+    from acct.reports.inference import make_inference_report
 
-    return make_inference_report(model, model.sheet.evaluate())
+    name = description = dtype = ""
+    if options is not None and options.hardware:
+        device = hardware_named(options.hardware, model.registry)
+        name, description = device.spec.name, device.spec.description
+        dtype = _inference_dtype(replace(options, inference=options.inference or Inference())).dtype or ""
+    return make_inference_report(model, model.sheet.evaluate(), detailed, name, description, dtype)
 
 
 def solve_report(model, where: str, largest: Optional[str] = None, smallest: Optional[str] = None):
@@ -415,11 +503,17 @@ class Model:
         """Matmul FLOPs of one forward pass of one sequence of context_length tokens."""
         return self._model(("convention",)).sheet.evaluate()["total.flops_forward"]
 
-    def report(self, convention: Optional[str] = None, non_matmul: bool = False) -> Result:
-        """What `acct run` prints: parameters, memory, forward FLOPs per component."""
+    def report(self, convention: Optional[str] = None, non_matmul: bool = False, weights: Optional[str] = None,
+               group_size: Optional[int] = None, scale_bytes: Optional[int] = None) -> Result:
+        """What `acct run` prints: parameters, memory, forward FLOPs per component; `weights` (with
+        `group_size`, `scale_bytes`) adds that scheme's bytes to the weights' memory table."""
         outputs = ("convention",)
-        report = run_report(self._model(outputs, non_matmul), convention)
-        return Result("run", report, self._build(outputs, non_matmul).plugin_files)
+        model = self
+        scheme = Inference(weights=weights, group_size=group_size, scale_bytes=scale_bytes)
+        if scheme != Inference():
+            model = self.with_(inference=scheme)
+        report = run_report(model._model(outputs, non_matmul), convention, model.options.inference is not None)
+        return Result("run", report, model._build(outputs, non_matmul).plugin_files)
 
     def conventions(self) -> Result:
         return self._result("conventions", run_report(self._model(("convention",))), ("convention",))
@@ -450,9 +544,24 @@ class Model:
 
         return model._result("plan", plan_report(model._model(), gpus, global_batch, hardware, top, best))
 
-    def infer(self) -> Result:
-        outputs = ("kv_cache", "infer")
-        return self._result("infer", infer_report(self._model(outputs)), outputs)
+    def infer(self, hardware: Optional[str] = None, batch: Optional[int] = None, prompt: Optional[int] = None,
+              generate: Optional[int] = None, tp: Optional[int] = None, weights: Optional[str] = None,
+              group_size: Optional[int] = None, scale_bytes: Optional[int] = None, kv_dtype: Optional[str] = None,
+              mfu=None, bandwidth_efficiency=None, price_per_hour=None) -> Result:
+        """What `acct infer` prints: the KV cache, prefill and decode FLOPs; with hardware, the roofline
+        (time to first token, time per output token, tokens/s), what fits and the cost."""
+        sizes = {name: value for name, value in (("batch_size", batch), ("context_length", prompt),
+                                                 ("generate", generate), ("gpus", tp)) if value is not None}
+        choice = Inference(weights, group_size, scale_bytes, kv_dtype, mfu, bandwidth_efficiency, price_per_hour)
+        detailed = bool(hardware or sizes or choice != Inference())
+        model = self
+        if detailed:
+            model = self.with_(set=sizes, hardware=hardware or self.options.hardware,
+                               inference=choice if choice != Inference() else self.options.inference or Inference())
+        elif self.options.hardware or self.options.inference:
+            detailed = True
+        outputs = ("kv_cache", "infer", "roofline", "cost")
+        return model._result("infer", infer_report(model._model(outputs), detailed, model.options), outputs)
 
     def sweep(self, vary: Mapping[str, Iterable[int]], outputs: Sequence[str] = ()) -> Result:
         """The model over a grid: `vary={"context_length": [1024, 2048]}`; `outputs` adds cells

@@ -15,7 +15,7 @@ from acct.errors import AcctError
 FORMATS = ("markdown", "json", "csv")
 HTML_FORMATS = FORMATS + ("html",)  # run, compare, sweep, train and infer (acct.render.html)
 # the output families of a model's sheet (acct.model.OUTPUT_FAMILIES, without importing it at start-up)
-OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention", "gpu")
+OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention", "gpu", "roofline", "cost")
 TRACEBACK_ENV = "ACCT_TRACEBACK"
 
 
@@ -134,6 +134,7 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
                      "kaplan, chinchilla, palm, megatron, megatron_recompute (see acct conventions)")
     run.add_argument("--non-matmul", action="store_true", dest="non_matmul",
                      help="add the non-matmul FLOPs: softmax, norms, activations, residual adds, RoPE")
+    inference_options(run, scheme_only=True)
 
     conventions = commands.add_parser("conventions", help="every FLOP-counting convention for a preset, side by side")
     conventions.add_argument("preset", type=Path)
@@ -160,6 +161,7 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     training_options(sweep)
     layout_options(sweep, hardware=True)
     chart_options(sweep)
+    inference_options(sweep)
 
     train = commands.add_parser("train", help="a training step: FLOPs, memory (a·B + b), time on hardware")
     train.add_argument("preset", type=Path)
@@ -170,9 +172,11 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     steps.add_argument("--tokens", type=int, metavar="N", help="train on at least N tokens: steps = ⌈N ÷ (B·T)⌉")
     layout_options(train, hardware=True)
 
-    infer = commands.add_parser("infer", help="inference: KV cache, prefill and decode FLOPs")
+    infer = commands.add_parser("infer", help="inference: KV cache, prefill and decode FLOPs; with --hardware, "
+                                "time to first token, time per token, throughput, what fits, cost")
     infer.add_argument("preset", type=Path)
     model_options(infer, HTML_FORMATS)
+    inference_options(infer, sizes=True)
 
     solve = commands.add_parser("solve", help="goal seek: the largest or smallest input value meeting a condition")
     solve.add_argument("preset", type=Path)
@@ -184,6 +188,7 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     model_options(solve)
     training_options(solve)
     layout_options(solve, hardware=True)
+    inference_options(solve)
 
     planner = commands.add_parser("plan", help="the parallel layouts of N GPUs that fit, fastest first")
     planner.add_argument("preset", type=Path)
@@ -210,6 +215,70 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     plugins.add_argument("-f", "--format", choices=("markdown", "json"), default="markdown")
     plugin_options(plugins)
     return parser
+
+
+def inference_options(command: argparse.ArgumentParser, sizes: bool = False, scheme_only: bool = False) -> None:
+    """The inference options: hardware, dtypes, efficiencies, price (each the value of an input, so that
+    sweep and solve reach the roofline's cells); with `sizes`, --batch, --prompt, --generate and --tp;
+    `scheme_only`: the weights' scheme alone (run's memory table). An option another group already
+    added (--hardware, --mfu) is not added twice."""
+
+    if isinstance(command, _Skipped):  # not the command being run: its parser is not built
+        return
+
+    def add(*names: str, **options) -> None:
+        if not any(name in command._option_string_actions for name in names):
+            command.add_argument(*names, **options)
+
+    if not scheme_only:
+        add("--hardware", metavar="NAME|FILE.toml", help="a100, h100, h200, or a TOML file defining one")
+    add("--weights", metavar="DTYPE", help="weight dtype of the linear layers: fp32, bf16 (default), fp16, fp8, "
+        "int8, int4 (groups of 128 with a 2-byte scale)")
+    add("--group-size", type=int, metavar="N", dest="group_size", help="weights per scale and zero point")
+    add("--scale-bytes", type=int, metavar="N", dest="scale_bytes",
+        help="bytes of each group's scale and zero point (int4 with an fp16 scale: 2)")
+    if scheme_only:
+        return
+    add("--kv-dtype", metavar="DTYPE", dest="kv_dtype", help="KV-cache dtype: fp32, bf16 (default), fp16, fp8, int8")
+    add("--mfu", metavar="FRACTION", help="the fraction of peak FLOP/s achieved (default 1)")
+    add("--bandwidth-efficiency", metavar="FRACTION", dest="bandwidth_efficiency",
+        help="the fraction of memory bandwidth achieved (default 1)")
+    add("--price-per-hour", metavar="DOLLARS", dest="price_per_hour",
+        help="dollars per device-hour, for $ per million output tokens")
+    if sizes:
+        add("--batch", type=int, metavar="B", help="sequences decoded together (sets batch_size)")
+        add("--prompt", type=int, metavar="P", help="prompt tokens (sets context_length: the prefill is the "
+            "forward pass over them)")
+        add("--generate", type=int, metavar="G", help="tokens generated per sequence (sets generate)")
+        add("--tp", type=int, metavar="N", help="devices the model is split over by tensor parallelism "
+            "(sets gpus)")
+
+
+INFERENCE_FIELDS = ("weights", "group_size", "scale_bytes", "kv_dtype", "mfu", "bandwidth_efficiency",
+                    "price_per_hour")
+INFERENCE_SIZES = (("batch", "batch_size"), ("prompt", "context_length"), ("generate", "generate"), ("tp", "gpus"))
+
+
+def _with_inference(args: argparse.Namespace, options):
+    """The options with the inference choices of `inference_options`, if the command has them."""
+    from acct.records import replace
+
+    from acct.api import Inference
+
+    if not hasattr(args, "weights"):
+        return options
+    sizes = {name: getattr(args, option) for option, name in INFERENCE_SIZES if getattr(args, option, None) is not None}
+    choice = Inference(**{key: getattr(args, key, None) for key in INFERENCE_FIELDS})
+    hardware = getattr(args, "hardware", None)
+    if hardware:
+        options = replace(options, hardware=hardware)
+    # infer with --hardware is an inference run (peak FLOP/s at bf16); sweep and solve take the
+    # precision's dtype, as train does, unless an inference option (--weights, ...) is given
+    given = bool(sizes or choice != Inference() or (hardware and args.command == "infer"))
+    args.inference_detailed = given
+    if not given:
+        return options
+    return replace(options, set={**options.set, **sizes}, inference=choice)
 
 
 def _options(args: argparse.Namespace):
@@ -245,7 +314,9 @@ def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = 
     """Each source built with the command line's options, through the API's one path."""
     from acct.api import build
 
-    built = build(paths, _options(args), non_matmul, outputs)
+    options = _with_inference(args, _options(args))
+    args.options = options
+    built = build(paths, options, non_matmul, outputs)
     args.plugin_files = built.plugin_files
     args.registry = built.models[0].registry if built.models else None
     return built.models
@@ -303,8 +374,10 @@ def _render(args: argparse.Namespace, kind: str, report, **options):
 def _run(args: argparse.Namespace):
     from acct.api import run_report
 
-    (model,) = _models(args, [args.preset], non_matmul=args.non_matmul, outputs=("convention",))
-    return _render(args, "run", run_report(model, convention=args.convention))
+    scheme = any(getattr(args, key) is not None for key in ("weights", "group_size", "scale_bytes"))
+    outputs = ("convention", "infer") if scheme else ("convention",)
+    (model,) = _models(args, [args.preset], non_matmul=args.non_matmul, outputs=outputs)
+    return _render(args, "run", run_report(model, convention=args.convention, weights_scheme=scheme))
 
 
 def _conventions(args: argparse.Namespace):
@@ -445,8 +518,8 @@ def _plan(args: argparse.Namespace):
 def _infer(args: argparse.Namespace):
     from acct.api import infer_report
 
-    (model,) = _models(args, [args.preset], outputs=("kv_cache", "infer"))
-    return _render(args, "infer", infer_report(model))
+    (model,) = _models(args, [args.preset], outputs=("kv_cache", "infer", "roofline", "cost"))
+    return _render(args, "infer", infer_report(model, args.inference_detailed, args.options))
 
 
 def _solve(args: argparse.Namespace):

@@ -107,7 +107,7 @@ def test_the_usage_block_is_what_the_parsers_accept():
         elif line.strip() and current:
             target = lines if current[0] == "command" else groups
             target[current[1]] += " " + line.strip()
-    assert set(groups) == {"MODEL OPTIONS", "TRAINING OPTIONS"}
+    assert set(groups) == {"MODEL OPTIONS", "TRAINING OPTIONS", "INFERENCE OPTIONS"}
     parsers = _subcommands()
     assert set(lines) == set(parsers)
     for command, line in lines.items():

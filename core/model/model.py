@@ -28,12 +28,14 @@ from acct.engine.formula import Formula, from_tree, parse
 from acct.model.registry import RegisteredComponent, Registry, unknown_variant
 from acct.engine.sheet import Cell, Sheet
 from acct.model.outputs import ACTIVATION_OUTPUTS, OUTPUTS, PRECISIONS, activation_formula, output_formula
+from acct.model.roofline import (COST_INPUTS, FITS_INPUTS, INFERENCE_INPUTS, ROOFLINE_INPUTS, cost_cells,
+                                 fits_cells, inputs_read, memory_cells, roofline_cells)
 
 TOTAL_PARAMS = "total.params"
 TOTAL_FLOPS = "total.flops_forward"
 
 # the families of output cells a command may ask for (`run` needs none of train/memory/kv_cache/infer)
-OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention", "gpu")
+OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention", "gpu", "roofline", "cost")
 OUTPUT_PREFIXES = tuple(f"{family}." for family in OUTPUT_FAMILIES) + ("total.",)
 
 # cells a convention's formulas may read besides the inputs
@@ -75,6 +77,10 @@ def output_cell(model: "Model", name: str, option: str) -> str:
         return name
     outputs = sorted(cell.name for cell in model.sheet.cells if cell.name.startswith(OUTPUT_PREFIXES))
     hint = f"; {model.activation_problem}" if name.startswith("memory.") and model.activation_problem else ""
+    if name.startswith("infer.") and "infer.memory" in model.sheet and name not in model.sheet:
+        hint = ("; the roofline's outputs (infer.time_per_token, infer.tokens_per_s, ...) need --hardware NAME "
+                "(or --set peak_flops=... --set memory_bandwidth=...), infer.memory_free a device_memory and "
+                "infer.usd_per_million_tokens a price_per_hour (--price-per-hour)")
     raise ConfigError(f"{option}: unknown output {name!r}{suggest(name, outputs)}{hint}; known: {', '.join(outputs)}")
 
 
@@ -163,6 +169,9 @@ def build_model(
                     if read not in AGGREGATES:
                         inputs.need(read, f"{counting.plugin}: convention {counting.spec.name!r}", formula)
     parallel = parallel_output_cells(rows, inputs, outputs, not missing, overrides, preset)
+    inference = inference_cells(rows, outputs, inputs)
+    for name, formula in inputs_read(inference):
+        inputs.need(name, "acct's inference outputs", formula, core=True)
     inputs.check_all_read(_readable(rows, registry, outputs))
 
     cells = list(inputs.cells.values())
@@ -170,6 +179,7 @@ def build_model(
     cells += sum_cells(rows, columns)
     cells += [Cell(name, formula, f"acct's output {name}") for name, formula in output_formulas]
     cells += parallel
+    cells += inference
     if "convention" in outputs:
         cells += aggregate_cells(rows)
         cells += convention_cells(registry)
@@ -376,6 +386,13 @@ class InputCells:
         self.cells[name] = Cell(name, formula, where, spec.symbol, spec.description, spec.integer, spec.minimum)
         return [(read, where, formula, False) for read in reversed(formula.names)]
 
+    def has_any(self, names: Sequence[str]) -> bool:
+        """Whether any of the inputs `names` has a value (--set, the preset, an implied value such as
+        --hardware's, or a default): optional outputs that read them are made only then."""
+        return any(name in self.overrides or name in self.preset.inputs or name in self.implied
+                   or (name in self.registry.inputs and self.registry.inputs[name].default is not None)
+                   for name in names)
+
     def check_all_read(self, readable: Mapping[str, str]) -> None:
         """A value the user gave that nothing reads would silently change nothing. A preset describes
         the model, so its values may be read by a column this command does not show (`readable`:
@@ -443,6 +460,7 @@ def _readable(rows: Sequence[RegisteredComponent], registry: Registry, outputs: 
         read(output_formula(text).names, f"acct's output {name}, shown by acct train, infer, sweep or solve")
     for counting in registry.conventions.values():
         read((*counting.forward.names, *counting.training.names), f"the convention {counting.spec.name!r}")
+    read(INFERENCE_INPUTS, "acct's inference outputs, shown by acct infer, sweep or solve")
     return readers
 
 
@@ -521,6 +539,23 @@ def sum_cells(rows: Sequence[RegisteredComponent], columns: Sequence[str]) -> Li
 
 
 # -- 6. outputs, aggregates, conventions ---------------------------------------
+
+
+def inference_cells(rows: Sequence[RegisteredComponent], outputs: Sequence[str], inputs: "InputCells") -> List[Cell]:
+    """The inference family's cells (acct.model.roofline): weights at their quantized widths and what
+    fits, always with `infer`; the roofline when the hardware's numbers have values (--hardware or
+    --set), what is left of a device's memory when it has one, the cost when it has a price."""
+    if "infer" not in outputs:
+        return []
+    cells = memory_cells(rows, cell_name)
+    if "roofline" in outputs and inputs.has_any(ROOFLINE_INPUTS):
+        cells += roofline_cells(rows, cell_name)
+        if inputs.has_any(FITS_INPUTS):
+            cells += fits_cells()
+        if "cost" in outputs and inputs.has_any(COST_INPUTS):
+            cells += cost_cells()
+    return cells
+
 
 
 def aggregate_cells(rows: Sequence[RegisteredComponent]) -> List[Cell]:

@@ -94,6 +94,7 @@ def acct_register_inputs(register):
         for name, (formula, description, *rest) in checks.items():
             minimum = rest[0] if rest and isinstance(rest[0], int) else 1
             register(Input(name, description, default=formula, minimum=minimum, settable=False))
+    register_inference_inputs(register)
 
 
 # name -> description; `None` default: a report that reads one needs --hardware (or --set)
@@ -154,3 +155,47 @@ def _dotted(node: ast.expr) -> ast.expr:
 
 def activation_formula(formulas: Dict[str, Formula], convention: str) -> Optional[Formula]:
     return formulas.get(convention) or formulas.get("*")
+
+
+# -- inference: the weight and KV-cache dtypes, and the inputs of acct.model.roofline's cells ------
+
+# weight dtype -> (bits per quantized weight, activation bytes, group size, scale + zero-point bytes
+# per group). The quantized rows are the linear layers (acct.model.roofline.quantized); the others
+# (lookup tables, norms) keep the activation dtype. int4: groups of 128 with an fp16 scale, as GPTQ
+# and AWQ checkpoints store them: 4 + 16/128 = 4.125 bits per weight. fp8 and int8 scale per tensor
+# or per channel, which acct leaves out unless --group-size and --scale-bytes say otherwise.
+WEIGHT_DTYPES: Dict[str, Tuple[int, int, int, int]] = {
+    "fp32": (32, 4, 1, 0), "bf16": (16, 2, 1, 0), "fp16": (16, 2, 1, 0),
+    "fp8": (8, 2, 1, 0), "int8": (8, 2, 1, 0), "int4": (4, 2, 128, 2),
+}
+KV_DTYPES: Dict[str, int] = {"fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1}  # bytes per value
+
+
+def compute_dtype(weights: str) -> str:
+    """Whose peak FLOP/s the products run at: fp32 for fp32 weights, else bf16 (weight-only
+    quantization dequantizes to bf16 before each product)."""
+    return "fp32" if weights == "fp32" else "bf16"
+
+
+def register_inference_inputs(register) -> None:
+    register(Input("generate", "tokens generated per sequence after the prompt (decode steps)", symbol="G",
+                   default=1))
+    register(Input("infer_weight_bits", "bits of each weight of the quantized (linear) rows (--weights)",
+                   symbol="b_w", default=16))
+    register(Input("infer_group_size", "weights sharing one scale and zero point (--group-size)", default=1))
+    register(Input("infer_scale_bytes", "bytes of each group's scale and zero point (--scale-bytes)", default=0,
+                   minimum=0))
+    register(Input("infer_activation_bytes", "bytes per activation value in inference, and per weight of the "
+                   "rows not quantized", symbol="b_a", default=2))
+
+
+def weight_scheme_text(bits: int, group: int, scale_bytes: int) -> str:
+    """`int4, groups of 128 with 2 bytes of scale: 4 + 16/128 = 4.125 bits per weight`."""
+    total = Fraction(bits) + Fraction(8 * scale_bytes, group)
+    name = next((dtype for dtype, spec in WEIGHT_DTYPES.items() if spec[0] == bits), f"{bits}-bit")
+    if bits == 16:
+        name = "bf16/fp16"
+    if scale_bytes == 0:
+        return f"{name}, {bits} bits per weight"
+    return (f"{name} in groups of {group:,} with {scale_bytes} bytes of scale and zero point each: "
+            f"{bits} + {8 * scale_bytes}/{group:,} = {_exact_text(total).replace(' ', '')} bits per weight")

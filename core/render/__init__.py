@@ -21,7 +21,7 @@ KINDS = {
     "compare": "acct.render.scaling:COMPARE",
     "sweep": "acct.render.scaling:SWEEP",
     "train": "acct.render.training:TRAIN",
-    "infer": "acct.render.training:INFER",
+    "infer": "acct.render.inference:INFER",
     "solve": "acct.render.training:SOLVE",
     "plan": "acct.render.plan:PLAN",
 }

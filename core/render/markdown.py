@@ -8,7 +8,7 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 from acct.engine.formula import Number
 from acct.render import Kind
 from acct.render.formats import DEFAULT_TABLEFMT, number, table
-from acct.render.numbers import exact, fixed, human, percent
+from acct.render.numbers import exact, fixed, human, percent, significant
 from acct.reports.run import Report, share
 
 GiB = 1024**3
@@ -52,7 +52,8 @@ def to_markdown(report: Report, tablefmt: str = DEFAULT_TABLEFMT) -> str:
                 "uses only these (the routed experts it visits, not all of them).", ""]
     out += ["### Memory of the weights", ""]
     rows = [
-        [dtype, str(size), f"{size_bytes:,}", fixed(Fraction(size_bytes, GiB), 2), fixed(Fraction(size_bytes, GB), 2)]
+        [dtype, str(size) if isinstance(size, int) else significant(size, 4), f"{size_bytes:,}",
+         fixed(Fraction(size_bytes, GiB), 2), fixed(Fraction(size_bytes, GB), 2)]
         for dtype, size, size_bytes in report.memory
     ]
     out += [table(["dtype", "bytes/param", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"], rows, "lrrrr", tablefmt), ""]
@@ -212,7 +213,8 @@ def to_data(report: Report) -> Dict:
             "uniform_layers": report.uniform_layers,
             **({"flops_other": report.flops_other} if report.flops_other is not None else {}),
         },
-        "memory": [{"dtype": dtype, "bytes_per_param": size, "bytes": total} for dtype, size, total in report.memory],
+        "memory": [{"dtype": dtype, "bytes_per_param": number(size), "bytes": total}
+                   for dtype, size, total in report.memory],
         "conventions_totals": {c.name: {"forward": number(c.forward), "training": number(c.training)}
                                for c in report.counting},
         "conventions": report.conventions,

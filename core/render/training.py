@@ -1,4 +1,4 @@
-"""The training, inference and goal-seek reports: their data (the JSON record) and their markdown;
+"""The training and goal-seek reports (inference: render/inference.py): their data (the JSON record) and their markdown;
 their CSV is the data in long format, one exact value per line."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ from fractions import Fraction
 from typing import Dict, Iterable, List, Sequence, Tuple
 
 from acct.engine.formula import Number
-from acct.render.numbers import exact, fixed, human, percent, significant
+from acct.render.numbers import exact, fixed, percent, significant
 from acct.render import Kind
 from acct.render.formats import DEFAULT_TABLEFMT, LONG_HEADER, long_records, number, table
 from acct.render.markdown import GB, GiB, exact_or_fixed
 from acct.reports.run import share
-from acct.reports.training import InferenceReport, ScaleReport, Solution, TrainingReport
+from acct.reports.training import ScaleReport, Solution, TrainingReport
 
 DAY = 86_400
 
@@ -249,71 +249,19 @@ def training_records(data: Dict) -> Tuple[Sequence[str], Iterable[Sequence]]:
     return LONG_HEADER, long_records(records)
 
 
-# -- inference ------------------------------------------------------------------
-
-
-def inference_markdown(report: InferenceReport, tablefmt: str = DEFAULT_TABLEFMT) -> str:
-    out = [f"# {report.name}: inference", ""]
-    out += [
-        "## KV cache",
-        "",
-        f"Per sequence of T = {report.context_length:,} tokens: {report.kv_display} = "
-        f"**{report.kv_per_sequence:,} bytes** ({report.kv_bytes} bytes per value; "
-        f"{exact_or_fixed(report.kv_per_token)} bytes per token). For B = {report.batch_size:,} sequences: "
-        f"**{_bytes(report.kv_total)}**.",
-        "",
-        "## FLOPs",
-        "",
-        f"Prefill of B = {report.batch_size:,} prompts of T = {report.context_length:,} tokens: "
-        f"**{report.flops_prefill:,} FLOPs** ({human(report.flops_prefill, 'FLOPs')}), the forward pass.",
-        "",
-        (f"Decode of one new token per sequence at position t = {report.position:,} (attending to t keys): "
-         if report.position is not None else
-         "Decode of one new token per sequence (no chosen row reads decode_position: each row's decode FLOPs "
-         "are its forward FLOPs for one token of T): ")
-        + f"**{report.flops_decode:,} FLOPs** for the batch.",
-        "",
-    ]
-    rows = [[row.name, row.display, f"{row.flops_decode:,}", percent(share(row.flops_decode, report.flops_decode))]
-            for row in report.rows if row.flops_decode]
-    out += [table(["component", "decode FLOPs each", "FLOPs (all layers, × B)", "share"], rows, "llrr", tablefmt), ""]
-    out += [
-        "Conventions: matrix multiplies only, 2·m·k·n; decode FLOPs per row are its forward FLOPs for one token "
-        "(attention: 2·t·D for each of QKᵀ and attention·V); the KV cache holds K and V for every layer.",
-        "",
-    ]
-    return "\n".join(out)
-
-
-def inference_data(report: InferenceReport) -> Dict:
-    return {
-        "schema": "acct.infer/1",
-        "preset": report.name,
-        "batch_size": report.batch_size,
-        "context_length": report.context_length,
-        "decode_position": report.position,
-        "kv_cache": {"bytes_per_value": report.kv_bytes, "bytes_per_sequence": report.kv_per_sequence,
-                     "bytes_per_token": number(report.kv_per_token),
-                     "bytes": report.kv_total},
-        "flops": {"prefill": report.flops_prefill, "decode_per_token": report.flops_decode},
-        "rows": [{"name": r.name, "flops_decode": r.flops_decode, "kv_cache_elements_per_sequence": r.kv_cache}
-                 for r in report.rows],
-    }
-
-
-def inference_records(data: Dict) -> Tuple[Sequence[str], Iterable[Sequence]]:
-    records = [("kv_cache", "run", key, value) for key, value in data["kv_cache"].items()]
-    records += [("flops", "run", key, value) for key, value in data["flops"].items()]
-    records += [("rows", row["name"], "flops_decode", row["flops_decode"]) for row in data["rows"]]
-    return LONG_HEADER, long_records(records)
-
-
 # -- goal seek ------------------------------------------------------------------
 
 
+INFER_SECONDS = ("_time", ".ttft", ".latency", ".time_per_token", ".weight_floor")  # infer cells in seconds
+
+
 def _value(output: str, value) -> str:
-    if output.startswith(("memory.", "kv_cache.")):
+    if output.startswith(("memory.", "kv_cache.", "infer.memory")) or output.endswith("_bytes"):
         return _bytes(value)
+    if output.startswith("infer.") and output.endswith(INFER_SECONDS):
+        from acct.render.inference import seconds
+
+        return f"{seconds(value)} ({exact(value)} s)" if value else "0 s"
     return exact(value)
 
 
@@ -361,5 +309,4 @@ def solution_records(data: Dict) -> Tuple[Sequence[str], Iterable[Sequence]]:
 
 
 TRAIN = Kind("train", training_data, training_markdown, training_records, rows=lambda data: data["rows"])
-INFER = Kind("infer", inference_data, inference_markdown, inference_records, rows=lambda data: data["rows"])
 SOLVE = Kind("solve", solution_data, solution_markdown, solution_records, rows=lambda data: [data])

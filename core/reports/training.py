@@ -1,4 +1,4 @@
-"""Training and inference reports, and goal seek: what `acct train`, `acct infer` and `acct solve` print.
+"""Training reports and goal seek: what `acct train` and `acct solve` print (`acct infer`: reports/inference.py).
 
 Imported only by those commands; the sheet cells they read are built by model.py
 from the outputs in training.py.
@@ -233,55 +233,6 @@ def make_scale_report(model, values) -> ScaleReport:
         memory=memory, peak=values["gpu.memory.peak"], params=values["gpu.params"], in_flight=values["gpu.in_flight"],
         collectives=collectives, device_memory=values.get("device_memory"), time=time,
         step_seconds=values.get("gpu.time.step"), overlap=values["overlap"],
-    )
-
-
-@dataclass(eq=False)
-class DecodeRow:
-    name: str
-    flops_decode: int  # per generated token, × batch_size
-    display: str
-    kv_cache: int  # elements for one sequence of T tokens, all the row's instances
-
-
-@dataclass(eq=False)
-class InferenceReport:
-    name: str
-    batch_size: int
-    context_length: int
-    position: Optional[int]  # None when no chosen row reads decode_position
-    kv_bytes: int
-    kv_per_token: Number  # bytes per token of one sequence (a fraction when windowed layers cache fewer)
-    kv_per_sequence: int  # bytes, one sequence of T tokens
-    kv_display: str
-    kv_total: int  # bytes, batch × context
-    flops_prefill: int
-    flops_decode: int
-    rows: List[DecodeRow]
-
-
-def make_inference_report(model, values) -> InferenceReport:
-    from acct.model.model import cell_name
-
-    symbols = model.symbols
-    batch = values["batch_size"]
-    rows = [
-        DecodeRow(row.spec.name, values[cell_name(row, "flops_decode")] * batch,
-                  row.flops_decode.display(symbols), values[cell_name(row, "kv_cache")])
-        for row in model.rows
-    ]
-    kv_parts = [
-        f"{row.multiplicity.display(symbols)}·{row.kv_cache.display(symbols)}" if row.repeated
-        else row.kv_cache.display(symbols)
-        for row in model.rows if row.kv_cache.text != "0"
-    ]
-    display = f"({' + '.join(kv_parts)})·bytes" if kv_parts else "0"
-    return InferenceReport(
-        name=model.preset.name, batch_size=batch, context_length=values["context_length"],
-        position=values.get("decode_position"), kv_bytes=values["kv_bytes"],
-        kv_per_token=values["kv_cache.bytes_per_token"], kv_per_sequence=values["kv_cache.bytes_per_sequence"],
-        kv_display=display, kv_total=values["kv_cache.bytes"],
-        flops_prefill=values["infer.flops_prefill"], flops_decode=values["infer.flops_decode"], rows=rows,
     )
 
 

@@ -1,0 +1,345 @@
+"""The inference cells of a model's sheet: weights at their quantized widths, what fits, and a roofline.
+
+Per row, from the fields every row states (`shape`, `batch`, `params`, `params_active`,
+`kv_cache`, `attention_product`, the decode FLOPs), never from its name:
+
+- **Quantized rows** are the linear layers: a row with a matmul `shape` that is not an
+  `attention_product`. Their weights take `infer.bits_per_weight` bits (the weight dtype's
+  bits plus each group's scale and zero point over the group); every other row (lookup
+  tables, norms, position tables) keeps the activation dtype.
+- **Bytes moved** by a row in one pass: its weights (all of them, or the experts the pass's
+  tokens can reach: min(params, params_active × tokens); a lookup table none, a gather of its
+  tokens' rows; a head tied to the table reads it through its shape), its activations in and out
+  (m·k and m·n of its shape, per `batch`, × infer_activation_bytes) and, for a row that
+  reads the KV cache, the cache it reads (its `kv_cache` elements × kv_bytes).
+- **Prefill** is the forward pass over P = context_length tokens. **Decode** step t (t keys,
+  its own included) runs each row for one token: m = 1, and context_length becomes t in the
+  shape's other sides and in the cache; the decode FLOPs read t as decode_position. Steps run
+  t = P + 1, ..., P + G (G = generate); the sums over the G steps are closed forms
+  (`series`), not loops.
+- **Time** of a row = max(FLOPs ÷ (peak_flops·mfu·gpus), bytes ÷ (memory_bandwidth·
+  bandwidth_efficiency·gpus)); a pass's time is the sum over its rows, each bound on its own,
+  as LLM-Viewer sums its layers. Over the G steps a row's time is max(ΣFLOPs ÷ rate,
+  Σbytes ÷ bandwidth): exact while the row keeps one bound over the steps, which it does when
+  it has the same bound at the first and the last step (FLOPs and bytes both move with one
+  quantity, t or min(W, t), so their difference changes sign at most once).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from acct.engine.formula import Formula, from_tree
+from acct.engine.sheet import Cell
+from acct.errors import PluginError
+
+# the optional output families and the inputs without which they are left out of the sheet
+ROOFLINE_INPUTS = ("peak_flops", "memory_bandwidth")
+COST_INPUTS = ("price_per_hour",)
+FITS_INPUTS = ("device_memory",)
+# every input the inference cells may read besides the rows' own (for the message when one is set unread)
+INFERENCE_INPUTS = ("generate", "infer_weight_bits", "infer_group_size", "infer_scale_bytes",
+                    "infer_activation_bytes", "kv_bytes", "batch_size", "gpus", "mfu", "bandwidth_efficiency",
+                    *ROOFLINE_INPUTS, *FITS_INPUTS, *COST_INPUTS)
+
+PHASES = ("prefill", "decode_first", "decode_last", "decode")  # decode: the sum over the G steps
+T_FIRST, T_LAST = "infer.t_first", "infer.t_last"
+
+
+def quantized(row) -> bool:
+    """A linear layer: a matrix multiply by a weight (a `shape`, not a product over the sequence)."""
+    return row.shape is not None and not row.spec.attention_product
+
+
+def _name(name: str) -> ast.expr:
+    return ast.Name(name, ast.Load())
+
+
+def _num(value: int) -> ast.expr:
+    return ast.Constant(value)
+
+
+def _op(left: ast.expr, op: ast.operator, right: ast.expr) -> ast.expr:
+    return ast.BinOp(left, op, right)
+
+
+def _mul(*factors: ast.expr) -> ast.expr:
+    tree = factors[0]
+    for factor in factors[1:]:
+        tree = _op(tree, ast.Mult(), factor)
+    return tree
+
+
+def _add(*terms: ast.expr) -> ast.expr:
+    """A sum, balanced: a total over 1,200 rows stays shallow."""
+    if not terms:
+        return _num(0)
+    if len(terms) == 1:
+        return terms[0]
+    middle = len(terms) // 2
+    return _op(_add(*terms[:middle]), ast.Add(), _add(*terms[middle:]))
+
+
+def _call(function: str, *args: ast.expr) -> ast.expr:
+    return ast.Call(_name(function), list(args), [])
+
+
+def substitute(tree: ast.expr, names: Mapping[str, ast.expr]) -> ast.expr:
+    """The tree with each Name in `names` replaced (a fresh tree; the original is untouched)."""
+    if isinstance(tree, ast.Name):
+        return names.get(tree.id, tree)
+    if isinstance(tree, ast.BinOp):
+        return ast.BinOp(substitute(tree.left, names), tree.op, substitute(tree.right, names))
+    if isinstance(tree, ast.UnaryOp):
+        return ast.UnaryOp(tree.op, substitute(tree.operand, names))
+    if isinstance(tree, ast.Call):
+        return ast.Call(tree.func, [substitute(arg, names) for arg in tree.args], [])
+    return tree
+
+
+def _reads(tree: ast.expr, name: str) -> bool:
+    return any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(tree))
+
+
+def series(tree: ast.expr, var: str, first: ast.expr, last: ast.expr, where: str) -> ast.expr:
+    """Σ of `tree` over var = first, first + 1, ..., last, in closed form: sums and
+    differences term by term, a factor free of var taken out, Σ t = (first + last)·n/2, and
+    Σ min(t, W) = (u·(u+1) − (first−1)·first)/2 + W·(last − u) with u = max(first − 1,
+    min(W, last)) (a sliding window). Any other use of var is an error naming `where`."""
+    count = _op(_op(last, ast.Sub(), first), ast.Add(), _num(1))
+    if not _reads(tree, var):
+        return _mul(tree, count)
+    if isinstance(tree, ast.Name):  # tree is var itself
+        # (first + last)·n is even: n(2·first + n − 1)
+        return _call("ceil_div", _mul(_op(first, ast.Add(), last), count), _num(2))
+    if isinstance(tree, ast.BinOp):
+        if isinstance(tree.op, (ast.Add, ast.Sub)):
+            return ast.BinOp(series(tree.left, var, first, last, where), tree.op,
+                             series(tree.right, var, first, last, where))
+        if isinstance(tree.op, ast.Mult) and not _reads(tree.left, var):
+            return _mul(tree.left, series(tree.right, var, first, last, where))
+        if isinstance(tree.op, ast.Mult) and not _reads(tree.right, var):
+            return _mul(series(tree.left, var, first, last, where), tree.right)
+        if isinstance(tree.op, ast.Div) and not _reads(tree.right, var):
+            return _op(series(tree.left, var, first, last, where), ast.Div(), tree.right)
+    if isinstance(tree, ast.Call) and tree.func.id in ("min", "max") and len(tree.args) == 2:
+        moving = [arg for arg in tree.args if _reads(arg, var)]
+        if len(moving) == 1 and isinstance(moving[0], ast.Name):
+            window = tree.args[1] if moving[0] is tree.args[0] else tree.args[0]
+            below = _op(first, ast.Sub(), _num(1))
+            upto = _call("max", below, _call("min", window, last))
+            # u(u+1) and (first−1)·first are products of consecutive integers: even
+            minimum = _add(_call("ceil_div", _op(_mul(upto, _op(upto, ast.Add(), _num(1))), ast.Sub(),
+                                                 _mul(below, first)), _num(2)),
+                           _mul(window, _op(last, ast.Sub(), upto)))
+            if tree.func.id == "min":
+                return minimum
+            # max(t, W) = t + W − min(t, W)
+            return _op(_add(series(_name(var), var, first, last, where), _mul(window, count)), ast.Sub(), minimum)
+    raise PluginError(f"{where}: acct sums a decode formula over the generated tokens in closed form, and cannot "
+                      f"sum {ast.unparse(tree)!r} over {var} (it takes sums, products by a factor without {var}, "
+                      f"and min or max of {var} with a window)")
+
+
+class RowTrees:
+    """The formula trees of one row's inference quantities, all its instances, for the batch."""
+
+    def __init__(self, row, cell_name: Callable[[object, str], str]):
+        self.row = row
+        self.where = row.where
+        self.name = lambda column: cell_name(row, column)
+        self.times = _name(cell_name(row, "multiplicity")) if row.repeated else None
+
+    def _all(self, tree: ast.expr) -> ast.expr:
+        return _mul(tree, self.times) if self.times is not None else tree
+
+    def bytes_of(self, params: ast.expr) -> ast.expr:
+        """The bytes of `params` weights of this row: packed at infer_weight_bits with each group's
+        scale and zero point for a quantized row (whole bytes and whole groups: exact when they
+        divide, as in real checkpoints), at the activation dtype otherwise. Whole numbers, so that
+        sums over many rows stay exact integers."""
+        if quantized(self.row):
+            return _add(_call("ceil_div", _mul(params, _name("infer_weight_bits")), _num(8)),
+                        _mul(_call("ceil_div", params, _name("infer_group_size")), _name("infer_scale_bytes")))
+        return _mul(params, _name("infer_activation_bytes"))
+
+    def weights_held(self) -> ast.expr:
+        return self.bytes_of(_name(self.name("params")))
+
+    def weights_read(self, tokens: ast.expr) -> ast.expr:
+        """The weights a pass over `tokens` tokens reads, all instances. A lookup table: none (a
+        gather of its tokens' rows, negligible). A linear layer: its weight matrix, at least the
+        shape's k×n per head (a head tied to the embedding reads the table it shares), and of an
+        MoE layer only the experts the tokens can reach (params_active per token, at most all)."""
+        if self.row.spec.embedding_table:
+            return _num(0)
+        each, active = _name(self.name("params_each")), _name(self.name("params_active_each"))
+        if quantized(self.row):
+            _, k, n = (side.tree for side in self.row.shape)
+            matrix = _mul(self.row.batch.tree if self.row.batch is not None else _num(1), k, n)
+            each, active = _call("max", each, matrix), _call("max", active, matrix)
+        return self.bytes_of(self._all(_call("min", each, _mul(active, tokens))))
+
+    def activations(self, t: Optional[ast.expr], instances: bool = True) -> ast.expr:
+        """Bytes in and out of the row's matrix multiply, for the batch: prefill (t None) as the
+        shape states it; a decode step at t keys with m = 1 and context_length = t elsewhere.
+        All the row's instances, or one (`instances=False`)."""
+        if self.row.shape is None:
+            return _num(0)
+        m, k, n = (side.tree for side in self.row.shape)
+        heads = self.row.batch.tree if self.row.batch is not None else _num(1)
+        if t is not None:
+            m = _num(1)
+            k, n, heads = (substitute(side, {"context_length": t}) for side in (k, n, heads))
+        elements = _mul(heads, _op(_mul(m, k), ast.Add(), _mul(m, n)))
+        one = _mul(elements, _name("batch_size"), _name("infer_activation_bytes"))
+        return self._all(one) if instances else one
+
+    def kv(self, t: Optional[ast.expr]) -> ast.expr:
+        """Bytes of KV cache the row reads, for the batch: at P tokens (t None) or at t."""
+        tree = self.row.kv_cache.tree
+        if t is not None:
+            tree = substitute(tree, {"context_length": t})
+        return self._all(_mul(tree, _name("batch_size"), _name("kv_bytes")))
+
+    def decode_flops(self, t: ast.expr) -> ast.expr:
+        tree = substitute(self.row.flops_decode.tree, {"decode_position": t})
+        return self._all(_mul(tree, _name("batch_size")))
+
+    def reads_cache(self) -> bool:
+        return self.row.kv_cache.text != "0"
+
+
+def memory_cells(rows: Sequence, cell_name) -> List[Cell]:
+    """The `infer` family's memory cells: weights at their widths, the cache after P + G tokens,
+    the workspace, per device. Read by nothing that needs hardware."""
+    cells: List[Cell] = []
+    held, kv_end, workspace = [], [], []
+    for row in rows:
+        trees = RowTrees(row, cell_name)
+        cells.append(_cell(trees.name("weight_bytes"), trees.weights_held(), f"{row.where} weight bytes"))
+        held.append(_name(trees.name("weight_bytes")))
+        if trees.reads_cache():
+            kv_end.append(trees.kv(_name(T_LAST)))
+        if quantized(row):  # one linear layer's input and output at prefill: the live activations
+            workspace.append(trees.activations(None, instances=False))
+    outputs = {
+        T_FIRST: _op(_name("context_length"), ast.Add(), _num(1)),
+        T_LAST: _op(_name("context_length"), ast.Add(), _name("generate")),
+        "infer.bits_per_weight": _add(_name("infer_weight_bits"), _op(_mul(_num(8), _name("infer_scale_bytes")),
+                                                                      ast.Div(), _name("infer_group_size"))),
+        "infer.weight_bytes": _add(*held),
+        "infer.kv_cache_bytes": _add(*kv_end),
+        "infer.workspace_bytes": (_call("max", *workspace) if len(workspace) > 1
+                                  else workspace[0] if workspace else _num(0)),
+    }
+    outputs["infer.memory"] = _add(_name("infer.weight_bytes"), _name("infer.kv_cache_bytes"),
+                                   _name("infer.workspace_bytes"))
+    outputs["infer.memory_per_device"] = _op(_name("infer.memory"), ast.Div(), _name("gpus"))
+    cells += [_cell(name, tree, f"acct's output {name}") for name, tree in outputs.items()]
+    return cells
+
+
+def roofline_cells(rows: Sequence, cell_name) -> List[Cell]:
+    """The `roofline` family: per row and in total, FLOPs, bytes, intensity and time of the
+    prefill, of the first and the last decode step, and of the G steps together; the headline
+    figures (TTFT, time per output token, latency, tokens/s) and what is left of the memory."""
+    cells: List[Cell] = []
+    tokens_prefill = _mul(_name("batch_size"), _name("context_length"))
+    t_first, t_last = _name(T_FIRST), _name(T_LAST)
+    totals: Dict[str, List[ast.expr]] = {}
+    var = "infer.t"
+
+    def add(name: str, tree: ast.expr, where: str, total: Optional[str] = None) -> None:
+        cells.append(_cell(name, tree, where))
+        if total:
+            totals.setdefault(total, []).append(_name(name))
+
+    for row in rows:
+        trees = RowTrees(row, cell_name)
+        where = row.where
+        phases = {
+            "prefill": (_mul(_name(trees.name("flops")), _name("batch_size")),
+                        trees.weights_read(tokens_prefill), trees.activations(None), trees.kv(None)),
+        }
+        for phase, t in (("decode_first", t_first), ("decode_last", t_last)):
+            phases[phase] = (trees.decode_flops(t), trees.weights_read(_name("batch_size")),
+                             trees.activations(t), trees.kv(t))
+        # the G steps: Σ over t = P + 1 .. P + G in closed form
+        t = _name(var)
+        steps = _name("generate")
+        phases["decode"] = (
+            series(trees.decode_flops(t), var, t_first, t_last, f"{where} flops_decode"),
+            _mul(trees.weights_read(_name("batch_size")), steps),
+            series(trees.activations(t), var, t_first, t_last, f"{where} shape"),
+            series(trees.kv(t), var, t_first, t_last, f"{where} kv_cache"),
+        )
+        for phase, (flops, weights, activations, kv) in phases.items():
+            prefix = f"{phase}_"
+            add(trees.name(prefix + "flops"), flops, f"{where} {phase} FLOPs", f"infer.{prefix}flops")
+            if trees.reads_cache():
+                add(trees.name(prefix + "kv_bytes"), kv, f"{where} {phase} KV-cache bytes", f"infer.{prefix}kv_bytes")
+                kv = _name(trees.name(prefix + "kv_bytes"))
+            add(trees.name(prefix + "bytes"), _add(weights, activations, kv), f"{where} {phase} bytes",
+                f"infer.{prefix}bytes")
+            time = _call("max", _op(_name(trees.name(prefix + "flops")), ast.Div(), _name("infer.compute_rate")),
+                         _op(_name(trees.name(prefix + "bytes")), ast.Div(), _name("infer.memory_rate")))
+            add(trees.name(prefix + "time"), time, f"{where} {phase} time")
+            # the total divides once: Σ max(F·bandwidth, bytes·FLOP/s) ÷ (FLOP/s · bandwidth), so
+            # that its denominator does not grow with the rows
+            totals.setdefault(f"infer.{prefix}work", []).append(
+                _call("max", _mul(_name(trees.name(prefix + "flops")), _name("infer.memory_rate")),
+                      _mul(_name(trees.name(prefix + "bytes")), _name("infer.compute_rate"))))
+            if row.shape is not None:  # whole bytes: max(bytes, 1) only keeps a row of no instances (0 / 0) at 0
+                add(trees.name(prefix + "intensity"),
+                    _op(_name(trees.name(prefix + "flops")), ast.Div(),
+                        _call("max", _name(trees.name(prefix + "bytes")), _num(1))),
+                    f"{where} {phase} arithmetic intensity")
+    outputs: Dict[str, ast.expr] = {
+        "infer.compute_rate": _mul(_name("peak_flops"), _name("mfu"), _name("gpus")),
+        "infer.memory_rate": _mul(_name("memory_bandwidth"), _name("bandwidth_efficiency"), _name("gpus")),
+        "infer.ridge": _op(_name("infer.compute_rate"), ast.Div(), _name("infer.memory_rate")),
+    }
+    for phase in PHASES:
+        for column in ("flops", "kv_bytes", "bytes"):
+            outputs[f"infer.{phase}_{column}"] = _add(*totals.get(f"infer.{phase}_{column}", []))
+        outputs[f"infer.{phase}_time"] = _op(_add(*totals[f"infer.{phase}_work"]), ast.Div(),
+                                             _mul(_name("infer.compute_rate"), _name("infer.memory_rate")))
+        outputs[f"infer.{phase}_intensity"] = _op(_name(f"infer.{phase}_flops"), ast.Div(),
+                                                  _call("max", _name(f"infer.{phase}_bytes"), _num(1)))
+    outputs.update({
+        "infer.weight_floor": _op(_name("infer.weight_bytes"), ast.Div(), _name("infer.memory_rate")),
+        "infer.ttft": _name("infer.prefill_time"),
+        "infer.time_per_token": _op(_name("infer.decode_time"), ast.Div(), _name("generate")),
+        "infer.latency": _op(_name("infer.ttft"), ast.Add(), _name("infer.decode_time")),
+        "infer.tokens_per_s_per_sequence": _op(_num(1), ast.Div(), _name("infer.time_per_token")),
+        "infer.tokens_per_s": _op(_name("batch_size"), ast.Div(), _name("infer.time_per_token")),
+    })
+    cells += [_cell(name, tree, f"acct's output {name}") for name, tree in outputs.items()]
+    return cells
+
+
+def fits_cells() -> List[Cell]:
+    """What is left of one device's memory (negative: it does not fit)."""
+    tree = _op(_name("device_memory"), ast.Sub(), _name("infer.memory_per_device"))
+    return [_cell("infer.memory_free", tree, "acct's output infer.memory_free")]
+
+
+def cost_cells() -> List[Cell]:
+    """Dollars per million output tokens at the aggregate throughput, on `gpus` devices."""
+    tree = _op(_mul(_name("price_per_hour"), _name("gpus"), _num(10**6)), ast.Div(),
+               _mul(_num(3600), _name("infer.tokens_per_s")))
+    return [_cell("infer.usd_per_million_tokens", tree, "acct's output infer.usd_per_million_tokens")]
+
+
+def _cell(name: str, tree: ast.expr, where: str) -> Cell:
+    size = sum(1 for _ in ast.walk(tree))
+    return Cell(name, from_tree(tree, ast.unparse(tree) if size < 200 else name), where)
+
+
+def inputs_read(cells: Sequence[Cell]) -> List[Tuple[str, Formula]]:
+    """(input name, formula) for every plain name the cells read (dotted names are cells)."""
+    made = {cell.name for cell in cells}
+    return [(name, cell.formula) for cell in cells for name in cell.formula.names
+            if "." not in name and name not in made]
