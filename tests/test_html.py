@@ -19,6 +19,7 @@ from acct.render.html import PALETTE, page, plain
 
 XL, SMALL = str(PRESETS / "gpt2-xl.toml"), str(PRESETS / "gpt2-small.toml")
 FRACTION = re.compile(r"^-?\d+/\d+$")  # how the JSON writes a non-integral number
+DURATIONS = {"s": 1, "ms": 1000, "µs": 10**6}  # a page shows seconds in the unit that reads best
 
 # every kind of report with an HTML page, with the options that add sections (fractions, time, outputs)
 COMMANDS = {
@@ -29,6 +30,12 @@ COMMANDS = {
     "train": ("train", XL, "--hardware", "h100", "--mfu", "0.45", "--gpus", "8", "--steps", "1000",
               "--set", "batch_size=3", "--precision", "mixed"),
     "infer": ("infer", XL, "--set", "batch_size=4"),
+    # the sections a layout and a device add: per-GPU memory and collectives; what fits and the roofline
+    "train at scale": ("train", str(PRESETS / "llama-3-8b.toml"), "--precision", "mixed", "--hardware", "h100",
+                       "--gpus", "16", "--tp", "2", "--pp", "2", "--zero", "1", "--global-batch", "64",
+                       "--micro-batch", "1"),
+    "infer on hardware": ("infer", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--batch", "8",
+                          "--prompt", "1024", "--generate", "64", "--weights", "int4", "--price-per-hour", "2.5"),
 }
 
 
@@ -39,6 +46,15 @@ def outputs(cli, argv):
     status, page_text, err = cli(*argv, "--format", "html")
     assert status == 0, err
     return json.loads(out), page_text
+
+
+def floats(data, path: str = "") -> list:
+    """Where the JSON holds a float (a count divided with / rather than as a Fraction)."""
+    if isinstance(data, dict):
+        return [found for key, value in data.items() for found in floats(value, f"{path}.{key}")]
+    if isinstance(data, list):
+        return [found for i, value in enumerate(data) for found in floats(value, f"{path}[{i}]")]
+    return [path] if isinstance(data, float) else []
 
 
 def json_numbers(data) -> set:
@@ -92,13 +108,18 @@ class Page(HTMLParser):
 def test_the_pages_numbers_are_the_jsons_numbers(cli, kind):
     data, text = outputs(cli, COMMANDS[kind])
     parsed = Page(text)
+    assert not floats(data), floats(data)  # exact numbers only: ints, and fractions as "p/q"
     # both ways: every JSON number is on the page, and every exact number on the page is the JSON's
     assert {value for value, _ in parsed.data} == json_numbers(data)
     visible = "".join(parsed.text)
     for value, shown in parsed.data:
-        if FRACTION.match(value):  # shown rounded to two decimals (four for an MFU), the exact value kept
-            assert shown in (plain(value), plain(value, 4))
-            assert abs(Fraction(shown.replace(",", "")) - Fraction(value)) <= Fraction(1, 200)
+        unit = next((u for u in DURATIONS if shown.endswith(f" {u}")), None)
+        if unit:  # a duration, in s, ms or µs to two decimals, the exact value in seconds kept
+            assert abs(Fraction(shown[: -len(unit) - 1].replace(",", "")) / DURATIONS[unit] - Fraction(value)) \
+                <= Fraction(1, 200) / DURATIONS[unit]
+        elif FRACTION.match(value):  # shown rounded to two decimals (four for an MFU), the exact value kept
+            assert shown in (plain(value), plain(value, 1), plain(value, 3), plain(value, 4))
+            assert abs(Fraction(shown.replace(",", "")) - Fraction(value)) <= Fraction(1, 20)
         else:  # integers in full, with thousands separators, as in markdown
             assert shown == f"{int(value):,}"
             assert shown in visible

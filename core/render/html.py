@@ -479,6 +479,9 @@ def training_html(data: Dict) -> str:
             ["seconds with the optimizer", number(time["seconds_with_optimizer"])],
         ], "lr")))
 
+    if "per_gpu" in data:
+        sections.append(_per_gpu_section(data["per_gpu"]))
+
     chinchilla = data["chinchilla"]
     sections.append(_section(
         "Against Chinchilla's 6·N·D",
@@ -492,11 +495,41 @@ def training_html(data: Dict) -> str:
     return _document(f"{data['preset']}: one training step", lead, sections)
 
 
+def _per_gpu_section(scale: Dict) -> Html:
+    """Training at scale: the most loaded GPU's memory after sharding, and each collective."""
+    layout: List[object] = []
+    for key, value in scale["layout"].items():
+        layout += [", " if layout else "", f"{key} = ", number(value)]
+    memory = scale["memory_bytes"]
+    rows = []
+    for key, stages in memory.items():
+        rows.append([key, number(stages["first_stage"]), _sizes(stages["first_stage"])[1],
+                     number(stages["last_stage"]), _sizes(stages["last_stage"])[1]])
+    parts: List[object] = [
+        _paragraph("Layout: ", *layout, f"; recomputation {scale['recompute']}; ", number(scale["micro_batches"]),
+                   " micro-batches per step, ", number(scale["in_flight"]), " in flight on the first stage; "
+                   "parameters on the most loaded GPU before ZeRO: ", number(scale["params"]),
+                   "; peak ", number(scale["peak_bytes"]), " bytes."),
+        table(["", "first stage, bytes", "GB", "last stage, bytes", "GB"], rows, "lrrrr"),
+    ]
+    if scale.get("time_seconds"):
+        parts.append(table(["time per step", "value"],
+                           ([key, _seconds(value)] for key, value in scale["time_seconds"].items()), "lr"))
+    if scale.get("communication"):
+        parts.append(table(["collective", "formula", "bytes per step", "link", "seconds"], (
+            [c["label"], c["formula"], number(c["bytes"]), c.get("link") or "",
+             _seconds(c["seconds"]) if c.get("seconds") is not None else number(None)]
+            for c in scale["communication"]), "llrlr"))
+    return _section("Per GPU (the most loaded)", *parts)
+
+
 def inference_html(data: Dict) -> str:
     """The page of `acct infer`, from acct.render.training.inference_data(report) (schema acct.infer/1)."""
     kv, flops, rows = data["kv_cache"], data["flops"], data["rows"]
     lead = ["B = ", number(data["batch_size"]), " sequences of T = ", number(data["context_length"]),
             " tokens; decode at position t = ", number(data["decode_position"]), "."]
+    if "generate" in data:
+        lead[-1:] = ["; G = ", number(data["generate"]), " tokens generated per sequence."]
     decoding = [row for row in rows if row["flops_decode"]]
     sections = [
         _section("KV cache", table(["", "bytes"], [
@@ -514,7 +547,74 @@ def inference_html(data: Dict) -> str:
                     number(row["kv_cache_elements_per_sequence"])] for row in rows), "lrrr"),
         ),
     ]
+    if "memory" in data:
+        memory = data["memory"]
+        sections.append(_section(
+            "What fits",
+            _paragraph(f"Weights {memory['weights_scheme']} (", number(memory["bits_per_weight"], 3),
+                       f" bits per weight); quantized rows: {', '.join(memory['quantized_rows'])}."),
+            table(["", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"], (
+                [label, number(memory[key]), *_sizes(memory[key])]
+                for key, label in (("weights", "weights"), ("kv_cache", "KV cache after P + G tokens"),
+                                   ("workspace", "activation workspace"), ("total", "total"),
+                                   ("per_device", f"per device (of {memory['gpus']:,})"))), "lrrr"),
+        ))
+    if "roofline" in data:
+        sections.append(_roofline_section(data["roofline"]))
     return _document(f"{data['preset']}: inference", lead, sections)
+
+
+PHASES = {"prefill": "prefill (P tokens)", "decode_first": "decode, first step (t = P + 1)",
+          "decode_last": "decode, last step (t = P + G)", "decode": "decode, all G steps"}
+
+
+def _seconds(value: Optional[JsonNumber]) -> Html:
+    """A duration in s, ms or µs, its exact value kept in `<data value>`."""
+    if value is None:
+        return number(None)
+    exact = Fraction(value)
+    shown = (f"{fixed(exact, 2)} s" if exact >= 1 else f"{fixed(exact * 1000, 2)} ms" if exact >= Fraction(1, 1000)
+             else f"{fixed(exact * 10**6, 2)} µs")
+    return Html(f'<data value="{escape(str(value))}">{escape(shown)}</data>')
+
+
+def _section_table(caption: str, phase: str, rows: Sequence[Dict]) -> Html:
+    return _join(_paragraph(caption), table(
+        ["component", "FLOPs", "bytes moved", "of which KV cache", "FLOPs/byte", "bound", "time"],
+        ([row["name"], number(row[phase]["flops"]), number(row[phase]["bytes"]), number(row[phase]["kv_cache_bytes"]),
+          number(row[phase]["intensity"], 1), row[phase]["bound"] or "", _seconds(row[phase]["seconds"])]
+         for row in rows), "lrrrrlr"))
+
+
+def _roofline_section(roofline: Dict) -> Html:
+    """The roofline of `acct infer --hardware`: the headline figures, each phase and each component."""
+    seconds, rates = roofline["seconds"], roofline["tokens_per_s"]
+    headline = [
+        ["time to first token", _seconds(seconds["time_to_first_token"])],
+        ["time per output token", _seconds(seconds["time_per_output_token"])],
+        ["end-to-end latency", _seconds(seconds["latency"])],
+        ["tokens/s per sequence", number(rates["per_sequence"], 1)],
+        ["tokens/s, all sequences", number(rates["all"], 1)],
+        ["reading every weight once", _seconds(seconds["weight_floor"])],
+    ]
+    if roofline.get("usd_per_million_tokens") is not None:
+        headline.append(["$ per million output tokens", number(roofline["usd_per_million_tokens"], 4)])
+    if roofline.get("memory_free") is not None:
+        headline.append(["memory left free on a device (bytes)", number(roofline["memory_free"])])
+    phases = roofline["phases"]
+    return _section(
+        f"Roofline on {roofline['hardware']} ({roofline['dtype']})",
+        _paragraph("Peak ", number(roofline["peak_flops_per_s"]), " FLOP/s × MFU ", number(roofline["mfu"], 4),
+                   "; memory bandwidth ", number(roofline["memory_bandwidth"]), " B/s × efficiency ",
+                   number(roofline["bandwidth_efficiency"], 4), "; ridge point ", number(roofline["ridge"], 1),
+                   " FLOPs per byte."),
+        table(["", "value"], headline, "lr"),
+        table(["phase", "FLOPs", "bytes moved", "of which KV cache", "FLOPs/byte", "bound", "time"], (
+            [PHASES.get(key, key), number(phase["flops"]), number(phase["bytes"]), number(phase["kv_cache_bytes"]),
+             number(phase["intensity"], 1), phase["bound"] or "", _seconds(phase["seconds"])]
+            for key, phase in phases.items()), "lrrrrlr"),
+        *(_section_table(f"By component: {PHASES.get(key, key)}", key, roofline["rows"]) for key in phases),
+    )
 
 
 PAGES = {

@@ -136,7 +136,7 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         time = TrainingTime(
             hardware.spec.name, hardware.spec.description, dtype, values["peak_flops"], Fraction(values["mfu"]),
             values["gpus"], steps, values["gpu.time.compute"] * steps,
-            (values["gpu.time.compute"] + values["train.flops_optimizer"] / rate) * steps,
+            (values["gpu.time.compute"] + Fraction(values["train.flops_optimizer"]) / rate) * steps,
             values.get("device_memory", hardware.memory), hardware.spec.source,
         )
     optimizer_flops = values["optimizer_flops"]
