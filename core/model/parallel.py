@@ -240,3 +240,12 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
             ("gpu.time.run", "gpu.time.step * steps"),
         ]
     return cells
+
+
+def finetune_cells(timed: bool) -> List[Tuple[str, str]]:
+    """Fine-tuning on one device (acct.model.finetune): the compute time, no layout."""
+    cells = [("gpu.flops", "train.flops_model / gpus")]
+    if timed:
+        cells += [("gpu.time.compute", "gpu.flops / (peak_flops * mfu)"), ("gpu.time.step", "gpu.time.compute"),
+                  ("gpu.time.run", "gpu.time.step * steps")]
+    return cells
