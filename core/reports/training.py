@@ -289,7 +289,7 @@ def make_scale_report(model, values) -> ScaleReport:
         recompute=RECOMPUTE_MODES[values["recompute"]], micro_batches=values["micro_batches"],
         memory=memory, peak=values["gpu.memory.peak"], params=values["gpu.params"], in_flight=values["gpu.in_flight"],
         collectives=collectives, device_memory=values.get("device_memory"), time=time,
-        step_seconds=values.get("gpu.time.step"), overlap=values["overlap"],
+        step_seconds=values.get("gpu.time.step"), overlap=values.get("overlap", 0),
     )
 
 
