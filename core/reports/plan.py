@@ -93,21 +93,20 @@ def plan(model, gpus: int, batch: int, hardware: str, top: int = 10) -> PlanRepo
     if device_memory is None:
         raise AcctError(f"--hardware {hardware}: no device memory to fit the layouts in")
     experts = "experts_per_ep" in model.sheet
-    # the sizes dp, pp, cp, micro_batch are the compiled function's parameters; the rest (ZeRO stage,
-    # recomputation, sequence parallelism, tp, v, ep) are fixed per function, which keeps the bounds
+    # dp, pp, cp, micro_batch and the ZeRO stage are the compiled function's parameters; the rest
+    # (recomputation, sequence parallelism, tp, v, ep) are fixed per function, which keeps the bounds
     # on its values small
-    params = ("dp", "pp", "cp", "micro_batch")
+    params = ("dp", "pp", "cp", "micro_batch", "zero_stage")
     functions = {}
 
     def function_for(zero: int, recompute: int, sp: int, tp: int, v: int, ep: int, dp: int, pp: int):
-        key = (zero, recompute, sp, tp, v, ep)
+        key = (recompute, sp, tp, v, ep)
         if key not in functions:
-            fixed = {"zero_stage": zero, "recompute": recompute, "sequence_parallel": sp, "tp": tp,
-                     "virtual_stages": v}
+            fixed = {"recompute": recompute, "sequence_parallel": sp, "tp": tp, "virtual_stages": v}
             if experts:  # ep fixed per function too: dp / ep in a parameter's place doubles the bounds
                 fixed["ep"] = ep
             # the varied sizes' values when the function folds its constants: this layout's, valid
-            sheet = model.sheet.replace({**fixed, "dp": dp, "pp": pp}, "plan")
+            sheet = model.sheet.replace({**fixed, "dp": dp, "pp": pp, "zero_stage": zero}, "plan")
             try:
                 functions[key] = sheet.function(params, OUTPUTS, "plan")
             except AcctError:  # a fixed choice the model refuses (heads that tp does not divide)
@@ -121,7 +120,7 @@ def plan(model, gpus: int, batch: int, hardware: str, top: int = 10) -> PlanRepo
     for args in layouts(gpus, batch, per_node, experts, layers if isinstance(layers, int) else None):
         enumerated += 1
         dp, tp, pp, v, cp, ep, zero, micro_batch, recompute, sp = args
-        varied = (dp, pp, cp, micro_batch)
+        varied = (dp, pp, cp, micro_batch, zero)
         function = function_for(zero, recompute, sp, tp, v, ep, dp, pp)
         if function is None or not function.valid(*varied):
             continue
