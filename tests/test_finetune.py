@@ -93,7 +93,7 @@ def test_pure_bf16_is_8_bytes_per_parameter():
 
 
 def test_megatron_distributed_optimizer(cli):
-    # Megatron-LM docs (distrib_optimizer.md): bf16 parameters with fp32 gradients take 6 + 12/d bytes per
+    # Megatron-LM docs/source/api-guide/dist_optimizer.md: bf16 parameters with fp32 gradients take 6 + 12/d bytes per
     # parameter with the distributed optimizer (2 weights + 4 gradients, 12 of master and moments sharded)
     model = acct.load("llama-3-8b", precision="mixed")
     psi = model.params

@@ -96,3 +96,26 @@ def test_llama_2_70b_preset_is_transformers_count():
               "num_hidden_layers": L70, "num_attention_heads": 64, "num_key_value_heads": 8,
               "max_position_embeddings": 4_096, "tie_word_embeddings": False}
     assert hf_params(hf_model(config)) == 68_976_648_192
+
+
+def test_readme_answers_are_what_acct_prints(cli):
+    """The README's 70B plan and its QLoRA-on-24-GB solve are real output."""
+    from test_readme import code_blocks
+
+    plan = next(block for block in code_blocks() if block.startswith("|   # |   dp |   tp |   pp |   v |"))
+    status, out, err = cli("plan", "llama-2-70b", "--gpus", "256", "--hardware", "h100", "--global-batch", "1024")
+    assert status == 0, err
+    assert plan.strip() in out
+    solve = next(block for block in code_blocks() if block.startswith("|   batch_size |"))
+    status, out, err = cli("solve", "llama-2-7b", "--precision", "bf16", "--lora-rank", "16", "--base-weights", "nf4",
+                           "--activations", "korthikanti_recompute", "--largest", "batch_size",
+                           "--where", "memory.peak <= 24GB")
+    assert status == 0, err
+    assert solve.strip() in out and "is **18**" in out
+
+
+def test_plan_refuses_fine_tuning(cli):
+    status, out, err = cli("plan", "llama-2-7b", "--gpus", "8", "--hardware", "h100", "--global-batch", "8",
+                           "--lora-rank", "8")
+    assert status == 1 and out == ""
+    assert "plan: LoRA, QLoRA and Adafactor are accounted on one device" in err and err.count("\n") == 1

@@ -85,6 +85,9 @@ def layouts(gpus: int, batch: int, per_node: int, experts: bool, layers: Optiona
 def plan(model, gpus: int, batch: int, hardware: str, top: int = 10) -> PlanReport:
     if not 1 <= gpus <= MAX_GPUS:
         raise AcctError(f"--gpus: from 1 to {MAX_GPUS:,}, got {gpus}")
+    if "train.params_trainable" in model.sheet:
+        raise AcctError("plan: LoRA, QLoRA and Adafactor are accounted on one device (memory.*); plan lays out "
+                        "full training with AdamW or SGD")
     if "gpu.time.step" not in model.sheet:
         raise AcctError(f"plan: {model.activation_problem or 'the hardware gives no link bandwidths'}; "
                         "the step time and peak memory per GPU need both")
