@@ -134,3 +134,15 @@ def test_hardware_names_are_case_insensitive(cli):
     upper = cli("train", "llama-2-7b", "--precision", "mixed", "--hardware", "H100")
     assert lower[0] == upper[0] == 0 and lower[1] == upper[1].replace("--hardware H100", "--hardware h100")
     assert "989.4 TFLOP/s bf16" in upper[1]
+
+
+def test_distributed_optimizer_communication():
+    # Megatron's distributed optimizer reduce-scatters fp32 gradients (4 B) and all-gathers the updated
+    # bf16 weights (2 B): (d − 1)/d·Ψ·6 per GPU, against 2·(d − 1)/d·Ψ·2 for ZeRO-0's bf16 all-reduce
+    model = acct.load("llama-3-8b", precision="mixed")
+    psi, d = model.params, 8
+    tuned = model.train(dp=d, zero="distributed", global_batch=d).report.scale
+    plain = model.train(dp=d, zero=0, global_batch=d).report.scale
+    comm = {c.name: c.bytes for c in tuned.collectives}
+    assert comm["dp"] == Fraction(d - 1, d) * psi * 6
+    assert {c.name: c.bytes for c in plain.collectives}["dp"] == 2 * Fraction(d - 1, d) * psi * 2
