@@ -469,7 +469,9 @@ class Model:
               base_weights: Optional[str] = None, **layout) -> Result:
         """What `acct train` prints: FLOPs of a step, memory as a·B + b, time on hardware; with a
         layout (dp=, tp=, pp=, cp=, ep=, zero=, micro_batch=, virtual_stages=, sequence_parallel=,
-        recompute="none"|"selective"|"full", global_batch=) the memory, communication and time per GPU."""
+        recompute="none"|"selective"|"full", global_batch=) the memory, communication and time per GPU
+        (zero="distributed" is Megatron's distributed optimizer). Fine-tuning: optimizer="adamw"|"adamw8bit"|
+        "sgd"|"adafactor", lora_rank=R, lora_targets="q_proj,v_proj" (or a list), base_weights="bf16"|"nf4"."""
         values = check_training_options(hardware, mfu, gpus)
         values.update(layout_set(gpus, overlap, **layout))
         values.update(steps_set(steps, tokens))

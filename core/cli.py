@@ -251,6 +251,8 @@ def _options(args: argparse.Namespace):
 
         tuning = finetune_options(args.optimizer, args.lora_rank, args.lora_targets, args.base_weights)
         overrides.update(tuning.pop("set"))
+        if any(text.split("=", 1)[0].strip() == "lora_rank" for text in getattr(args, "vary", None) or ()):
+            overrides.setdefault("lora_rank", "8")  # varying the rank turns LoRA on (the values replace this one)
     variants = {}
     for text in args.variants:
         slot, variant = parse_assignment(text, option="--variant")

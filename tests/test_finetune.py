@@ -146,3 +146,17 @@ def test_distributed_optimizer_communication():
     comm = {c.name: c.bytes for c in tuned.collectives}
     assert comm["dp"] == Fraction(d - 1, d) * psi * 6
     assert {c.name: c.bytes for c in plain.collectives}["dp"] == 2 * Fraction(d - 1, d) * psi * 2
+
+
+def test_sweep_over_the_lora_rank(cli):
+    # varying lora_rank turns LoRA on; the adapters grow linearly: 19,988,480 at r = 8, 39,976,960 at 16
+    status, out, err = cli("sweep", "llama-2-7b", "--vary", "lora_rank=8,16", "--output", "train.lora_params")
+    assert status == 0, err
+    assert "19,988,480" in out and "39,976,960" in out
+
+
+def test_the_distributed_optimizer_is_named_in_the_report(cli):
+    status, out, err = cli("train", "llama-3-8b", "--precision", "mixed", "--dp", "8", "--zero", "distributed",
+                           "--global-batch", "8")
+    assert status == 0, err
+    assert "Megatron's distributed optimizer (--zero distributed): ZeRO-1 with fp32 gradients, 2 + 4 + 12/d" in out

@@ -180,6 +180,13 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
            if model.activation_convention in model.registry.activations
            else "none is registered (is the plugin that registers them disabled?)"),
     ] + lora
+    if (_layout_given(model) and values.get("zero_stage") == 1 and values["grad_bytes"] > values["weight_bytes"]
+            and values["master_bytes"]):  # --zero distributed
+        conventions.append(
+            "Megatron's distributed optimizer (--zero distributed): ZeRO-1 with fp32 gradients, "
+            f"{values['weight_bytes']} + {values['grad_bytes']} + {values['master_bytes'] + values['moment_bytes']}/d "
+            "bytes per parameter (Megatron-LM docs/source/api-guide/dist_optimizer.md: 6 + 12/d); its data-parallel "
+            "collectives reduce-scatter the fp32 gradients and all-gather the bf16 weights")
     return TrainingReport(
         name=model.preset.name, precision=precision, convention=model.activation_convention,
         batch_size=batch, context_length=values["context_length"], steps=values["steps"], rows=rows,
