@@ -160,3 +160,14 @@ def test_the_distributed_optimizer_is_named_in_the_report(cli):
                            "--global-batch", "8")
     assert status == 0, err
     assert "Megatron's distributed optimizer (--zero distributed): ZeRO-1 with fp32 gradients, 2 + 4 + 12/d" in out
+
+
+def test_lora_on_mixtral_adapts_every_expert():
+    # Mixtral-8x7B, r = 8: per layer q, k, v, o: (4,096 + 4,096), 2 × (4,096 + 1,024), (4,096 + 4,096); the
+    # router 4,096 → 8; 8 experts × W1, W3, W2 of 4,096 ↔ 14,336 (params_each // (k·n) = 8 matrices);
+    # the absent shared expert (width 0) holds none
+    D, F_e, E = 4_096, 14_336, 8
+    per_layer = 2 * (D + D) + 2 * (D + 1_024) + (D + E) + E * 3 * (D + F_e)
+    model = acct.load("mixtral-8x7b").with_(set={"lora_rank": "8"})
+    assert model.value("train.lora_params") == 8 * 32 * per_layer == 121_112_576
+    assert model.value("train.lora_matrices") == 32 * (4 + 1 + 3 * E)

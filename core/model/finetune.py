@@ -117,11 +117,12 @@ def lora_targets(preset, rows) -> List:
 
 
 def _matrices(row) -> str:
-    """How many k×n matrices one instance of the row holds (its bias, if any, floored away)."""
+    """How many k×n matrices one instance of the row holds (its bias, if any, floored away; a row
+    of width 0, an absent shared expert, holds none)."""
     from acct.model.model import cell_name
 
     k, n = (f"({side.text})" for side in row.shape[1:])
-    return f"{cell_name(row, 'params_each')} // ({k} * {n})"
+    return f"{cell_name(row, 'params_each')} // max(1, {k} * {n})"  # a row of width 0 holds none
 
 
 def _times(row) -> str:
