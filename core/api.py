@@ -41,6 +41,12 @@ class Options:
     dtype: Optional[str] = None  # whose peak FLOP/s the hardware runs at (default: the precision's)
     # inference: weight and KV-cache dtypes, efficiencies, a price (see Inference); None: the defaults
     inference: Optional["Inference"] = None
+    # fine-tuning (acct.model.finetune): the optimizer, the rows LoRA adapts ("q_proj,v_proj"), the
+    # frozen base's format (bf16 or nf4); and the precision a command uses when the preset states none
+    optimizer: Optional[str] = None
+    lora_targets: Optional[str] = None
+    base_weights: Optional[str] = None
+    default_precision: Optional[str] = None
 
 
 @record(frozen=True)
@@ -95,6 +101,14 @@ def build(sources: Sequence[Source], options: Options, non_matmul: bool = False,
             if getattr(options, key):
                 preset.training[key] = getattr(options, key)
                 preset.chosen_by[key] = f"--{key}"
+    for preset in presets:  # fine-tuning choices, and a command's default precision
+        for key in ("optimizer", "lora_targets", "base_weights"):
+            if getattr(options, key):
+                preset.training[key] = getattr(options, key)
+                preset.chosen_by[key] = f"--{key.replace('_', '-')}"
+        if options.default_precision and "precision" not in preset.training:
+            preset.training["precision"] = options.default_precision
+            preset.chosen_by["precision"] = "the command's default precision"
     named = [_resolved(path) for path in options.plugins]
     for preset in presets:
         unconsented = [path for path in preset.plugins if _resolved(path) not in named]
@@ -270,6 +284,11 @@ def layout_set(gpus: Optional[int] = None, overlap=None, **layout) -> Dict[str, 
             continue
         if key not in LAYOUT_KEYWORDS:
             raise AcctError(f"unknown layout option {key!r}; known: {', '.join(LAYOUT_KEYWORDS)}")
+        if key == "zero" and value == "distributed":  # Megatron's distributed optimizer: ZeRO-1, fp32 gradients
+            values["zero_stage"], values["grad_bytes"] = "1", "4"
+            continue
+        if key == "zero" and isinstance(value, str) and value in ("0", "1", "2", "3"):
+            value = int(value)
         if key == "recompute":
             if value not in RECOMPUTE:
                 raise AcctError(f"--recompute: one of {', '.join(RECOMPUTE)}, got {value!r}")
@@ -292,6 +311,25 @@ def layout_set(gpus: Optional[int] = None, overlap=None, **layout) -> Dict[str, 
             values["dp"] = "gpus / (tp * pp * cp)"
     elif "dp" in values or any(name in values for name in ("tp", "pp", "cp")):
         values["gpus"] = "dp * tp * pp * cp"
+    return values
+
+
+def finetune_options(optimizer=None, lora_rank=None, lora_targets=None, base_weights=None) -> Dict[str, Any]:
+    """The fine-tuning keywords as Options fields and input values: {"optimizer": ..., "lora_targets":
+    "q_proj,v_proj", "base_weights": ..., "set": {"lora_rank": "16"}}."""
+    values: Dict[str, Any] = {"set": {}}
+    if lora_rank is not None:
+        if isinstance(lora_rank, bool) or not isinstance(lora_rank, int) or lora_rank < 1:
+            raise AcctError(f"--lora-rank: a positive whole number, got {lora_rank!r}")
+        values["set"]["lora_rank"] = str(lora_rank)
+    if lora_targets is not None and not isinstance(lora_targets, str):
+        if not all(isinstance(name, str) for name in lora_targets):
+            raise AcctError(f"--lora-targets: row names, got {lora_targets!r}")
+        lora_targets = ",".join(lora_targets)
+    for key, value in (("optimizer", optimizer), ("lora_targets", lora_targets), ("base_weights", base_weights)):
+        if value is not None and not isinstance(value, str):
+            raise AcctError(f"--{key.replace('_', '-')}: a name, got {value!r}")
+        values[key] = value
     return values
 
 
@@ -519,14 +557,24 @@ class Model:
         return self._result("conventions", run_report(self._model(("convention",))), ("convention",))
 
     def train(self, hardware: Optional[str] = None, mfu=None, gpus: Optional[int] = None,
-              steps: Optional[int] = None, tokens: Optional[int] = None, overlap=None, **layout) -> Result:
+              steps: Optional[int] = None, tokens: Optional[int] = None, overlap=None,
+              optimizer: Optional[str] = None, lora_rank: Optional[int] = None, lora_targets=None,
+              base_weights: Optional[str] = None, **layout) -> Result:
         """What `acct train` prints: FLOPs of a step, memory as a·B + b, time on hardware; with a
         layout (dp=, tp=, pp=, cp=, ep=, zero=, micro_batch=, virtual_stages=, sequence_parallel=,
-        recompute="none"|"selective"|"full", global_batch=) the memory, communication and time per GPU."""
+        recompute="none"|"selective"|"full", global_batch=) the memory, communication and time per GPU
+        (zero="distributed" is Megatron's distributed optimizer). Fine-tuning: optimizer="adamw"|"adamw8bit"|
+        "sgd"|"adafactor", lora_rank=R, lora_targets="q_proj,v_proj" (or a list), base_weights="bf16"|"nf4"."""
         values = check_training_options(hardware, mfu, gpus)
         values.update(layout_set(gpus, overlap, **layout))
         values.update(steps_set(steps, tokens))
-        model = self.with_(set=values, hardware=hardware) if values or hardware else self
+        tuning = finetune_options(optimizer, lora_rank, lora_targets, base_weights)
+        values.update(tuning.pop("set"))
+        tuning = {key: value for key, value in tuning.items() if value is not None}
+        if values or hardware or tuning:
+            model = self.with_(set=values, hardware=hardware, **tuning)
+        else:
+            model = self
         outputs = ("train", "memory", "convention")
         return model._result("train", train_report(model._model(outputs), hardware, mfu, gpus), outputs)
 
@@ -535,7 +583,7 @@ class Model:
         whose peak memory per GPU fits the hardware's, fastest first, and the best one decomposed."""
         values = check_training_options(hardware, mfu, gpus)
         values["batch_size"] = str(global_batch)
-        model = self.with_(set=values, hardware=hardware)
+        model = self.with_(set=values, hardware=hardware, default_precision="mixed")
 
         def best(layout):
             named = {"zero" if key == "zero_stage" else key: value for key, value in layout.items()}

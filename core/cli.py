@@ -99,9 +99,22 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
         command.add_argument("--force", action="store_true", help="let --plot replace an existing file")
 
     def training_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--precision", choices=("fp32", "mixed"), help="bytes per value (default: the preset's, else fp32)")
+        command.add_argument("--precision", choices=("fp32", "mixed", "bf16"),
+                             help="bytes per value: fp32, mixed (bf16 + fp32 master and moments), bf16 (pure, no "
+                             "master) (default: the preset's, else fp32; plan: mixed)")
         command.add_argument("--activations", metavar="CONVENTION",
                              help="activation convention: cs336 (default), korthikanti, korthikanti_recompute")
+        # fine-tuning (acct.model.finetune)
+        tuning = command.add_argument_group("fine-tuning (LoRA, QLoRA, optimizers)")
+        tuning.add_argument("--optimizer", choices=("adamw", "adamw8bit", "sgd", "adafactor"),
+                            help="optimizer states and FLOPs per parameter (default adamw)")
+        tuning.add_argument("--lora-rank", type=int, metavar="R", dest="lora_rank",
+                            help="LoRA of rank R: adapters trainable, the base frozen (sets lora_rank)")
+        tuning.add_argument("--lora-targets", metavar="ROWS", dest="lora_targets",
+                            help="rows LoRA adapts, e.g. q_proj,v_proj (default: every linear layer in the blocks)")
+        tuning.add_argument("--base-weights", choices=("bf16", "nf4"), dest="base_weights",
+                            help="the frozen base under LoRA: bf16 (2 B), or nf4 as QLoRA (2113/4096 B) for the "
+                            "blocks' linear layers")
 
     def layout_options(command: argparse.ArgumentParser, hardware: bool = False) -> None:
         """The parallel layout (training at scale); with `hardware`, also --hardware --mfu --gpus."""
@@ -118,8 +131,9 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
                            ("--micro-batch", "sequences per micro-batch (default: the whole batch ÷ dp)"),
                            ("--global-batch", "sequences per step (sets batch_size)")):
             group.add_argument(flag, type=int, metavar="N", help=what)
-        group.add_argument("--zero", type=int, choices=(0, 1, 2, 3), help="ZeRO stage: shard optimizer states (1), "
-                           "+ gradients (2), + weights (3, FSDP) over dp")
+        group.add_argument("--zero", choices=("0", "1", "2", "3", "distributed"),
+                           help="ZeRO stage: shard optimizer states (1), + gradients (2), + weights (3, FSDP) over "
+                           "dp; distributed: Megatron's distributed optimizer (ZeRO-1 with fp32 gradients)")
         group.add_argument("--sequence-parallel", action="store_true", dest="sequence_parallel",
                            help="Megatron's sequence parallelism beside --tp")
         group.add_argument("--recompute", choices=("none", "selective", "full"),
@@ -300,13 +314,22 @@ def _options(args: argparse.Namespace):
         overrides.update(layout_set(args.gpus, args.overlap, **layout))
         if getattr(args, "tokens", None) is not None:
             overrides.update(steps_set(None, args.tokens))
+    tuning = {}
+    if hasattr(args, "lora_rank"):  # the fine-tuning options (train, sweep, solve, plan)
+        from acct.api import finetune_options
+
+        tuning = finetune_options(args.optimizer, args.lora_rank, args.lora_targets, args.base_weights)
+        overrides.update(tuning.pop("set"))
+        if any(text.split("=", 1)[0].strip() == "lora_rank" for text in getattr(args, "vary", None) or ()):
+            overrides.setdefault("lora_rank", "8")  # varying the rank turns LoRA on (the values replace this one)
     variants = {}
     for text in args.variants:
         slot, variant = parse_assignment(text, option="--variant")
         variants[slot] = str(variant)
     return Options(set=overrides, variants=variants, plugins=list(args.plugin), disable=list(args.disable),
                    allow_plugins=args.allow_plugins, precision=getattr(args, "precision", None),
-                   activations=getattr(args, "activations", None), hardware=getattr(args, "hardware", None))
+                   activations=getattr(args, "activations", None), hardware=getattr(args, "hardware", None),
+                   default_precision="mixed" if args.command == "plan" else None, **tuning)
 
 
 def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = False,

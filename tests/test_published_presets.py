@@ -23,6 +23,7 @@ PUBLISHED = {
     "openai-gpt2-xl": (1_557_611_200, "openai-community/gpt2-xl"),
     "llama-2-7b": (6_738_415_616, "meta-llama/Llama-2-7b-hf safetensors"),
     "llama-3-8b": (8_030_261_248, "meta-llama/Meta-Llama-3-8B safetensors"),
+    "llama-2-70b": (68_976_648_192, "meta-llama/Llama-2-70b-hf safetensors"),
     "llama-3.2-1b": (1_235_814_400, "meta-llama/Llama-3.2-1B safetensors"),
     "mistral-7b-v0.1": (7_241_732_096, "mistralai/Mistral-7B-v0.1 safetensors"),
     "qwen3-0.6b": (596_049_920, "Qwen/Qwen3-0.6B"),

@@ -20,7 +20,7 @@ from acct.engine.formula import MAX_FORMULA_CHARS
 Value = Union[int, str]  # a whole number, or a formula over other inputs
 
 TOP_LEVEL_KEYS = ("name", "description", "source", "plugins", "biases", "model", "variants", "training")
-TRAINING_KEYS = ("precision", "activations")
+TRAINING_KEYS = ("precision", "activations", "optimizer", "lora_targets", "base_weights")
 MAX_PRESET_BYTES = 1_000_000  # presets and hardware files alike
 _WHOLE = re.compile(r"^[+-]?[0-9](?:_?[0-9])*$")
 _GROUPED = re.compile(r"^[+-]?[0-9][0-9_]*(?:,[0-9_]+)+$")  # 2,048: thousands separators

@@ -153,9 +153,13 @@ def build_model(
         if row.flops_dense is not None:
             for name in row.flops_dense.names:
                 inputs.need(name, f"{row.where} flops_dense", row.flops_dense)
+    # fine-tuning (acct.model.finetune): LoRA's and Adafactor's cells, and the outputs they change
+    from acct.model.finetune import finetune_outputs
+
+    tuned, retuned = finetune_outputs(preset, rows, overrides) if "train" in outputs else ([], {})
     output_formulas = [
-        (name, output_formula(text))
-        for name, text in OUTPUTS + (() if missing else ACTIVATION_OUTPUTS)
+        (name, output_formula(retuned.get(name, text)))
+        for name, text in OUTPUTS + (() if missing else ACTIVATION_OUTPUTS) + tuple(tuned)
         if name.split(".", 1)[0] in outputs
     ]
     for name, formula in output_formulas:
@@ -168,7 +172,7 @@ def build_model(
                 for read in formula.names:
                     if read not in AGGREGATES:
                         inputs.need(read, f"{counting.plugin}: convention {counting.spec.name!r}", formula)
-    parallel = parallel_output_cells(rows, inputs, outputs, not missing, overrides, preset)
+    parallel = parallel_output_cells(rows, inputs, outputs, not missing, overrides, preset, bool(tuned))
     inference = inference_cells(rows, outputs, inputs)
     for name, formula in inputs_read(inference):
         inputs.need(name, "acct's inference outputs", formula, core=True)
@@ -200,12 +204,14 @@ def build_model(
 
 
 def parallel_output_cells(rows, inputs: "InputCells", outputs: Sequence[str], activations: bool,
-                          overrides: Mapping[str, Value], preset: Preset) -> List[Cell]:
+                          overrides: Mapping[str, Value], preset: Preset, finetune: bool = False) -> List[Cell]:
     """The `gpu.` cells (per-GPU memory, communication, time under the layout inputs), with the
-    layout checks they need; time only when the hardware's numbers are inputs."""
+    layout checks they need; time only when the hardware's numbers are inputs. Fine-tuning
+    (LoRA, Adafactor) is accounted on one device: its gpu cells are the compute time alone."""
     if "gpu" not in outputs or "train" not in outputs or "memory" not in outputs:
         return []
-    from acct.model.parallel import EXPERT_CHECKS, LAYOUT_CHECKS, SHAPE_CHECKS, parallel_cells
+    from acct.model.parallel import (EXPERT_CHECKS, LAYOUT_CHECKS, LAYOUT_INPUTS, SHAPE_CHECKS, finetune_cells,
+                                     parallel_cells)
 
     def given(name: str) -> bool:
         return name in overrides or name in preset.inputs or name in inputs.implied
@@ -213,10 +219,17 @@ def parallel_output_cells(rows, inputs: "InputCells", outputs: Sequence[str], ac
     read = set(inputs.cells)  # what the model's rows read: the plugin inputs the cells may use
     timed = given("peak_flops")
     linked = timed and all(given(name) for name in ("link_bandwidth", "network_bandwidth", "gpus_per_node"))
-    texts = parallel_cells(rows, read.__contains__, activations, timed, "kv_cache" in outputs, linked)
+    if finetune:
+        laid = [name for name in LAYOUT_INPUTS if name in overrides or name in preset.inputs]
+        if laid:
+            raise ConfigError(f"the layout input {laid[0]} (--{laid[0].replace('_stage', '').replace('_', '-')}): LoRA, QLoRA and Adafactor are accounted on one device here (their "
+                              "memory is memory.*); a parallel layout is for full training with AdamW or SGD")
+        texts = finetune_cells(timed)
+    else:
+        texts = parallel_cells(rows, read.__contains__, activations, timed, "kv_cache" in outputs, linked)
     if activations and given("device_memory"):  # what is left of the device: solve's and plan's test
-        texts.append(("gpu.memory.headroom", "device_memory - gpu.memory.peak"))
-    checks = list(LAYOUT_CHECKS) + [name for name, (_, _, needs) in SHAPE_CHECKS.items() if needs in read]
+        texts.append(("gpu.memory.headroom", "device_memory - " + ("memory.peak" if finetune else "gpu.memory.peak")))
+    checks = [] if finetune else list(LAYOUT_CHECKS) + [name for name, (_, _, needs) in SHAPE_CHECKS.items() if needs in read]
     if any(row.repeated and row.params_active.text != row.params.text for row in rows) and "num_experts" in read:
         checks += list(EXPERT_CHECKS)
     for name in checks:
@@ -332,7 +345,9 @@ class InputCells:
         self.preset, self.registry, self.overrides = preset, registry, overrides
         self.cells: Dict[str, Cell] = {}
         # values a choice implies (a precision's bytes, a hardware's numbers): name -> (where, value)
-        self.implied = {**precision_inputs(preset), **(implied or {})}
+        from acct.model.finetune import implied as finetune_implied
+
+        self.implied = {**precision_inputs(preset), **finetune_implied(preset, PRECISIONS), **(implied or {})}
         for source, names in (("--set", overrides), (preset.where("model"), preset.inputs)):
             for name in names:
                 if name not in registry.inputs:

@@ -24,8 +24,10 @@ from acct.engine.formula import Formula, from_tree
 PRECISIONS: Dict[str, Dict[str, int]] = {
     "fp32": {"weight_bytes": 4, "master_bytes": 0, "grad_bytes": 4, "moment_bytes": 8, "activation_bytes": 4},
     "mixed": {"weight_bytes": 2, "master_bytes": 4, "grad_bytes": 2, "moment_bytes": 8, "activation_bytes": 2},
+    # pure bf16: weights, gradients and AdamW's two moments in bf16, no fp32 master copy: 2 + 2 + 4 = 8
+    "bf16": {"weight_bytes": 2, "master_bytes": 0, "grad_bytes": 2, "moment_bytes": 4, "activation_bytes": 2},
 }
-PRECISION_DTYPE = {"fp32": "fp32", "mixed": "bf16"}  # whose peak FLOP/s a training step runs at
+PRECISION_DTYPE = {"fp32": "fp32", "mixed": "bf16", "bf16": "bf16"}  # whose peak FLOP/s a training step runs at
 
 
 BACKWARD_CONVENTION = (
@@ -90,6 +92,13 @@ def acct_register_inputs(register):
 
     for name, (description, symbol, default, minimum, integer) in LAYOUT_INPUTS.items():
         register(Input(name, description, symbol=symbol, default=default, minimum=minimum, integer=integer))
+    # fine-tuning (acct.model.finetune): LoRA's rank and the frozen base's bytes per weight
+    register(Input("lora_rank", "LoRA rank r: r·(d_in + d_out) trainable parameters per adapted matrix (default 8, "
+                   "PEFT's)", symbol="r", default=8, minimum=1))
+    register(Input("frozen_bytes", "bytes per frozen base weight that is not quantized (default 2: bf16)",
+                   default=2, minimum=None, integer=False))
+    register(Input("quantized_bytes", "bytes per frozen weight of the blocks' linear layers (NF4: 2113/4096)",
+                   default="frozen_bytes", minimum=None, integer=False))
     for checks in (LAYOUT_CHECKS, SHAPE_CHECKS, EXPERT_CHECKS):
         for name, (formula, description, *rest) in checks.items():
             minimum = rest[0] if rest and isinstance(rest[0], int) else 1

@@ -33,7 +33,7 @@ LAYOUT_INPUTS = {
     "virtual_stages": ("model chunks per pipeline stage: v > 1 is Megatron's interleaved 1F1B", "v", 1, 1, True),
     "micro_batch": ("sequences per micro-batch (default: batch_size / dp, one micro-batch per step)", "b",
                     "batch_size / dp", 1, True),
-    "zero_stage": ("ZeRO stage 0-3: shard optimizer states (1), + gradients (2), + weights (3) over dp", "z",
+    "zero_stage": ("ZeRO stage 0-3: shard optimizer states (1), + gradients (2), + weights (3) over dp·cp", "z",
                    0, 0, True),
     "sequence_parallel": ("1: Megatron's sequence parallelism beside tp (norms and dropout split too)", "sp",
                           0, 0, True),
@@ -65,7 +65,8 @@ GPU_FAMILY = "gpu"
 
 # the collectives, in report order: cell suffix -> (label, the group's span in ranks, what it moves)
 COLLECTIVES = (
-    ("dp", "DP gradient all-reduce (ZeRO-3: all-gather + reduce-scatter)", "tp * cp * dp"),
+    ("dp", "DP over dp·cp: gradient all-reduce (ZeRO-1/2: reduce-scatter + weight all-gather; ZeRO-3: two)",
+     "tp * cp * dp"),
     ("tp", "TP all-reduces (SP: all-gather + reduce-scatter), 2 forward + 2 backward per layer", "tp"),
     ("pp", "PP point-to-point activations and their gradients at stage boundaries", "gpus"),
     ("cp", "CP key/value exchange (ring: forward K,V; backward K,V and their gradients)", "tp * cp"),
@@ -134,9 +135,11 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
         ("gpu.params_last", "gpu.params_layers + gpu.params_last_only + gpu.single_stage * gpu.params_first_only"),
         # ZeRO's divisors: stage ≥ 1 shards the optimizer states and master weights, ≥ 2 the
         # gradients, 3 the weights, over the data-parallel group (dp / ep for experts' states)
-        ("gpu.zero_optimizer", "1 + min(zero_stage, 1) * (dp - 1)"),
-        ("gpu.zero_gradients", "1 + (zero_stage // 2) * (dp - 1)"),
-        ("gpu.zero_weights", "1 + (zero_stage // 3) * (dp - 1)"),
+        # context-parallel ranks hold the same weights as their data-parallel peers: the gradient
+        # reduction and the sharding span dp·cp (Megatron's data-parallel group with cp)
+        ("gpu.zero_optimizer", "1 + min(zero_stage, 1) * (dp * cp - 1)"),
+        ("gpu.zero_gradients", "1 + (zero_stage // 2) * (dp * cp - 1)"),
+        ("gpu.zero_weights", "1 + (zero_stage // 3) * (dp * cp - 1)"),
         ("gpu.zero_optimizer_experts", "1 + min(zero_stage, 1) * (dp / ep - 1)"),
         ("gpu.zero_gradients_experts", "1 + (zero_stage // 2) * (dp / ep - 1)"),
         ("gpu.zero_weights_experts", "1 + (zero_stage // 3) * (dp / ep - 1)"),
@@ -196,10 +199,17 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
     layers_on_stage = ("ceil_div(num_layers, pp * virtual_stages) * virtual_stages" if has_input("num_layers")
                        else "1")
     message = "micro_batch * context_length / cp * d_model * activation_bytes" if width else "0"
+    # the data-parallel collectives' bytes per parameter: ZeRO-0 all-reduces the gradients (a
+    # reduce-scatter and an all-gather of gradients); ZeRO-1/2 reduce-scatter the gradients and
+    # all-gather the updated weights; ZeRO-3 all-gathers the weights twice (forward and backward).
+    # Equal to 2, 2, 3 × the gradient bytes when weights and gradients are the same width; with
+    # Megatron's distributed optimizer, fp32 gradients (4) and bf16 weights (2): 6
+    cells.append(("gpu.dp_bytes", "grad_bytes + min(zero_stage, 1) * weight_bytes"
+                                  " + (1 - min(zero_stage, 1)) * grad_bytes + (zero_stage // 3) * weight_bytes"))
     cells += [
-        ("gpu.comm.dp", "(2 + zero_stage // 3) * ((dp - 1) / dp * (gpu.params - gpu.params_experts)"
-                        " + (dp / ep - 1) / (dp / ep) * gpu.params_experts) * grad_bytes" if has_experts else
-                        "(2 + zero_stage // 3) * (dp - 1) * gpu.params * grad_bytes / dp"),
+        ("gpu.comm.dp", "((dp * cp - 1) / (dp * cp) * (gpu.params - gpu.params_experts)"
+                        " + (dp / ep - 1) / (dp / ep) * gpu.params_experts) * gpu.dp_bytes" if has_experts else
+                        "(dp * cp - 1) * gpu.params * gpu.dp_bytes / (dp * cp)"),
         ("gpu.comm.tp", f"4 * 2 * (tp - 1) / tp * {message} * {layers_on_stage} * micro_batches"),
         ("gpu.comm.pp", f"min(1, pp - 1) * 2 * {message} / gpu.sp_divisor * virtual_stages * micro_batches"),
     ]
@@ -239,4 +249,13 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
             ("gpu.time.step", "gpu.time.compute + gpu.time.bubble + (1 - overlap) * gpu.time.comm"),
             ("gpu.time.run", "gpu.time.step * steps"),
         ]
+    return cells
+
+
+def finetune_cells(timed: bool) -> List[Tuple[str, str]]:
+    """Fine-tuning on one device (acct.model.finetune): the compute time, no layout."""
+    cells = [("gpu.flops", "train.flops_model / gpus")]
+    if timed:
+        cells += [("gpu.time.compute", "gpu.flops / (peak_flops * mfu)"), ("gpu.time.step", "gpu.time.compute"),
+                  ("gpu.time.run", "gpu.time.step * steps")]
     return cells

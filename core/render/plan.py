@@ -11,7 +11,8 @@ from acct.render.markdown import GB
 from acct.render.numbers import fixed, significant
 from acct.reports.plan import PlanReport
 
-COLUMNS = ("dp", "tp", "pp", "cp", "ep", "zero_stage", "micro_batch", "recompute", "sequence_parallel")
+COLUMNS = ("dp", "tp", "pp", "virtual_stages", "cp", "ep", "zero_stage", "micro_batch", "recompute",
+           "sequence_parallel")
 RECOMPUTE = ("none", "selective", "full")
 
 
@@ -20,9 +21,15 @@ def plan_markdown(report: PlanReport, tablefmt: str = DEFAULT_TABLEFMT) -> str:
 
     out = [f"# {report.name}: layouts of {report.gpus:,} × {report.hardware} for {report.global_batch:,} "
            "sequences per step", ""]
-    out += [f"{report.enumerated:,} layouts enumerated, {report.valid:,} valid (heads divide by tp, layers by pp, "
+    out += [f"{report.enumerated:,} layouts enumerated, {report.valid:,} valid (heads divide by tp, layers by pp·v, "
             f"the batch by dp · micro_batch), {report.fitting:,} fit in {fixed(Fraction(report.device_memory) / GB, 2)} "
             "GB per GPU; the fastest first.", ""]
+    if report.precision:
+        from acct.model.outputs import PRECISION_DTYPE
+
+        out += [f"Precision {report.precision} (chosen by {report.precision_by}): the step times use the "
+                f"{PRECISION_DTYPE.get(report.precision, report.precision)} peak; v is the model chunks per "
+                "pipeline stage (interleaved 1F1B when above 1).", ""]
     if not report.rows:
         out += ["No layout fits.", ""]
         return "\n".join(out)
@@ -32,9 +39,9 @@ def plan_markdown(report: PlanReport, tablefmt: str = DEFAULT_TABLEFMT) -> str:
         rows.append([str(rank)] + [str(layout[c]) if c != "recompute" else RECOMPUTE[layout[c]] for c in COLUMNS]
                     + [significant(row.step), significant(row.compute), significant(row.bubble),
                        significant(row.comm), fixed(Fraction(row.peak) / GB, 2)])
-    header = ["#", "dp", "tp", "pp", "cp", "ep", "zero", "micro-batch", "recompute", "sp", "step s", "compute s",
+    header = ["#", "dp", "tp", "pp", "v", "cp", "ep", "zero", "micro-batch", "recompute", "sp", "step s", "compute s",
               "bubble s", "comm s", "peak GB"]
-    out += [table(header, rows, "r" * 8 + "lr" + "r" * 5, tablefmt), ""]
+    out += [table(header, rows, "r" * 9 + "lr" + "r" * 5, tablefmt), ""]
     if report.best is not None and report.best.scale is not None:
         out += ["The best layout, decomposed:", ""]
         out += [line.replace("## Per GPU", "## Best layout: per GPU", 1) for line in
@@ -46,6 +53,7 @@ def plan_data(report: PlanReport) -> Dict:
     return {
         "schema": "acct.plan/1", "preset": report.name, "gpus": report.gpus, "global_batch": report.global_batch,
         "hardware": report.hardware, "device_memory": number(Fraction(report.device_memory)),
+        "precision": report.precision,
         "enumerated": report.enumerated, "valid": report.valid, "fitting": report.fitting,
         "rows": [dict(row.layout, step_seconds=number(Fraction(row.step)), compute_seconds=number(Fraction(row.compute)),
                       bubble_seconds=number(Fraction(row.bubble)), comm_seconds=number(Fraction(row.comm)),

@@ -123,6 +123,7 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         ("gradients", f"gradients ({values['grad_bytes']} B/param)", values["memory.gradients"]),
         ("optimizer", f"AdamW moments m, v ({values['moment_bytes']} B/param)", values["memory.optimizer"]),
     ]
+    memory = _finetune_memory(model, values, memory)
     if has_activations:
         memory.append(("activations", f"activations ({batch:,} × {values['total.activations']:,} B)",
                        values["memory.activations"]))
@@ -148,6 +149,29 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         optimizer_label = f"{optimizer_flops:,} per parameter, as set by optimizer_flops"
         optimizer_convention = (f"optimizer: {optimizer_flops:,} FLOPs per parameter per step, as set by optimizer_flops"
                                 + (f" (acct counts AdamW as {counted:,})" if counted is not None else ""))
+    chosen = model.preset.training.get("optimizer")
+    if chosen:  # --optimizer: its states and FLOPs as acct counts them (acct.model.finetune)
+        from acct.model.finetune import OPTIMIZERS
+
+        _, _, flops, kept, counted_as = OPTIMIZERS[chosen]
+        if optimizer_flops == flops:
+            optimizer_label = f"{chosen}, {optimizer_flops:,} per parameter"
+            optimizer_convention = f"optimizer {chosen}: {kept}; FLOPs per parameter: {counted_as}"
+    lora = []
+    if "train.lora_params" in values:
+        optimizer_label += f", {values['train.params_trainable']:,} trainable"
+        from acct.model.finetune import lora_targets
+
+        names = ", ".join(row.spec.name for row in lora_targets(model.preset, model.rows))
+        lora = [f"LoRA (Hu et al. 2021) of rank r = {values['lora_rank']:,} on {names}: r·(d_in + d_out) trainable "
+                f"parameters per adapted matrix, {values['train.lora_params']:,} in all; the base is frozen (no "
+                "gradients, no optimizer states). Simplifications: the FLOPs are the base model's (backward still "
+                "2 × forward; the adapters' and the skipped weight gradients are not counted) and the adapters' "
+                "own activations (r values per token per adapted matrix) are left out"]
+        if model.preset.training.get("base_weights") == "nf4":
+            lora.append("NF4 (QLoRA, Dettmers et al. 2023): 4 bits per weight, an 8-bit absmax per block of 64 and "
+                        "an fp32 constant per 256 blocks: 4 + 8/64 + 32/(64·256) bits = 2113/4096 B per weight, for "
+                        "the blocks' linear layers; embeddings, norms and the LM head stay at frozen_bytes")
     conventions = [
         BACKWARD_CONVENTION, optimizer_convention,
         f"precision {precision}: " + ", ".join(f"{k} {v}" for k, v in PRECISIONS[precision].items()),
@@ -155,7 +179,14 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         + (model.registry.activations[model.activation_convention].spec.description
            if model.activation_convention in model.registry.activations
            else "none is registered (is the plugin that registers them disabled?)"),
-    ]
+    ] + lora
+    if (_layout_given(model) and values.get("zero_stage") == 1 and values["grad_bytes"] > values["weight_bytes"]
+            and values["master_bytes"]):  # --zero distributed
+        conventions.append(
+            "Megatron's distributed optimizer (--zero distributed): ZeRO-1 with fp32 gradients, "
+            f"{values['weight_bytes']} + {values['grad_bytes']} + {values['master_bytes'] + values['moment_bytes']}/d "
+            "bytes per parameter (Megatron-LM docs/source/api-guide/dist_optimizer.md: 6 + 12/d); its data-parallel "
+            "collectives reduce-scatter the fp32 gradients and all-gather the bf16 weights")
     return TrainingReport(
         name=model.preset.name, precision=precision, convention=model.activation_convention,
         batch_size=batch, context_length=values["context_length"], steps=values["steps"], rows=rows,
@@ -169,6 +200,39 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         optimizer_flops=optimizer_flops, optimizer_label=optimizer_label,
         scale=make_scale_report(model, values) if _layout_given(model) else None,
     )
+
+
+def _finetune_memory(model, values, memory):
+    """The memory rows' labels under LoRA (the base frozen, the adapters trained) and Adafactor."""
+    from acct.model.finetune import FACTORED_BYTES
+
+    rows = dict((key, (label, amount)) for key, label, amount in memory)
+    if "train.lora_params" in values:
+        base = model.preset.training.get("base_weights", "")
+        quantized = values["train.params_quantized"]
+        rows["weights"] = (
+            f"weights: {quantized:,} block linears at {_bytes(values['quantized_bytes'])} B"
+            + (f" ({base})" if base else "") + f", {values['total.params'] - quantized:,} others at "
+            f"{_bytes(values['frozen_bytes'])} B (frozen), {values['train.lora_params']:,} LoRA adapters at "
+            f"{values['weight_bytes']} B", rows["weights"][1])
+        for key, what, per in (("master", "master weights of the adapters", "master_bytes"),
+                               ("gradients", "gradients of the adapters", "grad_bytes")):
+            rows[key] = (f"{what} ({values[per]} B/param)", rows[key][1])
+        rows["optimizer"] = (f"optimizer states of the adapters ({values['moment_bytes']} B/param)",
+                             rows["optimizer"][1])
+    if "train.optimizer_factored_values" in values:
+        rows["optimizer"] = (f"Adafactor: {values['train.optimizer_factored_values']:,} row and column sums at "
+                             f"{FACTORED_BYTES} B, other parameters {values['moment_bytes']} B/param",
+                             rows["optimizer"][1])
+    elif model.preset.training.get("optimizer") not in (None, "adamw"):
+        rows["optimizer"] = (f"{model.preset.training['optimizer']} states ({values['moment_bytes']} B/param)",
+                             rows["optimizer"][1])
+    return [(key,) + rows[key] for key, _, _ in memory]
+
+
+def _bytes(value) -> str:
+    value = Fraction(value)
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
 
 
 # -- training at scale: per GPU under a parallel layout (the sheet's gpu.* cells) --------------
@@ -232,7 +296,7 @@ def make_scale_report(model, values) -> ScaleReport:
         recompute=RECOMPUTE_MODES[values["recompute"]], micro_batches=values["micro_batches"],
         memory=memory, peak=values["gpu.memory.peak"], params=values["gpu.params"], in_flight=values["gpu.in_flight"],
         collectives=collectives, device_memory=values.get("device_memory"), time=time,
-        step_seconds=values.get("gpu.time.step"), overlap=values["overlap"],
+        step_seconds=values.get("gpu.time.step"), overlap=values.get("overlap", 0),
     )
 
 
