@@ -235,18 +235,24 @@ def train_report(model, hardware: Optional[str] = None, mfu: Optional[Union[str,
     (see `training_set`): the time, per-GPU memory and communication are the sheet's gpu.* cells."""
     from acct.reports.training import make_training_report
 
-    check_training_options(hardware, mfu, gpus)
+    check_training_options(hardware, mfu, gpus, layout=True)  # --gpus alone was checked when the model was built
     device = hardware_named(hardware, model.registry) if hardware else None
     return make_training_report(model, model.sheet.evaluate(), device)
 
 
-def check_training_options(hardware, mfu, gpus, needs_hardware: bool = True) -> Dict[str, str]:
-    """--mfu and --gpus checked as the user wrote them; the inputs they set (mfu, gpus) as formula text."""
+def check_training_options(hardware, mfu, gpus, needs_hardware: bool = True, layout: bool = False) -> Dict[str, str]:
+    """--mfu and --gpus checked as the user wrote them; the inputs they set (mfu, gpus) as formula text.
+    With a layout (`layout`), --gpus also sizes the per-GPU memory, which needs no hardware."""
     from acct.engine.units import quantity
     from acct.model.outputs import _exact_text
 
-    if needs_hardware and not hardware and (mfu is not None or gpus is not None):
-        raise AcctError("--mfu and --gpus give a training time, which needs --hardware NAME (a100, h100, h200)")
+    if needs_hardware and not hardware:
+        if mfu is not None:
+            raise AcctError("--mfu gives a training time, which needs --hardware NAME (a100, h100, h200)")
+        if gpus is not None and not layout:
+            raise AcctError("--gpus alone spreads the training time, which needs --hardware NAME (a100, h100, "
+                            "h200); with a layout (--dp, --tp, --pp, --cp, --ep, --zero, ...) it also gives the "
+                            "memory per GPU")
     values: Dict[str, str] = {}
     if mfu is not None:
         fraction = quantity(str(mfu), "--mfu", units=False)  # bounded parser
@@ -565,7 +571,8 @@ class Model:
         recompute="none"|"selective"|"full", global_batch=) the memory, communication and time per GPU
         (zero="distributed" is Megatron's distributed optimizer). Fine-tuning: optimizer="adamw"|"adamw8bit"|
         "sgd"|"adafactor", lora_rank=R, lora_targets="q_proj,v_proj" (or a list), base_weights="bf16"|"nf4"."""
-        values = check_training_options(hardware, mfu, gpus)
+        laid_out = any(value not in (None, False) for key, value in layout.items() if key != "global_batch")
+        values = check_training_options(hardware, mfu, gpus, layout=laid_out)
         values.update(layout_set(gpus, overlap, **layout))
         values.update(steps_set(steps, tokens))
         tuning = finetune_options(optimizer, lora_rank, lora_targets, base_weights)

@@ -307,10 +307,12 @@ def _options(args: argparse.Namespace):
         from acct.api import check_training_options, layout_set, steps_set
 
         needs = args.command == "train"
-        overrides.update(check_training_options(args.hardware, args.mfu, args.gpus, needs_hardware=needs))
         layout = {key: getattr(args, key, None) for key in ("dp", "tp", "pp", "cp", "ep", "zero", "micro_batch",
                                                             "virtual_stages", "sequence_parallel", "recompute",
                                                             "global_batch")}
+        laid_out = any(value not in (None, False) for key, value in layout.items() if key != "global_batch")
+        overrides.update(check_training_options(args.hardware, args.mfu, args.gpus, needs_hardware=needs,
+                                                layout=laid_out))
         overrides.update(layout_set(args.gpus, args.overlap, **layout))
         if getattr(args, "tokens", None) is not None:
             overrides.update(steps_set(None, args.tokens))

@@ -120,3 +120,18 @@ def test_readme_scale_excerpt_is_what_acct_prints(cli):
                            "--micro-batch", "1", "--recompute", "selective")
     assert status == 0, err
     assert excerpt.strip() in out
+
+
+def test_gpus_with_a_layout_needs_no_hardware(cli):
+    """--gpus 8 --tp 4 is a memory question: dp = 8 / 4 = 2, no device needed; the weights of tp-split rows
+    on one GPU are a quarter of theirs (Llama-3-8B's norms stay whole on each rank)."""
+    status, out, err = cli("train", str(PRESETS / "llama-3-8b.toml"), "--gpus", "8", "--tp", "4",
+                           "--global-batch", "16", "--precision", "mixed", "--format", "json")
+    assert status == 0, err
+    import json
+
+    scale = json.loads(out)["per_gpu"]
+    assert scale["layout"]["dp"] == 2 and scale["layout"]["micro_batch"] == 8
+    # 8,030,261,248 parameters; the 65 norms of 4,096 (2 per layer + the final one) are not split
+    norms = 65 * 4096
+    assert scale["params"] == (8_030_261_248 - norms) // 4 + norms
