@@ -99,6 +99,23 @@ COUNTS.update({
 })
 MOE |= {"deepseek-v2", "deepseek-v2-lite-chat", "deepseek-v3-0324", "mixtral-8x22b-v0.1", "moonlight-16b-a3b",
         "qwen2-57b-a14b", "qwen3-235b-a22b"}
+# More model types (plugins/hf_granite.py, plugins/hf_more.py; tests/data/hf/COUNTS.md, "More model types"):
+# transformers 5.24's sum(p.numel()) on the meta device, equal to the published count where COUNTS.md names one
+COUNTS.update({
+    "granite-3.0-2b-base": 2_533_531_648,
+    "granite-3.0-1b-a400m-base": 1_334_628_352,
+    "olmoe-1b-7b-0924": 6_919_161_856,
+    "command-r-v01": 34_980_831_232,
+    "c4ai-command-r7b-12-2024": 8_028_033_024,
+    "stablelm-2-1_6b": 1_644_515_328,
+    "stablelm-2-12b": 12_143_185_920,
+    "minitron-4b-base": 4_190_509_056,
+    "gpt-neo-125m": 125_198_592,  # the published 125M: 50,257·768 + 2,048·768 + 12 layers + final LayerNorm
+    "opt-125m": 125_239_296,
+    "opt-6.7b": 6_658_473_984,
+    "starcoderbase-1b": 1_137_207_296,
+})
+MOE |= {"granite-3.0-1b-a400m-base", "olmoe-1b-7b-0924"}
 
 
 def config(name):
@@ -167,6 +184,8 @@ def hf_counts(name, data, device, flops=True):
 SMALL_ENOUGH = {"gpt2", "gpt2-medium", "distilgpt2", "pythia-70m", "pythia-410m", "qwen2-0.5b", "qwen2.5-0.5b",
                 "qwen3-0.6b", "gemma-3-270m", "gemma-3-1b-pt", "llama-3.2-1b", "olmo-1b-hf", "tinyllama-1.1b",
                 "deepseek-v2-lite", "mixtral-8x7b-v0.1", "qwen1.5-moe-a2.7b"}
+# (GPT-Neo among them: its attention_types lists every layer, so it is not cut to its first layers)
+SMALL_ENOUGH |= {"gpt-neo-125m", "opt-125m", "starcoderbase-1b", "stablelm-2-1_6b", "granite-3.0-1b-a400m-base"}
 
 
 def first_layers(data, count):
@@ -310,8 +329,9 @@ def test_falcon_reads_num_kv_heads_only_in_the_new_architecture(registry, cli, t
 def test_unknown_model_type_lists_the_supported(cli, tmp_path):
     err = refused(cli, "run", str(write(tmp_path, {"model_type": "mamba", "hidden_size": 8})))
     assert "model_type 'mamba' has no importer" in err
-    assert "supported: deepseek_v2, deepseek_v3, falcon, gemma, gemma2, gemma3_text, gpt2, gpt_neox, gptj, llama, " \
-           "mistral, mixtral, olmo, olmo2, phi, phi3, qwen2, qwen2_moe, qwen3, qwen3_moe, starcoder2" in err
+    assert "supported: cohere, cohere2, deepseek_v2, deepseek_v3, falcon, gemma, gemma2, gemma3_text, gpt2, " \
+           "gpt_bigcode, gpt_neo, gpt_neox, gptj, granite, granitemoe, llama, mistral, mixtral, nemotron, olmo, " \
+           "olmo2, olmoe, opt, phi, phi3, qwen2, qwen2_moe, qwen3, qwen3_moe, stablelm, starcoder2" in err
     assert "acct_register_importers" in err
 
 
@@ -445,7 +465,7 @@ def test_plugins_lists_the_importers(cli):
     status, out, _ = cli("plugins")
     assert status == 0
     assert "importer llama" in out and "importer deepseek_v3" in out
-    assert "Hugging Face config.json importers (model_type): deepseek_v2, deepseek_v3, falcon," in out
+    assert "Hugging Face config.json importers (model_type): cohere, cohere2, deepseek_v2, deepseek_v3, falcon," in out
 
 
 def test_a_plugin_adds_an_importer(cli, tmp_path):
@@ -549,8 +569,9 @@ def test_the_readme_importer_plugin_counts_what_transformers_builds(registry, cl
     """tests/data/importers/granite.py, the README's example of an importer plugin, on a Granite-shaped
     config: its counts equal transformers' GraniteForCausalLM's (on the meta device)."""
     plugin = ROOT / "tests" / "data" / "importers" / "granite.py"
-    status, out, err = cli("run", str(write(tmp_path, GRANITE)), "-p", str(plugin), "-f", "json",
-                           "--set", "context_length=64")
+    # acct's builtin granite importer (hf_granite) is disabled so that the example's takes the model_type
+    status, out, err = cli("run", str(write(tmp_path, GRANITE)), "-p", str(plugin), "--disable", "hf_granite", "-f",
+                           "json", "--set", "context_length=64")
     assert status == 0, err
     totals = json.loads(out)["totals"]
     # 49,155·2,048 tied embedding + 40 × (attention 2·2048² + 2·2048·512, SwiGLU 3·2048·8,192, norms 2·2048) + 2,048
@@ -558,7 +579,7 @@ def test_the_readme_importer_plugin_counts_what_transformers_builds(registry, cl
     if importlib.util.find_spec("transformers") is not None:
         assert (totals["params"], totals["flops_forward"]) == hf_counts("granite", GRANITE, "meta")
     data = dict(GRANITE, mlp_bias=True)
-    err = refused(cli, "run", str(write(tmp_path, data, "biased.json")), "-p", str(plugin))
+    err = refused(cli, "run", str(write(tmp_path, data, "biased.json")), "-p", str(plugin), "--disable", "hf_granite")
     assert "model_type 'granite': mlp_bias = true changes the architecture" in err
 
 
