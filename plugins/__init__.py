@@ -23,4 +23,5 @@ DEFAULT_PLUGINS = (
     "acct.plugins.hf_deepseek",
     "acct.plugins.hf_granite",
     "acct.plugins.hf_more",
+    "acct.plugins.hf_recent",
 )

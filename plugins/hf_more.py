@@ -101,11 +101,18 @@ def cohere2(c):
         rope(c, d_head, Fraction(1), "")
         return
     c.set("local_layers", count, source)
-    c.choose("position", "rope_local", "Cohere2Attention: rotary positions in the sliding layers only, none "
-             "in the full ones (no parameters)")
-    fraction, where = partial_rotary(c)
+    _some_layers_rotate(c, d_head, count, f"{source}: the {count} sliding layers", "Cohere2Attention")
+
+
+def _some_layers_rotate(c, d_head, count, source, where):
+    """Rotary positions in `count` of the layers, none in the others (whole heads: the classes here read
+    no partial rotary factor)."""
+    fraction, field = partial_rotary(c)
     if fraction is not None and fraction != 1:
-        raise c.unsupported(where, float(fraction), "(Cohere2 rotates whole heads; transformers ignores it)")
+        raise c.unsupported(field, float(fraction), f"({where} rotates whole heads; transformers ignores it)")
+    c.choose("position", "rope_some_layers", f"{where}: rotary positions in some layers only, none in the "
+             "others (no parameters)")
+    c.set("rotary_layers", count, source)
 
 
 def stablelm(c):

@@ -114,6 +114,17 @@ COUNTS.update({
     "opt-125m": 125_239_296,
     "opt-6.7b": 6_658_473_984,
     "starcoderbase-1b": 1_137_207_296,
+    "glm-4-9b-hf": 9_399_951_360,
+    "glm-4-9b-0414": 9_400_279_040,
+    "helium-1-preview-2b": 2_172_643_840,
+    "smollm3-3b": 3_075_098_624,
+    "exaone-4.0-1.2b": 1_279_391_488,
+    "exaone-4.0-32b": 32_003_216_384,
+    "ernie-4.5-0.3b-pt": 360_748_032,
+    "hunyuan-7b-instruct": 7_504_568_320,
+    "seed-oss-36b-base": 36_151_104_512,
+    "afm-4.5b-base": 4_619_184_640,
+    "apertus-8b-2509": 8_053_338_176,  # 2 of them per layer are xIELU's alpha_p and alpha_n
 })
 MOE |= {"granite-3.0-1b-a400m-base", "olmoe-1b-7b-0924"}
 
@@ -185,7 +196,8 @@ SMALL_ENOUGH = {"gpt2", "gpt2-medium", "distilgpt2", "pythia-70m", "pythia-410m"
                 "qwen3-0.6b", "gemma-3-270m", "gemma-3-1b-pt", "llama-3.2-1b", "olmo-1b-hf", "tinyllama-1.1b",
                 "deepseek-v2-lite", "mixtral-8x7b-v0.1", "qwen1.5-moe-a2.7b"}
 # (GPT-Neo among them: its attention_types lists every layer, so it is not cut to its first layers)
-SMALL_ENOUGH |= {"gpt-neo-125m", "opt-125m", "starcoderbase-1b", "stablelm-2-1_6b", "granite-3.0-1b-a400m-base"}
+SMALL_ENOUGH |= {"gpt-neo-125m", "opt-125m", "starcoderbase-1b", "stablelm-2-1_6b", "granite-3.0-1b-a400m-base",
+                 "ernie-4.5-0.3b-pt", "exaone-4.0-1.2b"}
 
 
 def first_layers(data, count):
@@ -194,8 +206,9 @@ def first_layers(data, count):
     for key in ("num_hidden_layers", "n_layer", "num_layers"):
         if key in data and data[key] > count:
             shortened[key] = count
-    if isinstance(data.get("layer_types"), list):
-        shortened["layer_types"] = data["layer_types"][:count]
+    for key in ("layer_types", "no_rope_layers"):  # one entry per layer
+        if isinstance(data.get(key), list):
+            shortened[key] = data[key][:count]
     return shortened
 
 
@@ -329,9 +342,10 @@ def test_falcon_reads_num_kv_heads_only_in_the_new_architecture(registry, cli, t
 def test_unknown_model_type_lists_the_supported(cli, tmp_path):
     err = refused(cli, "run", str(write(tmp_path, {"model_type": "mamba", "hidden_size": 8})))
     assert "model_type 'mamba' has no importer" in err
-    assert "supported: cohere, cohere2, deepseek_v2, deepseek_v3, falcon, gemma, gemma2, gemma3_text, gpt2, " \
-           "gpt_bigcode, gpt_neo, gpt_neox, gptj, granite, granitemoe, llama, mistral, mixtral, nemotron, olmo, " \
-           "olmo2, olmoe, opt, phi, phi3, qwen2, qwen2_moe, qwen3, qwen3_moe, stablelm, starcoder2" in err
+    assert "supported: apertus, arcee, cohere, cohere2, deepseek_v2, deepseek_v3, ernie4_5, exaone4, falcon, gemma, " \
+           "gemma2, gemma3_text, glm, glm4, gpt2, gpt_bigcode, gpt_neo, gpt_neox, gptj, granite, granitemoe, helium, " \
+           "hunyuan_v1_dense, llama, mistral, mixtral, nemotron, olmo, olmo2, olmoe, opt, phi, phi3, qwen2, " \
+           "qwen2_moe, qwen3, qwen3_moe, seed_oss, smollm3, stablelm, starcoder2" in err
     assert "acct_register_importers" in err
 
 
@@ -465,7 +479,7 @@ def test_plugins_lists_the_importers(cli):
     status, out, _ = cli("plugins")
     assert status == 0
     assert "importer llama" in out and "importer deepseek_v3" in out
-    assert "Hugging Face config.json importers (model_type): cohere, cohere2, deepseek_v2, deepseek_v3, falcon," in out
+    assert "Hugging Face config.json importers (model_type): apertus, arcee, cohere, cohere2, deepseek_v2," in out
 
 
 def test_a_plugin_adds_an_importer(cli, tmp_path):
