@@ -106,6 +106,7 @@ COUNTS.update({
     "granite-3.0-1b-a400m-base": 1_334_628_352,
     "olmoe-1b-7b-0924": 6_919_161_856,
     "command-r-v01": 34_980_831_232,
+    "c4ai-command-r-plus": 103_810_674_688,  # use_qk_norm: a gain per head for q (96·128) and k (8·128)
     "c4ai-command-r7b-12-2024": 8_028_033_024,
     "stablelm-2-1_6b": 1_644_515_328,
     "stablelm-2-12b": 12_143_185_920,
