@@ -10,6 +10,7 @@ from acct import Importer, hookimpl
 
 from .hf_common import ATTENTION_ROWS, DROPOUT, EPS, ROPE, ROPE_MAPS, ROUTING, basic, biases, gated_ffn, heads, norm, \
     rope, tied
+from .hf_helpers import no_null_head_dim
 
 MULTIPLIERS = ("embedding_multiplier", "attention_multiplier", "residual_multiplier", "logits_scaling")
 MAPS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim",
@@ -19,6 +20,7 @@ MAPS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
 
 def _granite(c):
     """What both share: returns num_layers."""
+    no_null_head_dim(c, "GraniteAttention")
     d_model, num_heads = basic(c)
     d_head, _ = heads(c, d_model, num_heads)  # num_key_value_heads null or absent: one per query head
     tied(c, False)

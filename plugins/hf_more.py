@@ -10,6 +10,7 @@ from acct import Importer, hookimpl
 
 from .hf_common import (ATTENTION_ROWS, DROPOUT, EPS, ROPE, ROPE_MAPS, ROUTING, alias, basic, biases, gated_ffn, heads,
                         layer_types, norm, partial_rotary, plain_ffn, rope, tied)
+from .hf_helpers import no_null_head_dim
 
 LLAMA_MAPS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
               "intermediate_size", "max_position_embeddings", "tie_word_embeddings", "hidden_act") + ROPE_MAPS
@@ -28,6 +29,7 @@ def _full(c):
 
 
 def olmoe(c):
+    no_null_head_dim(c, "OlmoeAttention")
     d_model, num_heads = basic(c)
     d_head, _ = heads(c, d_model, num_heads)
     tied(c, False)
@@ -55,6 +57,7 @@ def _cohere_common(c, d_head_from_config):
     d_model, num_heads = basic(c)
     if d_head_from_config:
         # CohereAttention: getattr(config, "head_dim", hidden_size // num_attention_heads)
+        no_null_head_dim(c, "CohereAttention")
         d_head, _ = heads(c, d_model, num_heads)
     else:
         d_head, _ = heads(c, d_model, num_heads, head_dim=None)

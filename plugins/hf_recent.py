@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from acct import Importer, hookimpl
 
+from .hf_helpers import no_null_head_dim, null_head_dim_derived
 from .hf_common import (ATTENTION_ROWS, DROPOUT, EPS, ROPE, ROPE_MAPS, basic, biases, gated_ffn, heads, layer_types,
                         norm, partial_rotary, rope, tied, windowed)
 
@@ -16,8 +17,11 @@ MAPS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
 IGNORES = DROPOUT + ROPE + EPS + ("pretraining_tp",)
 
 
-def _decoder(c, tie_default, head_dim_default=None, kv_default=None, fraction=None, fraction_source=""):
-    """vocab, layers, widths, heads, the head, rotary positions in every layer; returns (num_layers, d_head)."""
+def _decoder(c, tie_default, head_dim_default=None, kv_default=None, fraction=None, fraction_source="", where=None):
+    """vocab, layers, widths, heads, the head, rotary positions in every layer; returns (num_layers, d_head).
+    `where`: the attention class that cannot use head_dim = null (None: null means the default)."""
+    if where:
+        no_null_head_dim(c, where)
     d_model, num_heads = basic(c)
     d_head, _ = heads(c, d_model, num_heads, head_dim_default=head_dim_default, kv_default=kv_default)
     tied(c, tie_default)
@@ -45,7 +49,8 @@ def _relu2_ffn(c, default="relu2"):
 
 def glm(c, sandwich=False):
     fraction, source = partial_rotary(c, default=Fraction(1, 2))
-    _decoder(c, False, head_dim_default=128, kv_default=2, fraction=fraction, fraction_source=source)
+    _decoder(c, False, head_dim_default=128, kv_default=2, fraction=fraction, fraction_source=source,
+             where="Glm4Attention" if sandwich else "GlmAttention")
     bias, source = _flag(c, "attention_bias", True)
     if bias:
         biases(c, ("q_proj", "k_proj", "v_proj"), f"{source} (q, k, v projections; o_proj never)")
@@ -64,7 +69,7 @@ def glm4(c):
 
 def helium(c):
     d_model = c.integer("hidden_size")
-    _, d_head = _decoder(c, False, head_dim_default=128, kv_default=20)
+    _, d_head = _decoder(c, False, head_dim_default=128, kv_default=20, where="HeliumAttention")
     heads_ = c.integer("num_attention_heads")
     if heads_ * d_head != d_model:
         raise c.unsupported("head_dim", d_head, f"× num_attention_heads ({heads_}) differs from hidden_size "
@@ -81,6 +86,7 @@ def helium(c):
 
 
 def smollm3(c):
+    no_null_head_dim(c, "SmolLM3Attention")
     d_model, num_heads = basic(c)
     d_head, _ = heads(c, d_model, num_heads)
     num_layers = c.get("num_hidden_layers")
@@ -125,6 +131,7 @@ def smollm3(c):
 
 
 def exaone4(c):
+    no_null_head_dim(c, "Exaone4Attention")
     d_model, num_heads = basic(c)
     d_head, _ = heads(c, d_model, num_heads, kv_default=32)
     num_layers = c.get("num_hidden_layers")
@@ -166,7 +173,7 @@ def exaone4(c):
 
 
 def ernie4_5(c):
-    _decoder(c, True, head_dim_default=128, kv_default=2)
+    _decoder(c, True, head_dim_default=null_head_dim_derived(c, 128), kv_default=2)
     bias, source = _flag(c, "use_bias", False)
     if bias:
         biases(c, ATTENTION_ROWS + ("FFN",), f"{source} (q, k, v, o, gate, up and down projections)")
@@ -176,6 +183,9 @@ def ernie4_5(c):
 
 
 def hunyuan_v1_dense(c):
+    if c.get("head_dim", None) is None:  # HunYuanDenseV1Config's default is None, which its attention cannot use
+        raise c.bad("head_dim", c.get("head_dim", None), "a whole number (HunYuanDenseV1Attention reads it; "
+                    "absent or null, transformers fails)")
     _decoder(c, False)
     bias, source = _flag(c, "attention_bias", False)
     if bias:
@@ -187,7 +197,7 @@ def hunyuan_v1_dense(c):
 
 
 def seed_oss(c):
-    _decoder(c, False, head_dim_default=128, kv_default=8)
+    _decoder(c, False, head_dim_default=null_head_dim_derived(c, 128), kv_default=8)
     bias, source = _flag(c, "attention_bias", True)
     if bias:
         biases(c, ("q_proj", "k_proj", "v_proj"), f"{source} (q, k, v projections)")
@@ -214,7 +224,7 @@ def arcee(c):
 
 
 def apertus(c):
-    _decoder(c, False)
+    _decoder(c, False, where="ApertusAttention")
     bias, source = _flag(c, "attention_bias", False)
     if bias:
         biases(c, ATTENTION_ROWS, f"{source} (q, k, v and o projections)")

@@ -10,7 +10,7 @@ import pytest
 
 from acct.model.model import build_model
 from acct.model.sources import load_source
-from test_import import DATA, config, refused, write
+from test_import import DATA, acct_counts, config, hf_counts, refused, tiny, write
 
 
 def values(registry, source, **overrides):
@@ -127,3 +127,94 @@ def test_the_readme_granite_plugin_needs_the_builtin_disabled(cli):
     plugin = ROOT / "tests" / "data" / "importers" / "granite.py"
     err = refused(cli, "run", str(DATA / "granite-3.0-2b-base.json"), "-p", str(plugin))
     assert "importer 'granite' is already registered by plugin 'hf_granite'" in err
+
+
+def small(name, **extra):
+    """The config, shrunk to 2 layers of width 64 (tiny's sizes, and the GPT-style names'), with `extra`
+    (a field set to DROP is left out)."""
+    data = config(name)
+    heads = data.get("num_attention_heads") or data.get("n_head") or data.get("num_heads")
+    data = tiny(dict(data, num_attention_heads=heads))
+    if "n_embd" in data:
+        data.update(n_embd=64, n_head=4, n_layer=2, n_inner=96, n_positions=128)
+    if "num_layers" in data:
+        data.update(num_layers=2, num_heads=4, attention_types=[[["global", "local"], 1]])
+        data.pop("attention_layers")
+    if "ffn_dim" in data:
+        data.update(ffn_dim=96, word_embed_proj_dim=64)
+    for key in ("layer_types", "no_rope_layers"):
+        if isinstance(data.get(key), list):
+            data[key] = data[key][:2]
+    if "n_embd" in data or "num_layers" in data:
+        del data["num_attention_heads"], data["num_hidden_layers"]
+    if "pad_token_id" in data:
+        data["pad_token_id"] = 0  # within the tiny vocabulary
+    data.update(extra)
+    return {key: value for key, value in data.items() if value is not DROP and (value is not None or key in extra)}
+
+
+DROP = object()  # as a value in `extra`: leave the field out
+
+
+@pytest.mark.parametrize("name, extra", [
+    ("opt-125m", {"enable_bias": False}),
+    ("opt-125m", {"tie_word_embeddings": False, "activation_function": "gelu"}),
+    ("gpt-neo-125m", {"attention_types": [[["global"], 2]], "intermediate_size": 100}),
+    ("gpt-neo-125m", {"attention_types": [[["local"], 2]], "window_size": 128}),
+    ("starcoderbase-1b", {"multi_query": False, "n_inner": None}),
+    ("stablelm-2-1_6b", {"use_parallel_residual": True, "qk_layernorm": True, "use_qkv_bias": False}),
+    ("command-r-v01", {"use_qk_norm": True, "attention_bias": True, "head_dim": 32}),
+    ("c4ai-command-r7b-12-2024", {"sliding_window_pattern": 2, "sliding_window": 128}),
+    ("minitron-4b-base", {"attention_bias": True, "mlp_bias": True, "partial_rotary_factor": 0.25}),
+    ("glm-4-9b-hf", {"attention_bias": False, "head_dim": DROP}),  # absent: GlmConfig's 128, 4 heads of 128
+    ("smollm3-3b", {"use_sliding_window": True, "sliding_window": 128, "layer_types": None, "attention_bias": True,
+                    "no_rope_layers": None, "no_rope_layer_interval": 2}),
+    ("exaone-4.0-32b", {"layer_types": None, "sliding_window_pattern": 2, "sliding_window": 128}),
+    ("ernie-4.5-0.3b-pt", {"use_bias": True}),
+    ("seed-oss-36b-base", {"attention_out_bias": True, "mlp_bias": True, "attention_bias": False}),
+    ("granite-3.0-2b-base", {"mlp_bias": True, "attention_bias": True}),
+    ("olmoe-1b-7b-0924", {"attention_bias": True}),
+])
+def test_fields_off_their_published_value_agree_with_transformers(registry, tmp_path, name, extra):
+    """A field each published config above leaves at one value, flipped: transformers' parameters and
+    forward FLOPs at 64 tokens (a 2-layer model of width 64, run on the CPU) are acct's."""
+    pytest.importorskip("transformers")
+    data = small(name, **extra)
+    key = f"{name}-{sorted(extra.items())}"
+    assert acct_counts(write(tmp_path, data), registry, context_length=64) == hf_counts(key, data, "cpu")
+
+
+BARE = dict(vocab_size=256, hidden_size=64, intermediate_size=96, num_hidden_layers=1, num_attention_heads=4,
+            num_key_value_heads=2, pad_token_id=0, max_position_embeddings=128)
+
+
+@pytest.mark.parametrize("model_type, head_dim, q_width", [
+    ("glm", DROP, 4 * 128),  # GlmConfig's default head_dim is 128, not hidden_size // heads
+    ("seed_oss", DROP, 4 * 128),
+    ("seed_oss", None, 64),  # SeedOssConfig fills null with hidden_size // heads (16)
+    ("ernie4_5", None, 64),
+    ("arcee", DROP, 64),
+    ("nemotron", None, 64),
+])
+def test_head_dim_absent_or_null_as_the_config_class_reads_it(registry, tmp_path, model_type, head_dim, q_width):
+    """The same 1-layer model of width 64 and 4 heads: q_proj is 64 × q_width, and acct's parameters are
+    transformers'."""
+    pytest.importorskip("transformers")
+    data = {key: value for key, value in dict(BARE, model_type=model_type, head_dim=head_dim).items()
+            if value is not DROP}
+    values_ = values(registry, write(tmp_path, data))
+    assert values_["num_heads"] * values_["d_head"] == q_width
+    assert acct_counts(write(tmp_path, data), registry)[0] == hf_counts(f"bare-{model_type}-{head_dim}", data,
+                                                                        "meta", flops=False)[0]
+
+
+@pytest.mark.parametrize("model_type, head_dim, message", [
+    ("glm", None, "head_dim = null: expected a whole number (GlmAttention reads it and cannot use null)"),
+    ("cohere", None, "(CohereAttention reads it and cannot use null)"),
+    ("hunyuan_v1_dense", DROP, "HunYuanDenseV1Attention reads it; absent or null, transformers fails"),
+    ("helium", DROP, "head_dim = 128 × num_attention_heads (4) differs from hidden_size (64)"),
+])
+def test_head_dim_transformers_cannot_use_is_refused(cli, tmp_path, model_type, head_dim, message):
+    data = {key: value for key, value in dict(BARE, model_type=model_type, head_dim=head_dim).items()
+            if value is not DROP}
+    assert message in refused(cli, "run", str(write(tmp_path, data)))
