@@ -266,9 +266,13 @@ IMPORTERS = (
     Importer("cohere2", "Cohere Command-R7B / A: cohere with sliding layers (rotary only there)", cohere2,
              maps=LLAMA_MAPS + ("attention_bias", "sliding_window", "layer_types", "sliding_window_pattern"),
              # head_dim: Cohere2Config sets it to hidden_size // num_attention_heads whatever the file says
-             ignores=LLAMA_IGNORES + ("logit_scale", "head_dim", "cache_implementation", "order_of_interleaved_layers",
-                                      "position_embedding_type", "use_embedding_sharing", "use_gated_activation",
-                                      "use_parallel_block", "use_parallel_embedding", "rotary_pct")),
+             ignores=LLAMA_IGNORES + ("logit_scale", "head_dim", "cache_implementation", "use_parallel_embedding"),
+             # Cohere's own fields, which Cohere2Config does not read (transformers builds a gated MLP, a
+             # parallel block, a tied head, whole-head rotary, sliding layers first): only the values it builds
+             # are accepted, since another would describe a checkpoint transformers miscounts
+             fixed={"use_gated_activation": True, "use_parallel_block": True, "use_embedding_sharing": True,
+                    "rotary_pct": 1.0, "position_embedding_type": "rope_gptj",
+                    "order_of_interleaved_layers": "local_attn_first"}),
     Importer("stablelm", "StableLM (2, 3B-4E1T): partial rotary, LayerNorm, optional q/k/v biases", stablelm,
              maps=LLAMA_MAPS + ("use_qkv_bias", "use_parallel_residual", "qk_layernorm"),
              ignores=LLAMA_IGNORES),

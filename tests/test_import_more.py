@@ -96,6 +96,7 @@ def test_rotary_layers_cannot_exceed_the_layers(cli):
     ("afm-4.5b-base", {"hidden_act": "silu"}, 'hidden_act = "silu" is an MLP activation without an acct variant'),
     ("apertus-8b-2509", {"qk_norm": False}, "qk_norm = false changes the architecture"),
     ("hunyuan-7b-instruct", {"mlp_bias": True}, "mlp_bias = true changes the architecture"),
+    ("c4ai-command-r7b-12-2024", {"use_gated_activation": False}, "use_gated_activation = false changes the"),
     ("helium-1-preview-2b", {"head_dim": 64},
      "head_dim = 64 × num_attention_heads (20) differs from hidden_size (2560)"),
     ("smollm3-3b", {"no_rope_layers": [1] * 35}, "no_rope_layers = [1, 1,"),
