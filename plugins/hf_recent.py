@@ -1,5 +1,5 @@
 """Hugging Face importers for recent Llama-shaped decoders (RMSNorm, RoPE, GQA): glm, glm4, helium, smollm3,
-exaone4, ernie4_5, hunyuan_v1_dense, seed_oss, arcee, apertus. Field defaults: transformers 5.24's config
+exaone4, ernie4_5, hunyuan_v1_dense, seed_oss, arcee, apertus, olmo3. Field defaults: transformers 5.24's config
 classes (an absent head_dim or num_key_value_heads takes the class's default, which is not always
 hidden_size // num_attention_heads or one per query head).
 """
@@ -238,6 +238,24 @@ def apertus(c):
     _full(c)
 
 
+def olmo3(c):
+    no_null_head_dim(c, "Olmo3Attention")
+    num_layers, _ = _decoder(c, False)
+    bias, source = _flag(c, "attention_bias", False)
+    if bias:
+        biases(c, ATTENTION_ROWS, f"{source} (q, k, v and o projections)")
+    norm(c, "rmsnorm", "RMSNorm (gain), 2 per block, after attention and after the MLP (inside the residual)")
+    c.choose("qk_norm", "proj", "Olmo3Attention q_norm, k_norm: RMSNorm over the whole projection")
+    gated_ffn(c)
+    count = layer_types(c, num_layers)
+    source = "layer_types"
+    if count is None:  # Olmo3Config: every 4th layer full
+        count, source = sum(1 for i in range(num_layers) if (i + 1) % 4), "layer_types (absent: every 4th layer full)"
+    if c.get("sliding_window", 4096) is None:
+        count = 0  # the sliding layers get no window
+    windowed(c, count, num_layers, source) if count else _full(c)
+
+
 IMPORTERS = (
     Importer("glm", "GLM-4 (the -hf conversions): partial rotary, q/k/v biases, fused gate_up", glm,
              maps=MAPS + ("attention_bias",), ignores=IGNORES),
@@ -262,6 +280,8 @@ IMPORTERS = (
              maps=MAPS + ("attention_bias", "attention_out_bias", "mlp_bias"), ignores=IGNORES),
     Importer("arcee", "Arcee AFM: Llama's attention, squared-ReLU up/down MLP", arcee,
              maps=MAPS + ("attention_bias", "mlp_bias"), ignores=IGNORES),
+    Importer("olmo3", "OLMo-3: OLMo-2's norms, 3 sliding : 1 full layers", olmo3,
+             maps=MAPS + ("attention_bias", "sliding_window", "layer_types"), ignores=IGNORES),
     Importer("apertus", "Apertus: q/k RMSNorm, xIELU up/down MLP (two trainable scalars per layer)", apertus,
              maps=MAPS + ("attention_bias",), ignores=IGNORES,
              # not ApertusConfig fields: its layers always have q/k norms, pre-norms and a bias-free MLP

@@ -126,6 +126,7 @@ COUNTS.update({
     "seed-oss-36b-base": 36_151_104_512,
     "afm-4.5b-base": 4_619_184_640,
     "apertus-8b-2509": 8_053_338_176,  # 2 of them per layer are xIELU's alpha_p and alpha_n
+    "olmo-3-1025-7b": 7_298_011_136,
 })
 MOE |= {"granite-3.0-1b-a400m-base", "olmoe-1b-7b-0924"}
 
@@ -345,7 +346,7 @@ def test_unknown_model_type_lists_the_supported(cli, tmp_path):
     assert "model_type 'mamba' has no importer" in err
     assert "supported: apertus, arcee, cohere, cohere2, deepseek_v2, deepseek_v3, ernie4_5, exaone4, falcon, gemma, " \
            "gemma2, gemma3_text, glm, glm4, gpt2, gpt_bigcode, gpt_neo, gpt_neox, gptj, granite, granitemoe, helium, " \
-           "hunyuan_v1_dense, llama, mistral, mixtral, nemotron, olmo, olmo2, olmoe, opt, phi, phi3, qwen2, " \
+           "hunyuan_v1_dense, llama, mistral, mixtral, nemotron, olmo, olmo2, olmo3, olmoe, opt, phi, phi3, qwen2, " \
            "qwen2_moe, qwen3, qwen3_moe, seed_oss, smollm3, stablelm, starcoder2" in err
     assert "acct_register_importers" in err
 
