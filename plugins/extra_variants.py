@@ -6,6 +6,11 @@ models it names):
   head (StableLM's qk_layernorm, Cohere's use_qk_norm): H·d_k + H_kv·d_k gains.
 - ffn = "xielu": the two-matrix MLP with xIELU (Apertus), whose two scalars alpha_p and alpha_n are
   trainable parameters of each layer's MLP.
+- attention_sinks = "per_head" (an optional slot): a learned logit per query head that joins each
+  softmax (GPT-OSS's sinks): H parameters per layer, no matmul.
+- expert_biases = "routed" (an optional slot, with ffn = "moe"): a bias on each routed expert's gate/up
+  (2·F_e) and down (D) projections (GPT-OSS): E·(2·F_e + D) parameters per MoE layer; the adds are
+  elementwise, no matmul.
 - position = "rope_some_layers": rotary positions in rotary_layers of the layers, none in the others
   (Cohere2's and EXAONE-4's full layers, SmolLM3's every 4th layer): no parameters, as rope.
 """
@@ -88,4 +93,32 @@ def acct_register_components(register):
         # as acct.plugins.position's rope (3 FLOPs per rotated value), in rotary_layers layers
         flops_other="3 * rotary_layers * context_length * (num_heads + num_kv_heads) * rotary_dims",
         requires=("rotary_fraction", "rotary_dims", "unrotated_dims", "rotary_layers", "unrotated_layers"),
+    ))
+    register(Component(
+        name="attention_sinks",
+        slot="attention_sinks",
+        variant="per_head",
+        group="attention scores and values",
+        params="num_heads",
+        flops=0,
+        per_layer=True,
+        description="a learned sink logit per query head, joined to each softmax (no matmul)",
+        activations={"*": 0},
+        # one more logit per query row and head, exponentiated and summed with the rest: 2 per (row, head)
+        flops_other="2 * context_length * num_heads",
+    ))
+    register(Component(
+        name="expert_biases",
+        slot="expert_biases",
+        variant="routed",
+        group="FFN",
+        params="num_experts * (2 * d_ff_expert + d_model)",
+        params_active="experts_per_token * (2 * d_ff_expert + d_model)",  # the k experts a token visits
+        flops=0,
+        multiplicity="moe_layers",
+        description="biases of each routed expert's gate, up (F_e each) and down (D) projections",
+        activations={"*": 0},
+        # the k experts a token visits add their biases: 2·F_e + D per token and expert
+        flops_other="experts_per_token * context_length * (2 * d_ff_expert + d_model)",
+        requires_variants={"ffn": ("moe",)},
     ))

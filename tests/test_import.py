@@ -127,8 +127,10 @@ COUNTS.update({
     "afm-4.5b-base": 4_619_184_640,
     "apertus-8b-2509": 8_053_338_176,  # 2 of them per layer are xIELU's alpha_p and alpha_n
     "olmo-3-1025-7b": 7_298_011_136,
+    # the published 20.9B: with 64 sinks per layer, q/k/v/o, router and expert biases
+    "gpt-oss-20b": 20_914_757_184,
 })
-MOE |= {"granite-3.0-1b-a400m-base", "olmoe-1b-7b-0924"}
+MOE |= {"granite-3.0-1b-a400m-base", "olmoe-1b-7b-0924", "gpt-oss-20b"}
 
 
 def config(name):
@@ -233,6 +235,11 @@ def tiny(data):
     if data.get("q_lora_rank"):
         small["q_lora_rank"] = 24
     small["num_hidden_layers"] = data.get("first_k_dense_replace", 0) + 2
+    for key in ("layer_types", "no_rope_layers"):  # one entry per layer
+        if isinstance(data.get(key), list):
+            small[key] = data[key][:small["num_hidden_layers"]]
+    if isinstance(data.get("pad_token_id"), int) and data["pad_token_id"] >= small["vocab_size"]:
+        small["pad_token_id"] = 0  # within the tiny vocabulary
     small.pop("quantization_config", None)
     return small
 
@@ -345,7 +352,8 @@ def test_unknown_model_type_lists_the_supported(cli, tmp_path):
     err = refused(cli, "run", str(write(tmp_path, {"model_type": "mamba", "hidden_size": 8})))
     assert "model_type 'mamba' has no importer" in err
     assert "supported: apertus, arcee, cohere, cohere2, deepseek_v2, deepseek_v3, ernie4_5, exaone4, falcon, gemma, " \
-           "gemma2, gemma3_text, glm, glm4, gpt2, gpt_bigcode, gpt_neo, gpt_neox, gptj, granite, granitemoe, helium, " \
+           "gemma2, gemma3_text, glm, glm4, gpt2, gpt_bigcode, gpt_neo, gpt_neox, gpt_oss, gptj, granite, granitemoe, " \
+           "helium, " \
            "hunyuan_v1_dense, llama, mistral, mixtral, nemotron, olmo, olmo2, olmo3, olmoe, opt, phi, phi3, qwen2, " \
            "qwen2_moe, qwen3, qwen3_moe, seed_oss, smollm3, stablelm, starcoder2" in err
     assert "acct_register_importers" in err

@@ -45,6 +45,8 @@ def rows(cli, name, *extra):
     ("minitron-4b-base", ['ffn = "relu2"', 'rotary_fraction = "1/2"', 'norm = "layernorm"']),
     ("glm-4-9b-0414", ["norms_per_block = 4", 'rotary_fraction = "1/2"']),
     ("apertus-8b-2509", ['ffn = "xielu"', 'qk_norm = "head"']),
+    ("gpt-oss-20b", ['attention_sinks = "per_head"', 'expert_biases = "routed"', '"router",  # GptOssTopKRouter',
+                     "local_layers = 12  # layer_types", "sliding_window = 128"]),
     ("granite-3.0-1b-a400m-base", ["num_experts = 32  # num_local_experts", "d_ff_expert = 512"]),
 ])
 def test_layer_rules(cli, name, expected):
@@ -72,6 +74,20 @@ def test_non_matmul_counts_of_the_new_variants(cli):
     apertus = rows(cli, "apertus-8b-2509", "--set", f"context_length={t}")
     assert apertus[("ffn", "ffn_xielu")]["params"] == 2 * 32
     assert apertus[("ffn", "ffn_in")]["flops_other"] == 32 * 11 * t * 21504
+
+
+def test_gpt_oss_sinks_and_expert_biases(cli):
+    """gpt-oss-20b's 24 layers: 64 sinks each; 32 experts with 2·2,880 + 2,880 bias values each, of which
+    the 4 a token visits are active."""
+    gpt = rows(cli, "gpt-oss-20b")
+    assert gpt[("attention_sinks", "attention_sinks")]["params"] == 24 * 64
+    assert gpt[("expert_biases", "expert_biases")]["params"] == 24 * 32 * (2 * 2880 + 2880)
+    status, out, _ = cli("run", str(DATA / "gpt-oss-20b.json"), "-f", "json")
+    active = json.loads(out)["totals"]["params_active"]
+    status, out, _ = cli("run", str(DATA / "gpt-oss-20b.json"), "-f", "json", "--set", "num_experts=4")
+    # with only the 4 visited experts every expert's parameters are active, so the active count is that model's
+    # total, but for the router, which scores all 32 experts: 24 layers × (2,880 weights + 1 bias) × 28 more
+    assert active == json.loads(out)["totals"]["params"] + 24 * (2880 + 1) * (32 - 4)
 
 
 def test_rotary_layers_cannot_exceed_the_layers(cli):
