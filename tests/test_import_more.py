@@ -48,6 +48,8 @@ def rows(cli, name, *extra):
     ("gpt-oss-20b", ['attention_sinks = "per_head"', 'expert_biases = "routed"', '"router",  # GptOssTopKRouter',
                      "local_layers = 12  # layer_types", "sliding_window = 128"]),
     ("granite-3.0-1b-a400m-base", ["num_experts = 32  # num_local_experts", "d_ff_expert = 512"]),
+    ("glm-4.5-air", ["moe_layers = 45  # num_hidden_layers - first_k_dense_replace = 46 - 1", "num_shared_experts = 1",
+                     "d_ff = 10944  # intermediate_size", 'rotary_fraction = "1/2"']),
 ])
 def test_layer_rules(cli, name, expected):
     status, out, err = cli("import", str(DATA / f"{name}.json"))
@@ -191,6 +193,7 @@ DROP = object()  # as a value in `extra`: leave the field out
     ("seed-oss-36b-base", {"attention_out_bias": True, "mlp_bias": True, "attention_bias": False}),
     ("granite-3.0-2b-base", {"mlp_bias": True, "attention_bias": True}),
     ("olmoe-1b-7b-0924", {"attention_bias": True}),
+    ("glm-4.5-air", {"use_qk_norm": True, "attention_bias": False, "first_k_dense_replace": 2}),
 ])
 def test_fields_off_their_published_value_agree_with_transformers(registry, tmp_path, name, extra):
     """A field each published config above leaves at one value, flipped: transformers' parameters and
