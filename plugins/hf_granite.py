@@ -1,8 +1,8 @@
-"""Hugging Face importers for IBM Granite (granite, granitemoe): Llama's shape, with multipliers
+"""Hugging Face importers for IBM Granite (granite, granitemoe, granitemoeshared): Llama's shape, with multipliers
 (embedding_multiplier, attention_multiplier, residual_multiplier, logits_scaling) that scale activations
 and logits but hold no parameter and multiply no matrix. Field defaults: transformers 5.24's config classes.
 
-Its own module, so that `--disable hf_granite` drops just these two (the README's importer example is a
+Its own module, so that `--disable hf_granite` drops just these (the README's importer example is a
 Granite importer plugin, which would otherwise collide with the builtin one).
 """
 
@@ -57,12 +57,23 @@ def granitemoe(c):
     del num_layers
 
 
+def granitemoeshared(c):
+    granitemoe(c)
+    shared = c.integer("shared_intermediate_size", 0, minimum=0)
+    if shared:
+        c.set("num_shared_experts", 1, "shared_intermediate_size > 0: one shared SwiGLU MLP (GraniteMoeSharedMLP)")
+        c.set("d_ff_shared", shared, "shared_intermediate_size")
+
+
 IGNORES = DROPOUT + ROPE + EPS + MULTIPLIERS
 IMPORTERS = (
     Importer("granite", "IBM Granite (3.x dense): Llama's shape, with multipliers that change no count", granite,
              maps=MAPS + ("mlp_bias",), ignores=IGNORES),
     Importer("granitemoe", "IBM Granite MoE (3.x): routed SwiGLU experts of intermediate_size in every layer",
              granitemoe, maps=MAPS + ("num_local_experts", "num_experts_per_tok"), ignores=IGNORES + ROUTING),
+    Importer("granitemoeshared", "IBM Granite MoE with a shared expert: granitemoe plus one shared SwiGLU MLP",
+             granitemoeshared, maps=MAPS + ("num_local_experts", "num_experts_per_tok", "shared_intermediate_size"),
+             ignores=IGNORES + ROUTING),
 )
 
 

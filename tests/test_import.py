@@ -353,10 +353,10 @@ def test_unknown_model_type_lists_the_supported(cli, tmp_path):
     err = refused(cli, "run", str(write(tmp_path, {"model_type": "mamba", "hidden_size": 8})))
     assert "model_type 'mamba' has no importer" in err
     assert "supported: apertus, arcee, cohere, cohere2, deepseek_v2, deepseek_v3, ernie4_5, exaone4, falcon, gemma, " \
-           "gemma2, gemma3_text, glm, glm4, glm4_moe, gpt2, gpt_bigcode, gpt_neo, gpt_neox, gpt_oss, gptj, granite, granitemoe, " \
-           "helium, " \
-           "hunyuan_v1_dense, llama, mistral, mixtral, nemotron, olmo, olmo2, olmo3, olmoe, opt, phi, phi3, qwen2, " \
-           "qwen2_moe, qwen3, qwen3_moe, seed_oss, smollm3, stablelm, starcoder2" in err
+           "gemma2, gemma3_text, glm, glm4, glm4_moe, gpt2, gpt_bigcode, gpt_neo, gpt_neox, gpt_oss, gptj, granite, " \
+           "granitemoe, granitemoeshared, helium, hunyuan_v1_dense, llama, mistral, mixtral, nemotron, olmo, olmo2, " \
+           "olmo3, olmoe, opt, phi, phi3, qwen2, qwen2_moe, qwen3, qwen3_moe, seed_oss, smollm3, stablelm, " \
+           "starcoder2" in err
     assert "acct_register_importers" in err
 
 

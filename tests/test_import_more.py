@@ -176,6 +176,9 @@ DROP = object()  # as a value in `extra`: leave the field out
 
 
 @pytest.mark.parametrize("name, extra", [
+    # granitemoeshared has no real checkpoint's config here: granitemoe's with a shared expert of 48
+    ("granite-3.0-1b-a400m-base", {"model_type": "granitemoeshared", "shared_intermediate_size": 48}),
+    ("granite-3.0-1b-a400m-base", {"model_type": "granitemoeshared", "shared_intermediate_size": 0}),
     ("opt-125m", {"enable_bias": False}),
     ("opt-125m", {"tie_word_embeddings": False, "activation_function": "gelu"}),
     ("gpt-neo-125m", {"attention_types": [[["global"], 2]], "intermediate_size": 100}),
