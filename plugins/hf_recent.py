@@ -1,5 +1,5 @@
 """Hugging Face importers for recent Llama-shaped decoders (RMSNorm, RoPE, GQA): glm, glm4, helium, smollm3,
-exaone4, ernie4_5, hunyuan_v1_dense, seed_oss, arcee, apertus, olmo3, gpt_oss, glm4_moe. Field defaults: transformers 5.24's config
+exaone4, ernie4_5, hunyuan_v1_dense, seed_oss, arcee, apertus, olmo3, gpt_oss, glm4_moe, ernie4_5_moe. Field defaults: transformers 5.24's config
 classes (an absent head_dim or num_key_value_heads takes the class's default, which is not always
 hidden_size // num_attention_heads or one per query head).
 """
@@ -339,6 +339,52 @@ def glm4_moe(c):
            "the checkpoint's values")
 
 
+def ernie4_5_moe(c):
+    no_null_head_dim(c, "Ernie4_5_MoeAttention")
+    num_layers, _ = _decoder(c, True, kv_default=4)
+    norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
+    act = c.get("hidden_act", "silu")
+    if act not in ("silu", "swish"):
+        raise c.unsupported("hidden_act", act, "in MoE experts (acct's moe experts are SwiGLU)")
+    _full(c)
+    defaults = {"moe_num_experts": 64, "moe_k": 6, "moe_intermediate_size": 1536, "moe_num_shared_experts": 2,
+                "moe_layer_start_index": 1, "moe_layer_end_index": -1, "moe_layer_interval": 1}  # the class's
+
+    def read(name, field, minimum=1):
+        value = c.integer(field, defaults[name], minimum=minimum)
+        return value, field if c.get(field, None) is not None else f"{field} (absent: the config class's default " \
+            f"{defaults[name]})"
+
+    start, _ = read("moe_layer_start_index", "moe_layer_start_index", minimum=0)
+    end = c.get("moe_layer_end_index", -1)
+    if end is None or end == -1:
+        end = num_layers - 1
+    else:
+        end, _ = read("moe_layer_end_index", "moe_layer_end_index", minimum=0)
+    interval, _ = read("moe_layer_interval", "moe_layer_interval")
+    experts_field = alias(c, "moe_num_experts", "num_experts")  # Ernie4_5_MoeConfig's attribute_map
+    experts, experts_source = read("moe_num_experts", experts_field, minimum=0)
+    moe_layers = sum(1 for i in range(num_layers) if (i + 1) % interval == 0 and start <= i <= end) if experts else 0
+    c.set("d_ff", c.integer("intermediate_size"), "intermediate_size (the dense layers' MLP)")
+    if not moe_layers:
+        c.choose("ffn", "swiglu", "no MoE layer: a gated MLP in every layer")
+        return
+    rule = f"moe_layer_start_index = {start}, moe_layer_end_index = {end}, moe_layer_interval = {interval}"
+    c.choose("ffn", "moe", f"Ernie4_5_MoeSparseMoeBlock: routed and shared SwiGLU experts in layers {rule}")
+    c.set("num_experts", experts, experts_source)
+    c.set("experts_per_token", *read("moe_k", alias(c, "moe_k", "num_experts_per_tok")))
+    c.set("d_ff_expert", *read("moe_intermediate_size", "moe_intermediate_size"))
+    if moe_layers != num_layers:
+        c.set("moe_layers", moe_layers, f"{rule}: {moe_layers} of {num_layers} layers")
+    shared, shared_source = read("moe_num_shared_experts", "moe_num_shared_experts", minimum=0)
+    if shared:
+        c.set("num_shared_experts", shared, f"{shared_source}: one gated MLP of moe_num_shared_experts × "
+              "moe_intermediate_size")
+    # Ernie4_5_MoeStatics holds it as an nn.Parameter (requires_grad=False), so parameters() counts it
+    biases(c, ("router",), "Ernie4_5_MoeStatics.e_score_correction_bias: a parameter (frozen) of one value per "
+           "routed expert")
+
+
 IMPORTERS = (
     Importer("glm", "GLM-4 (the -hf conversions): partial rotary, q/k/v biases, fused gate_up", glm,
              maps=MAPS + ("attention_bias",), ignores=IGNORES),
@@ -380,6 +426,15 @@ IMPORTERS = (
                                 # the multi-token-prediction layers are not part of the causal LM (transformers
                                 # does not build them); acct counts the main model, as for DeepSeek-V3
                                 "num_nextn_predict_layers", "num_mtp_layers")),
+    Importer("ernie4_5_moe", "ERNIE-4.5 MoE: routed + shared experts from moe_layer_start_index on, tied", ernie4_5_moe,
+             maps=MAPS + ("moe_num_experts", "num_experts", "moe_k", "num_experts_per_tok", "moe_intermediate_size",
+                          "moe_num_shared_experts", "moe_layer_start_index", "moe_layer_end_index",
+                          "moe_layer_interval"),
+             ignores=IGNORES + ("moe_norm_min", "output_router_logits", "router_aux_loss_coef",
+                                # Baidu's own routing settings, which transformers does not read
+                                "moe_gate", "moe_capacity", "moe_use_aux_free"),
+             # biases on the dense and shared MLPs and the attention: not mapped, so only false is accepted
+             fixed={"use_bias": False}),
     Importer("apertus", "Apertus: q/k RMSNorm, xIELU up/down MLP (two trainable scalars per layer)", apertus,
              maps=MAPS + ("attention_bias",), ignores=IGNORES,
              # not ApertusConfig fields: its layers always have q/k norms, pre-norms and a bias-free MLP

@@ -130,8 +130,9 @@ COUNTS.update({
     # the published 20.9B: with 64 sinks per layer, q/k/v/o, router and expert biases
     "gpt-oss-20b": 20_914_757_184,
     "glm-4.5-air": 106_852_245_504,  # the published 106B (the MTP layer is not built, as for DeepSeek-V3)
+    "ernie-4.5-21b-a3b-pt": 21_825_437_888,
 })
-MOE |= {"granite-3.0-1b-a400m-base", "olmoe-1b-7b-0924", "gpt-oss-20b", "glm-4.5-air"}
+MOE |= {"granite-3.0-1b-a400m-base", "olmoe-1b-7b-0924", "gpt-oss-20b", "glm-4.5-air", "ernie-4.5-21b-a3b-pt"}
 
 
 def config(name):
@@ -352,8 +353,8 @@ def test_falcon_reads_num_kv_heads_only_in_the_new_architecture(registry, cli, t
 def test_unknown_model_type_lists_the_supported(cli, tmp_path):
     err = refused(cli, "run", str(write(tmp_path, {"model_type": "mamba", "hidden_size": 8})))
     assert "model_type 'mamba' has no importer" in err
-    assert "supported: apertus, arcee, cohere, cohere2, deepseek_v2, deepseek_v3, ernie4_5, exaone4, falcon, gemma, " \
-           "gemma2, gemma3_text, glm, glm4, glm4_moe, gpt2, gpt_bigcode, gpt_neo, gpt_neox, gpt_oss, gptj, granite, " \
+    assert "supported: apertus, arcee, cohere, cohere2, deepseek_v2, deepseek_v3, ernie4_5, ernie4_5_moe, exaone4, falcon, " \
+           "gemma, gemma2, gemma3_text, glm, glm4, glm4_moe, gpt2, gpt_bigcode, gpt_neo, gpt_neox, gpt_oss, gptj, granite, " \
            "granitemoe, granitemoeshared, helium, hunyuan_v1_dense, llama, mistral, mixtral, nemotron, olmo, olmo2, " \
            "olmo3, olmoe, opt, phi, phi3, qwen2, qwen2_moe, qwen3, qwen3_moe, seed_oss, smollm3, stablelm, " \
            "starcoder2" in err

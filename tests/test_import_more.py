@@ -48,6 +48,9 @@ def rows(cli, name, *extra):
     ("gpt-oss-20b", ['attention_sinks = "per_head"', 'expert_biases = "routed"', '"router",  # GptOssTopKRouter',
                      "local_layers = 12  # layer_types", "sliding_window = 128"]),
     ("granite-3.0-1b-a400m-base", ["num_experts = 32  # num_local_experts", "d_ff_expert = 512"]),
+    # layer 0 dense; the frozen e_score_correction_bias is a parameter to transformers, so the router's bias counts
+    ("ernie-4.5-21b-a3b-pt", ["moe_layers = 27  # moe_layer_start_index = 1, moe_layer_end_index = 27",
+                              '"router",  # Ernie4_5_MoeStatics', "num_shared_experts = 2"]),
     ("glm-4.5-air", ["moe_layers = 45  # num_hidden_layers - first_k_dense_replace = 46 - 1", "num_shared_experts = 1",
                      "d_ff = 10944  # intermediate_size", 'rotary_fraction = "1/2"']),
 ])
@@ -197,6 +200,7 @@ DROP = object()  # as a value in `extra`: leave the field out
     ("granite-3.0-2b-base", {"mlp_bias": True, "attention_bias": True}),
     ("olmoe-1b-7b-0924", {"attention_bias": True}),
     ("glm-4.5-air", {"use_qk_norm": True, "attention_bias": False, "first_k_dense_replace": 2}),
+    ("ernie-4.5-21b-a3b-pt", {"moe_layer_interval": 2, "moe_layer_start_index": 0, "moe_num_shared_experts": 0}),
 ])
 def test_fields_off_their_published_value_agree_with_transformers(registry, tmp_path, name, extra):
     """A field each published config above leaves at one value, flipped: transformers' parameters and
