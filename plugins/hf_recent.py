@@ -1,7 +1,8 @@
 """Hugging Face importers for recent Llama-shaped decoders (RMSNorm, RoPE, GQA): glm, glm4, helium, smollm3,
 exaone4, ernie4_5, hunyuan_v1_dense, seed_oss, arcee, apertus, olmo3, and the mixtures of experts gpt_oss,
-glm4_moe, ernie4_5_moe. Field defaults: transformers 5.24's config classes (an absent head_dim or num_key_value_heads takes the class's default, which is not always
-hidden_size // num_attention_heads or one per query head).
+glm4_moe, ernie4_5_moe. Field defaults: transformers 5.24's config classes (an absent head_dim or
+num_key_value_heads takes the class's default, which is not always hidden_size // num_attention_heads or one
+per query head).
 """
 
 from fractions import Fraction
