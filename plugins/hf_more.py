@@ -1,5 +1,5 @@
 """More Hugging Face importers, each mapped onto acct's variants where its counts are exactly expressible:
-olmoe, cohere, cohere2, stablelm, nemotron (RMSNorm/LayerNorm decoders with RoPE) and gpt_bigcode, opt,
+olmoe, cohere, cohere2, stablelm, nemotron, phimoe (RMSNorm/LayerNorm decoders with RoPE) and gpt_bigcode, opt,
 gpt_neo (learned positions, two-matrix MLP). Field defaults: transformers 5.24's config classes; a field
 read by the modeling code through getattr (head_dim) is honoured where transformers honours it.
 """
@@ -156,6 +156,38 @@ def nemotron(c):
     _full(c)
 
 
+def phimoe(c):
+    no_null_head_dim(c, "PhimoeAttention")
+    d_model, num_heads = basic(c)
+    d_head, _ = heads(c, d_model, num_heads, kv_default=8)  # PhimoeConfig's default
+    num_layers = c.get("num_hidden_layers")
+    tied(c, False)
+    rope(c, d_head)
+    if c.flag("attention_bias", False):
+        biases(c, ATTENTION_ROWS, "attention_bias = true (q, k, v and o projections)")
+    if c.flag("lm_head_bias", False):
+        biases(c, ("lm_head",), "lm_head_bias = true")
+    norm(c, "layernorm", "nn.LayerNorm (weight and bias), 2 per block")
+    act = c.get("hidden_act", "silu")
+    if act not in ("silu", "swish"):
+        raise c.unsupported("hidden_act", act, "in MoE experts (acct's moe experts are SwiGLU)")
+    c.choose("ffn", "moe", "PhimoeSparseMoeBlock: a router (no bias) and num_local_experts SwiGLU experts in every "
+             "layer")
+    for name, field, default in (("num_experts", "num_local_experts", 16), ("experts_per_token", "num_experts_per_tok",
+                                                                            2)):
+        c.set(name, c.integer(field, default), field if c.get(field, None) is not None
+              else f"{field} (absent: the config class's default {default})")
+    width = c.integer("intermediate_size")
+    c.set("d_ff_expert", width, "intermediate_size (each expert's width)")
+    c.set("d_ff", width, "intermediate_size (every layer is MoE: the ×0 dense rows read it)")
+    if c.get("sliding_window", None) is None:
+        _full(c)
+    else:
+        c.choose("attention", "sliding_window", "sliding_window set: every layer slides")
+        c.set("sliding_window", c.integer("sliding_window"), "sliding_window")
+    del num_layers
+
+
 # -- learned positions, two-matrix MLP ----------------------------------------------------------
 
 
@@ -279,6 +311,10 @@ IMPORTERS = (
     Importer("nemotron", "Nemotron / Minitron: squared-ReLU MLP, LayerNorm1P, partial rotary", nemotron,
              maps=LLAMA_MAPS + ("head_dim", "attention_bias", "mlp_bias"),
              ignores=LLAMA_IGNORES + ("norm_eps",)),
+    Importer("phimoe", "Phi-3.5-MoE: LayerNorm, biased attention and head, 16 routed SwiGLU experts", phimoe,
+             maps=LLAMA_MAPS + ("head_dim", "attention_bias", "lm_head_bias", "num_local_experts",
+                                "num_experts_per_tok", "sliding_window"),
+             ignores=LLAMA_IGNORES + ROUTING + ("input_jitter_noise",)),
     Importer("gpt_bigcode", "GPT-BigCode / StarCoder / SantaCoder: GPT-2 with multi-query attention", gpt_bigcode,
              maps=("vocab_size", "n_positions", "n_embd", "n_layer", "n_head", "n_inner", "activation_function",
                    "tie_word_embeddings", "multi_query") + GPT_NAMES,

@@ -131,8 +131,10 @@ COUNTS.update({
     "gpt-oss-20b": 20_914_757_184,
     "glm-4.5-air": 106_852_245_504,  # the published 106B (the MTP layer is not built, as for DeepSeek-V3)
     "ernie-4.5-21b-a3b-pt": 21_825_437_888,
+    "phi-3.5-moe-instruct": 41_873_153_344,  # the published 41.9B
 })
-MOE |= {"granite-3.0-1b-a400m-base", "olmoe-1b-7b-0924", "gpt-oss-20b", "glm-4.5-air", "ernie-4.5-21b-a3b-pt"}
+MOE |= {"granite-3.0-1b-a400m-base", "olmoe-1b-7b-0924", "gpt-oss-20b", "glm-4.5-air", "ernie-4.5-21b-a3b-pt",
+        "phi-3.5-moe-instruct"}
 
 
 def config(name):
@@ -242,6 +244,10 @@ def tiny(data):
             small[key] = data[key][:small["num_hidden_layers"]]
     if isinstance(data.get("pad_token_id"), int) and data["pad_token_id"] >= small["vocab_size"]:
         small["pad_token_id"] = 0  # within the tiny vocabulary
+    scaling = data.get("rope_scaling")
+    if isinstance(scaling, dict) and isinstance(scaling.get("long_factor"), list):  # LongRoPE: d_head / 2 factors
+        small["rope_scaling"] = dict(scaling, long_factor=scaling["long_factor"][:8],
+                                     short_factor=scaling["short_factor"][:8])
     small.pop("quantization_config", None)
     return small
 
@@ -356,7 +362,7 @@ def test_unknown_model_type_lists_the_supported(cli, tmp_path):
     assert "supported: apertus, arcee, cohere, cohere2, deepseek_v2, deepseek_v3, ernie4_5, ernie4_5_moe, exaone4, falcon, " \
            "gemma, gemma2, gemma3_text, glm, glm4, glm4_moe, gpt2, gpt_bigcode, gpt_neo, gpt_neox, gpt_oss, gptj, granite, " \
            "granitemoe, granitemoeshared, helium, hunyuan_v1_dense, llama, mistral, mixtral, nemotron, olmo, olmo2, " \
-           "olmo3, olmoe, opt, phi, phi3, qwen2, qwen2_moe, qwen3, qwen3_moe, seed_oss, smollm3, stablelm, " \
+           "olmo3, olmoe, opt, phi, phi3, phimoe, qwen2, qwen2_moe, qwen3, qwen3_moe, seed_oss, smollm3, stablelm, " \
            "starcoder2" in err
     assert "acct_register_importers" in err
 
