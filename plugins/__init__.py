@@ -16,8 +16,12 @@ DEFAULT_PLUGINS = (
     "acct.plugins.training",
     "acct.plugins.hardware",
     "acct.plugins.conventions",
+    "acct.plugins.extra_variants",
     # Hugging Face config.json importers (acct_register_importers), by model_type
     "acct.plugins.hf_llama",
     "acct.plugins.hf_gpt",
     "acct.plugins.hf_deepseek",
+    "acct.plugins.hf_granite",
+    "acct.plugins.hf_more",
+    "acct.plugins.hf_recent",
 )

@@ -292,6 +292,6 @@ def test_every_new_variant_is_listed(registry):
     slots = registry.slots()
     assert slots["qkv"] == ["mha", "gqa", "mla", "mla_lora"]
     assert slots["attention"] == ["dot_product", "sliding_window", "mla"]
-    assert slots["qk_norm"] == ["head", "proj"] and "qk_norm" not in registry.defaults
+    assert slots["qk_norm"] == ["head", "proj", "head_layernorm"] and "qk_norm" not in registry.defaults
     assert registry.defaults["attention"] == "dot_product" and registry.defaults["qkv"] == "mha"
     assert (PRESETS / "qwen3-0.6b.toml").exists()

@@ -163,7 +163,8 @@ def test_rotary_fraction_must_give_whole_dims_within_the_head(registry, fraction
 
 
 def test_rotary_fraction_without_rope_is_refused(registry):
-    with pytest.raises(AcctError, match=r"rotary_fraction: no chosen component reads it \(it is read by position = rope\)"):
+    with pytest.raises(AcctError, match=r"rotary_fraction: no chosen component reads it \(it is read by position = rope, "
+                                        r"position = rope_some_layers\)"):
         build_model(small({"position": "learned"}, rotary_fraction="1 / 2", max_positions=T), registry)
 
 

@@ -99,6 +99,42 @@ COUNTS.update({
 })
 MOE |= {"deepseek-v2", "deepseek-v2-lite-chat", "deepseek-v3-0324", "mixtral-8x22b-v0.1", "moonlight-16b-a3b",
         "qwen2-57b-a14b", "qwen3-235b-a22b"}
+# More model types (plugins/hf_granite.py, plugins/hf_more.py; tests/data/hf/COUNTS.md, "More model types"):
+# transformers 5.24's sum(p.numel()) on the meta device, equal to the published count where COUNTS.md names one
+COUNTS.update({
+    "granite-3.0-2b-base": 2_533_531_648,
+    "granite-3.0-1b-a400m-base": 1_334_628_352,
+    "olmoe-1b-7b-0924": 6_919_161_856,
+    "command-r-v01": 34_980_831_232,
+    "c4ai-command-r-plus": 103_810_674_688,  # use_qk_norm: a gain per head for q (96·128) and k (8·128)
+    "c4ai-command-r7b-12-2024": 8_028_033_024,
+    "stablelm-2-1_6b": 1_644_515_328,
+    "stablelm-2-12b": 12_143_185_920,
+    "minitron-4b-base": 4_190_509_056,
+    "gpt-neo-125m": 125_198_592,  # the published 125M: 50,257·768 + 2,048·768 + 12 layers + final LayerNorm
+    "opt-125m": 125_239_296,
+    "opt-6.7b": 6_658_473_984,
+    "starcoderbase-1b": 1_137_207_296,
+    "glm-4-9b-hf": 9_399_951_360,
+    "glm-4-9b-0414": 9_400_279_040,
+    "helium-1-preview-2b": 2_172_643_840,
+    "smollm3-3b": 3_075_098_624,
+    "exaone-4.0-1.2b": 1_279_391_488,
+    "exaone-4.0-32b": 32_003_216_384,
+    "ernie-4.5-0.3b-pt": 360_748_032,
+    "hunyuan-7b-instruct": 7_504_568_320,
+    "seed-oss-36b-base": 36_151_104_512,
+    "afm-4.5b-base": 4_619_184_640,
+    "apertus-8b-2509": 8_053_338_176,  # 2 of them per layer are xIELU's alpha_p and alpha_n
+    "olmo-3-1025-7b": 7_298_011_136,
+    # the published 20.9B: with 64 sinks per layer, q/k/v/o, router and expert biases
+    "gpt-oss-20b": 20_914_757_184,
+    "glm-4.5-air": 106_852_245_504,  # the published 106B (the MTP layer is not built, as for DeepSeek-V3)
+    "ernie-4.5-21b-a3b-pt": 21_825_437_888,
+    "phi-3.5-moe-instruct": 41_873_153_344,  # the published 41.9B
+})
+MOE |= {"granite-3.0-1b-a400m-base", "olmoe-1b-7b-0924", "gpt-oss-20b", "glm-4.5-air", "ernie-4.5-21b-a3b-pt",
+        "phi-3.5-moe-instruct"}
 
 
 def config(name):
@@ -167,6 +203,9 @@ def hf_counts(name, data, device, flops=True):
 SMALL_ENOUGH = {"gpt2", "gpt2-medium", "distilgpt2", "pythia-70m", "pythia-410m", "qwen2-0.5b", "qwen2.5-0.5b",
                 "qwen3-0.6b", "gemma-3-270m", "gemma-3-1b-pt", "llama-3.2-1b", "olmo-1b-hf", "tinyllama-1.1b",
                 "deepseek-v2-lite", "mixtral-8x7b-v0.1", "qwen1.5-moe-a2.7b"}
+# (GPT-Neo among them: its attention_types lists every layer, so it is not cut to its first layers)
+SMALL_ENOUGH |= {"gpt-neo-125m", "opt-125m", "starcoderbase-1b", "stablelm-2-1_6b", "granite-3.0-1b-a400m-base",
+                 "ernie-4.5-0.3b-pt", "exaone-4.0-1.2b"}
 
 
 def first_layers(data, count):
@@ -175,8 +214,9 @@ def first_layers(data, count):
     for key in ("num_hidden_layers", "n_layer", "num_layers"):
         if key in data and data[key] > count:
             shortened[key] = count
-    if isinstance(data.get("layer_types"), list):
-        shortened["layer_types"] = data["layer_types"][:count]
+    for key in ("layer_types", "no_rope_layers"):  # one entry per layer
+        if isinstance(data.get(key), list):
+            shortened[key] = data[key][:count]
     return shortened
 
 
@@ -199,6 +239,15 @@ def tiny(data):
     if data.get("q_lora_rank"):
         small["q_lora_rank"] = 24
     small["num_hidden_layers"] = data.get("first_k_dense_replace", 0) + 2
+    for key in ("layer_types", "no_rope_layers"):  # one entry per layer
+        if isinstance(data.get(key), list):
+            small[key] = data[key][:small["num_hidden_layers"]]
+    if isinstance(data.get("pad_token_id"), int) and data["pad_token_id"] >= small["vocab_size"]:
+        small["pad_token_id"] = 0  # within the tiny vocabulary
+    scaling = data.get("rope_scaling")
+    if isinstance(scaling, dict) and isinstance(scaling.get("long_factor"), list):  # LongRoPE: d_head / 2 factors
+        small["rope_scaling"] = dict(scaling, long_factor=scaling["long_factor"][:8],
+                                     short_factor=scaling["short_factor"][:8])
     small.pop("quantization_config", None)
     return small
 
@@ -310,8 +359,11 @@ def test_falcon_reads_num_kv_heads_only_in_the_new_architecture(registry, cli, t
 def test_unknown_model_type_lists_the_supported(cli, tmp_path):
     err = refused(cli, "run", str(write(tmp_path, {"model_type": "mamba", "hidden_size": 8})))
     assert "model_type 'mamba' has no importer" in err
-    assert "supported: deepseek_v2, deepseek_v3, falcon, gemma, gemma2, gemma3_text, gpt2, gpt_neox, gptj, llama, " \
-           "mistral, mixtral, olmo, olmo2, phi, phi3, qwen2, qwen2_moe, qwen3, qwen3_moe, starcoder2" in err
+    assert "supported: apertus, arcee, cohere, cohere2, deepseek_v2, deepseek_v3, ernie4_5, ernie4_5_moe, exaone4, falcon, " \
+           "gemma, gemma2, gemma3_text, glm, glm4, glm4_moe, gpt2, gpt_bigcode, gpt_neo, gpt_neox, gpt_oss, gptj, granite, " \
+           "granitemoe, granitemoeshared, helium, hunyuan_v1_dense, llama, mistral, mixtral, nemotron, olmo, olmo2, " \
+           "olmo3, olmoe, opt, phi, phi3, phimoe, qwen2, qwen2_moe, qwen3, qwen3_moe, seed_oss, smollm3, stablelm, " \
+           "starcoder2" in err
     assert "acct_register_importers" in err
 
 
@@ -445,7 +497,7 @@ def test_plugins_lists_the_importers(cli):
     status, out, _ = cli("plugins")
     assert status == 0
     assert "importer llama" in out and "importer deepseek_v3" in out
-    assert "Hugging Face config.json importers (model_type): deepseek_v2, deepseek_v3, falcon," in out
+    assert "Hugging Face config.json importers (model_type): apertus, arcee, cohere, cohere2, deepseek_v2," in out
 
 
 def test_a_plugin_adds_an_importer(cli, tmp_path):
@@ -549,8 +601,9 @@ def test_the_readme_importer_plugin_counts_what_transformers_builds(registry, cl
     """tests/data/importers/granite.py, the README's example of an importer plugin, on a Granite-shaped
     config: its counts equal transformers' GraniteForCausalLM's (on the meta device)."""
     plugin = ROOT / "tests" / "data" / "importers" / "granite.py"
-    status, out, err = cli("run", str(write(tmp_path, GRANITE)), "-p", str(plugin), "-f", "json",
-                           "--set", "context_length=64")
+    # acct's builtin granite importer (hf_granite) is disabled so that the example's takes the model_type
+    status, out, err = cli("run", str(write(tmp_path, GRANITE)), "-p", str(plugin), "--disable", "hf_granite", "-f",
+                           "json", "--set", "context_length=64")
     assert status == 0, err
     totals = json.loads(out)["totals"]
     # 49,155·2,048 tied embedding + 40 × (attention 2·2048² + 2·2048·512, SwiGLU 3·2048·8,192, norms 2·2048) + 2,048
@@ -558,7 +611,7 @@ def test_the_readme_importer_plugin_counts_what_transformers_builds(registry, cl
     if importlib.util.find_spec("transformers") is not None:
         assert (totals["params"], totals["flops_forward"]) == hf_counts("granite", GRANITE, "meta")
     data = dict(GRANITE, mlp_bias=True)
-    err = refused(cli, "run", str(write(tmp_path, data, "biased.json")), "-p", str(plugin))
+    err = refused(cli, "run", str(write(tmp_path, data, "biased.json")), "-p", str(plugin), "--disable", "hf_granite")
     assert "model_type 'granite': mlp_bias = true changes the architecture" in err
 
 

@@ -34,6 +34,9 @@ def presets(draw, registry):
         else:
             variants["qkv"] = draw(st.sampled_from(["mha", "gqa"]))
             variants["attention"] = draw(st.sampled_from(["dot_product", "sliding_window"]))
+    # routed experts' biases need routed experts (requires_variants)
+    if variants.get("expert_biases") and variants["ffn"] != "moe":
+        del variants["expert_biases"]
     kv_heads = draw(st.integers(1, 8))
     heads = kv_heads * draw(st.integers(1, 8))
     context = draw(st.integers(1, 4096))
