@@ -12,7 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from acct.records import fresh, record
+from acct.records import fields, fresh, record
 
 import pluggy
 
@@ -68,6 +68,15 @@ class RegisteredComponent:
     multiplicity: Formula  # instances in the model: 1, num_layers, or any formula over the inputs
     params_active: Formula
     flops_dense: Optional[Formula]
+
+    def __getattr__(self, name: str) -> object:
+        """A pending row (pending_row) is parsed and checked when a field is first read."""
+        fields = self.__dict__
+        if fields.get("_pending") and name in _ROW_FIELDS:
+            fields.update(_component_fields(fields["spec"], fields["plugin"]))
+            del fields["_pending"]
+            return fields[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def where(self) -> str:
@@ -465,43 +474,10 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
                 raise PluginError(f"{where}: registered twice for slot {spec.slot!r} variant {spec.variant!r}")
             if not isinstance(spec.requires, (tuple, list)) or not all(isinstance(n, str) for n in spec.requires):
                 raise PluginError(f"{where}: requires must be a tuple of input names, got {spec.requires!r}")
-            shape = None
-            if spec.shape is not None:
-                if not isinstance(spec.shape, (tuple, list)) or len(spec.shape) != 3:
-                    raise PluginError(f"{where}: shape must be (m, k, n) for (m×k)·(k×n), got {spec.shape!r}")
-                shape = tuple(parse(side, f"{where} shape") for side in spec.shape)
-            if not isinstance(spec.requires_variants, Mapping) or not all(
-                    isinstance(slot, str) and isinstance(allowed, (tuple, list))
-                    and all(isinstance(v, str) for v in allowed) for slot, allowed in spec.requires_variants.items()):
-                raise PluginError(f"{where}: requires_variants must map slots to tuples of variant names, "
-                                  f"got {spec.requires_variants!r}")
-            if not isinstance(spec.activations, Mapping) or not all(isinstance(k, str) for k in spec.activations):
-                raise PluginError(f"{where}: activations must map convention names to formulas, got {spec.activations!r}")
-            flops = parse(spec.flops, f"{where} flops")
-            params = parse(spec.params, f"{where} params")
-            if spec.multiplicity is not None and spec.per_layer:
-                raise PluginError(f"{where}: give per_layer=True or a multiplicity formula, not both")
-            if spec.multiplicity is not None:
-                multiplicity = parse(spec.multiplicity, f"{where} multiplicity")
-            else:
-                multiplicity = parse(LAYERS if spec.per_layer else 1, f"{where} multiplicity")
-            row = RegisteredComponent(
-                spec,
-                params,
-                flops,
-                shape,  # type: ignore[arg-type]
-                None if spec.batch is None else parse(spec.batch, f"{where} batch"),
-                None if spec.bias is None else parse(spec.bias, f"{where} bias"),
-                info,
-                {name: parse(text, f"{where} activations[{name!r}]") for name, text in spec.activations.items()},
-                None if spec.flops_backward is None else parse(spec.flops_backward, f"{where} flops_backward"),
-                None if spec.flops_decode is None else parse(spec.flops_decode, f"{where} flops_decode"),
-                parse(spec.kv_cache, f"{where} kv_cache"),
-                parse(spec.flops_other, f"{where} flops_other"),
-                multiplicity,
-                params if spec.params_active is None else parse(spec.params_active, f"{where} params_active"),
-                None if spec.flops_dense is None else parse(spec.flops_dense, f"{where} flops_dense"),
-            )
+            if info.origin == "builtin":  # parsed when a model first chooses it (see pending_row)
+                row = pending_row(spec, info)
+            else:  # a third party's rows are checked as they load: the suite checks acct's own
+                row = RegisteredComponent(spec=spec, plugin=info, **_component_fields(spec, info))
             owners[key] = info
             variants.setdefault(key, []).append(row)
             if spec.default:
@@ -562,6 +538,68 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
                               f"and so is {first.spec.name!r} ({first.plugin}); one may be")  # type: ignore
     return Registry(list(infos.values()), inputs, variants, {slot: v for slot, (v, _) in defaults.items()},
                     hardware, conventions, activations, importers)
+
+
+def _component_fields(spec: Component, info: PluginInfo) -> Dict[str, object]:
+    """A component's formulas parsed and its fields checked: every field of its row but spec
+    and plugin. Errors name the plugin and the component."""
+    where = f"{info}: component {spec.name!r}"
+    shape = None
+    if spec.shape is not None:
+        if not isinstance(spec.shape, (tuple, list)) or len(spec.shape) != 3:
+            raise PluginError(f"{where}: shape must be (m, k, n) for (m×k)·(k×n), got {spec.shape!r}")
+        shape = tuple(parse(side, f"{where} shape") for side in spec.shape)
+    if not isinstance(spec.requires_variants, Mapping) or not all(
+            isinstance(slot, str) and isinstance(allowed, (tuple, list))
+            and all(isinstance(v, str) for v in allowed) for slot, allowed in spec.requires_variants.items()):
+        raise PluginError(f"{where}: requires_variants must map slots to tuples of variant names, "
+                          f"got {spec.requires_variants!r}")
+    if not isinstance(spec.activations, Mapping) or not all(isinstance(k, str) for k in spec.activations):
+        raise PluginError(f"{where}: activations must map convention names to formulas, got {spec.activations!r}")
+    flops = parse(spec.flops, f"{where} flops")
+    params = parse(spec.params, f"{where} params")
+    if spec.multiplicity is not None and spec.per_layer:
+        raise PluginError(f"{where}: give per_layer=True or a multiplicity formula, not both")
+    if spec.multiplicity is not None:
+        multiplicity = parse(spec.multiplicity, f"{where} multiplicity")
+    else:
+        multiplicity = parse(LAYERS if spec.per_layer else 1, f"{where} multiplicity")
+    return {
+        "params": params,
+        "flops": flops,
+        "shape": shape,
+        "batch": None if spec.batch is None else parse(spec.batch, f"{where} batch"),
+        "bias": None if spec.bias is None else parse(spec.bias, f"{where} bias"),
+        "activations": {name: parse(text, f"{where} activations[{name!r}]") for name, text in spec.activations.items()},
+        "backward": None if spec.flops_backward is None else parse(spec.flops_backward, f"{where} flops_backward"),
+        "decode": None if spec.flops_decode is None else parse(spec.flops_decode, f"{where} flops_decode"),
+        "kv_cache": parse(spec.kv_cache, f"{where} kv_cache"),
+        "flops_other": parse(spec.flops_other, f"{where} flops_other"),
+        "multiplicity": multiplicity,
+        "params_active": params if spec.params_active is None else parse(spec.params_active, f"{where} params_active"),
+        "flops_dense": None if spec.flops_dense is None else parse(spec.flops_dense, f"{where} flops_dense"),
+    }
+
+
+_ROW_FIELDS = frozenset(fields(RegisteredComponent))
+
+
+def pending_row(spec: Component, info: PluginInfo) -> RegisteredComponent:
+    """A builtin component's row whose formulas are parsed and checked when first read: a run
+    chooses a dozen of the builtins' sixty-odd rows, and parsing them all was a tenth of its
+    start-up. acct's own rows are all checked by the test suite (tests/test_components.py);
+    a third party's are checked as they load."""
+    row = RegisteredComponent.__new__(RegisteredComponent)
+    row.__dict__.update(spec=spec, plugin=info, _pending=True)
+    return row
+
+
+def resolve_all(registry: "Registry") -> "Registry":
+    """Every row of `registry` parsed and checked (what listing every component needs)."""
+    for rows in registry.variants.values():
+        for row in rows:
+            row.params  # noqa: B018 (reading a field resolves a pending row)
+    return registry
 
 
 def make_importer(spec: Importer, info: PluginInfo) -> RegisteredImporter:
