@@ -35,3 +35,35 @@ def test_a_pending_row_with_a_bad_formula_names_its_plugin_and_component():
             row.params  # noqa: B018
     with pytest.raises(AttributeError):
         row.no_such_field  # noqa: B018
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_record_makes_the_same_instances_before_and_after_its_init_is_compiled(compiled):
+    """A record's first COMPILE_AFTER instances use the generic __init__, later ones a compiled one:
+    both take the fields positionally or by name, fill defaults (a fresh one per instance) and
+    refuse what a def __init__ would."""
+    from acct.records import COMPILE_AFTER, fresh, record
+
+    @record(frozen=True)
+    class Point:
+        x: int
+        y: int = 2
+        tags: tuple = fresh(tuple)
+
+    if compiled:
+        for _ in range(COMPILE_AFTER + 1):
+            Point(0)
+        assert Point.__init__.__code__.co_filename == "<record Point>"
+    else:
+        assert Point.__init__.__code__.co_filename != "<record Point>"
+    a, b, c = Point(1), Point(1, 3), Point(y=4, x=5, tags=(1,))
+    assert (a.x, a.y, a.tags, b.y, c.x, c.y, c.tags) == (1, 2, (), 3, 5, 4, (1,))
+    assert list(vars(c)) == ["x", "y", "tags"] and a == Point(1) and hash(a) == hash(Point(1))
+    for bad in [(), (1, 2, (), 4)]:
+        with pytest.raises(TypeError):
+            Point(*bad)
+    for bad in [{"z": 1}, {"y": 1}]:
+        with pytest.raises(TypeError):
+            Point(1, **bad) if "y" not in bad else Point(1, 2, **bad)
+    with pytest.raises(AttributeError):
+        a.x = 2
