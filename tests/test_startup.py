@@ -15,6 +15,8 @@ def test_every_builtin_row_parses_and_checks():
     assert len(rows) >= 60
     assert all("_pending" not in vars(row) for row in rows)
     assert all(row.params.text and row.flops.text for row in rows)
+    assert all("default" in vars(entry) for entry in registry.inputs.values())
+    assert registry.inputs["d_head"].default.text == "d_model / num_heads"
 
 
 def test_a_builtin_row_is_parsed_only_when_read():

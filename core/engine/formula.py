@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import ast
 import functools
+import keyword
+import re
 import warnings
 from fractions import Fraction
 from typing import Callable, Dict, List, Mapping, Tuple, Union
@@ -189,19 +191,35 @@ def _checked(source: str) -> Union[str, Tuple[ast.expr, Tuple[str, ...]]]:
     if len(source) > MAX_FORMULA_CHARS:
         return f"formula is {len(source):,} characters long; the limit is {MAX_FORMULA_CHARS:,}"
     shown = source if len(source) <= 60 else source[:57] + "..."
-    try:
-        with warnings.catch_warnings():  # e.g. '1a' warns before it fails; the user sees our error alone
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source, mode="eval").body
-    except SyntaxError as error:
-        return f"syntax error in formula {shown!r}: {error.msg}"
-    except (ValueError, RecursionError, MemoryError) as error:
-        return f"formula {shown!r} cannot be parsed: {error}"
+    if source.isdigit() and (source[0] != "0" or source.strip("0") == ""):
+        return ast.Constant(int(source)), ()  # a whole number: what ast.parse gives, without parsing
+    if source.isidentifier() and not keyword.iskeyword(source):
+        tree = ast.Name(source, ast.Load())  # one name: likewise
+    else:
+        try:
+            tree = _parse(source)
+        except SyntaxError as error:
+            return f"syntax error in formula {shown!r}: {error.msg}"
+        except (ValueError, RecursionError, MemoryError) as error:
+            return f"formula {shown!r} cannot be parsed: {error}"
     names: Dict[str, None] = {}
     problem = _validate(tree, names, depth=0)
     if problem:
         return f"{problem} in formula {shown!r}; allowed: {_ALLOWED}"
     return tree, tuple(names)
+
+
+# what can make Python's tokenizer warn before it parses or fails: a digit followed by a letter
+# ('1a', '0x1', '1if'), a backslash or a quote; a formula with none of them is parsed as it is
+_MAY_WARN = re.compile(r"[0-9][A-Za-z_]|[\\'\"]")
+
+
+def _parse(source: str) -> ast.expr:
+    if _MAY_WARN.search(source) is None:
+        return ast.parse(source, mode="eval").body
+    with warnings.catch_warnings():  # e.g. '1a' warns before it fails; the user sees our error alone
+        warnings.simplefilter("ignore")
+        return ast.parse(source, mode="eval").body
 
 
 def from_tree(tree: ast.expr, text: str) -> Formula:

@@ -18,7 +18,7 @@ product over the sequence, how many instances) the row states as a field.
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from acct.records import fresh, record, replace
 
@@ -163,7 +163,7 @@ def build_model(
                     if read not in AGGREGATES:
                         inputs.need(read, f"{counting.plugin}: convention {counting.spec.name!r}", formula)
     parallel = parallel_output_cells(rows, inputs, outputs, not missing, overrides, preset)
-    inputs.check_all_read(_readable(rows, registry, outputs))
+    inputs.check_all_read(lambda: _readable(rows, registry, outputs))  # made only for an unread value
 
     cells = list(inputs.cells.values())
     cells += row_cells(rows, columns, convention)
@@ -376,10 +376,13 @@ class InputCells:
         self.cells[name] = Cell(name, formula, where, spec.symbol, spec.description, spec.integer, spec.minimum)
         return [(read, where, formula, False) for read in reversed(formula.names)]
 
-    def check_all_read(self, readable: Mapping[str, str]) -> None:
+    def check_all_read(self, readable_of: Callable[[], Mapping[str, str]]) -> None:
         """A value the user gave that nothing reads would silently change nothing. A preset describes
-        the model, so its values may be read by a column this command does not show (`readable`:
+        the model, so its values may be read by a column this command does not show (`readable_of()`:
         name -> the column that reads it); a --set value is for this command, which must read it."""
+        if all(name in self.cells for name in (*self.preset.inputs, *self.overrides)):
+            return  # every value is read: what else could read them need not be worked out
+        readable = readable_of()
         for name in self.preset.inputs:
             if name not in self.cells and name not in readable:
                 raise ConfigError(f"{self.preset.where('model')} {name}: {_unread(name, self.registry)}")

@@ -50,6 +50,13 @@ class RegisteredInput:
     default: Optional[Formula]
     plugin: PluginInfo
 
+    def __getattr__(self, name: str) -> object:
+        """A builtin input's default formula is parsed when first read (see make_input)."""
+        if name == "default" and "spec" in self.__dict__:
+            self.__dict__["default"] = _input_default(self.spec, self.plugin)
+            return self.__dict__["default"]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
 
 @record
 class RegisteredComponent:
@@ -453,8 +460,11 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
     defaults: Dict[str, Tuple[str, PluginInfo]] = {}
 
     def make_input(spec: Input, info: PluginInfo) -> RegisteredInput:
-        default = None if spec.default is None else parse(spec.default, f"{info}: input {spec.name!r} default")
-        return RegisteredInput(spec, default, info)
+        if info.origin == "builtin":  # parsed when first read: a run reads a few of the defaults
+            entry = RegisteredInput.__new__(RegisteredInput)
+            entry.__dict__.update(spec=spec, plugin=info)
+            return entry
+        return RegisteredInput(spec, _input_default(spec, info), info)
 
     input_register = _by_name("acct_register_inputs", "input", Input, ("name", "description"), inputs, make_input)
 
@@ -595,11 +605,17 @@ def pending_row(spec: Component, info: PluginInfo) -> RegisteredComponent:
 
 
 def resolve_all(registry: "Registry") -> "Registry":
-    """Every row of `registry` parsed and checked (what listing every component needs)."""
+    """Every row and input default of `registry` parsed and checked."""
     for rows in registry.variants.values():
         for row in rows:
             row.params  # noqa: B018 (reading a field resolves a pending row)
+    for entry in registry.inputs.values():
+        entry.default  # noqa: B018
     return registry
+
+
+def _input_default(spec: Input, info: PluginInfo) -> Optional[Formula]:
+    return None if spec.default is None else parse(spec.default, f"{info}: input {spec.name!r} default")
 
 
 def make_importer(spec: Importer, info: PluginInfo) -> RegisteredImporter:
