@@ -124,7 +124,9 @@ def build_model(
     rows = chosen_rows(preset, registry, variants)
     inputs = InputCells(preset, registry, overrides, implied)
     convention = activation_convention(preset, registry)
-    missing = [row for row in rows if activation_formula(row.activations, convention) is None]
+    # which rows state activations for the convention: from their Component's keys, as the formulas
+    # themselves are parsed only for a command that reads them
+    missing = [row for row in rows if convention not in row.spec.activations and "*" not in row.spec.activations]
     wants_memory = "memory" in outputs
     columns = row_columns(outputs, non_matmul, activations=wants_memory and not missing)
 
