@@ -474,6 +474,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # cycle collector's passes over every object the imports made (each module's functions and
     # classes) were a tenth of `acct run`'s start-up (issue #14). It is paused for those commands
     # and resumed after; sweep, solve and plan, which evaluate without bound, keep it running.
+    # When main is the process's own entry (argv None: the `acct` script, `python -m acct`), the
+    # interpreter exits next, so it stays paused: its pass at exit would walk every object only
+    # to find what the exit frees anyway. Called with argv (tests, embedding), it is resumed.
     words = sys.argv[1:] if argv is None else argv
     paused = _command_of(words) in _SHORT_COMMANDS and gc.isenabled()
     if paused:

@@ -82,15 +82,16 @@ def _first_init(cls: type, names: Tuple[str, ...], required: List[str], optional
         if len(args) > count:
             raise TypeError(f"{cls.__name__}.__init__() takes {count + 1} positional arguments but "
                             f"{len(args) + 1} were given")
-        values = dict(zip(names, args))
-        for name in names[len(args):]:
-            if name in kwargs:
-                values[name] = kwargs.pop(name)
-            elif name in defaults:
-                value = defaults[name]
-                values[name] = value.make() if isinstance(value, Factory) else value
-            else:
-                raise TypeError(f"{cls.__name__}.__init__() missing required argument: {name!r}")
+        values = dict(zip(names, args)) if args else {}
+        for name in names[len(args):] if args else names:
+            value = kwargs.pop(name, _FRESH)
+            if value is _FRESH:
+                value = defaults.get(name, _FRESH)
+                if value is _FRESH:
+                    raise TypeError(f"{cls.__name__}.__init__() missing required argument: {name!r}")
+                if type(value) is Factory:
+                    value = value.make()
+            values[name] = value
         if kwargs:
             name = next(iter(kwargs))
             what = "multiple values for" if name in values else "an unexpected keyword"
