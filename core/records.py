@@ -12,7 +12,7 @@ dataclasses: plugin authors may use `dataclasses.replace` and `dataclasses.field
 from __future__ import annotations
 
 import types
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 
 class Factory:
@@ -43,22 +43,75 @@ def _make(cls: type, frozen: bool) -> type:
     optional = [name for name in names if name in cls.__dict__]
     if names[: len(required)] != tuple(required):
         raise TypeError(f"{cls.__name__}: a field without a default follows one with a default")
-    defaults: Dict[str, Any] = {}
-    lines = []
-    for name in names:
-        if name in cls.__dict__:
-            value = cls.__dict__[name]
-            defaults[name] = value
-            if isinstance(value, Factory):
-                value = f"_d_{name}.make() if {name} is _F else {name}"
-            else:
-                value = name
-        else:
-            value = name
-        # a frozen record's own __setattr__ refuses; its __init__ sets through object's
-        lines.append(f" _set(self, {name!r}, {value})" if frozen else f" self.{name} = {value}")
+    defaults: Dict[str, Any] = {name: cls.__dict__[name] for name in optional}
     for name in optional:
         delattr(cls, name)  # the instance's attribute, always set, is what a reader sees
+    cls.__init__ = _first_init(cls, names, required, optional, defaults, frozen)
+    cls.__record_fields__ = names
+    if "__repr__" not in cls.__dict__:
+        cls.__repr__ = _repr
+    if frozen:
+        cls.__setattr__ = _frozen
+        cls.__delattr__ = _frozen
+        cls.__eq__ = _eq
+        cls.__hash__ = _hash
+    return cls
+
+
+# a record made this many times gets its own compiled __init__ (see _first_init)
+COMPILE_AFTER = 1000
+
+
+def _first_init(cls: type, names: Tuple[str, ...], required: List[str], optional: List[str],
+                defaults: Dict[str, Any], frozen: bool) -> Callable[..., None]:
+    """The record's __init__ for its first instances: generic over its fields, made without
+    compiling anything. Compiling a class's own __init__ costs as much as making a few hundred
+    records with this one, and most records are made a few times per command (a run makes
+    instances of only some of acct's forty-odd record classes), so that is done only for a class
+    made more than COMPILE_AFTER times; the compiled one then replaces this one."""
+    count = len(names)
+    made = [0]
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        made[0] += 1
+        if made[0] > COMPILE_AFTER:
+            compiled = _compiled_init(cls, names, required, optional, defaults, frozen)
+            cls.__init__ = compiled
+            compiled(self, *args, **kwargs)
+            return
+        if len(args) > count:
+            raise TypeError(f"{cls.__name__}.__init__() takes {count + 1} positional arguments but "
+                            f"{len(args) + 1} were given")
+        values = dict(zip(names, args)) if args else {}
+        for name in names[len(args):] if args else names:
+            value = kwargs.pop(name, _FRESH)
+            if value is _FRESH:
+                value = defaults.get(name, _FRESH)
+                if value is _FRESH:
+                    raise TypeError(f"{cls.__name__}.__init__() missing required argument: {name!r}")
+                if type(value) is Factory:
+                    value = value.make()
+            values[name] = value
+        if kwargs:
+            name = next(iter(kwargs))
+            what = "multiple values for" if name in values else "an unexpected keyword"
+            raise TypeError(f"{cls.__name__}.__init__() got {what} argument {name!r}")
+        self.__dict__.update(values)
+
+    __init__.__qualname__ = f"{cls.__name__}.__init__"
+    return __init__
+
+
+def _compiled_init(cls: type, names: Tuple[str, ...], required: List[str], optional: List[str],
+                   defaults: Dict[str, Any], frozen: bool) -> Callable[..., None]:
+    """The record's own __init__, compiled from one template over its field names."""
+    lines = []
+    for name in names:
+        value = name
+        if isinstance(defaults.get(name), Factory):
+            value = f"_d_{name}.make() if {name} is _F else {name}"
+        # a frozen record's own __setattr__ refuses; its __init__ sets through object's
+        lines.append(f" _set(self, {name!r}, {value})" if frozen else f" self.{name} = {value}")
     parameters = ", ".join(required + optional)
     source = f"def __init__(self, {parameters}):\n" + ("\n".join(lines) or " pass")
     namespace: Dict[str, Any] = {"_F": _FRESH, "_set": object.__setattr__,
@@ -70,16 +123,7 @@ def _make(cls: type, frozen: bool) -> type:
     argdefs = tuple(_FRESH if isinstance(defaults[name], Factory) else defaults[name] for name in optional)
     init = types.FunctionType(code, namespace, "__init__", argdefs or None)
     init.__qualname__ = f"{cls.__name__}.__init__"
-    cls.__init__ = init
-    cls.__record_fields__ = names
-    if "__repr__" not in cls.__dict__:
-        cls.__repr__ = _repr
-    if frozen:
-        cls.__setattr__ = _frozen
-        cls.__delattr__ = _frozen
-        cls.__eq__ = _eq
-        cls.__hash__ = _hash
-    return cls
+    return init
 
 
 def _frozen(self: Any, name: str, *value: Any) -> None:

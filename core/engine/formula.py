@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import keyword
 import warnings
 from fractions import Fraction
 from typing import Callable, Dict, List, Mapping, Tuple, Union
@@ -89,6 +90,7 @@ _REJECTED = {
 }
 
 _BINARY_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+_PLAIN_OPS = frozenset(_BINARY_OPS) - {ast.Pow}  # the operators with nothing more to check
 _UNARY_OPS = (ast.USub, ast.UAdd)
 
 
@@ -189,19 +191,40 @@ def _checked(source: str) -> Union[str, Tuple[ast.expr, Tuple[str, ...]]]:
     if len(source) > MAX_FORMULA_CHARS:
         return f"formula is {len(source):,} characters long; the limit is {MAX_FORMULA_CHARS:,}"
     shown = source if len(source) <= 60 else source[:57] + "..."
-    try:
-        with warnings.catch_warnings():  # e.g. '1a' warns before it fails; the user sees our error alone
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source, mode="eval").body
-    except SyntaxError as error:
-        return f"syntax error in formula {shown!r}: {error.msg}"
-    except (ValueError, RecursionError, MemoryError) as error:
-        return f"formula {shown!r} cannot be parsed: {error}"
+    if source.isdigit() and (source[0] != "0" or source.strip("0") == ""):
+        return ast.Constant(int(source)), ()  # a whole number: what ast.parse gives, without parsing
+    if source.isidentifier() and not keyword.iskeyword(source):
+        tree = ast.Name(source, ast.Load())  # one name: likewise
+    else:
+        try:
+            tree = _parse(source)
+        except SyntaxError as error:
+            return f"syntax error in formula {shown!r}: {error.msg}"
+        except (ValueError, RecursionError, MemoryError) as error:
+            return f"formula {shown!r} cannot be parsed: {error}"
     names: Dict[str, None] = {}
     problem = _validate(tree, names, depth=0)
     if problem:
         return f"{problem} in formula {shown!r}; allowed: {_ALLOWED}"
     return tree, tuple(names)
+
+
+# what can make Python's tokenizer warn before it parses or fails: a digit followed by a letter
+# ('1a', '0x1', '1if'), a backslash or a quote; a formula with none of them is parsed as it is.
+# Each character mapped to its class (digits to 0, letters and _ to a, quotes and \\ to "), so
+# that one str.translate and two substring tests find them (a regex would cost its compilation)
+_CLASSES = str.maketrans({**dict.fromkeys("0123456789", "0"),
+                          **dict.fromkeys("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_", "a"),
+                          "'": '"', "\\": '"'})
+
+
+def _parse(source: str) -> ast.expr:
+    classes = source.translate(_CLASSES)
+    if "0a" not in classes and '"' not in classes:
+        return ast.parse(source, mode="eval").body
+    with warnings.catch_warnings():  # e.g. '1a' warns before it fails; the user sees our error alone
+        warnings.simplefilter("ignore")
+        return ast.parse(source, mode="eval").body
 
 
 def from_tree(tree: ast.expr, text: str) -> Formula:
@@ -348,6 +371,14 @@ def _validate(node: ast.AST, names: Dict[str, None], depth: int) -> str:
     """Return a description of the first thing outside the language, or ''."""
     if depth > MAX_DEPTH:
         return f"nesting deeper than {MAX_DEPTH} levels"
+    kind = type(node)  # the common cases first, by exact type (what ast.parse makes)
+    if kind is ast.Name and not node.id.startswith("_"):  # type: ignore[attr-defined]
+        names.setdefault(node.id, None)  # type: ignore[attr-defined]
+        return ""
+    if kind is ast.BinOp and type(node.op) in _PLAIN_OPS:  # type: ignore[attr-defined]
+        return _validate(node.left, names, depth + 1) or _validate(node.right, names, depth + 1)  # type: ignore
+    if kind is ast.Constant and type(node.value) is int:  # type: ignore[attr-defined]
+        return ""
     if isinstance(node, ast.Constant):
         if type(node.value) is int:
             return ""
@@ -395,34 +426,37 @@ def _validate(node: ast.AST, names: Dict[str, None], depth: int) -> str:
 
 
 def _interpret(node: ast.expr, values: Mapping[str, Number]) -> Number:
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.Name):
-        return values[node.id]
-    if isinstance(node, ast.UnaryOp):
-        operand = _interpret(node.operand, values)
-        return -operand if isinstance(node.op, ast.USub) else operand
-    if isinstance(node, ast.Call):
-        function = FUNCTIONS[node.func.id][0]  # type: ignore[attr-defined]
-        return function(*(_interpret(argument, values) for argument in node.args))
-    assert isinstance(node, ast.BinOp)
-    left = _interpret(node.left, values)
-    op = node.op
-    if isinstance(op, ast.Pow):
-        exponent = _exponent(node)
-        return left**exponent if exponent >= 0 else divide(1, left**-exponent)
-    right = _interpret(node.right, values)
-    if isinstance(op, ast.Add):
-        return normalize(left + right)
-    if isinstance(op, ast.Sub):
-        return normalize(left - right)
-    if isinstance(op, ast.Mult):
-        return normalize(left * right)
-    if isinstance(op, ast.Div):
-        return divide(left, right)
-    if isinstance(op, ast.FloorDiv):
-        return left // right
-    return normalize(left % right)
+    # by exact node type, the most frequent first: a validated tree holds only these five kinds
+    kind = type(node)
+    if kind is ast.Name:
+        return values[node.id]  # type: ignore[attr-defined]
+    if kind is ast.Constant:
+        return node.value  # type: ignore[attr-defined]
+    if kind is ast.BinOp:
+        left = _interpret(node.left, values)  # type: ignore[attr-defined]
+        op = type(node.op)  # type: ignore[attr-defined]
+        if op is ast.Pow:
+            exponent = _exponent(node)  # type: ignore[arg-type]
+            return left**exponent if exponent >= 0 else divide(1, left**-exponent)
+        right = _interpret(node.right, values)  # type: ignore[attr-defined]
+        if op is ast.Mult:
+            value = left * right
+        elif op is ast.Add:
+            value = left + right
+        elif op is ast.Sub:
+            value = left - right
+        elif op is ast.Div:
+            return divide(left, right)
+        elif op is ast.FloorDiv:
+            return left // right
+        else:
+            value = left % right
+        return value if type(value) is int else normalize(value)
+    if kind is ast.UnaryOp:
+        operand = _interpret(node.operand, values)  # type: ignore[attr-defined]
+        return -operand if type(node.op) is ast.USub else operand  # type: ignore[attr-defined]
+    function = FUNCTIONS[node.func.id][0]  # type: ignore[attr-defined]
+    return function(*(_interpret(argument, values) for argument in node.args))  # type: ignore[attr-defined]
 
 
 # -- static bit-length bounds ---------------------------------------------------
@@ -430,39 +464,39 @@ def _interpret(node: ast.expr, values: Mapping[str, Number]) -> Number:
 
 def _bits(node: ast.expr, bounds: Mapping[str, Tuple[int, int]]) -> Tuple[int, int]:
     """(numerator bits, denominator bits) upper bounds; exact ints have denominator bits 0."""
-    if isinstance(node, ast.Constant):
-        return (abs(node.value).bit_length(), 0)
-    if isinstance(node, ast.Name):
-        return bounds[node.id]
-    if isinstance(node, ast.UnaryOp):
-        return _bits(node.operand, bounds)
-    if isinstance(node, ast.Call):
-        parts = [_bits(argument, bounds) for argument in node.args]
-        if node.func.id in ("min", "max"):  # type: ignore[attr-defined]
-            return (max(p[0] for p in parts), max(p[1] for p in parts))
-        (a_num, _), (b_num, b_den) = parts
-        quotient = a_num + b_den + 1
-        if node.func.id == "round_up":  # type: ignore[attr-defined]
-            return (quotient + b_num, 0)
-        return (quotient, 0)
-    assert isinstance(node, ast.BinOp)
-    a_num, a_den = _bits(node.left, bounds)
-    op = node.op
-    if isinstance(op, ast.Pow):
-        power = abs(_exponent(node))
-        num, den = a_num * power, a_den * power
-        return (num, den) if _exponent(node) >= 0 else (den + 1, num)
-    b_num, b_den = _bits(node.right, bounds)
-    if isinstance(op, (ast.Add, ast.Sub)):
-        return (max(a_num + b_den, b_num + a_den) + 1, a_den + b_den)
-    if isinstance(op, ast.Mult):
-        return (a_num + b_num, a_den + b_den)
-    if isinstance(op, ast.Div):
-        return (a_num + b_den, a_den + b_num)
-    if isinstance(op, ast.FloorDiv):
-        return (a_num + b_den + 1, 0)
-    # %: |a % b| < |b|, with a's and b's denominators
-    return (b_num + a_den, a_den + b_den)
+    kind = type(node)  # by exact node type, as in _interpret
+    if kind is ast.Name:
+        return bounds[node.id]  # type: ignore[attr-defined]
+    if kind is ast.Constant:
+        return (abs(node.value).bit_length(), 0)  # type: ignore[attr-defined]
+    if kind is ast.BinOp:
+        a_num, a_den = _bits(node.left, bounds)  # type: ignore[attr-defined]
+        op = type(node.op)  # type: ignore[attr-defined]
+        if op is ast.Pow:
+            power = abs(_exponent(node))  # type: ignore[arg-type]
+            num, den = a_num * power, a_den * power
+            return (num, den) if _exponent(node) >= 0 else (den + 1, num)  # type: ignore[arg-type]
+        b_num, b_den = _bits(node.right, bounds)  # type: ignore[attr-defined]
+        if op is ast.Mult:
+            return (a_num + b_num, a_den + b_den)
+        if op is ast.Add or op is ast.Sub:
+            return (max(a_num + b_den, b_num + a_den) + 1, a_den + b_den)
+        if op is ast.Div:
+            return (a_num + b_den, a_den + b_num)
+        if op is ast.FloorDiv:
+            return (a_num + b_den + 1, 0)
+        # %: |a % b| < |b|, with a's and b's denominators
+        return (b_num + a_den, a_den + b_den)
+    if kind is ast.UnaryOp:
+        return _bits(node.operand, bounds)  # type: ignore[attr-defined]
+    parts = [_bits(argument, bounds) for argument in node.args]  # type: ignore[attr-defined]
+    if node.func.id in ("min", "max"):  # type: ignore[attr-defined]
+        return (max(p[0] for p in parts), max(p[1] for p in parts))
+    (a_num, _), (b_num, b_den) = parts
+    quotient = a_num + b_den + 1
+    if node.func.id == "round_up":  # type: ignore[attr-defined]
+        return (quotient + b_num, 0)
+    return (quotient, 0)
 
 
 # -- compilation to a Python tree -----------------------------------------------

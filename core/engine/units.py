@@ -22,7 +22,8 @@ BYTE_UNITS = {
 MAX_DIGITS = 40  # characters of the number itself, separators included
 MAX_EXPONENT = 40  # |e| in 1.5e12: 10^40 is beyond any byte count or FLOP rate
 MAX_BITS = 160  # a whole number given as a TOML integer
-_QUANTITY = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)(?:[eE]([+-]?[0-9]+))?\s*([A-Za-z]*)\s*$")
+# compiled by re (and cached there) when a quantity is first read: acct run reads none
+_QUANTITY = r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)(?:[eE]([+-]?[0-9]+))?\s*([A-Za-z]*)\s*$"
 
 
 def quantity(value: object, where: str, units: bool = True) -> Union[int, Fraction]:
@@ -37,7 +38,7 @@ def quantity(value: object, where: str, units: bool = True) -> Union[int, Fracti
     shown = value if len(value) <= 60 else value[:57] + "..."
     if len(value) > 200:
         raise ConfigError(f"{where}: {shown!r} is too long a number")
-    match = _QUANTITY.match(value)
+    match = re.match(_QUANTITY, value)
     if not match:
         raise ConfigError(f"{where}: {shown!r} is not a number (e.g. 80GB, 19.5e12, 0.5)")
     number, exponent_text, unit = match.groups()

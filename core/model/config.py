@@ -22,8 +22,9 @@ Value = Union[int, str]  # a whole number, or a formula over other inputs
 TOP_LEVEL_KEYS = ("name", "description", "source", "plugins", "biases", "model", "variants", "training")
 TRAINING_KEYS = ("precision", "activations", "optimizer", "lora_targets", "base_weights")
 MAX_PRESET_BYTES = 1_000_000  # presets and hardware files alike
-_WHOLE = re.compile(r"^[+-]?[0-9](?:_?[0-9])*$")
-_GROUPED = re.compile(r"^[+-]?[0-9][0-9_]*(?:,[0-9_]+)+$")  # 2,048: thousands separators
+# patterns, compiled by re (and cached there) when first matched: acct run without --set matches none
+_WHOLE = r"^[+-]?[0-9](?:_?[0-9])*$"
+_GROUPED = r"^[+-]?[0-9][0-9_]*(?:,[0-9_]+)+$"  # 2,048: thousands separators
 
 
 @record
@@ -159,10 +160,10 @@ def parse_assignment(text: str, option: str = "--set") -> Tuple[str, Value]:
         raise ConfigError(f"{option} {text!r}: expected NAME=VALUE, e.g. --set context_length=16384")
     if not all(part.isidentifier() for part in name.split(".")):  # total.params: refused as an output later
         raise ConfigError(f"{option} {text!r}: {name!r} is not a name")
-    if _GROUPED.match(value):
+    if re.match(_GROUPED, value):
         raise ConfigError(f"{option} {name}: {value} is not a number: write {value.replace(',', '')} "
                           f"or {value.replace(',', '_')}")
-    if _WHOLE.match(value) and len(value) <= MAX_FORMULA_CHARS:  # longer: refused as a formula, not by int()
+    if re.match(_WHOLE, value) and len(value) <= MAX_FORMULA_CHARS:  # longer: refused as a formula, not by int()
         return name, int(value.replace("_", ""))
     return name, value  # checked as a formula when the sheet is built
 

@@ -214,7 +214,10 @@ def find_importer(registry: Any, model_type: Any, origin: str) -> Any:
         known = sorted(registry.importers)
         raise ConfigError(f"{origin}: model_type {model_type!r} has no importer{suggest(model_type, known)}; "
                           f"supported: {', '.join(known)}; a plugin adds one with the hook {HOOK}")
-    return registry.importers[model_type]
+    found = registry.importers[model_type]
+    from acct.model.registry import make_importer
+
+    return make_importer(found.spec, found.plugin)  # its fields checked (a builtin's are not when loaded)
 
 
 def check_fields(config: Mapping[str, Any], importer: Any, origin: str) -> List[str]:

@@ -18,7 +18,7 @@ product over the sequence, how many instances) the row states as a field.
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from acct.records import fresh, record, replace
 
@@ -130,7 +130,9 @@ def build_model(
     rows = chosen_rows(preset, registry, variants)
     inputs = InputCells(preset, registry, overrides, implied)
     convention = activation_convention(preset, registry)
-    missing = [row for row in rows if activation_formula(row.activations, convention) is None]
+    # which rows state activations for the convention: from their Component's keys, as the formulas
+    # themselves are parsed only for a command that reads them
+    missing = [row for row in rows if convention not in row.spec.activations and "*" not in row.spec.activations]
     wants_memory = "memory" in outputs
     columns = row_columns(outputs, non_matmul, activations=wants_memory and not missing)
 
@@ -176,7 +178,7 @@ def build_model(
     inference = inference_cells(rows, outputs, inputs)
     for name, formula in inputs_read(inference):
         inputs.need(name, "acct's inference outputs", formula, core=True)
-    inputs.check_all_read(_readable(rows, registry, outputs))
+    inputs.check_all_read(lambda: _readable(rows, registry, outputs))  # made only for an unread value
 
     cells = list(inputs.cells.values())
     cells += row_cells(rows, columns, convention)
@@ -408,10 +410,13 @@ class InputCells:
                    or (name in self.registry.inputs and self.registry.inputs[name].default is not None)
                    for name in names)
 
-    def check_all_read(self, readable: Mapping[str, str]) -> None:
+    def check_all_read(self, readable_of: Callable[[], Mapping[str, str]]) -> None:
         """A value the user gave that nothing reads would silently change nothing. A preset describes
-        the model, so its values may be read by a column this command does not show (`readable`:
+        the model, so its values may be read by a column this command does not show (`readable_of()`:
         name -> the column that reads it); a --set value is for this command, which must read it."""
+        if all(name in self.cells for name in (*self.preset.inputs, *self.overrides)):
+            return  # every value is read: what else could read them need not be worked out
+        readable = readable_of()
         for name in self.preset.inputs:
             if name not in self.cells and name not in readable:
                 raise ConfigError(f"{self.preset.where('model')} {name}: {_unread(name, self.registry)}")

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from acct.records import fresh, record
+from acct.records import fields, fresh, record
 
 import pluggy
 
@@ -50,6 +50,13 @@ class RegisteredInput:
     default: Optional[Formula]
     plugin: PluginInfo
 
+    def __getattr__(self, name: str) -> object:
+        """A builtin input's default formula is parsed when first read (see make_input)."""
+        if name == "default" and "spec" in self.__dict__:
+            self.__dict__["default"] = _input_default(self.spec, self.plugin)
+            return self.__dict__["default"]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
 
 @record
 class RegisteredComponent:
@@ -68,6 +75,20 @@ class RegisteredComponent:
     multiplicity: Formula  # instances in the model: 1, num_layers, or any formula over the inputs
     params_active: Formula
     flops_dense: Optional[Formula]
+
+    def __getattr__(self, name: str) -> object:
+        """A pending row's (pending_row) fields are checked when one is first read, and each formula
+        is parsed when it is first read: a run reads neither the activations, nor the backward,
+        decode, KV-cache or non-matmul formulas."""
+        fields = self.__dict__
+        if fields.get("_pending") and name in _ROW_PARSERS:
+            where = f"{fields['plugin']}: component {fields['spec'].name!r}"
+            if fields["_pending"] is not _CHECKED:
+                _check_component(fields["spec"], where)
+                fields["_pending"] = _CHECKED
+            fields[name] = _ROW_PARSERS[name](self, fields["spec"], where)
+            return fields[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def where(self) -> str:
@@ -112,6 +133,15 @@ class RegisteredHardware:
     network_bandwidth: Optional[Number] = None
     gpus_per_node: Optional[int] = None
     price_per_hour: Optional[Number] = None
+
+    def __getattr__(self, name: str) -> object:
+        """A builtin accelerator's numbers are made exact when first read (see pending_hardware)."""
+        fields = self.__dict__
+        if fields.get("_pending") and name in _HARDWARE_FIELDS:
+            fields.update(vars(exact_hardware(fields["spec"], fields["plugin"])))
+            del fields["_pending"]
+            return fields[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 @record
@@ -175,8 +205,10 @@ class _Hooks:
 
     def __init__(self, module: ModuleType) -> None:
         self.__module = module
+        # the marker first: most of a module's names are constants and imports, and the marker is
+        # the cheaper test of the two
         self.__names = [name for name, value in vars(module).items()
-                        if inspect.isroutine(value) and getattr(value, "acct_impl", None) is not None]
+                        if getattr(value, "acct_impl", None) is not None and inspect.isroutine(value)]
         for name in self.__names:
             self.__dict__[name] = getattr(module, name)
 
@@ -337,7 +369,7 @@ def entry_points(group: str) -> List[EntryPoint]:
             if key in seen:
                 continue
             seen.add(key)
-            base = os.path.join(folder or ".", entry)
+            base = f"{folder or '.'}/{entry}"  # "/" joins on every system open() runs on
             pairs = _group(base, group)
             if pairs:  # only then is the distribution's own name and version worth reading
                 name, version = _distribution(base, entry)
@@ -365,13 +397,16 @@ def _distribution(base: str, entry: str) -> Tuple[str, str]:
 
 
 def _group(base: str, group: str) -> List[Tuple[str, str]]:
-    try:
-        with open(os.path.join(base, "entry_points.txt"), encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
+    try:  # read as bytes: most distributions have no entry point in the group, and nothing to decode
+        with open(base + "/entry_points.txt", "rb") as handle:
+            data = handle.read()
     except OSError:
         return []
+    if group.encode("utf-8") not in data:
+        return []
+    text = data.decode("utf-8", errors="replace")
     section, pairs = None, []
-    for line in lines:
+    for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith(("#", ";")):
             continue
@@ -444,8 +479,11 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
     defaults: Dict[str, Tuple[str, PluginInfo]] = {}
 
     def make_input(spec: Input, info: PluginInfo) -> RegisteredInput:
-        default = None if spec.default is None else parse(spec.default, f"{info}: input {spec.name!r} default")
-        return RegisteredInput(spec, default, info)
+        if info.origin == "builtin":  # parsed when first read: a run reads a few of the defaults
+            entry = RegisteredInput.__new__(RegisteredInput)
+            entry.__dict__.update(spec=spec, plugin=info)
+            return entry
+        return RegisteredInput(spec, _input_default(spec, info), info)
 
     input_register = _by_name("acct_register_inputs", "input", Input, ("name", "description"), inputs, make_input)
 
@@ -465,43 +503,10 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
                 raise PluginError(f"{where}: registered twice for slot {spec.slot!r} variant {spec.variant!r}")
             if not isinstance(spec.requires, (tuple, list)) or not all(isinstance(n, str) for n in spec.requires):
                 raise PluginError(f"{where}: requires must be a tuple of input names, got {spec.requires!r}")
-            shape = None
-            if spec.shape is not None:
-                if not isinstance(spec.shape, (tuple, list)) or len(spec.shape) != 3:
-                    raise PluginError(f"{where}: shape must be (m, k, n) for (m×k)·(k×n), got {spec.shape!r}")
-                shape = tuple(parse(side, f"{where} shape") for side in spec.shape)
-            if not isinstance(spec.requires_variants, Mapping) or not all(
-                    isinstance(slot, str) and isinstance(allowed, (tuple, list))
-                    and all(isinstance(v, str) for v in allowed) for slot, allowed in spec.requires_variants.items()):
-                raise PluginError(f"{where}: requires_variants must map slots to tuples of variant names, "
-                                  f"got {spec.requires_variants!r}")
-            if not isinstance(spec.activations, Mapping) or not all(isinstance(k, str) for k in spec.activations):
-                raise PluginError(f"{where}: activations must map convention names to formulas, got {spec.activations!r}")
-            flops = parse(spec.flops, f"{where} flops")
-            params = parse(spec.params, f"{where} params")
-            if spec.multiplicity is not None and spec.per_layer:
-                raise PluginError(f"{where}: give per_layer=True or a multiplicity formula, not both")
-            if spec.multiplicity is not None:
-                multiplicity = parse(spec.multiplicity, f"{where} multiplicity")
-            else:
-                multiplicity = parse(LAYERS if spec.per_layer else 1, f"{where} multiplicity")
-            row = RegisteredComponent(
-                spec,
-                params,
-                flops,
-                shape,  # type: ignore[arg-type]
-                None if spec.batch is None else parse(spec.batch, f"{where} batch"),
-                None if spec.bias is None else parse(spec.bias, f"{where} bias"),
-                info,
-                {name: parse(text, f"{where} activations[{name!r}]") for name, text in spec.activations.items()},
-                None if spec.flops_backward is None else parse(spec.flops_backward, f"{where} flops_backward"),
-                None if spec.flops_decode is None else parse(spec.flops_decode, f"{where} flops_decode"),
-                parse(spec.kv_cache, f"{where} kv_cache"),
-                parse(spec.flops_other, f"{where} flops_other"),
-                multiplicity,
-                params if spec.params_active is None else parse(spec.params_active, f"{where} params_active"),
-                None if spec.flops_dense is None else parse(spec.flops_dense, f"{where} flops_dense"),
-            )
+            if info.origin == "builtin":  # parsed when a model first chooses it (see pending_row)
+                row = pending_row(spec, info)
+            else:  # a third party's rows are checked as they load: the suite checks acct's own
+                row = resolve_row(pending_row(spec, info))
             owners[key] = info
             variants.setdefault(key, []).append(row)
             if spec.default:
@@ -521,7 +526,7 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
     hardware: Dict[str, RegisteredHardware] = {}
     hardware_register = _by_name(
         "acct_register_hardware", "hardware", Hardware, ("name", "description"), hardware,
-        lambda spec, info: exact_hardware(spec, info),
+        lambda spec, info: pending_hardware(spec, info) if info.origin == "builtin" else exact_hardware(spec, info),
     )
 
     def make_convention(spec: Convention, info: PluginInfo) -> RegisteredConvention:
@@ -545,7 +550,8 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
     importers: Dict[str, RegisteredImporter] = {}
     importers_register = _by_name(
         "acct_register_importers", "importer", Importer, ("model_type", "description"), importers,
-        make_importer,
+        # a builtin's fields are checked when a config.json of its model_type is imported (find_importer)
+        lambda spec, info: RegisteredImporter(spec, info) if info.origin == "builtin" else make_importer(spec, info),
     )
 
     _call_each(manager, "acct_register_inputs", infos, input_register)
@@ -562,6 +568,98 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
                               f"and so is {first.spec.name!r} ({first.plugin}); one may be")  # type: ignore
     return Registry(list(infos.values()), inputs, variants, {slot: v for slot, (v, _) in defaults.items()},
                     hardware, conventions, activations, importers)
+
+
+def _check_component(spec: Component, where: str) -> None:
+    """A component's fields that are not formulas: their types and how they go together."""
+    if spec.shape is not None and (not isinstance(spec.shape, (tuple, list)) or len(spec.shape) != 3):
+        raise PluginError(f"{where}: shape must be (m, k, n) for (m×k)·(k×n), got {spec.shape!r}")
+    if not isinstance(spec.requires_variants, Mapping) or not all(
+            isinstance(slot, str) and isinstance(allowed, (tuple, list))
+            and all(isinstance(v, str) for v in allowed) for slot, allowed in spec.requires_variants.items()):
+        raise PluginError(f"{where}: requires_variants must map slots to tuples of variant names, "
+                          f"got {spec.requires_variants!r}")
+    if not isinstance(spec.activations, Mapping) or not all(isinstance(k, str) for k in spec.activations):
+        raise PluginError(f"{where}: activations must map convention names to formulas, got {spec.activations!r}")
+    if spec.multiplicity is not None and spec.per_layer:
+        raise PluginError(f"{where}: give per_layer=True or a multiplicity formula, not both")
+
+
+def _optional(text: object, where: str) -> Optional[Formula]:
+    return None if text is None else parse(text, where)
+
+
+# each formula field of a row, parsed from its Component (row, spec, where), in the order they are checked
+_ROW_PARSERS: Dict[str, Callable[[RegisteredComponent, Component, str], object]] = {
+    "shape": lambda row, spec, where: None if spec.shape is None else tuple(
+        parse(side, f"{where} shape") for side in spec.shape),
+    "flops": lambda row, spec, where: parse(spec.flops, f"{where} flops"),
+    "params": lambda row, spec, where: parse(spec.params, f"{where} params"),
+    "multiplicity": lambda row, spec, where: parse(
+        spec.multiplicity if spec.multiplicity is not None else LAYERS if spec.per_layer else 1,
+        f"{where} multiplicity"),
+    "batch": lambda row, spec, where: _optional(spec.batch, f"{where} batch"),
+    "bias": lambda row, spec, where: _optional(spec.bias, f"{where} bias"),
+    "activations": lambda row, spec, where: {
+        name: parse(text, f"{where} activations[{name!r}]") for name, text in spec.activations.items()},
+    "backward": lambda row, spec, where: _optional(spec.flops_backward, f"{where} flops_backward"),
+    "decode": lambda row, spec, where: _optional(spec.flops_decode, f"{where} flops_decode"),
+    "kv_cache": lambda row, spec, where: parse(spec.kv_cache, f"{where} kv_cache"),
+    "flops_other": lambda row, spec, where: parse(spec.flops_other, f"{where} flops_other"),
+    "params_active": lambda row, spec, where: row.params if spec.params_active is None else parse(
+        spec.params_active, f"{where} params_active"),
+    "flops_dense": lambda row, spec, where: _optional(spec.flops_dense, f"{where} flops_dense"),
+}
+
+
+def resolve_row(row: RegisteredComponent) -> RegisteredComponent:
+    """Every field of a pending row parsed and checked now."""
+    for name in _ROW_PARSERS:
+        getattr(row, name)
+    row.__dict__.pop("_pending", None)
+    return row
+
+
+_CHECKED = "checked"  # a pending row whose non-formula fields are checked
+
+
+def pending_row(spec: Component, info: PluginInfo) -> RegisteredComponent:
+    """A builtin component's row whose formulas are parsed and checked when first read: a run
+    chooses a dozen of the builtins' sixty-odd rows, and parsing them all was a tenth of its
+    start-up. acct's own rows are all checked by the test suite (tests/test_components.py);
+    a third party's are checked as they load."""
+    row = RegisteredComponent.__new__(RegisteredComponent)
+    row.__dict__.update(spec=spec, plugin=info, _pending=True)
+    return row
+
+
+_HARDWARE_FIELDS = frozenset(fields(RegisteredHardware))
+
+
+def pending_hardware(spec: Hardware, info: PluginInfo) -> RegisteredHardware:
+    """A builtin accelerator whose numbers are made exact (and checked) when first read: a run
+    reads none. The suite checks every builtin one (tests/test_startup.py)."""
+    entry = RegisteredHardware.__new__(RegisteredHardware)
+    entry.__dict__.update(spec=spec, plugin=info, _pending=True)
+    return entry
+
+
+def resolve_all(registry: "Registry") -> "Registry":
+    """Every row, input default, accelerator and importer of `registry` parsed and checked."""
+    for rows in registry.variants.values():
+        for row in rows:
+            resolve_row(row)
+    for entry in registry.inputs.values():
+        entry.default  # noqa: B018
+    for device in registry.hardware.values():
+        device.memory  # noqa: B018
+    for importer in registry.importers.values():
+        make_importer(importer.spec, importer.plugin)
+    return registry
+
+
+def _input_default(spec: Input, info: PluginInfo) -> Optional[Formula]:
+    return None if spec.default is None else parse(spec.default, f"{info}: input {spec.name!r} default")
 
 
 def make_importer(spec: Importer, info: PluginInfo) -> RegisteredImporter:

@@ -12,18 +12,33 @@ from acct.engine.formula import Number
 
 def fixed(value: Number, digits: int) -> str:
     """`value` rounded (half to even) to `digits` decimals, exactly, with thousands separators."""
-    scaled = round(Fraction(value) * 10**digits)
-    sign = "-" if scaled < 0 else ""
-    whole, part = divmod(abs(scaled), 10**digits)
-    return f"{sign}{whole:,}" + (f".{part:0{digits}d}" if digits else "")
+    return _decimal(_rounded(value, 10**digits), digits)
 
 
 def percent(value: Fraction, digits: int = 1) -> str:
     """`22.3%`; a share that is not zero but rounds to it shows as `<0.1%`."""
-    text = fixed(value * 100, digits) + "%"
-    if value > 0 and round(value * 100 * 10**digits) == 0:
+    scaled = _rounded(value, 100 * 10**digits)
+    if scaled == 0 and value > 0:
         return f"<{fixed(Fraction(1, 10**digits), digits)}%"
-    return text
+    return _decimal(scaled, digits) + "%"
+
+
+def _rounded(value: Number, factor: int) -> int:
+    """round(value × factor), half to even, as Fraction's round does, in whole numbers."""
+    if isinstance(value, int):
+        return value * factor
+    numerator, denominator = value.numerator * factor, value.denominator
+    quotient, remainder = divmod(numerator, denominator)  # denominator > 0: floor division
+    if 2 * remainder > denominator or (2 * remainder == denominator and quotient % 2):
+        quotient += 1
+    return quotient
+
+
+def _decimal(scaled: int, digits: int) -> str:
+    """The whole number `scaled` / 10**digits, with `digits` decimals and thousands separators."""
+    sign = "-" if scaled < 0 else ""
+    whole, part = divmod(abs(scaled), 10**digits)
+    return f"{sign}{whole:,}" + (f".{part:0{digits}d}" if digits else "")
 
 
 def exact(value: Number) -> str:
