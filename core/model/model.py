@@ -27,9 +27,8 @@ from acct.errors import ConfigError, PluginError, SheetError, suggest
 from acct.engine.formula import Formula, from_tree, parse
 from acct.model.registry import RegisteredComponent, Registry, unknown_variant
 from acct.engine.sheet import Cell, Sheet
-from acct.model.outputs import ACTIVATION_OUTPUTS, OUTPUTS, PRECISIONS, activation_formula, output_formula
-from acct.model.roofline import (COST_INPUTS, FITS_INPUTS, INFERENCE_INPUTS, ROOFLINE_INPUTS, cost_cells,
-                                 fits_cells, inputs_read, memory_cells, roofline_cells)
+from acct.model.outputs import (ACTIVATION_OUTPUTS, COST_INPUTS, FITS_INPUTS, INFERENCE_INPUTS, OUTPUTS, PRECISIONS,
+                                ROOFLINE_INPUTS, activation_formula, output_formula)
 
 TOTAL_PARAMS = "total.params"
 TOTAL_FLOPS = "total.flops_forward"
@@ -156,9 +155,12 @@ def build_model(
             for name in row.flops_dense.names:
                 inputs.need(name, f"{row.where} flops_dense", row.flops_dense)
     # fine-tuning (acct.model.finetune): LoRA's and Adafactor's cells, and the outputs they change
-    from acct.model.finetune import finetune_outputs
+    tuned: list = []
+    retuned: dict = {}
+    if "train" in outputs:
+        from acct.model.finetune import finetune_outputs
 
-    tuned, retuned = finetune_outputs(preset, rows, overrides) if "train" in outputs else ([], {})
+        tuned, retuned = finetune_outputs(preset, rows, overrides)
     output_formulas = [
         (name, output_formula(retuned.get(name, text)))
         for name, text in OUTPUTS + (() if missing else ACTIVATION_OUTPUTS) + tuple(tuned)
@@ -176,8 +178,11 @@ def build_model(
                         inputs.need(read, f"{counting.plugin}: convention {counting.spec.name!r}", formula)
     parallel = parallel_output_cells(rows, inputs, outputs, not missing, overrides, preset, bool(tuned))
     inference = inference_cells(rows, outputs, inputs)
-    for name, formula in inputs_read(inference):
-        inputs.need(name, "acct's inference outputs", formula, core=True)
+    if inference:
+        from acct.model.roofline import inputs_read
+
+        for name, formula in inputs_read(inference):
+            inputs.need(name, "acct's inference outputs", formula, core=True)
     inputs.check_all_read(lambda: _readable(rows, registry, outputs))  # made only for an unread value
 
     cells = list(inputs.cells.values())
@@ -212,8 +217,8 @@ def parallel_output_cells(rows, inputs: "InputCells", outputs: Sequence[str], ac
     (LoRA, Adafactor) is accounted on one device: its gpu cells are the compute time alone."""
     if "gpu" not in outputs or "train" not in outputs or "memory" not in outputs:
         return []
-    from acct.model.parallel import (EXPERT_CHECKS, LAYOUT_CHECKS, LAYOUT_INPUTS, SHAPE_CHECKS, finetune_cells,
-                                     parallel_cells)
+    from acct.model.outputs import EXPERT_CHECKS, LAYOUT_CHECKS, LAYOUT_INPUTS, SHAPE_CHECKS
+    from acct.model.parallel import finetune_cells, parallel_cells
 
     def given(name: str) -> bool:
         return name in overrides or name in preset.inputs or name in inputs.implied
@@ -347,9 +352,12 @@ class InputCells:
         self.preset, self.registry, self.overrides = preset, registry, overrides
         self.cells: Dict[str, Cell] = {}
         # values a choice implies (a precision's bytes, a hardware's numbers): name -> (where, value)
-        from acct.model.finetune import implied as finetune_implied
+        tuning = {}
+        if "optimizer" in preset.training or "base_weights" in preset.training:
+            from acct.model.finetune import implied as finetune_implied
 
-        self.implied = {**precision_inputs(preset), **finetune_implied(preset, PRECISIONS), **(implied or {})}
+            tuning = finetune_implied(preset, PRECISIONS)
+        self.implied = {**precision_inputs(preset), **tuning, **(implied or {})}
         for source, names in (("--set", overrides), (preset.where("model"), preset.inputs)):
             for name in names:
                 if name not in registry.inputs:
@@ -567,6 +575,8 @@ def inference_cells(rows: Sequence[RegisteredComponent], outputs: Sequence[str],
     --set), what is left of a device's memory when it has one, the cost when it has a price."""
     if "infer" not in outputs:
         return []
+    from acct.model.roofline import cost_cells, fits_cells, memory_cells, roofline_cells
+
     cells = memory_cells(rows, cell_name)
     if "roofline" in outputs and inputs.has_any(ROOFLINE_INPUTS):
         cells += roofline_cells(rows, cell_name)

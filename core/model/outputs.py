@@ -87,9 +87,6 @@ def acct_register_inputs(register):
         register(Input(name, description, default=HARDWARE_DEFAULTS.get(name), minimum=None,
                        integer=name == "gpus_per_node"))
     # training at scale: the parallel layout, and the checks that refuse one that does not divide
-    # (acct.model.parallel makes the gpu.* cells that read them)
-    from acct.model.parallel import EXPERT_CHECKS, LAYOUT_CHECKS, LAYOUT_INPUTS, SHAPE_CHECKS
-
     for name, (description, symbol, default, minimum, integer) in LAYOUT_INPUTS.items():
         register(Input(name, description, symbol=symbol, default=default, minimum=minimum, integer=integer))
     # fine-tuning (acct.model.finetune): LoRA's rank and the frozen base's bytes per weight
@@ -104,6 +101,58 @@ def acct_register_inputs(register):
             minimum = rest[0] if rest and isinstance(rest[0], int) else 1
             register(Input(name, description, default=formula, minimum=minimum, settable=False))
     register_inference_inputs(register)
+
+
+# -- training at scale (acct.model.parallel makes the gpu.* cells that read these) ----------
+
+# name -> description; the layout inputs core registers (outputs.py reads this)
+LAYOUT_INPUTS = {
+    "dp": ("data-parallel replicas (default 1)", "d", 1, 1, True),
+    "tp": ("tensor-parallel ranks (default 1)", "t", 1, 1, True),
+    "pp": ("pipeline stages (default 1)", "p", 1, 1, True),
+    "cp": ("context-parallel ranks: the sequence split over them (default 1)", "c", 1, 1, True),
+    "ep": ("expert-parallel ranks, within the data-parallel ones (default 1)", "e", 1, 1, True),
+    "virtual_stages": ("model chunks per pipeline stage: v > 1 is Megatron's interleaved 1F1B", "v", 1, 1, True),
+    "micro_batch": ("sequences per micro-batch (default: batch_size / dp, one micro-batch per step)", "b",
+                    "batch_size / dp", 1, True),
+    "zero_stage": ("ZeRO stage 0-3: shard optimizer states (1), + gradients (2), + weights (3) over dp·cp", "z",
+                   0, 0, True),
+    "sequence_parallel": ("1: Megatron's sequence parallelism beside tp (norms and dropout split too)", "sp",
+                          0, 0, True),
+    "recompute": ("activation recomputation: 0 none, 1 selective (attention scores), 2 full (layer inputs)",
+                  "r", 0, 0, True),
+    "overlap": ("the fraction of communication time hidden behind compute (default 0)", None, 0, 0, False),
+}
+# derived inputs that must come out whole (and at least their minimum): how a bad layout is refused
+LAYOUT_CHECKS = {
+    "replicas": ("gpus / (dp * tp * pp * cp)", "gpus must be a multiple of dp·tp·pp·cp", 1),
+    "micro_batches": ("batch_size / (dp * micro_batch)", "micro-batches per step: batch_size ÷ (dp · micro_batch)",
+                      1),
+    "zero_stage_left": ("3 - zero_stage", "zero_stage is at most 3", 0),
+    "sequence_parallel_left": ("1 - sequence_parallel", "sequence_parallel is 0 or 1", 0),
+    "recompute_left": ("2 - recompute", "recompute is 0, 1 or 2", 0),
+}
+# checks that read a plugin's input: made only when a loaded plugin registers it
+SHAPE_CHECKS = {
+    "heads_per_tp": ("num_heads / tp", "attention heads per tensor-parallel rank: num_heads ÷ tp", "num_heads"),
+    "layers_per_stage": ("num_layers / (pp * virtual_stages)",
+                         "layers per pipeline chunk: num_layers ÷ (pp · virtual_stages)", "num_layers"),
+}
+EXPERT_CHECKS = {
+    "experts_per_ep": ("num_experts / ep", "routed experts per expert-parallel rank: num_experts ÷ ep", "num_experts"),
+    "dp_per_ep": ("dp / ep", "expert-parallel groups sit within data parallelism: dp ÷ ep", "dp"),
+}
+
+
+# -- inference (acct.model.roofline makes the infer.* cells that read these) --------------
+
+ROOFLINE_INPUTS = ("peak_flops", "memory_bandwidth")
+COST_INPUTS = ("price_per_hour",)
+FITS_INPUTS = ("device_memory",)
+# every input the inference cells may read besides the rows' own (for the message when one is set unread)
+INFERENCE_INPUTS = ("generate", "infer_weight_bits", "infer_group_size", "infer_scale_bytes",
+                    "infer_activation_bytes", "kv_bytes", "batch_size", "gpus", "mfu", "bandwidth_efficiency",
+                    *ROOFLINE_INPUTS, *FITS_INPUTS, *COST_INPUTS)
 
 
 # name -> description; `None` default: a report that reads one needs --hardware (or --set)

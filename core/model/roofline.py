@@ -35,13 +35,7 @@ from acct.engine.sheet import Cell
 from acct.errors import PluginError
 
 # the optional output families and the inputs without which they are left out of the sheet
-ROOFLINE_INPUTS = ("peak_flops", "memory_bandwidth")
-COST_INPUTS = ("price_per_hour",)
-FITS_INPUTS = ("device_memory",)
-# every input the inference cells may read besides the rows' own (for the message when one is set unread)
-INFERENCE_INPUTS = ("generate", "infer_weight_bits", "infer_group_size", "infer_scale_bytes",
-                    "infer_activation_bytes", "kv_bytes", "batch_size", "gpus", "mfu", "bandwidth_efficiency",
-                    *ROOFLINE_INPUTS, *FITS_INPUTS, *COST_INPUTS)
+# the inputs these cells read (INFERENCE_INPUTS, ...) are declared with core's other inputs in acct.model.outputs
 
 PHASES = ("prefill", "decode_first", "decode_last", "decode")  # decode: the sum over the G steps
 T_FIRST, T_LAST = "infer.t_first", "infer.t_last"

@@ -272,7 +272,7 @@ LAYOUT_SHOWN = ("gpus", "dp", "tp", "pp", "cp", "ep", "virtual_stages", "micro_b
 
 def _layout_given(model) -> bool:
     """Whether the user stated a parallel layout (a report then shows the per-GPU section)."""
-    from acct.model.parallel import LAYOUT_INPUTS
+    from acct.model.outputs import LAYOUT_INPUTS
 
     return "gpu.memory.peak" in model.sheet and any(name in model.overrides for name in LAYOUT_INPUTS)
 
