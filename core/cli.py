@@ -466,6 +466,7 @@ def _plugins(args: argparse.Namespace) -> str:
     from acct.model.registry import load_registry
 
     registry = load_registry(plugin_files=args.plugin, disabled=args.disable)
+    registry.load_deferred()  # the importer plugins, listed like the others
     if args.format == "json":
         listing = [
             {"name": p.name, "origin": p.origin, "location": p.location, "provides": p.provides}

@@ -17,7 +17,12 @@ DEFAULT_PLUGINS = (
     "acct.plugins.hardware",
     "acct.plugins.conventions",
     "acct.plugins.extra_variants",
-    # Hugging Face config.json importers (acct_register_importers), by model_type
+)
+
+# Hugging Face config.json importers (acct_register_importers alone), by model_type. They are
+# discovered the same way, through pluggy, but imported only when a config.json is read or the
+# plugins are listed: a preset never pays for them.
+IMPORTER_PLUGINS = (
     "acct.plugins.hf_llama",
     "acct.plugins.hf_gpt",
     "acct.plugins.hf_deepseek",

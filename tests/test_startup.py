@@ -90,3 +90,29 @@ def test_a_sheet_orders_its_cells_as_graphlib_does():
                  for index, node in enumerate(nodes) if generator.random() < 0.9}
         assert static_order(graph) == list(graphlib.TopologicalSorter(graph).static_order())
     assert static_order({"a": ("b",), "b": ("a",)}) is None
+
+
+def test_the_importer_plugins_load_when_a_config_is_read_or_the_plugins_are_listed():
+    """A preset's run imports no Hugging Face importer module; a config.json, or listing, loads them all
+    through pluggy, after which they are looked up and listed like any other plugin."""
+    import ast
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from acct.plugins import IMPORTER_PLUGINS
+
+    root = Path(__file__).resolve().parent.parent
+    probe = ("import sys, io, contextlib\nfrom acct.cli import main\n"
+             "with contextlib.redirect_stdout(io.StringIO()): main(['run', sys.argv[1]])\n"
+             "print(sorted(m for m in sys.modules if m.startswith('acct.plugins.hf_')))")
+    preset = subprocess.run([sys.executable, "-c", probe, str(root / "presets" / "llama-3-8b.toml")],
+                            capture_output=True, text=True, check=True)
+    assert preset.stdout.strip() == "[]"
+    config = subprocess.run([sys.executable, "-c", probe, str(root / "tests" / "data" / "hf" / "llama-3.2-1b.json")],
+                            capture_output=True, text=True, check=True)
+    assert set(IMPORTER_PLUGINS) <= set(ast.literal_eval(config.stdout))
+    registry = load_registry()
+    assert registry.deferred is not None and "hf_llama" not in [p.name for p in registry.plugins]
+    assert "llama" in registry.importers and registry.deferred is None
+    assert {name.rsplit(".", 1)[1] for name in IMPORTER_PLUGINS} <= {p.name for p in registry.plugins}

@@ -175,9 +175,24 @@ class Registry:
     hardware: Dict[str, RegisteredHardware] = fresh(dict)
     conventions: Dict[str, RegisteredConvention] = fresh(dict)
     activations: Dict[str, RegisteredActivations] = fresh(dict)
-    importers: Dict[str, RegisteredImporter] = fresh(dict)  # by Hugging Face model_type
+    loaded_importers: Dict[str, RegisteredImporter] = fresh(dict)  # by Hugging Face model_type
     # slot -> the disabled builtin plugin whose default variant filled it (no loaded plugin fills it now)
     unfilled: Dict[str, str] = fresh(dict)
+    # the builtin importer plugins, not imported yet: load_deferred() imports and registers them
+    deferred: Optional[Callable[[], None]] = None
+
+    @property
+    def importers(self) -> Dict[str, RegisteredImporter]:
+        """Every importer, by model_type; the builtin importer plugins are loaded on first use."""
+        self.load_deferred()
+        return self.loaded_importers
+
+    def load_deferred(self) -> None:
+        """Import and register the plugins whose loading was put off until needed (the builtin
+        Hugging Face importers), so that they are looked up and listed like any other."""
+        if self.deferred is not None:
+            load, self.deferred = self.deferred, None
+            load()
 
     @property
     def default_convention(self) -> Optional[str]:
@@ -234,8 +249,9 @@ def load_registry(
     disabled: Iterable[str] = (),
     builtins: Optional[Sequence[str]] = None,
 ) -> Registry:
-    """Load builtin plugins, then the `acct` entry points, then local files; collect their registrations."""
-    from acct.plugins import DEFAULT_PLUGINS
+    """Load builtin plugins, then the `acct` entry points, then local files; collect their registrations.
+    The builtin importer plugins are registered when the registry's importers are first read."""
+    from acct.plugins import DEFAULT_PLUGINS, IMPORTER_PLUGINS
 
     manager = get_plugin_manager()
     from_env = [n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()]
@@ -270,6 +286,12 @@ def load_registry(
         add(module, info)
         if info.name in blocked:
             blocked_builtins.append((module, info))
+    deferred: List[Tuple[str, PluginInfo]] = []
+    for module_name in IMPORTER_PLUGINS if builtins is None else ():
+        info = PluginInfo(module_name.rsplit(".", 1)[-1], "builtin", "")
+        known_names.append(info.name)
+        if info.name not in blocked:
+            deferred.append((module_name, info))
     for entry_point in entry_points(ENTRY_POINT_GROUP):
         info = PluginInfo(entry_point.name, "entry point",
                           f"entry point {entry_point.value} from {entry_point.distribution}")
@@ -300,7 +322,33 @@ def load_registry(
         raise PluginError(f"{infos.get(name) or name}: {error}") from None
     registry = _collect(manager, infos)
     registry.unfilled = _unfilled_slots(registry, blocked_builtins)
+    if deferred:
+        registry.deferred = lambda: _load_importers(registry, deferred, infos)
     return registry
+
+
+def _load_importers(registry: Registry, deferred: Sequence[Tuple[str, PluginInfo]],
+                    taken: Mapping[str, PluginInfo]) -> None:
+    """Import and register the builtin importer plugins put off by load_registry, through pluggy as
+    the others were; their importers join the registry's (a model_type registered twice is an error
+    naming both plugins, as when all load at once)."""
+    manager = get_plugin_manager()
+    infos: Dict[str, PluginInfo] = {}
+    for module_name, info in deferred:
+        if info.name in taken:
+            raise PluginError(f"{taken[info.name]}: the plugin name {info.name!r} is already taken by the builtin "
+                              f"{module_name}")
+        module = importlib.import_module(module_name)
+        info.location = _file_of(module)
+        manager.register(_hooks_of(module), name=info.name)
+        infos[info.name] = info
+    loaded = _collect(manager, infos)
+    for name, importer in loaded.loaded_importers.items():
+        if name in registry.loaded_importers:
+            raise PluginError(f"{registry.loaded_importers[name].plugin}: importer {name!r} is already registered "
+                              f"by {importer.plugin}")
+    registry.loaded_importers = {**loaded.loaded_importers, **registry.loaded_importers}
+    registry.plugins.extend(infos.values())
 
 
 def _unfilled_slots(registry: Registry, blocked: Sequence[Tuple[ModuleType, PluginInfo]]) -> Dict[str, str]:
