@@ -401,7 +401,9 @@ def _run(args: argparse.Namespace):
     from acct.api import run_report
 
     scheme = any(getattr(args, key) is not None for key in ("weights", "group_size", "scale_bytes"))
-    outputs = ("convention", "infer") if scheme else ("convention",)
+    # every convention's totals: in the data formats, and beside --convention; the markdown shows none
+    counting = ("convention",) if args.convention or args.format != "markdown" else ()
+    outputs = counting + (("infer",) if scheme else ())
     (model,) = _models(args, [args.preset], non_matmul=args.non_matmul, outputs=outputs)
     return _render(args, "run", run_report(model, convention=args.convention, weights_scheme=scheme))
 
