@@ -151,6 +151,15 @@ class RegisteredConvention:
     training: Formula
     plugin: PluginInfo
 
+    def __getattr__(self, name: str) -> object:
+        """A builtin convention's formulas are parsed when first read (see make_convention): only
+        the reports that count by conventions read them."""
+        if name in ("forward", "training") and "spec" in self.__dict__:
+            where = f"{self.plugin}: convention {self.spec.name!r} {name}"
+            self.__dict__[name] = parse(getattr(self.spec, name), where)
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
 
 @record
 class RegisteredActivations:
@@ -578,6 +587,10 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
     )
 
     def make_convention(spec: Convention, info: PluginInfo) -> RegisteredConvention:
+        if info.origin == "builtin":  # parsed when first read: a run's markdown reads none
+            entry = RegisteredConvention.__new__(RegisteredConvention)
+            entry.__dict__.update(spec=spec, plugin=info)
+            return entry
         where = f"{info}: convention {spec.name!r}"
         return RegisteredConvention(
             spec, parse(spec.forward, f"{where} forward"), parse(spec.training, f"{where} training"), info
@@ -701,6 +714,8 @@ def resolve_all(registry: "Registry") -> "Registry":
         entry.default  # noqa: B018
     for device in registry.hardware.values():
         device.memory  # noqa: B018
+    for counting in registry.conventions.values():
+        counting.forward, counting.training  # noqa: B018
     for importer in registry.importers.values():
         make_importer(importer.spec, importer.plugin)
     return registry
