@@ -92,6 +92,8 @@ def test_megatron_weight_and_optimizer_memory(llama):
     (["--pp", "5"], "layers_per_stage = num_layers / (pp * virtual_stages) gives 32/5"),
     (["--dp", "3", "--global-batch", "4"], "micro_batch = batch_size / dp gives 4/3"),
     (["--hardware", "h100", "--gpus", "8", "--pp", "3"], "dp = gpus / (tp * pp * cp) gives 8/3"),
+    # the sequence split over cp ranks: 8,192 tokens over 7 gave 8,192/7 tokens and fractional bytes
+    (["--cp", "7"], "--set cp: tokens_per_cp = context_length / cp gives 8,192/7, not a whole number"),
 ])
 def test_layouts_that_do_not_divide_are_one_line_errors(cli, argv, message):
     status, out, err = cli("train", "llama-3-8b", *argv)

@@ -119,3 +119,12 @@ def test_plan_refuses_fine_tuning(cli):
                            "--lora-rank", "8")
     assert status == 1 and out == ""
     assert "plan: LoRA, QLoRA and Adafactor are accounted on one device" in err and err.count("\n") == 1
+
+
+def test_plan_skips_context_parallel_ranks_that_do_not_divide_the_sequence(cli):
+    # 7 GPUs, 64 sequences of 8,192 tokens: dp must divide 64 (so dp = 1), 32 heads refuse tp = 7, 32
+    # layers refuse pp = 7, and 8,192 tokens refuse cp = 7: no layout is valid (cp = 7 was ranked first,
+    # with 8,192/7 tokens per rank)
+    status, out, err = cli("plan", "llama-3-8b", "--gpus", "7", "--hardware", "h100", "--global-batch", "64")
+    assert status == 0, err
+    assert "0 valid (heads divide by tp, layers by pp·v, the sequence by cp," in out

@@ -137,6 +137,9 @@ SHAPE_CHECKS = {
     "heads_per_tp": ("num_heads / tp", "attention heads per tensor-parallel rank: num_heads ÷ tp", "num_heads"),
     "layers_per_stage": ("num_layers / (pp * virtual_stages)",
                          "layers per pipeline chunk: num_layers ÷ (pp · virtual_stages)", "num_layers"),
+    # the sequence is split over cp ranks: a context that cp does not divide gave fractional bytes
+    "tokens_per_cp": ("context_length / cp", "tokens per context-parallel rank: context_length ÷ cp",
+                      "context_length"),
 }
 EXPERT_CHECKS = {
     "experts_per_ep": ("num_experts / ep", "routed experts per expert-parallel rank: num_experts ÷ ep", "num_experts"),

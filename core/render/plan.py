@@ -22,7 +22,7 @@ def plan_markdown(report: PlanReport, tablefmt: str = DEFAULT_TABLEFMT) -> str:
     out = [f"# {report.name}: layouts of {report.gpus:,} × {report.hardware} for {report.global_batch:,} "
            "sequences per step", ""]
     out += [f"{report.enumerated:,} layouts enumerated, {report.valid:,} valid (heads divide by tp, layers by pp·v, "
-            f"the batch by dp · micro_batch), {report.fitting:,} fit in {fixed(Fraction(report.device_memory) / GB, 2)} "
+            f"the sequence by cp, the batch by dp · micro_batch), {report.fitting:,} fit in {fixed(Fraction(report.device_memory) / GB, 2)} "
             "GB per GPU; the fastest first.", ""]
     if report.precision:
         from acct.model.outputs import PRECISION_DTYPE
