@@ -128,3 +128,15 @@ def test_plan_skips_context_parallel_ranks_that_do_not_divide_the_sequence(cli):
     status, out, err = cli("plan", "llama-3-8b", "--gpus", "7", "--hardware", "h100", "--global-batch", "64")
     assert status == 0, err
     assert "0 valid (heads divide by tp, layers by pp·v, the sequence by cp," in out
+
+
+def test_plan_bounds_the_global_batch_and_checks_the_api_types(cli):
+    # the micro-batches enumerated are the batch's divisors: 10**20 sequences ran for hours
+    status, out, err = cli("plan", "llama-3-8b", "--gpus", "8", "--hardware", "h100", "--global-batch", str(10**20))
+    assert (status, out) == (1, "")
+    assert err == "acct: error: --global-batch: a whole number from 1 to 16,777,216, got 100000000000000000000\n"
+    model = acct.load("llama-3-8b")
+    with pytest.raises(acct.AcctError, match=r"^--global-batch: a whole number from 1 to 16,777,216, got '64'$"):
+        model.plan(8, "h100", "64")  # was a TypeError from inside the enumeration
+    with pytest.raises(acct.AcctError, match=r"^--top: a whole number of at least 1, got '3'$"):
+        model.plan(8, "h100", 64, top="3")

@@ -17,6 +17,7 @@ OUTPUTS = ("gpu.time.step", "gpu.memory.peak", "gpu.time.compute", "gpu.time.bub
 MAX_CP = 8  # context parallelism is enumerated up to this many ranks
 MAX_V = 8  # model chunks per pipeline stage (Megatron's interleaved 1F1B) enumerated up to this many
 MAX_GPUS = 1 << 20
+MAX_BATCH = 1 << 24  # sequences per step
 
 
 @dataclass(eq=False)
@@ -85,6 +86,11 @@ def layouts(gpus: int, batch: int, per_node: int, experts: bool, layers: Optiona
 def plan(model, gpus: int, batch: int, hardware: str, top: int = 10) -> PlanReport:
     if not 1 <= gpus <= MAX_GPUS:
         raise AcctError(f"--gpus: from 1 to {MAX_GPUS:,}, got {gpus}")
+    # the micro-batches enumerated are the divisors of the batch: bound it (10**20 ran for hours)
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+        raise AcctError(f"--global-batch: a whole number from 1 to {MAX_BATCH:,}, got {batch!r}")
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise AcctError(f"--top: a whole number of at least 1, got {top!r}")
     if "train.params_trainable" in model.sheet:
         raise AcctError("plan: LoRA, QLoRA and Adafactor are accounted on one device (memory.*); plan lays out "
                         "full training with AdamW or SGD")
