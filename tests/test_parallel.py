@@ -137,3 +137,22 @@ def test_gpus_with_a_layout_needs_no_hardware(cli):
     # 8,030,261,248 parameters; the 65 norms of 4,096 (2 per layer + the final one) are not split
     norms = 65 * 4096
     assert scale["params"] == (8_030_261_248 - norms) // 4 + norms
+
+
+def test_time_line_names_the_recomputation_it_includes(cli):
+    # Llama-3-8B, 64 × 8,192 tokens, selective recomputation runs QKᵀ and attention·V forward again:
+    # 2 × 1,125,899,906,842,624 = 2,251,799,813,685,248 FLOPs (each 2·T²·H·d_k·L·B = 2·8,192²·4,096·32·64).
+    # (30,363,013,601,034,240 + 2,251,799,813,685,248) / (8 × 989.4e12) = 4.12 s; the line said the
+    # forward + backward alone took 4.12 s (they take 3.84 s)
+    argv = ("train", "llama-3-8b", "--precision", "mixed", "--activations", "korthikanti", "--hardware", "h100",
+            "--gpus", "8", "--zero", "3", "--global-batch", "64", "--micro-batch", "1", "--recompute", "selective")
+    status, out, err = cli(*argv)
+    assert status == 0, err
+    assert ("1 step of 30,363,013,601,034,240 FLOPs (forward + backward) and 2,251,799,813,685,248 of "
+            "recomputation take **4.12 s = ") in out
+    import json
+
+    status, out, err = cli(*argv, "--format", "json")
+    time = json.loads(out)["time"]
+    assert time["flops_recompute_per_step"] == 2 * 2 * 8_192**2 * 4_096 * 32 * 64 == 2_251_799_813_685_248
+    assert Fraction(time["seconds"]) == Fraction(30_363_013_601_034_240 + 2_251_799_813_685_248, 8 * 989_400 * 10**9)

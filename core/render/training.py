@@ -82,7 +82,9 @@ def training_markdown(report: TrainingReport, tablefmt: str = DEFAULT_TABLEFMT) 
         out += [
             f"On {time.gpus:,} × {time.hardware} ({time.description}) at {human_rate(time.peak)} {time.dtype} peak "
             f"and {percent(time.mfu, 1)} MFU: {time.steps:,} step{'' if time.steps == 1 else 's'} of "
-            f"{report.flops_model:,} FLOPs (forward + backward) take **{significant(time.seconds)} s = "
+            f"{report.flops_model:,} FLOPs (forward + backward)"
+            + (f" and {time.recompute:,} of recomputation" if time.recompute else "")
+            + f" take **{significant(time.seconds)} s = "
             f"{_days(time.seconds)} days**. "
             f"The optimizer's {report.flops_optimizer * time.steps:,} FLOPs would add "
             f"{significant(optimizer_seconds)} s ({significant(share_fraction(optimizer_seconds, time.seconds) * 100, 2)}%), "
@@ -224,7 +226,8 @@ def training_data(report: TrainingReport) -> Dict:
         t = report.time
         data["time"] = {"hardware": t.hardware, "dtype": t.dtype, "peak_flops_per_s": number(Fraction(t.peak)),
                         "mfu": number(t.mfu), "gpus": t.gpus, "steps": t.steps,
-                        "seconds": number(t.seconds), "seconds_with_optimizer": number(t.seconds_with_optimizer)}
+                        "seconds": number(t.seconds), "seconds_with_optimizer": number(t.seconds_with_optimizer),
+                        "flops_recompute_per_step": t.recompute}
     return data
 
 

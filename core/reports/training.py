@@ -52,6 +52,7 @@ class TrainingTime:
     seconds_with_optimizer: Fraction
     memory: Number  # bytes per device
     source: str
+    recompute: int = 0  # FLOPs per step the layers' recomputation adds (gpu.flops_recompute)
 
 
 @dataclass(eq=False)
@@ -139,6 +140,7 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
             values["gpus"], steps, values["gpu.time.compute"] * steps,
             (values["gpu.time.compute"] + Fraction(values["train.flops_optimizer"]) / rate) * steps,
             values.get("device_memory", hardware.memory), hardware.spec.source,
+            values.get("gpu.flops_recompute", 0),
         )
     optimizer_flops = values["optimizer_flops"]
     default = model.registry.inputs["optimizer_flops"].default if "optimizer_flops" in model.registry.inputs else None
