@@ -165,6 +165,9 @@ def _inference_implied(options: Options) -> Dict[str, Tuple[str, str]]:
     from acct.model.outputs import KV_DTYPES, WEIGHT_DTYPES, _exact_text
 
     implied: Dict[str, Tuple[str, str]] = {}
+    for key in ("weights", "kv_dtype"):
+        if getattr(choice, key) is not None and not isinstance(getattr(choice, key), str):
+            raise AcctError(f"--{key.replace('_', '-')}: a dtype name, got {getattr(choice, key)!r}")
     if choice.weights is not None:
         if choice.weights not in WEIGHT_DTYPES:
             raise AcctError(f"--weights: unknown dtype {choice.weights!r}{suggest(choice.weights, WEIGHT_DTYPES)}; "
@@ -329,9 +332,11 @@ def finetune_options(optimizer=None, lora_rank=None, lora_targets=None, base_wei
             raise AcctError(f"--lora-rank: a positive whole number, got {lora_rank!r}")
         values["set"]["lora_rank"] = str(lora_rank)
     if lora_targets is not None and not isinstance(lora_targets, str):
-        if not all(isinstance(name, str) for name in lora_targets):
+        if not isinstance(lora_targets, (list, tuple)) or not all(isinstance(name, str) for name in lora_targets):
             raise AcctError(f"--lora-targets: row names, got {lora_targets!r}")
         lora_targets = ",".join(lora_targets)
+    if lora_targets is not None and not lora_targets.strip(" ,"):  # was silently every default row
+        raise AcctError("--lora-targets: no row named; give one or more, e.g. q_proj,v_proj")
     for key, value in (("optimizer", optimizer), ("lora_targets", lora_targets), ("base_weights", base_weights)):
         if value is not None and not isinstance(value, str):
             raise AcctError(f"--{key.replace('_', '-')}: a name, got {value!r}")
@@ -343,6 +348,8 @@ def hardware_named(name: str, registry):
     """A builtin or plugin accelerator by name (any case), or one defined in a TOML file."""
     from acct.errors import suggest
 
+    if not isinstance(name, str):
+        raise AcctError(f"--hardware: a name or a FILE.toml, got {name!r}")
     if name.endswith(".toml"):
         from acct.model.config import load_hardware
 
@@ -394,6 +401,8 @@ def solve_report(model, where: str, largest: Optional[str] = None, smallest: Opt
     if (largest is None) == (smallest is None):
         raise AcctError("solve: give the input to maximize (largest) or to minimize (smallest), one of them")
     goal, name = ("largest", largest) if largest is not None else ("smallest", smallest)
+    if not isinstance(name, str) or not isinstance(where, str):
+        raise AcctError(f"solve: the input ({goal}) and the condition (where) are texts, got {name!r} and {where!r}")
     return solve(model, name, goal, where)
 
 

@@ -117,3 +117,27 @@ def test_wrong_arguments_are_acct_errors(call, message):
 def test_a_sweep_text_is_read_as_vary_reads_it():
     rows = acct.load("gpt2-small").sweep({"num_layers": "12"}).rows
     assert [(row["num_layers"], row["params"]) for row in rows] == [(12, 190_460_160)]
+
+
+@pytest.mark.parametrize("method, kwargs, message", [
+    # each was a TypeError or AttributeError from deep inside, not a one-line AcctError
+    ("train", {"lora_rank": 16, "lora_targets": 5}, "--lora-targets: row names, got 5"),
+    ("train", {"lora_rank": 16, "lora_targets": []},
+     "--lora-targets: no row named; give one or more, e.g. q_proj,v_proj"),  # was every default row, silently
+    ("train", {"hardware": 5}, "--hardware: a name or a FILE.toml, got 5"),
+    ("infer", {"hardware": "h100", "weights": 4}, "--weights: a dtype name, got 4"),
+    ("infer", {"hardware": "h100", "kv_dtype": 1}, "--kv-dtype: a dtype name, got 1"),
+    ("solve", {"where": 5, "largest": "batch_size"},
+     "solve: the input (largest) and the condition (where) are texts, got 'batch_size' and 5"),
+])
+def test_wrong_types_of_the_new_keywords_are_one_line_errors(method, kwargs, message):
+    model = acct.load("llama-3-8b")
+    with pytest.raises(acct.AcctError) as error:
+        getattr(model, method)(**kwargs)
+    assert str(error.value) == message
+
+
+def test_empty_lora_targets_on_the_command_line_are_refused(cli):
+    status, out, err = cli("train", "llama-3-8b", "--lora-rank", "4", "--lora-targets", "")
+    assert (status, out) == (1, "")
+    assert err == "acct: error: --lora-targets: no row named; give one or more, e.g. q_proj,v_proj\n"
