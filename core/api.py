@@ -184,6 +184,10 @@ def _inference_implied(options: Options) -> Dict[str, Tuple[str, str]]:
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise AcctError(f"{option}: a whole number of at least {least}, got {value!r}")
         implied[name] = (option, str(value))
+    if choice.group_size is not None and implied.get("infer_scale_bytes", ("", "0"))[1] == "0":
+        # a group without a scale changes no byte: the option did nothing
+        raise AcctError(f"--group-size: {choice.weights or 'bf16'} weights with 0 bytes of scale per group: "
+                        "the group size changes nothing; give --scale-bytes N too (int4's default: 2)")
     if choice.kv_dtype is not None:
         if choice.kv_dtype not in KV_DTYPES:
             raise AcctError(f"--kv-dtype: unknown dtype {choice.kv_dtype!r}{suggest(choice.kv_dtype, KV_DTYPES)}; "

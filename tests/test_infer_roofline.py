@@ -415,6 +415,10 @@ def test_the_roofline_in_every_format(cli):
     (["--hardware", "h100", "--mfu", "2"], "--mfu: a fraction above 0 and at most 1, got 2"),
     (["--hardware", "h100", "--price-per-hour", "-1"], "--price-per-hour: '-1' is not a number"),
     (["--group-size", "0"], "--group-size: a whole number of at least 1, got 0"),
+    # a group size without a scale changed no byte: bf16 (and int8) weights carry none by default
+    (["--group-size", "64"], "--group-size: bf16 weights with 0 bytes of scale per group: the group size "
+                             "changes nothing; give --scale-bytes N too (int4's default: 2)"),
+    (["--weights", "int8", "--group-size", "32"], "--group-size: int8 weights with 0 bytes of scale"),
 ])
 def test_bad_inference_options_are_one_line(cli, argv, message):
     status, out, err = cli("infer", str(PRESETS / "llama-3-8b.toml"), *argv)
@@ -456,3 +460,13 @@ def test_the_readme_inference_excerpt_and_table_are_what_acct_prints(cli):
                     f"{_rate(exact(rates['per_sequence']))} | {_rate(exact(rates['all']))} | "
                     f"{fixed(Fraction(data['memory']['total'], 10**9), 2)} GB |")
             assert line in README, line
+
+
+def test_int8_with_a_group_scale_counts_its_bytes(cli):
+    # Llama-3-8B's linear weights: 32 × (2·4,096² + 2·4,096·1,024 + 3·4,096·14,336) + 4,096·128,256
+    # = 7,504,658,432; int8 in groups of 32 with a 2-byte scale: 8 + 16/32 = 8.5 bits, 7,973,699,584 B;
+    # the embedding (525,336,576) and 65 norms of 4,096 at 2 B: 1,051,205,632; 9,024,905,216 in all
+    status, out, err = cli("infer", str(PRESETS / "llama-3-8b.toml"), "--weights", "int8", "--group-size", "32",
+                           "--scale-bytes", "2", "-f", "json")
+    assert status == 0, err
+    assert json.loads(out)["memory"]["weights"] == 7_504_658_432 * 17 // 16 + 1_051_205_632 == 9_024_905_216
