@@ -396,7 +396,12 @@ def infer_report(model, detailed: bool = False, options: Optional[Options] = Non
         device = hardware_named(options.hardware, model.registry)
         name, description = device.spec.name, device.spec.description
         dtype = _inference_dtype(replace(options, inference=options.inference or Inference())).dtype or ""
-    return make_inference_report(model, model.sheet.evaluate(), detailed, name, description, dtype)
+    values = model.sheet.evaluate()
+    heads, gpus = values.get("num_heads"), values.get("gpus", 1)
+    if isinstance(heads, int) and isinstance(gpus, int) and heads % gpus:  # tensor parallelism splits the heads
+        raise AcctError(f"--tp: {gpus:,} devices do not divide the {heads:,} attention heads "
+                        f"(num_heads / tp gives {Fraction(heads, gpus)})")
+    return make_inference_report(model, values, detailed, name, description, dtype)
 
 
 def solve_report(model, where: str, largest: Optional[str] = None, smallest: Optional[str] = None):
