@@ -396,6 +396,13 @@ def infer_report(model, detailed: bool = False, options: Optional[Options] = Non
         device = hardware_named(options.hardware, model.registry)
         name, description = device.spec.name, device.spec.description
         dtype = _inference_dtype(replace(options, inference=options.inference or Inference())).dtype or ""
+    choice = options.inference if options is not None else None
+    for key, cell in (("mfu", "infer.ttft"), ("bandwidth_efficiency", "infer.ttft"),
+                      ("price_per_hour", "infer.usd_per_million_tokens")):
+        if choice is not None and getattr(choice, key) is not None and cell not in model.sheet:
+            # a roofline option without the roofline was silently ignored
+            raise AcctError(f"--{key.replace('_', '-')} gives the roofline's times and cost, which need --hardware "
+                            "NAME (a100, h100, h200) or --set peak_flops=... --set memory_bandwidth=...")
     values = model.sheet.evaluate()
     heads, gpus = values.get("num_heads"), values.get("gpus", 1)
     if isinstance(heads, int) and isinstance(gpus, int) and heads % gpus:  # tensor parallelism splits the heads

@@ -419,6 +419,11 @@ def test_the_roofline_in_every_format(cli):
     (["--group-size", "64"], "--group-size: bf16 weights with 0 bytes of scale per group: the group size "
                              "changes nothing; give --scale-bytes N too (int4's default: 2)"),
     (["--weights", "int8", "--group-size", "32"], "--group-size: int8 weights with 0 bytes of scale"),
+    # without a roofline these were accepted and ignored: the report printed no time and no cost
+    (["--mfu", "0.5"], "--mfu gives the roofline's times and cost, which need --hardware NAME (a100, h100, "
+                       "h200) or --set peak_flops=... --set memory_bandwidth=..."),
+    (["--bandwidth-efficiency", "0.5"], "--bandwidth-efficiency gives the roofline's times and cost"),
+    (["--price-per-hour", "2"], "--price-per-hour gives the roofline's times and cost"),
 ])
 def test_bad_inference_options_are_one_line(cli, argv, message):
     status, out, err = cli("infer", str(PRESETS / "llama-3-8b.toml"), *argv)
