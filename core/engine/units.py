@@ -40,6 +40,8 @@ def quantity(value: object, where: str, units: bool = True) -> Union[int, Fracti
         raise ConfigError(f"{where}: {shown!r} is too long a number")
     match = re.match(_QUANTITY, value)
     if not match:
+        if re.match(_QUANTITY, value.strip().lstrip("-")) and value.strip().startswith("-"):
+            raise ConfigError(f"{where}: {shown!r} is negative; a size, rate or fraction here is positive")
         raise ConfigError(f"{where}: {shown!r} is not a number (e.g. 80GB, 19.5e12, 0.5)")
     number, exponent_text, unit = match.groups()
     if len(number) > MAX_DIGITS:

@@ -132,7 +132,8 @@ def scale_markdown(scale: ScaleReport, tablefmt: str = DEFAULT_TABLEFMT) -> List
     """The per-GPU section: the layout, memory on the first and last stages, collectives, time."""
     layout = ", ".join(f"{name} = {exact(value)}" for name, value in scale.layout)
     out = ["## Per GPU (the most loaded)", "",
-           f"Layout: {layout} ({scale.micro_batches:,} micro-batches per step; recomputation {scale.recompute}). "
+           f"Layout: {layout} ({scale.micro_batches:,} micro-batch{'' if scale.micro_batches == 1 else 'es'} per step; "
+           f"recomputation {scale.recompute}). "
            f"Parameters on the most loaded GPU before ZeRO: {exact_or_fixed(scale.params)}.", ""]
     single = all(first == last for _, first, last in scale.memory)
     header = ["", "bytes", "GB (10⁹ B)"] if single else ["", "first stage, bytes", "GB", "last stage, bytes", "GB"]
