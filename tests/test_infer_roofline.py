@@ -413,7 +413,8 @@ def test_the_roofline_in_every_format(cli):
     (["--weights", "int3"], "--weights: unknown dtype 'int3'"),
     (["--kv-dtype", "fp4"], "--kv-dtype: unknown dtype 'fp4'"),
     (["--hardware", "h100", "--mfu", "2"], "--mfu: a fraction above 0 and at most 1, got 2"),
-    (["--hardware", "h100", "--price-per-hour", "-1"], "--price-per-hour: '-1' is not a number"),
+    (["--hardware", "h100", "--price-per-hour", "-1"], "--price-per-hour: '-1' is negative"),
+    (["--hardware", "h100", "--mfu", "-0.5"], "--mfu: '-0.5' is negative"),
     (["--group-size", "0"], "--group-size: a whole number of at least 1, got 0"),
     # a group size without a scale changed no byte: bf16 (and int8) weights carry none by default
     (["--group-size", "64"], "--group-size: bf16 weights with 0 bytes of scale per group: the group size "
