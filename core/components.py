@@ -97,6 +97,10 @@ class Component:
     flops_backward: Optional[FormulaText] = None
     flops_decode: Optional[FormulaText] = None
     kv_cache: FormulaText = 0
+    # the devices one instance's KV cache is divided among when `gpus` devices split the model by
+    # tensor parallelism; default gpus (each holds 1/gpus). Fewer KV heads than devices replicate
+    # heads: min(gpus, num_kv_heads); a cache every device needs whole (MLA's latent): 1
+    kv_split: Optional[FormulaText] = None
     flops_other: FormulaText = 0  # non-matmul FLOPs (softmax, norms, activations, residual adds), opt-in
     params_active: Optional[FormulaText] = None  # parameters one token uses; default: params
     embedding_table: bool = False  # a lookup table: not in the non-embedding parameters

@@ -39,13 +39,16 @@ def acct_register_inputs(register):
 
 def products(variant, keys="context_length", decode_keys="decode_position", multiplicity=None, suffix="",
              kv_scores="context_length * num_kv_heads * d_head",
-             kv_values="context_length * num_kv_heads * d_head_v", default=False, note="", requires_variants=None):
+             kv_values="context_length * num_kv_heads * d_head_v", default=False, note="", requires_variants=None,
+             kv_split="min(gpus, num_kv_heads)"):
     """The two products over the sequence of one attention kind, each query attending to `keys`
     keys (`decode_keys` when decoding); a windowed kind states the dense count in flops_dense."""
     windowed = keys != "context_length"
     dense = ("2 * context_length ** 2 * num_heads * d_head", "2 * context_length ** 2 * num_heads * d_head_v")
     common = dict(slot="attention", variant=variant, group="attention scores and values", params=0,
                   batch="num_heads", attention_product=True, requires_variants=requires_variants or {},
+                  # tensor parallelism splits the cache by KV heads; beyond H_kv devices, heads repeat
+                  kv_split=kv_split,
                   **({"multiplicity": multiplicity} if multiplicity else {"per_layer": True}))
     scores = Component(
         name=f"attn_scores{suffix}",
@@ -103,5 +106,6 @@ def acct_register_components(register):
         register(row)
     # MLA: the products of the up-projected heads; the cache holds the latent and the rotary key
     for row in products("mla", kv_scores="context_length * (kv_lora_rank + qk_rope_head_dim)", kv_values=0,
-                        note=MLA_NOTE, requires_variants={"qkv": ("mla", "mla_lora")}):
+                        note=MLA_NOTE, requires_variants={"qkv": ("mla", "mla_lora")},
+                        kv_split=1):  # every device up-projects the whole latent for its heads
         register(row)

@@ -485,3 +485,23 @@ def test_infer_tp_that_does_not_divide_the_heads_is_one_line(cli):
     assert err == "acct: error: --tp: 3 devices do not divide the 32 attention heads (num_heads / tp gives 32/3)\n"
     with pytest.raises(acct.AcctError, match=r"^--tp: 5 devices do not divide the 32 attention heads"):
         acct.load(str(PRESETS / "llama-3-8b.toml")).infer("h100", tp=5)
+
+
+def test_tensor_parallelism_beyond_the_kv_heads_holds_each_head_twice(cli):
+    """Llama-3-8B has 8 KV heads: on 16 devices each holds one KV head, so the cache per device is 1/8 of
+    it, not 1/16. Cache after P + G = 1,088 tokens for B = 8 in bf16: 32 layers × 2 (K, V) × 8 heads × 128
+    × 1,088 × 8 × 2 B = 1,140,850,688 B; on 4 devices (2 heads each) no head repeats."""
+    import json
+
+    def memory(tp):
+        status, out, err = cli("infer", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--tp", str(tp),
+                               "--batch", "8", "--prompt", "1024", "--generate", "64", "-f", "json")
+        assert status == 0, err
+        return json.loads(out)["memory"]
+
+    logical = 32 * 2 * 8 * 128 * 1_088 * 8 * 2
+    assert logical == 1_140_850_688
+    four, sixteen = memory(4), memory(16)
+    assert four["kv_cache"] == logical and sixteen["kv_cache"] == 2 * logical  # two copies of each head
+    assert sixteen["per_device"] * 16 == sixteen["weights"] + 2 * logical + sixteen["workspace"]
+    assert Fraction(sixteen["kv_cache"], 16) == Fraction(logical, 8)

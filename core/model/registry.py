@@ -75,6 +75,7 @@ class RegisteredComponent:
     multiplicity: Formula  # instances in the model: 1, num_layers, or any formula over the inputs
     params_active: Formula
     flops_dense: Optional[Formula]
+    kv_split: Optional[Formula]  # the devices one instance's KV cache is divided among; None: gpus
 
     def __getattr__(self, name: str) -> object:
         """A pending row's (pending_row) fields are checked when one is first read, and each formula
@@ -670,6 +671,7 @@ _ROW_PARSERS: Dict[str, Callable[[RegisteredComponent, Component, str], object]]
     "params_active": lambda row, spec, where: row.params if spec.params_active is None else parse(
         spec.params_active, f"{where} params_active"),
     "flops_dense": lambda row, spec, where: _optional(spec.flops_dense, f"{where} flops_dense"),
+    "kv_split": lambda row, spec, where: _optional(spec.kv_split, f"{where} kv_split"),
 }
 
 

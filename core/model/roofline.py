@@ -191,11 +191,16 @@ class RowTrees:
         return self._all(one) if instances else one
 
     def kv(self, t: Optional[ast.expr]) -> ast.expr:
-        """Bytes of KV cache the row reads, for the batch: at P tokens (t None) or at t."""
+        """Bytes of KV cache the row holds and reads, for the batch, on all devices together: at P
+        tokens (t None) or at t. Where tensor parallelism replicates the cache (more devices than
+        KV heads, or a latent every device needs), each copy is held and read: × gpus / kv_split."""
         tree = self.row.kv_cache.tree
         if t is not None:
             tree = substitute(tree, {"context_length": t})
-        return self._all(_mul(tree, _name("batch_size"), _name("kv_bytes")))
+        factors = [tree, _name("batch_size"), _name("kv_bytes")]
+        if self.row.kv_split is not None:
+            return self._all(_op(_mul(*factors, _name("gpus")), ast.Div(), self.row.kv_split.tree))
+        return self._all(_mul(*factors))
 
     def decode_flops(self, t: ast.expr) -> ast.expr:
         tree = substitute(self.row.flops_decode.tree, {"decode_position": t})

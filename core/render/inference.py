@@ -131,7 +131,9 @@ def _fits_markdown(report: InferenceReport, tablefmt: str) -> List[str]:
     rows = [
         [f"weights: {f.scheme}", _bytes(f.weights)],
         [f"KV cache: {report.kv_bytes} bytes per value, B = {report.batch_size:,} × (P + G = "
-         f"{report.context_length + generate:,} tokens)", _bytes(f.kv_cache)],
+         f"{report.context_length + generate:,} tokens)"
+         + (" on all devices (a KV head tensor parallelism repeats is held on each)" if f.gpus > 1 else ""),
+         _bytes(f.kv_cache)],
         ["workspace: the largest linear layer's input and output in the prefill", _bytes(f.workspace)],
         ["**total**", f"**{_bytes(f.total)}**"],
     ]
