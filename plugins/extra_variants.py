@@ -16,7 +16,7 @@ models it names):
 """
 
 from acct import Component, Input, hookimpl
-from acct.plugins.ffn import ACTIVATIONS, OTHER, ROLES
+from acct.plugins.ffn import ROLES, linear
 
 # Non-matmul FLOPs per element of the activation: ReLU 1 (a compare), its square 1 (a multiply); xIELU
 # computes both branches and selects one: positive x·x·alpha_p + beta·x (4), negative
@@ -39,21 +39,7 @@ def acct_register_components(register):
     for variant in ("relu2", "xielu"):
         for name in ("ffn_in", "ffn_out"):
             k, n, role = ROLES[name]
-            cs336, korthikanti = ACTIVATIONS[name]
-            register(Component(
-                name=name,
-                slot="ffn",
-                variant=variant,
-                group="FFN",
-                params=f"{k} * {n}",
-                flops=f"2 * context_length * {k} * {n}",
-                per_layer=True,
-                shape=("context_length", k, n),
-                bias=n,
-                description=f"{NAMES[variant]} FFN {role}",
-                activations={"cs336": cs336, "korthikanti": korthikanti, "korthikanti_recompute": 0},
-                flops_other=OTHER.get(name) or f"{ACTIVATION_FLOPS[variant]} * context_length * d_ff",
-            ))
+            register(linear(name, variant, k, n, f"{NAMES[variant]} FFN {role}", ACTIVATION_FLOPS[variant]))
     register(Component(
         name="ffn_xielu",
         slot="ffn",

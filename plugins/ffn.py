@@ -52,11 +52,12 @@ ROLES = {  # row: (k, n, what it does)
 }
 
 
-def _linear(name, variant, k, n, description, activation, default=False):
+def linear(name, variant, k, n, description, activation_flops, default=False):
     """A k→n projection of the FFN (d_model→d_ff or d_ff→d_model), over T tokens; the first
-    projection carries the activation function's non-matmul FLOPs."""
+    projection carries the activation function's non-matmul FLOPs (`activation_flops` per element).
+    Other FFN plugins (extra_variants' squared ReLU, xIELU) make their rows with it too."""
     cs336, korthikanti = ACTIVATIONS[name]
-    other = OTHER.get(name) or f"{ACTIVATION_FLOPS[activation]} * context_length * d_ff"
+    other = OTHER.get(name) or f"{activation_flops} * context_length * d_ff"
     return Component(
         name=name,
         slot="ffn",
@@ -80,4 +81,5 @@ def acct_register_components(register):
     for variant, (activation, what, rows) in VARIANTS.items():
         for name in rows:
             k, n, role = ROLES[name]
-            register(_linear(name, variant, k, n, f"{what} {role}", activation, default=variant == "swiglu"))
+            register(linear(name, variant, k, n, f"{what} {role}", ACTIVATION_FLOPS[activation],
+                            default=variant == "swiglu"))
