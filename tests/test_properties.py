@@ -113,7 +113,7 @@ def test_reports_hold_together(registry):
 
 
 def test_the_compiled_sheet_agrees_with_the_interpreter(registry):
-    @settings(EXAMPLES, max_examples=100)
+    @settings(EXAMPLES, max_examples=50)
     @given(presets(registry), st.lists(st.tuples(st.integers(1, 4096), st.integers(1, 96)), min_size=2, max_size=2))
     def check(preset, points):
         sheet = build_model(preset, registry).sheet
