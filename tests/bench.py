@@ -71,6 +71,27 @@ def startup(runs: int) -> float:
     return ours_ms
 
 
+def instructions() -> None:
+    """The same start-up ratio in instructions executed (valgrind's callgrind), which the machine's
+    load does not change: wall times on a busy machine move by a few percent, this does not."""
+    valgrind = shutil.which("valgrind")
+    if not valgrind:
+        print("           (install valgrind for the start-up ratio in instructions, which load does not change)")
+        return
+
+    def counted(command) -> int:
+        result = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV, check=True)
+        return int(result.stderr.split("Collected : ")[1].split()[0])
+
+    acct = acct_command()
+    counted([acct, "run", XL])  # bytecode caches written
+    floor = counted([sys.executable, "-c", f"import {IMPORT_FLOOR}"])
+    ours = counted([acct, "run", XL])
+    print(f"           in instructions (callgrind): acct run {ours / 1e6:,.1f} M, the import floor {floor / 1e6:,.1f} M; "
+          f"acct takes {ours / floor:.3f}×")
+
+
 def config_startup(runs: int) -> None:
     """`acct run CONFIG.json` against `acct run` on the preset `acct import` writes from it: the
     importers' share of start-up (JSON read, fields checked, converted)."""
@@ -196,6 +217,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine    {os.cpu_count()} cores, Python {sys.version.split()[0]} ({sys.executable})")
     acct_ms = startup(args.runs)
+    instructions()
     config_startup(args.runs)
     engine(200_000)
     sweeps(args.points)
