@@ -47,6 +47,8 @@ class Options:
     lora_targets: Optional[str] = None
     base_weights: Optional[str] = None
     default_precision: Optional[str] = None
+    # input name -> the option that set it (`--gpus` for dp = gpus / (tp·pp·cp)), for error messages
+    labels: Mapping[str, str] = fresh(dict)
 
 
 @record(frozen=True)
@@ -131,7 +133,7 @@ def build(sources: Sequence[Source], options: Options, non_matmul: bool = False,
             if str(path) not in built.plugin_files:
                 built.plugin_files.append(str(path))
         implied = {**_hardware_implied(preset, registry, _inference_dtype(options)), **_inference_implied(options)}
-        built.models.append(build_model(preset, registry, overrides, non_matmul, outputs, implied))
+        built.models.append(build_model(preset, registry, overrides, non_matmul, outputs, implied, options.labels))
     return built
 
 

@@ -293,7 +293,8 @@ def _with_inference(args: argparse.Namespace, options):
     args.inference_detailed = given
     if not given:
         return options
-    return replace(options, set={**options.set, **sizes}, inference=choice)
+    labels = {**options.labels, **{name: f"--{option}" for option, name in INFERENCE_SIZES if name in sizes}}
+    return replace(options, set={**options.set, **sizes}, inference=choice, labels=labels)
 
 
 def _options(args: argparse.Namespace):
@@ -302,6 +303,7 @@ def _options(args: argparse.Namespace):
     from acct.model.config import parse_assignment
 
     overrides = dict(parse_assignment(text) for text in args.overrides)
+    written = set(overrides)  # given with --set NAME=VALUE; the others by the options below
     if getattr(args, "steps", None) is not None:
         overrides["steps"] = args.steps
     if hasattr(args, "recompute"):  # the layout options (train, sweep, solve, plan)
@@ -329,10 +331,31 @@ def _options(args: argparse.Namespace):
     for text in args.variants:
         slot, variant = parse_assignment(text, option="--variant")
         variants[slot] = str(variant)
+    labels = {name: _option_label(name, overrides[name], args) for name in overrides if name not in written}
     return Options(set=overrides, variants=variants, plugins=list(args.plugin), disable=list(args.disable),
                    allow_plugins=args.allow_plugins, precision=getattr(args, "precision", None),
                    activations=getattr(args, "activations", None), hardware=getattr(args, "hardware", None),
-                   default_precision="mixed" if args.command == "plan" else None, **tuning)
+                   default_precision="mixed" if args.command == "plan" else None, labels=labels, **tuning)
+
+
+# the option that sets an input, for errors about a value the user gave that way (not --set NAME)
+OPTION_OF_INPUT = {
+    "steps": "--steps", "batch_size": "--global-batch", "dp": "--dp", "tp": "--tp", "pp": "--pp", "cp": "--cp",
+    "ep": "--ep", "zero_stage": "--zero", "grad_bytes": "--zero distributed", "micro_batch": "--micro-batch",
+    "virtual_stages": "--virtual-stages", "sequence_parallel": "--sequence-parallel", "recompute": "--recompute",
+    "overlap": "--overlap", "mfu": "--mfu", "gpus": "--gpus", "lora_rank": "--lora-rank",
+}
+
+
+def _option_label(name: str, value, args: argparse.Namespace) -> str:
+    """The option behind an input's value: --gpus for dp = gpus / (tp·pp·cp), --tokens for steps, ..."""
+    if name == "dp" and isinstance(value, str) and "gpus" in value:
+        return "--gpus (dp = gpus / (tp·pp·cp))"
+    if name == "gpus" and isinstance(value, str) and "dp" in value:
+        return "--dp/--tp/--pp/--cp (gpus = dp·tp·pp·cp)"
+    if name == "steps" and getattr(args, "tokens", None) is not None:
+        return "--tokens"
+    return OPTION_OF_INPUT.get(name, f"--set {name}")
 
 
 def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = False,

@@ -88,12 +88,15 @@ def test_megatron_weight_and_optimizer_memory(llama):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--tp", "3"], "heads_per_tp = num_heads / tp gives 32/3, not a whole number"),
-    (["--pp", "5"], "layers_per_stage = num_layers / (pp * virtual_stages) gives 32/5"),
-    (["--dp", "3", "--global-batch", "4"], "micro_batch = batch_size / dp gives 4/3"),
-    (["--hardware", "h100", "--gpus", "8", "--pp", "3"], "dp = gpus / (tp * pp * cp) gives 8/3"),
+    # each names the option the user gave, not the input it set
+    (["--tp", "3"], "--tp: heads_per_tp = num_heads / tp gives 32/3, not a whole number"),
+    (["--pp", "5"], "--pp: layers_per_stage = num_layers / (pp * virtual_stages) gives 32/5"),
+    (["--dp", "3", "--global-batch", "4"], "--global-batch, --dp: micro_batch = batch_size / dp gives 4/3"),
+    (["--hardware", "h100", "--gpus", "8", "--pp", "3"], "--gpus (dp = gpus / (tp·pp·cp)): dp = gpus / (tp * pp * cp) "
+                                                          "gives 8/3"),
+    (["--gpus", "8", "--tp", "4"], "--gpus (dp = gpus / (tp·pp·cp)): micro_batch = batch_size / dp gives 1/2"),
     # the sequence split over cp ranks: 8,192 tokens over 7 gave 8,192/7 tokens and fractional bytes
-    (["--cp", "7"], "--set cp: tokens_per_cp = context_length / cp gives 8,192/7, not a whole number"),
+    (["--cp", "7"], "--cp: tokens_per_cp = context_length / cp gives 8,192/7, not a whole number"),
 ])
 def test_layouts_that_do_not_divide_are_one_line_errors(cli, argv, message):
     status, out, err = cli("train", "llama-3-8b", *argv)

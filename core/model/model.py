@@ -117,6 +117,7 @@ def build_model(
     non_matmul: bool = False,
     outputs: Sequence[str] = OUTPUT_FAMILIES,
     implied: Optional[Mapping[str, Tuple[str, Value]]] = None,
+    labels: Optional[Mapping[str, str]] = None,
 ) -> Model:
     """The model's sheet: inputs, every chosen row's columns, sums, the `outputs` families
     (train, memory, kv_cache, infer, convention) and nothing a command will not read.
@@ -127,7 +128,7 @@ def build_model(
             raise ValueError(f"unknown output family {family!r}")
     variants = choose_variants(preset, registry)
     rows = chosen_rows(preset, registry, variants)
-    inputs = InputCells(preset, registry, overrides, implied)
+    inputs = InputCells(preset, registry, overrides, implied, labels)
     convention = activation_convention(preset, registry)
     # which rows state activations for the convention: from their Component's keys, as the formulas
     # themselves are parsed only for a command that reads them
@@ -348,8 +349,12 @@ class InputCells:
     precision, or the registering plugin's default, in that order."""
 
     def __init__(self, preset: Preset, registry: Registry, overrides: Mapping[str, Value],
-                 implied: Optional[Mapping[str, Tuple[str, Value]]] = None):
+                 implied: Optional[Mapping[str, Tuple[str, Value]]] = None,
+                 labels: Optional[Mapping[str, str]] = None):
         self.preset, self.registry, self.overrides = preset, registry, overrides
+        # the option that gave an override, when not --set NAME (--gpus, --global-batch, --prompt, ...),
+        # so that an error names what the user wrote
+        self.labels = {name: label for name, label in (labels or {}).items() if label.startswith("--")}
         self.cells: Dict[str, Cell] = {}
         # values a choice implies (a precision's bytes, a hardware's numbers): name -> (where, value)
         tuning = {}
@@ -365,6 +370,10 @@ class InputCells:
                         f"{source} {name}: unknown input{suggest(name, registry.inputs)}; "
                         f"known: {', '.join(registry.inputs)}"
                     )
+
+    def _given(self, name: str) -> str:
+        """How an error names the option that set the input `name`."""
+        return self.labels.get(name) or f"--set {name}"
 
     def need(self, name: str, reader: str, formula: Optional[Formula] = None, core: bool = False) -> None:
         """Make the cell `name` and, depth first, every cell its formula reads (a loop, not recursion:
@@ -388,13 +397,13 @@ class InputCells:
         entry = registry.inputs[name]
         spec = entry.spec
         if not spec.settable and (name in overrides or name in preset.inputs):
-            source = f"--set {name}" if name in overrides else preset.where("model", name)
+            source = self._given(name) if name in overrides else preset.where("model", name)
             raise ConfigError(
                 f"{source}: {name} is derived ({name} = {entry.default.text}) and cannot be set; "
                 f"set {' or '.join(entry.default.names)} instead"
             )
         if name in overrides:
-            where = f"--set {name}"
+            where = self._given(name)
             formula = parse(overrides[name], where)
         elif name in preset.inputs:
             where = preset.where("model", name)
@@ -431,9 +440,9 @@ class InputCells:
         for name in self.overrides:
             if name not in self.cells:
                 if name in readable:
-                    raise ConfigError(f"--set {name}: this command does not report what reads it "
+                    raise ConfigError(f"{self._given(name)}: this command does not report what reads it "
                                       f"({readable[name]})")
-                raise ConfigError(f"--set {name}: {_unread(name, self.registry)}")
+                raise ConfigError(f"{self._given(name)}: {_unread(name, self.registry)}")
 
 
 def precision_inputs(preset: Preset) -> Dict[str, Tuple[str, int]]:
