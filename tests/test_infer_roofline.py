@@ -425,6 +425,9 @@ def test_the_roofline_in_every_format(cli):
                        "h200) or --set peak_flops=... --set memory_bandwidth=..."),
     (["--bandwidth-efficiency", "0.5"], "--bandwidth-efficiency gives the roofline's times and cost"),
     (["--price-per-hour", "2"], "--price-per-hour gives the roofline's times and cost"),
+    # a size the option set is blamed on the option, not on the input it sets
+    (["--hardware", "h100", "--batch", "0"], "--batch: batch_size must be positive, got 0"),
+    (["--hardware", "h100", "--generate", "0"], "--generate: generate must be positive, got 0"),
 ])
 def test_bad_inference_options_are_one_line(cli, argv, message):
     status, out, err = cli("infer", str(PRESETS / "llama-3-8b.toml"), *argv)
