@@ -171,3 +171,19 @@ def test_lora_on_mixtral_adapts_every_expert():
     model = acct.load("mixtral-8x7b").with_(set={"lora_rank": "8"})
     assert model.value("train.lora_params") == 8 * 32 * per_layer == 121_112_576
     assert model.value("train.lora_matrices") == 32 * (4 + 1 + 3 * E)
+
+
+def test_the_json_gives_the_trainable_and_lora_parameters(cli):
+    """Llama-2-7B, LoRA r = 16 on every linear layer of the blocks: 32 layers × 16 × (4·(4,096 + 4,096)
+    + 3·(4,096 + 11,008)) = 39,976,960 adapters, the only trainable parameters; the base's 6,738,415,616
+    are frozen."""
+    import json
+
+    status, out, err = cli("train", "llama-2-7b", "--lora-rank", "16", "--precision", "bf16", "-f", "json")
+    assert status == 0, err
+    lora = 32 * 16 * (4 * (4_096 + 4_096) + 3 * (4_096 + 11_008))
+    assert lora == 39_976_960
+    assert json.loads(out)["params"] == {"total": 6_738_415_616, "active": 6_738_415_616,
+                                         "trainable": lora, "lora": lora}
+    status, out, err = cli("train", "llama-2-7b", "-f", "json")
+    assert json.loads(out)["params"] == {"total": 6_738_415_616, "active": 6_738_415_616}

@@ -427,7 +427,13 @@ def training_html(data: Dict) -> str:
     flops, memory, rows = data["flops"], data["memory_bytes"], data["rows"]
     lead = ["B = ", number(data["batch_size"]), " sequences of T = ", number(data["context_length"]),
             f" tokens; precision {data['precision']}; activations counted as {data['activations_convention']}; ",
-            number(data["steps"]), " steps."]
+            number(data["steps"]), " steps. Parameters: ", number(data["params"]["total"]), " (",
+            number(data["params"]["active"]), " used by a token)"]
+    if "trainable" in data["params"]:
+        lead += [", ", number(data["params"]["trainable"]), " trainable"]
+    if "lora" in data["params"]:
+        lead += [" (", number(data["params"]["lora"]), " LoRA adapters)"]
+    lead.append(".")
     sections = []
 
     parts = [(key, size) for key, size in memory.items() if key != "peak"]

@@ -203,6 +203,9 @@ def training_data(report: TrainingReport) -> Dict:
         "batch_size": report.batch_size,
         "context_length": report.context_length,
         "steps": report.steps,
+        "params": {"total": report.params, "active": report.params_active,
+                   **({"trainable": report.params_trainable} if report.params_trainable is not None else {}),
+                   **({"lora": report.params_lora} if report.params_lora is not None else {})},
         "rows": [
             {"name": r.name, "group": r.group, "flops_forward": r.flops_forward, "flops_backward": r.flops_backward,
              "activations_bytes": r.activations, "activations_display": r.activations_display}

@@ -81,6 +81,8 @@ class TrainingReport:
     optimizer_flops: int = 14  # FLOPs per parameter per step, as the sheet holds it
     optimizer_label: str = "AdamW, 14 per parameter"
     scale: Optional["ScaleReport"] = None  # per GPU under a parallel layout, when one is given
+    params_trainable: Optional[int] = None  # with LoRA: the adapters alone (the base is frozen)
+    params_lora: Optional[int] = None  # LoRA's adapter parameters, r·(d_in + d_out) per adapted matrix
 
     @property
     def tokens(self) -> int:
@@ -201,6 +203,7 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         conventions=conventions, problem=model.activation_problem,
         optimizer_flops=optimizer_flops, optimizer_label=optimizer_label,
         scale=make_scale_report(model, values) if _layout_given(model) else None,
+        params_trainable=values.get("train.params_trainable"), params_lora=values.get("train.lora_params"),
     )
 
 
