@@ -19,6 +19,14 @@ ROPE_MAPS = ("rope_parameters", "rope_scaling", "partial_rotary_factor")
 EPS = ("rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "norm_epsilon")
 ROUTING = ("norm_topk_prob", "output_router_logits", "router_aux_loss_coef", "router_jitter_noise")
 
+# config classes whose validate_architecture refuses a hidden_size that num_attention_heads does not divide,
+# head_dim or not (transformers 5.24: LlamaConfig, ArceeConfig, DeepseekV2Config, Gemma2Config,
+# Gemma3TextConfig, GPTNeoXConfig)
+HIDDEN_DIVISIBLE = {"llama", "arcee", "deepseek_v2", "gemma2", "gemma3_text", "gpt_neox"}
+
+# the most layers a config may have: importers walk the layers to apply sliding patterns and MoE intervals
+MAX_LAYERS = 1_000_000
+
 SILU = ("silu", "swish")
 GELU = ("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_accurate", "gelu_python", "gelu_10")
 RELU = ("relu",)
@@ -42,11 +50,17 @@ def basic(c, context="max_position_embeddings", context_default=None, hidden="hi
     else:
         length = c.integer(context, context_default)
         c.set("context_length", length, context if context in c else f"{context} (absent: {context_default})")
-    c.set("num_layers", c.integer(layers), layers)
+    num_layers = c.integer(layers)
+    if num_layers > MAX_LAYERS:  # the layer rules go layer by layer: bounded work, never a hang
+        raise c.bad(layers, num_layers, f"a whole number of at most {MAX_LAYERS:,}")
+    c.set("num_layers", num_layers, layers)
     d_model = c.integer(hidden)
     c.set("d_model", d_model, hidden)
     num_heads = c.integer(heads)
     c.set("num_heads", num_heads, heads)
+    if c.model_type in HIDDEN_DIVISIBLE and d_model % num_heads:  # even where head_dim is set
+        raise c.bad(hidden, d_model, f"a multiple of {heads} ({num_heads}), as the config class's "
+                    "validate_architecture requires")
     return d_model, num_heads
 
 
@@ -143,6 +157,12 @@ def rope(c, d_head, fraction=None, source=""):
     c.choose("position", "rope", "rotary position embedding (no parameters)")
     if fraction is None:
         fraction, source = partial_rotary(c)
+    if d_head > 4 and d_head % 2 and int(d_head * (1 if fraction is None else fraction)) == d_head:
+        # transformers' validate_rope refuses a fully rotated odd head (RoPE rotates pairs of dims; heads of
+        # at most 4 dims, its test fixtures', are allowed)
+        field = "head_dim" if c.config.get("head_dim") is not None else "hidden_size"
+        raise c.bad(field, c.config.get(field), f"an even head size for RoPE to rotate in pairs (the head is "
+                    f"{d_head} dims, all of them rotated)")
     if fraction is not None and fraction != 1:
         rotated = int(d_head * fraction)
         c.set("rotary_fraction", Fraction(rotated, d_head), f"{source}: int({d_head}·{float(fraction):g}) = "
@@ -154,8 +174,10 @@ def partial_rotary(c, default=None, legacy=None):
     found = {}
     for table in ("rope_parameters", "rope_scaling"):
         parameters = c.get(table, None) if c.declares(table) else None
-        if not isinstance(parameters, dict):
+        if parameters is None:
             continue
+        if not isinstance(parameters, dict):  # transformers' strict config refuses it
+            raise c.bad(table, parameters, "an object or null")
         # one table, or one per attention kind (Gemma-3: full_attention, sliding_attention)
         nested = {f"{table}.{kind}": value for kind, value in parameters.items() if isinstance(value, dict)}
         for where, entries in [(table, parameters)] + list(nested.items()):

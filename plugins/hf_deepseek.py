@@ -49,6 +49,10 @@ def _deepseek(c, defaults, v3):
           "intermediate_size (the dense layers' MLP)")
     if not moe_layers:
         c.choose("ffn", "swiglu", "no routed experts: gated MLP in every layer")
+        # unread by any layer here, but transformers' strict config still refuses a value of the wrong type
+        for name in ("num_experts_per_tok", "moe_intermediate_size", "n_shared_experts"):
+            if c.get(name, None) is not None:
+                c.integer(name, minimum=0)
         return
     c.choose("ffn", "moe", "n_routed_experts: routed experts in every layer from first_k_dense_replace on")
     c.set("num_experts", experts, routed)

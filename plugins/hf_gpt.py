@@ -89,7 +89,7 @@ def _falcon_flag(c, name, default):
 def falcon(c):
     hidden = "hidden_size" if "hidden_size" in c or "n_embed" not in c else "n_embed"
     d_model, num_heads = basic(c, context_default=2048, hidden=hidden)
-    new = c.flag("new_decoder_architecture", False)
+    new = c.flag("new_decoder_architecture", False, nullable=True)
     multi_query, multi_query_source = _falcon_flag(c, "multi_query", True)
     if new:
         kv_heads = c.integer("num_kv_heads", num_heads)
@@ -101,7 +101,7 @@ def falcon(c):
     d_head, _ = heads(c, d_model, num_heads, kv_field="num_kv_heads", head_dim=None, kv_heads=kv_heads,
                       kv_source=kv_source)
     tied(c, True)
-    if c.flag("alibi", False):
+    if c.flag("alibi", False, nullable=True):
         raise c.unsupported("alibi", True, "(ALiBi position biases) has no acct position variant")
     rope(c, d_head)
     parallel, parallel_source = _falcon_flag(c, "parallel_attn", True)
@@ -127,7 +127,7 @@ def falcon(c):
     plain_ffn(c, "activation", "gelu", width_value=c.integer("ffn_hidden_size") if width is not None
               else 4 * d_model, width_source="ffn_hidden_size" if width is not None
               else "ffn_hidden_size (absent: 4 * hidden_size)")
-    if c.flag("bias", False):
+    if c.flag("bias", False, nullable=True):
         biases(c, ATTENTION_ROWS + ("FFN",), "bias = true (query_key_value, dense, dense_h_to_4h, dense_4h_to_h)")
     c.choose("attention", "dot_product", "full causal attention in every layer")
 

@@ -73,14 +73,16 @@ def _cohere_common(c, d_head_from_config):
 def cohere(c):
     d_head = _cohere_common(c, True)
     rope(c, d_head)
-    if c.flag("use_qk_norm", False):
+    if c.flag("use_qk_norm", False, nullable=True):
         c.choose("qk_norm", "head_layernorm", "use_qk_norm = true: CohereLayerNorm over (heads, head_dim) for q "
                  "and k, a gain per head")
     _full(c)
 
 
 def cohere2(c):
-    d_head = _cohere_common(c, False)
+    # Cohere2Config's __post_init__ sets head_dim = hidden_size // num_attention_heads, but a head_dim in the
+    # file is set after it (an extra key) and Cohere2Attention reads it: the file's head_dim is the head's size
+    d_head = _cohere_common(c, True)
     num_layers = c.get("num_hidden_layers")
     count = layer_types(c, num_layers)
     source = "layer_types"
@@ -296,9 +298,9 @@ IMPORTERS = (
              maps=LLAMA_MAPS + ("head_dim", "attention_bias", "use_qk_norm"),
              ignores=LLAMA_IGNORES + ("logit_scale",)),
     Importer("cohere2", "Cohere Command-R7B / A: cohere with sliding layers (rotary only there)", cohere2,
-             maps=LLAMA_MAPS + ("attention_bias", "sliding_window", "layer_types", "sliding_window_pattern"),
-             # head_dim: Cohere2Config sets it to hidden_size // num_attention_heads whatever the file says
-             ignores=LLAMA_IGNORES + ("logit_scale", "head_dim", "cache_implementation", "use_parallel_embedding"),
+             maps=LLAMA_MAPS + ("head_dim", "attention_bias", "sliding_window", "layer_types",
+                                "sliding_window_pattern"),
+             ignores=LLAMA_IGNORES + ("logit_scale", "cache_implementation", "use_parallel_embedding"),
              # Cohere's own fields, which Cohere2Config does not read (transformers builds a gated MLP, a
              # parallel block, a tied head, whole-head rotary, sliding layers first): only the values it builds
              # are accepted, since another would describe a checkpoint transformers miscounts

@@ -30,8 +30,8 @@ def _decoder(c, tie_default, head_dim_default=None, kv_default=None, fraction=No
     return c.get("num_hidden_layers"), d_head
 
 
-def _flag(c, name, default):
-    value = c.flag(name, default)
+def _flag(c, name, default, nullable=False):
+    value = c.flag(name, default, nullable)
     return value, f"{name} = {str(value).lower()}" if c.get(name, None) is not None else \
         f"{name} (absent: {str(default).lower()})"
 
@@ -175,7 +175,7 @@ def exaone4(c):
 
 def ernie4_5(c):
     _decoder(c, True, head_dim_default=null_head_dim_derived(c, 128), kv_default=2)
-    bias, source = _flag(c, "use_bias", False)
+    bias, source = _flag(c, "use_bias", False, nullable=True)  # Ernie4_5Config: bool | None
     if bias:
         biases(c, ATTENTION_ROWS + ("FFN",), f"{source} (q, k, v, o, gate, up and down projections)")
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from test_import import COUNTS, acct_counts, config, hf_counts, refused, write
+from test_import import COUNTS, acct_counts, config, first_layers, hf_counts, refused, write
 
 HAVE_TRANSFORMERS = importlib.util.find_spec("transformers") is not None and importlib.util.find_spec(
     "torch") is not None
@@ -211,3 +211,83 @@ def test_deepseek_v2_without_a_top_k_is_refused_by_name(cli, tmp_path):
     """DeepseekV2Config's num_experts_per_tok defaults to null; the error said `= null` of an absent field."""
     err = refused(cli, "run", str(write(tmp_path, without(config("deepseek-v2"), "num_experts_per_tok"))))
     assert "num_experts_per_tok = null (absent or null: DeepseekV2Config's default) routes to no number" in err
+
+
+# -- values transformers' strict config classes refuse: refused here too, in one line -------------------
+
+
+def _transformers_refuses(data):
+    """transformers 5.24's config class refuses the file (AutoConfig.for_model raises: no model is built)."""
+    import warnings
+
+    from transformers import AutoConfig
+
+    data = dict(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(Exception):
+            AutoConfig.for_model(data.pop("model_type"), **data)
+
+
+@pytest.mark.parametrize("name, extra, message", [
+    # LlamaConfig (ArceeConfig, Gemma2/3, DeepseekV2, GPT-NeoX) validate_architecture: hidden_size % heads,
+    # even where head_dim says the head's size; acct counted 20 heads of 128 in a 2561-wide model
+    ("afm-4.5b-base", {"hidden_size": 2561}, "model_type 'arcee': hidden_size = 2561: expected a multiple of "
+                                             "num_attention_heads (20)"),
+    ("gemma-2-2b", {"hidden_size": 2305}, "model_type 'gemma2': hidden_size = 2305: expected a multiple of "
+                                          "num_attention_heads (8)"),
+    # validate_rope: an odd head fully rotated has no pairs to rotate; acct counted a 129-dim head
+    ("afm-4.5b-base", {"head_dim": 129}, "model_type 'arcee': head_dim = 129: expected an even head size for RoPE"),
+    ("qwen3-0.6b", {"head_dim": 127}, "model_type 'qwen3': head_dim = 127: expected an even head size for RoPE"),
+    # rope_scaling / rope_parameters that are not objects: acct skipped them as if absent
+    ("afm-4.5b-base", {"rope_scaling": "x"}, "model_type 'arcee': rope_scaling = \"x\": expected an object or null"),
+    ("qwen3-0.6b", {"rope_parameters": [1]}, "model_type 'qwen3': rope_parameters = [1]: expected an object or null"),
+    # a bool field that the class declares `bool` (not `bool | None`): null was taken as the default
+    ("afm-4.5b-base", {"attention_bias": None}, "model_type 'arcee': attention_bias = null: expected true or false"),
+    ("llama-3.2-1b", {"mlp_bias": None}, "model_type 'llama': mlp_bias = null: expected true or false"),
+    ("qwen3-0.6b", {"tie_word_embeddings": None}, "model_type 'qwen3': tie_word_embeddings = null: expected true or "
+                                                  "false"),
+    ("starcoderbase-1b", {"multi_query": None}, "model_type 'gpt_bigcode': multi_query = null: expected true or "
+                                                "false"),
+    # DeepSeek-V3 cut to its dense layers reads no expert field, but DeepseekV3Config checks their types
+    ("deepseek-r1", {"num_hidden_layers": 2, "moe_intermediate_size": "x"},
+     "model_type 'deepseek_v3': moe_intermediate_size = \"x\": expected a whole number of at least 0"),
+])
+def test_what_transformers_refuses_is_refused(cli, name, extra, message, tmp_path):
+    data = dict(config(name), **extra)
+    data.pop("quantization_config", None)
+    assert message in refused(cli, "run", str(write(tmp_path, data)))
+    if HAVE_TRANSFORMERS:
+        _transformers_refuses(data)
+
+
+@pytest.mark.parametrize("name, field", [
+    ("command-r-v01", "use_qk_norm"),  # CohereConfig: bool | None
+    ("ernie-4.5-0.3b-pt", "use_bias"),  # Ernie4_5Config: bool | None
+    ("falcon-7b-instruct", "bias"), ("falcon-7b-instruct", "alibi"),  # FalconConfig: bool | None
+])
+def test_null_where_the_class_takes_it_is_false(registry, name, field, tmp_path):
+    """These classes declare `bool | None` and the models test the value for truth: null is false, the
+    count of the file with the field false (each is false, or absent, in these configs)."""
+    assert not config(name).get(field)
+    assert acct_counts(write(tmp_path, dict(config(name), **{field: None})), registry)[0] == COUNTS[name]
+
+
+@pytest.mark.skipif(not HAVE_TRANSFORMERS, reason="needs torch and transformers")
+def test_cohere2_reads_the_files_head_dim(registry, tmp_path):
+    """Cohere2Config's __post_init__ sets head_dim from hidden_size, but the file's head_dim is set after it
+    and Cohere2Attention reads it: acct ignored it (Command-R7B with head_dim 256 counted 128-dim heads)."""
+    data = first_layers(dict(config("c4ai-command-r7b-12-2024"), head_dim=256), 2)
+    params = acct_counts(write(tmp_path, data), registry)[0]
+    assert params == hf_counts("command-r7b-head-256", data, "meta", flops=False)[0]
+    # 2 layers × q, k, v, o twice as wide: (32 + 8 + 8) heads × 128 more dims × 4096, and o the same as q
+    assert params == acct_counts(write(tmp_path, first_layers(config("c4ai-command-r7b-12-2024"), 2), "plain.json"),
+                                 registry)[0] + 2 * (32 + 8 + 8 + 32) * 128 * 4096
+
+
+def test_a_huge_layer_count_is_refused_not_walked(cli, tmp_path):
+    """Cohere2 without layer_types walked every layer for its sliding pattern: 10**30 layers never ended."""
+    data = without(dict(config("c4ai-command-r7b-12-2024"), num_hidden_layers=10**30), "layer_types")
+    err = refused(cli, "run", str(write(tmp_path, data)))
+    assert "model_type 'cohere2': num_hidden_layers = 1000000000000000000000000000000: expected a whole number " \
+           "of at most 1,000,000" in err

@@ -141,9 +141,12 @@ class Conversion:
             raise self.bad(name, value, f"a whole number of at least {minimum}")
         return value
 
-    def flag(self, name: str, default: bool) -> bool:
-        """A true/false field; null counts as absent."""
+    def flag(self, name: str, default: bool, nullable: bool = False) -> bool:
+        """A true/false field. null is refused, as transformers' strict config classes refuse it for a
+        `bool` field; `nullable` says the class declares `bool | None`, and then null counts as absent."""
         value = self.get(name, default)
+        if value is None and not nullable:
+            raise self.bad(name, value, "true or false (the config class takes no null here)")
         if value is None:
             value = default
         if not isinstance(value, bool):
