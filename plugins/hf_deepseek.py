@@ -43,7 +43,9 @@ def _deepseek(c, defaults, v3):
         raise c.unsupported("hidden_act", act, "in MoE experts (acct's moe experts are SwiGLU)")
     dense = c.integer("first_k_dense_replace", defaults["first_k_dense_replace"], minimum=0)
     routed = alias(c, "n_routed_experts", "num_local_experts" if v3 else "num_experts")  # the attribute_map's
-    experts = c.integer(routed, defaults["n_routed_experts"], minimum=0)
+    # at least 1: with 0, transformers still builds every layer's MoE block (its gate and shared experts,
+    # no routed ones), which no dense variant counts
+    experts = c.integer(routed, defaults["n_routed_experts"], minimum=1)
     moe_layers = max(0, num_layers - dense) if experts else 0
     c.set("d_ff", c.integer("intermediate_size", defaults["intermediate_size"]),
           "intermediate_size (the dense layers' MLP)")

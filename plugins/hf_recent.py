@@ -364,7 +364,8 @@ def ernie4_5_moe(c):
         end, _ = read("moe_layer_end_index", "moe_layer_end_index", minimum=0)
     interval, _ = read("moe_layer_interval", "moe_layer_interval")
     experts_field = alias(c, "moe_num_experts", "num_experts")  # Ernie4_5_MoeConfig's attribute_map
-    experts, experts_source = read("moe_num_experts", experts_field, minimum=0)
+    # at least 1: with 0, transformers still builds the MoE layers' blocks without routed experts
+    experts, experts_source = read("moe_num_experts", experts_field, minimum=1)
     moe_layers = sum(1 for i in range(num_layers) if (i + 1) % interval == 0 and start <= i <= end) if experts else 0
     c.set("d_ff", c.integer("intermediate_size"), "intermediate_size (the dense layers' MLP)")
     if not moe_layers:

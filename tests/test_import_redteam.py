@@ -291,3 +291,13 @@ def test_a_huge_layer_count_is_refused_not_walked(cli, tmp_path):
     err = refused(cli, "run", str(write(tmp_path, data)))
     assert "model_type 'cohere2': num_hidden_layers = 1000000000000000000000000000000: expected a whole number " \
            "of at most 1,000,000" in err
+
+
+@pytest.mark.parametrize("name, field", [("deepseek-v2-lite-chat", "n_routed_experts"),
+                                         ("ernie-4.5-21b-a3b-pt", "moe_num_experts")])
+def test_zero_routed_experts_is_refused(cli, name, field, tmp_path):
+    """With 0 routed experts transformers still builds each MoE layer's block (gate, shared experts), which
+    acct counted as a dense MLP (DeepSeek-V2-Lite at 2 layers: 581,446,656 against transformers' 531,508,224):
+    refused, naming the field."""
+    err = refused(cli, "run", str(write(tmp_path, dict(config(name), **{field: 0}))))
+    assert f"{field} = 0: expected a whole number of at least 1" in err
