@@ -89,7 +89,7 @@ def helium(c):
 def smollm3(c):
     no_null_head_dim(c, "SmolLM3Attention")
     d_model, num_heads = basic(c)
-    d_head, _ = heads(c, d_model, num_heads)
+    d_head, _ = heads(c, d_model, num_heads, kv_default=4)  # SmolLM3Config's default, absent
     num_layers = c.get("num_hidden_layers")
     tied(c, True)
     bias, source = _flag(c, "attention_bias", False)

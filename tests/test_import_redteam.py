@@ -69,9 +69,10 @@ def test_a_saved_window_pattern_that_disagrees_is_refused(registry, cli, tmp_pat
 @pytest.mark.parametrize("name, default", [
     ("mistral-7b-v0.1", 8), ("mistral-nemo-base-2407", 8), ("mixtral-8x7b-v0.1", 8), ("qwen3-30b-a3b", 4),
     ("gemma-2-2b", 4), ("gemma-3-4b-text", 4), ("starcoder2-3b", 2), ("starcoder2-15b", 2),
+    ("smollm3-3b", 4),  # SmolLM3Config (4): acct took 16, 12,582,912 too many at 2 layers
 ])
 def test_absent_kv_heads_take_the_class_default(registry, cli, name, default, tmp_path):
-    """MistralConfig (8), MixtralConfig (8), Qwen3MoeConfig (4), Gemma2/3 (4), Starcoder2Config (2):
+    """MistralConfig (8), MixtralConfig (8), Qwen3MoeConfig (4), Gemma2/3 (4), Starcoder2Config (2), SmolLM3Config (4):
     acct took an absent num_key_value_heads as one per query head, ~11% too many parameters for
     Mistral-7B."""
     data = without(config(name), "num_key_value_heads")
