@@ -234,6 +234,17 @@ def layer_types(c, num_layers):
     return sum(kind == "sliding_attention" for kind in kinds)
 
 
+def top_k_within(c):
+    """A router's top-k of at most its experts: transformers builds a block whose top-k exceeds them (torch.topk
+    fails only when it runs); the sheet's idle_experts refused it without naming a config field."""
+    experts, per_token = c.inputs.get("num_experts"), c.inputs.get("experts_per_token")
+    if isinstance(experts, int) and isinstance(per_token, int) and per_token > experts:
+        field, experts_field = (c.comments[("model", name)].split(" ")[0] for name in ("experts_per_token",
+                                                                                          "num_experts"))
+        raise c.bad(field, per_token, f"at most {experts_field} ({experts}): the router picks its top "
+                    f"{per_token} among them")
+
+
 def biases(c, targets, source):
     for target in targets:
         c.bias(target, source)

@@ -5,6 +5,7 @@ from fractions import Fraction
 
 from acct import Importer, hookimpl
 
+from .hf_common import top_k_within
 from .hf_common import DROPOUT, EPS, ROPE, alias, basic, norm, tied
 
 
@@ -63,6 +64,7 @@ def _deepseek(c, defaults, v3):
                             "no number of experts; name it")
     c.set("experts_per_token", c.integer("num_experts_per_tok", defaults["num_experts_per_tok"]),
           "num_experts_per_tok")
+    top_k_within(c)
     c.set("d_ff_expert", c.integer("moe_intermediate_size", defaults["moe_intermediate_size"]),
           "moe_intermediate_size")
     if moe_layers != num_layers:

@@ -8,6 +8,7 @@ Granite importer plugin, which would otherwise collide with the builtin one).
 
 from acct import Importer, hookimpl
 
+from .hf_common import top_k_within
 from .hf_common import ATTENTION_ROWS, DROPOUT, EPS, ROPE, ROPE_MAPS, ROUTING, basic, biases, gated_ffn, heads, norm, \
     rope, tied
 from .hf_helpers import no_null_head_dim
@@ -52,6 +53,7 @@ def granitemoe(c):
           if c.get("num_experts_per_tok", None) is not None else "num_experts_per_tok (absent: the config class's "
           "default 2)")
     width = c.integer("intermediate_size")
+    top_k_within(c)
     c.set("d_ff_expert", width, "intermediate_size (each expert's width)")
     c.set("d_ff", width, "intermediate_size (every layer is MoE: the ×0 dense rows read it)")
     del num_layers

@@ -8,6 +8,7 @@ declare (head_dim, via getattr), the importer honours it too.
 
 from acct import Importer, hookimpl
 
+from .hf_common import top_k_within
 from .hf_common import (ATTENTION_ROWS, alias, DROPOUT, EPS, ROPE, ROPE_MAPS, ROUTING, basic, biases, every_layer_windowed,
                         gated_ffn, heads, layer_types, norm, rope, tied, windowed)
 
@@ -57,6 +58,7 @@ def _moe(c, num_layers, moe_layers, layers_source, experts, per_token="num_exper
     c.choose("ffn", "moe", f"{experts}: routed experts with a router, {layers_source}")
     c.set("num_experts", *_with_default(c, experts, defaults))
     c.set("experts_per_token", *_with_default(c, per_token, defaults))
+    top_k_within(c)
     c.set("d_ff_expert", *_with_default(c, width, defaults))
     if moe_layers != num_layers:
         c.set("moe_layers", moe_layers, layers_source)

@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from acct import Importer, hookimpl
 
+from .hf_common import top_k_within
 from .hf_common import (ATTENTION_ROWS, DROPOUT, EPS, ROPE, ROPE_MAPS, ROUTING, alias, basic, biases, gated_ffn, heads,
                         layer_types, norm, partial_rotary, plain_ffn, rope, tied)
 from .hf_helpers import no_null_head_dim
@@ -48,6 +49,7 @@ def olmoe(c):
         c.set(name, value, field if c.get(field, None) is not None else f"{field} (absent: the config class's "
               f"default {default})")
     width = c.integer("intermediate_size")
+    top_k_within(c)
     c.set("d_ff_expert", width, "intermediate_size (each expert's width)")
     c.set("d_ff", width, "intermediate_size (every layer is MoE: the ×0 dense rows read it)")
     _full(c)
@@ -180,6 +182,7 @@ def phimoe(c):
         c.set(name, c.integer(field, default), field if c.get(field, None) is not None
               else f"{field} (absent: the config class's default {default})")
     width = c.integer("intermediate_size")
+    top_k_within(c)
     c.set("d_ff_expert", width, "intermediate_size (each expert's width)")
     c.set("d_ff", width, "intermediate_size (every layer is MoE: the ×0 dense rows read it)")
     if c.get("sliding_window", None) is None:

@@ -10,6 +10,7 @@ from fractions import Fraction
 from acct import Importer, hookimpl
 
 from .hf_helpers import no_null_head_dim, null_head_dim_derived
+from .hf_common import top_k_within
 from .hf_common import (ATTENTION_ROWS, DROPOUT, alias, EPS, ROPE, ROPE_MAPS, basic, biases, gated_ffn, heads, layer_types,
                         norm, partial_rotary, rope, tied, windowed)
 
@@ -281,6 +282,7 @@ def gpt_oss(c):
     c.set("experts_per_token", per_token, "num_experts_per_tok" if c.get("num_experts_per_tok", None) is not None
           else "num_experts_per_tok (absent: the config class's default 4)")
     width = c.integer("intermediate_size")
+    top_k_within(c)
     c.set("d_ff_expert", width, "intermediate_size (each expert's width)")
     c.set("d_ff", width, "intermediate_size (every layer is MoE: the ×0 dense rows read it)")
     biases(c, ("router",), "GptOssTopKRouter: Linear(hidden_size, num_local_experts) with a bias")
@@ -328,6 +330,7 @@ def glm4_moe(c):
     experts, experts_source = read("n_routed_experts", routed)
     c.set("num_experts", experts, experts_source)
     c.set("experts_per_token", *read("num_experts_per_tok"))
+    top_k_within(c)
     c.set("d_ff_expert", *read("moe_intermediate_size"))
     if moe_layers != num_layers:
         c.set("moe_layers", moe_layers, f"num_hidden_layers - first_k_dense_replace = {num_layers} - {dense}")
@@ -375,6 +378,7 @@ def ernie4_5_moe(c):
     c.choose("ffn", "moe", f"Ernie4_5_MoeSparseMoeBlock: routed and shared SwiGLU experts in layers {rule}")
     c.set("num_experts", experts, experts_source)
     c.set("experts_per_token", *read("moe_k", alias(c, "moe_k", "num_experts_per_tok")))
+    top_k_within(c)
     c.set("d_ff_expert", *read("moe_intermediate_size", "moe_intermediate_size"))
     if moe_layers != num_layers:
         c.set("moe_layers", moe_layers, f"{rule}: {moe_layers} of {num_layers} layers")

@@ -302,3 +302,24 @@ def test_zero_routed_experts_is_refused(cli, name, field, tmp_path):
     refused, naming the field."""
     err = refused(cli, "run", str(write(tmp_path, dict(config(name), **{field: 0}))))
     assert f"{field} = 0: expected a whole number of at least 1" in err
+
+
+@pytest.mark.parametrize("name, field, value, message", [
+    ("mixtral-8x7b-v0.1", "num_local_experts", 1, "num_experts_per_tok = 2: expected at most num_local_experts (1)"),
+    ("qwen3-30b-a3b", "num_experts", 2, "num_experts_per_tok = 8: expected at most num_experts (2)"),
+    ("olmoe-1b-7b-0924", "num_experts", 1, "num_experts_per_tok = 8: expected at most num_experts (1)"),
+    ("phi-3.5-moe-instruct", "num_local_experts", 1, "num_experts_per_tok = 2: expected at most num_local_experts (1)"),
+    ("granite-3.0-1b-a400m-base", "num_local_experts", 2,
+     "num_experts_per_tok = 8: expected at most num_local_experts (2)"),
+    ("deepseek-v2-lite", "n_routed_experts", 2, "num_experts_per_tok = 6: expected at most n_routed_experts (2)"),
+    ("glm-4.5-air", "n_routed_experts", 2, "num_experts_per_tok = 8: expected at most n_routed_experts (2)"),
+    ("ernie-4.5-21b-a3b-pt", "moe_num_experts", 2, "moe_k = 6: expected at most moe_num_experts (2)"),
+    ("gpt-oss-20b", "num_local_experts", 2, "num_experts_per_tok = 4: expected at most num_local_experts (2)"),
+])
+def test_a_top_k_above_the_experts_is_refused_by_field(cli, name, field, value, message, tmp_path):
+    """transformers builds a router whose top-k exceeds its experts (torch.topk fails only when it runs); acct
+    stopped on the sheet's idle_experts ("the default of plugin 'moe' ... got -1"), naming no config field."""
+    data = dict(config(name), **{field: value})
+    data.pop("quantization_config", None)
+    err = refused(cli, "run", str(write(tmp_path, data)))
+    assert message in err and "idle_experts" not in err
