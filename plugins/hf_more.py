@@ -143,6 +143,9 @@ def stablelm(c):
 
 def nemotron(c):
     d_model, num_heads = basic(c)
+    if c.get("num_key_value_heads", None) is None:  # NemotronConfig's default, never filled in
+        raise c.bad("num_key_value_heads", None, "a whole number (absent or null, NemotronConfig's default, "
+                    "NemotronAttention divides num_attention_heads by it: transformers cannot build the model)")
     d_head, _ = heads(c, d_model, num_heads)
     tied(c, False)
     fraction, source = partial_rotary(c, default=Fraction(1, 2))

@@ -323,3 +323,20 @@ def test_a_top_k_above_the_experts_is_refused_by_field(cli, name, field, value, 
     data.pop("quantization_config", None)
     err = refused(cli, "run", str(write(tmp_path, data)))
     assert message in err and "idle_experts" not in err
+
+
+@pytest.mark.parametrize("value", [None, "absent"])
+def test_nemotron_without_kv_heads_is_refused(cli, value, tmp_path):
+    """NemotronConfig declares num_key_value_heads = None and never fills it in; NemotronAttention divides by
+    it, so transformers builds no model (TypeError), where acct counted one KV head per query head."""
+    data = dict(config("minitron-4b-base"), num_key_value_heads=value)
+    if value == "absent":
+        data = without(data, "num_key_value_heads")
+    err = refused(cli, "run", str(write(tmp_path, data)))
+    assert "model_type 'nemotron': num_key_value_heads = null: expected a whole number (absent or null, " \
+           "NemotronConfig's default, NemotronAttention divides num_attention_heads by it" in err
+    if HAVE_TRANSFORMERS:
+        from hf_reference import hf_model
+
+        with pytest.raises(TypeError):
+            hf_model(first_layers(data, 2), "meta")
