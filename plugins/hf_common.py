@@ -24,6 +24,13 @@ ROUTING = ("norm_topk_prob", "output_router_logits", "router_aux_loss_coef", "ro
 # Gemma3TextConfig, GPTNeoXConfig)
 HIDDEN_DIVISIBLE = {"llama", "arcee", "deepseek_v2", "gemma2", "gemma3_text", "gpt_neox"}
 
+# model types whose num_key_value_heads cannot be null (transformers 5.24): the config class declares it `int`,
+# or (Qwen2-MoE) `int | None` without filling null in, so that the attention divides by None
+KV_NOT_NULL = dict.fromkeys(("mistral", "mixtral", "phimoe", "stablelm", "starcoder2", "qwen3_moe", "gemma2",
+                             "gemma3_text", "helium", "exaone4", "glm4", "glm4_moe", "gpt_oss"),
+                            "the config class takes no null here")
+KV_NOT_NULL["qwen2_moe"] = "Qwen2MoeConfig leaves null as it is and Qwen2MoeAttention divides by it"
+
 # the most layers a config may have: importers walk the layers to apply sliding patterns and MoE intervals
 MAX_LAYERS = 1_000_000
 
@@ -92,6 +99,8 @@ def heads(c, d_model, num_heads, kv_field="num_key_value_heads", head_dim="head_
         kv_heads, kv_source = num_heads, ""
     elif kv_heads is None and kv_field in c and c.get(kv_field) is not None:
         kv_heads, kv_source = c.integer(kv_field), kv_field
+    elif kv_heads is None and kv_field in c and c.model_type in KV_NOT_NULL:
+        raise c.bad(kv_field, None, f"a whole number ({KV_NOT_NULL[c.model_type]})")
     elif kv_heads is None and kv_field in c:
         kv_heads, kv_source = num_heads, f"{kv_field} (null: num_attention_heads)"
     elif kv_heads is None and kv_default is not None:

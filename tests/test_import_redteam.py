@@ -340,3 +340,26 @@ def test_nemotron_without_kv_heads_is_refused(cli, value, tmp_path):
 
         with pytest.raises(TypeError):
             hf_model(first_layers(data, 2), "meta")
+
+
+@pytest.mark.parametrize("name, why", [
+    ("mistral-7b-v0.1", "the config class takes no null here"),  # MistralConfig: num_key_value_heads: int = 8
+    ("mixtral-8x7b-v0.1", "the config class takes no null here"),
+    ("phi-3.5-moe-instruct", "the config class takes no null here"),
+    ("stablelm-2-1_6b", "the config class takes no null here"),
+    ("starcoder2-3b", "the config class takes no null here"),
+    ("qwen3-30b-a3b", "the config class takes no null here"),
+    ("gemma-3-1b-pt", "the config class takes no null here"),
+    ("gpt-oss-20b", "the config class takes no null here"),
+    ("qwen1.5-moe-a2.7b", "Qwen2MoeConfig leaves null as it is and Qwen2MoeAttention divides by it"),
+])
+def test_null_kv_heads_where_transformers_builds_nothing(cli, name, why, tmp_path):
+    """These classes refuse num_key_value_heads = null (or, Qwen2-MoE, build nothing from it); acct counted one KV
+    head per query head (Mistral-7B at 2 layers: 748,703,744, where no model exists). Llama's and Qwen2's
+    `int | None`, filled with num_attention_heads, are test_null_kv_heads_is_one_per_query_head's."""
+    data = dict(config(name), num_key_value_heads=None)
+    data.pop("quantization_config", None)
+    err = refused(cli, "run", str(write(tmp_path, data)))
+    assert f"num_key_value_heads = null: expected a whole number ({why})" in err
+    if HAVE_TRANSFORMERS and name != "qwen1.5-moe-a2.7b":
+        _transformers_refuses(data)
