@@ -243,6 +243,14 @@ def layer_types(c, num_layers):
     return sum(kind == "sliding_attention" for kind in kinds)
 
 
+def not_null(c, fields, why="the config class takes no null here"):
+    """Fields transformers builds nothing from when null (a strict `int`, or null kept and then used), where
+    `integer` would take null as absent and count the class's default."""
+    for field in fields:
+        if field in c and c.get(field) is None:
+            raise c.bad(field, None, f"a whole number ({why})")
+
+
 def top_k_within(c):
     """A router's top-k of at most its experts: transformers builds a block whose top-k exceeds them (torch.topk
     fails only when it runs); the sheet's idle_experts refused it without naming a config field."""

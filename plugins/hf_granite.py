@@ -8,7 +8,7 @@ Granite importer plugin, which would otherwise collide with the builtin one).
 
 from acct import Importer, hookimpl
 
-from .hf_common import top_k_within
+from .hf_common import not_null, top_k_within
 from .hf_common import ATTENTION_ROWS, DROPOUT, EPS, ROPE, ROPE_MAPS, ROUTING, basic, biases, gated_ffn, heads, norm, \
     rope, tied
 from .hf_helpers import no_null_head_dim
@@ -41,6 +41,9 @@ def granite(c):
 
 
 def granitemoe(c):
+    # GraniteMoeConfig: int | None, kept as null, and GraniteMoeParallelExperts cannot be built from it
+    not_null(c, ("num_local_experts",), "the config class keeps null and transformers cannot "
+             "build the experts from it")
     num_layers = _granite(c)
     act = c.get("hidden_act", "silu")
     if act not in ("silu", "swish"):

@@ -8,7 +8,7 @@ declare (head_dim, via getattr), the importer honours it too.
 
 from acct import Importer, hookimpl
 
-from .hf_common import top_k_within
+from .hf_common import not_null, top_k_within
 from .hf_common import (ATTENTION_ROWS, alias, DROPOUT, EPS, ROPE, ROPE_MAPS, ROUTING, basic, biases, every_layer_windowed,
                         gated_ffn, heads, layer_types, norm, rope, tied, windowed)
 
@@ -112,6 +112,7 @@ def mistral(c):
 
 
 def mixtral(c):
+    not_null(c, ("num_local_experts", "num_experts", "num_experts_per_tok"))  # MixtralConfig: int
     num_layers, _ = _decoder(c, tie_default=False, kv_default=8)
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
     experts = alias(c, "num_local_experts", "num_experts")
@@ -129,6 +130,8 @@ def qwen2(c):
 
 
 def qwen2_moe(c):
+    not_null(c, ("num_experts", "num_experts_per_tok", "moe_intermediate_size", "shared_expert_intermediate_size",
+                 "decoder_sparse_step"))  # Qwen2MoeConfig: int
     num_layers, _ = _decoder(c, tie_default=False, kv_default=16)
     _qkv_bias(c, "qkv_bias", default=True, rows=("q_proj", "k_proj", "v_proj"))
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
@@ -154,6 +157,8 @@ def qwen3(c):
 
 
 def qwen3_moe(c):
+    not_null(c, ("num_experts", "num_local_experts", "num_experts_per_tok", "moe_intermediate_size",
+                 "decoder_sparse_step"))  # Qwen3MoeConfig: int
     num_layers, _ = _decoder(c, tie_default=False, kv_default=4)
     _qkv_bias(c, "attention_bias")
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from acct import Importer, hookimpl
 
-from .hf_common import top_k_within
+from .hf_common import not_null, top_k_within
 from .hf_common import (ATTENTION_ROWS, DROPOUT, EPS, ROPE, ROPE_MAPS, ROUTING, alias, basic, biases, gated_ffn, heads,
                         layer_types, norm, partial_rotary, plain_ffn, rope, tied)
 from .hf_helpers import no_null_head_dim
@@ -30,6 +30,7 @@ def _full(c):
 
 
 def olmoe(c):
+    not_null(c, ("num_experts", "num_local_experts", "num_experts_per_tok"))  # OlmoeConfig: int
     no_null_head_dim(c, "OlmoeAttention")
     d_model, num_heads = basic(c)
     d_head, _ = heads(c, d_model, num_heads)
@@ -164,6 +165,7 @@ def nemotron(c):
 
 
 def phimoe(c):
+    not_null(c, ("num_local_experts", "num_experts_per_tok"))  # PhimoeConfig: int
     no_null_head_dim(c, "PhimoeAttention")
     d_model, num_heads = basic(c)
     d_head, _ = heads(c, d_model, num_heads, kv_default=8)  # PhimoeConfig's default

@@ -363,3 +363,30 @@ def test_null_kv_heads_where_transformers_builds_nothing(cli, name, why, tmp_pat
     assert f"num_key_value_heads = null: expected a whole number ({why})" in err
     if HAVE_TRANSFORMERS and name != "qwen1.5-moe-a2.7b":
         _transformers_refuses(data)
+
+
+@pytest.mark.parametrize("name, field", [
+    ("mixtral-8x7b-v0.1", "num_local_experts"), ("mixtral-8x7b-v0.1", "num_experts_per_tok"),
+    ("qwen1.5-moe-a2.7b", "num_experts"), ("qwen1.5-moe-a2.7b", "moe_intermediate_size"),
+    ("qwen1.5-moe-a2.7b", "shared_expert_intermediate_size"), ("qwen1.5-moe-a2.7b", "decoder_sparse_step"),
+    ("qwen3-30b-a3b", "num_experts"), ("qwen3-30b-a3b", "moe_intermediate_size"),
+    ("qwen3-30b-a3b", "decoder_sparse_step"), ("olmoe-1b-7b-0924", "num_experts"),
+    ("phi-3.5-moe-instruct", "num_local_experts"),
+])
+def test_null_moe_fields_of_strict_classes_are_refused(cli, name, field, tmp_path):
+    """These config classes declare the expert fields `int`: transformers refuses null, where acct took the class's
+    default (Qwen1.5-MoE with moe_intermediate_size null counted 1408-wide experts)."""
+    data = dict(config(name), **{field: None})
+    err = refused(cli, "run", str(write(tmp_path, data)))
+    assert f"{field} = null: expected a whole number (the config class takes no null here)" in err
+    if HAVE_TRANSFORMERS:
+        _transformers_refuses(data)
+
+
+def test_granitemoe_null_experts_is_refused(cli, tmp_path):
+    """GraniteMoeConfig keeps num_local_experts = null and GraniteMoeParallelExperts cannot be built from it
+    (TypeError); acct counted the class's default 8 experts."""
+    data = dict(config("granite-3.0-1b-a400m-base"), num_local_experts=None)
+    err = refused(cli, "run", str(write(tmp_path, data)))
+    assert "num_local_experts = null: expected a whole number (the config class keeps null and transformers cannot " \
+           "build the experts from it)" in err
