@@ -9,6 +9,7 @@ declare (head_dim, via getattr), the importer honours it too.
 from acct import Importer, hookimpl
 
 from .hf_common import not_null, top_k_within
+from .hf_helpers import no_null_head_dim
 from .hf_common import (ATTENTION_ROWS, alias, DROPOUT, EPS, ROPE, ROPE_MAPS, ROUTING, basic, biases, every_layer_windowed,
                         gated_ffn, heads, layer_types, norm, rope, tied, windowed)
 
@@ -71,7 +72,8 @@ def _sparse_layers(c, num_layers):
     """Qwen-MoE's rule: layer i is MoE unless in mlp_only_layers, when num_experts > 0 and
     (i + 1) % decoder_sparse_step == 0."""
     step = c.integer("decoder_sparse_step", 1)
-    only = c.get("mlp_only_layers", None) or []
+    only = c.get("mlp_only_layers", None)
+    only = [] if only is None else only  # false or 0 is no list (the config class refuses it)
     if not isinstance(only, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in only):
         raise c.bad("mlp_only_layers", only, "a list of layer indices")
     count = sum(1 for i in range(num_layers) if i not in only and (i + 1) % step == 0)
@@ -148,6 +150,7 @@ def qwen2_moe(c):
 
 
 def qwen3(c):
+    no_null_head_dim(c, "Qwen3Attention")  # Qwen3Config: head_dim: int
     num_layers, _ = _decoder(c, tie_default=False, head_dim_default=128, kv_default=32)
     _qkv_bias(c, "attention_bias")
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
@@ -157,6 +160,7 @@ def qwen3(c):
 
 
 def qwen3_moe(c):
+    no_null_head_dim(c, "Qwen3MoeAttention")
     not_null(c, ("num_experts", "num_local_experts", "num_experts_per_tok", "moe_intermediate_size",
                  "decoder_sparse_step"))  # Qwen3MoeConfig: int
     num_layers, _ = _decoder(c, tie_default=False, kv_default=4)

@@ -390,3 +390,29 @@ def test_granitemoe_null_experts_is_refused(cli, tmp_path):
     err = refused(cli, "run", str(write(tmp_path, data)))
     assert "num_local_experts = null: expected a whole number (the config class keeps null and transformers cannot " \
            "build the experts from it)" in err
+
+
+@pytest.mark.parametrize("name, extra, message", [
+    # Qwen3Config: head_dim: int (refused); acct took hidden_size // num_attention_heads
+    ("qwen3-0.6b", {"head_dim": None}, "head_dim = null: expected a whole number (Qwen3Attention reads it and cannot "
+                                       "use null)"),
+    # Qwen3MoeConfig: mlp_only_layers: list[int] | None; acct read false as no layer
+    ("qwen3-30b-a3b", {"mlp_only_layers": False}, "mlp_only_layers = false: expected a list of layer indices"),
+])
+def test_qwen3_fields_transformers_refuses(cli, name, extra, message, tmp_path):
+    data = dict(config(name), **extra)
+    assert message in refused(cli, "run", str(write(tmp_path, data)))
+    if HAVE_TRANSFORMERS:
+        _transformers_refuses(data)
+
+
+@pytest.mark.skipif(not HAVE_TRANSFORMERS, reason="needs torch and transformers")
+def test_qwen3_moe_null_head_dim_is_refused(cli, tmp_path):
+    """Qwen3MoeConfig takes head_dim = null but its rotary embedding cannot (TypeError): no model is built."""
+    from hf_reference import hf_model
+
+    data = dict(config("qwen3-30b-a3b"), head_dim=None)
+    assert "head_dim = null: expected a whole number (Qwen3MoeAttention reads it" in refused(
+        cli, "run", str(write(tmp_path, data)))
+    with pytest.raises(TypeError):
+        hf_model(first_layers(data, 2), "meta")
