@@ -172,8 +172,16 @@ def rope(c, d_head, fraction=None, source=""):
         field = "head_dim" if c.config.get("head_dim") is not None else "hidden_size"
         raise c.bad(field, c.config.get(field), f"an even head size for RoPE to rotate in pairs (the head is "
                     f"{d_head} dims, all of them rotated)")
+    rotated = d_head if fraction is None else int(d_head * fraction)
+    for field in ("rope_scaling", "rope_parameters"):  # LongRoPE rescales each rotated pair by its own factor
+        params = c.config.get(field)
+        if isinstance(params, dict) and params.get("rope_type", params.get("type")) == "longrope":
+            for key in ("short_factor", "long_factor"):
+                factors = params.get(key)
+                if isinstance(factors, list) and len(factors) != rotated // 2:
+                    raise c.bad(f"len({field}.{key})", len(factors), f"{rotated // 2}, one per pair of the {rotated} "
+                                "rotated head dims (transformers builds no model otherwise)")
     if fraction is not None and fraction != 1:
-        rotated = int(d_head * fraction)
         c.set("rotary_fraction", Fraction(rotated, d_head), f"{source}: int({d_head}·{float(fraction):g}) = "
               f"{rotated} of {d_head} head dims rotate")
 

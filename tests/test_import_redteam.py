@@ -416,3 +416,22 @@ def test_qwen3_moe_null_head_dim_is_refused(cli, tmp_path):
         cli, "run", str(write(tmp_path, data)))
     with pytest.raises(TypeError):
         hf_model(first_layers(data, 2), "meta")
+
+
+@pytest.mark.parametrize("name, extra, message", [
+    # 32 heads of 96 → 64 heads of 48: 24 pairs rotate, the file has 48 factors (Phi3Config's validate_rope refuses)
+    ("phi-3.5-mini-instruct", {"num_attention_heads": 64, "num_key_value_heads": 64},
+     "model_type 'phi3': len(rope_scaling.short_factor) = 48: expected 24, one per pair of the 48 rotated head dims"),
+    # 32 heads of 128 → 64 heads of 64: 32 pairs, 64 factors (PhimoeRotaryEmbedding cannot broadcast them)
+    ("phi-3.5-moe-instruct", {"num_attention_heads": 64},
+     "model_type 'phimoe': len(rope_scaling.short_factor) = 64: expected 32, one per pair of the 64 rotated head dims"),
+])
+def test_longrope_factors_must_match_the_rotated_dims(cli, name, extra, message, tmp_path):
+    """A LongRoPE factor list of the wrong length: transformers builds no model, acct counted one."""
+    data = dict(config(name), **extra)
+    assert message in refused(cli, "run", str(write(tmp_path, data)))
+    if HAVE_TRANSFORMERS:
+        from hf_reference import hf_model
+
+        with pytest.raises(Exception):
+            hf_model(first_layers(data, 2), "meta")
