@@ -93,6 +93,14 @@ HARDWARE = {
     "hardware_huge_integer.toml": ("hardware 'gpu' memory", "1,329-bit number; at most 160 bits"),
     "hardware_not_toml.toml": ("hardware_not_toml.toml", "not valid TOML"),
     "hardware_unknown_key.toml": ("hardware_unknown_key.toml", "unknown key 'memroy' (did you mean memory?)"),
+    # the fields collectives and cost read: link and network bandwidth, devices per node, price
+    "hardware_bad_link.toml": ("hardware 'gpu' link_bandwidth", "'fast' is not a number"),
+    "hardware_negative_network.toml": ("hardware 'gpu'", "network_bandwidth must be positive, got -5"),
+    "hardware_zero_gpus_per_node.toml": ("hardware 'gpu'", "gpus_per_node must be a whole number from 1 to "
+                                                            "1,048,576, got 0"),
+    "hardware_text_gpus_per_node.toml": ("hardware 'gpu'", "gpus_per_node must be a whole number from 1 to "
+                                                            "1,048,576, got '8'"),
+    "hardware_price_with_unit.toml": ("hardware 'gpu' price_per_hour", "unknown unit 'GB' in '2 GB'"),
 }
 
 # command-line mistakes: (argv, exit status, what the message names, the message)
