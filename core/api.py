@@ -49,6 +49,8 @@ class Options:
     default_precision: Optional[str] = None
     # input name -> the option that set it (`--gpus` for dp = gpus / (tp·pp·cp)), for error messages
     labels: Mapping[str, str] = fresh(dict)
+    # the inputs a sweep varies or a goal seek searches: given values, like those in `set`
+    free: Sequence[str] = ()
 
 
 @record(frozen=True)
@@ -133,7 +135,8 @@ def build(sources: Sequence[Source], options: Options, non_matmul: bool = False,
             if str(path) not in built.plugin_files:
                 built.plugin_files.append(str(path))
         implied = {**_hardware_implied(preset, registry, _inference_dtype(options)), **_inference_implied(options)}
-        built.models.append(build_model(preset, registry, overrides, non_matmul, outputs, implied, options.labels))
+        built.models.append(build_model(preset, registry, overrides, non_matmul, outputs, implied, options.labels,
+                                        [name for name in options.free if isinstance(name, str)]))
     return built
 
 
@@ -244,24 +247,20 @@ def train_report(model, hardware: Optional[str] = None, mfu: Optional[Union[str,
     (see `training_set`): the time, per-GPU memory and communication are the sheet's gpu.* cells."""
     from acct.reports.training import make_training_report
 
-    check_training_options(hardware, mfu, gpus, layout=True)  # --gpus alone was checked when the model was built
+    check_training_options(hardware, mfu, gpus)
     device = hardware_named(hardware, model.registry) if hardware else None
     return make_training_report(model, model.sheet.evaluate(), device)
 
 
-def check_training_options(hardware, mfu, gpus, needs_hardware: bool = True, layout: bool = False) -> Dict[str, str]:
+def check_training_options(hardware, mfu, gpus, needs_hardware: bool = True) -> Dict[str, str]:
     """--mfu and --gpus checked as the user wrote them; the inputs they set (mfu, gpus) as formula text.
-    With a layout (`layout`), --gpus also sizes the per-GPU memory, which needs no hardware."""
+    --gpus needs no hardware: alone it is data parallelism, and sizes the memory per GPU."""
     from acct.engine.units import quantity
     from acct.model.outputs import _exact_text
 
     if needs_hardware and not hardware:
         if mfu is not None:
             raise AcctError("--mfu gives a training time, which needs --hardware NAME (a100, h100, h200)")
-        if gpus is not None and not layout:
-            raise AcctError("--gpus alone spreads the training time, which needs --hardware NAME (a100, h100, "
-                            "h200); with a layout (--dp, --tp, --pp, --cp, --ep, --zero, ...) it also gives the "
-                            "memory per GPU")
     values: Dict[str, str] = {}
     if mfu is not None:
         fraction = quantity(str(mfu), "--mfu", units=False)  # bounded parser
@@ -287,9 +286,9 @@ RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
 
 
 def layout_set(gpus: Optional[int] = None, overlap=None, **layout) -> Dict[str, str]:
-    """Input values for a parallel layout: `layout_set(gpus=8, zero=3)` -> {"gpus": "8", "zero_stage": "3",
-    "dp": "gpus / (tp * pp * cp)"}. With --gpus and a layout but no --dp, dp is what is left of the GPUs;
-    with a layout and no --gpus, gpus = dp·tp·pp·cp."""
+    """Input values for a parallel layout: `layout_set(gpus=8, zero=3)` -> {"gpus": "8", "zero_stage": "3"}.
+    With gpus and no dp, dp is what tp·pp·cp leave of the GPUs; with no gpus, gpus = dp·tp·pp·cp
+    (the model's rule, whichever way the values were given)."""
     from acct.engine.units import quantity
     from acct.model.outputs import _exact_text
 
@@ -308,7 +307,7 @@ def layout_set(gpus: Optional[int] = None, overlap=None, **layout) -> Dict[str, 
             if value not in RECOMPUTE:
                 raise AcctError(f"--recompute: one of {', '.join(RECOMPUTE)}, got {value!r}")
             value = RECOMPUTE[value]
-        if value is True:
+        if value is True and key == "sequence_parallel":  # a flag; zero=True is no stage
             value = 1
         if isinstance(value, bool) or not isinstance(value, int):
             raise AcctError(f"--{key.replace('_', '-')}: a whole number, got {value!r}")
@@ -318,14 +317,9 @@ def layout_set(gpus: Optional[int] = None, overlap=None, **layout) -> Dict[str, 
         if not 0 <= fraction <= 1:
             raise AcctError(f"--overlap: a fraction from 0 to 1, got {overlap}")
         values["overlap"] = _exact_text(fraction)
-    shaped = any(name in values for name in ("tp", "pp", "cp", "ep", "zero_stage", "micro_batch", "virtual_stages",
-                                              "sequence_parallel", "recompute", "overlap", "dp"))
     if gpus is not None:
         values["gpus"] = str(gpus)
-        if shaped and "dp" not in values:
-            values["dp"] = "gpus / (tp * pp * cp)"
-    elif "dp" in values or any(name in values for name in ("tp", "pp", "cp")):
-        values["gpus"] = "dp * tp * pp * cp"
+    # gpus and dp follow each other when one is left out (acct.model.outputs.layout_defaults)
     return values
 
 
@@ -406,10 +400,9 @@ def infer_report(model, detailed: bool = False, options: Optional[Options] = Non
             raise AcctError(f"--{key.replace('_', '-')} gives the roofline's times and cost, which need --hardware "
                             "NAME (a100, h100, h200) or --set peak_flops=... --set memory_bandwidth=...")
     values = model.sheet.evaluate()
-    heads, gpus = values.get("num_heads"), values.get("gpus", 1)
-    if isinstance(heads, int) and isinstance(gpus, int) and heads % gpus:  # tensor parallelism splits the heads
-        raise AcctError(f"--tp: {gpus:,} devices do not divide the {heads:,} attention heads "
-                        f"(num_heads / tp gives {Fraction(heads, gpus)})")
+    heads, tp = values.get("num_heads"), values.get("tp", 1)
+    if isinstance(heads, int) and isinstance(tp, int) and heads % tp:  # tensor parallelism splits the heads
+        raise AcctError(f"--tp: tp = {tp:,} does not divide the {heads:,} attention heads")
     return make_inference_report(model, values, detailed, name, description, dtype)
 
 
@@ -598,8 +591,7 @@ class Model:
         recompute="none"|"selective"|"full", global_batch=) the memory, communication and time per GPU
         (zero="distributed" is Megatron's distributed optimizer). Fine-tuning: optimizer="adamw"|"adamw8bit"|
         "sgd"|"adafactor", lora_rank=R, lora_targets="q_proj,v_proj" (or a list), base_weights="bf16"|"nf4"."""
-        laid_out = any(value not in (None, False) for key, value in layout.items() if key != "global_batch")
-        values = check_training_options(hardware, mfu, gpus, layout=laid_out)
+        values = check_training_options(hardware, mfu, gpus)
         values.update(layout_set(gpus, overlap, **layout))
         values.update(steps_set(steps, tokens))
         tuning = finetune_options(optimizer, lora_rank, lora_targets, base_weights)
@@ -633,12 +625,15 @@ class Model:
         """What `acct infer` prints: the KV cache, prefill and decode FLOPs; with hardware, the roofline
         (time to first token, time per output token, tokens/s), what fits and the cost."""
         sizes = {name: value for name, value in (("batch_size", batch), ("context_length", prompt),
-                                                 ("generate", generate), ("gpus", tp)) if value is not None}
+                                                 ("generate", generate), ("tp", tp)) if value is not None}
         choice = Inference(weights, group_size, scale_bytes, kv_dtype, mfu, bandwidth_efficiency, price_per_hour)
         detailed = bool(hardware or sizes or choice != Inference())
         model = self
         if detailed:
-            model = self.with_(set=sizes, hardware=hardware or self.options.hardware,
+            labels = {**self.options.labels, **{name: f"--{option}" for name, option in (
+                ("batch_size", "batch"), ("context_length", "prompt"), ("generate", "generate"), ("tp", "tp"))
+                if name in sizes}}  # errors name the option, as the command line's do
+            model = self.with_(set=sizes, labels=labels, hardware=hardware or self.options.hardware,
                                inference=choice if choice != Inference() else self.options.inference or Inference())
         elif self.options.hardware or self.options.inference:
             detailed = True
@@ -675,11 +670,13 @@ class Model:
             from acct.model.inputs import settable_input
 
             settable_input(self._model().registry, name, "--vary")
-        return self._result("sweep", sweep_report(self._model(), grid, outputs))
+        model = self.with_(free=tuple(name for name, _ in grid))  # gpus and dp follow what is varied
+        return model._result("sweep", sweep_report(model._model(), grid, outputs))
 
     def solve(self, where: str, largest: Optional[str] = None, smallest: Optional[str] = None) -> Result:
         """Goal seek: `solve("memory.peak <= 80GB", largest="batch_size")`."""
-        return self._result("solve", solve_report(self._model(), where, largest, smallest))
+        model = self.with_(free=tuple(name for name in (largest, smallest) if isinstance(name, str)))
+        return model._result("solve", solve_report(model._model(), where, largest, smallest))
 
 
 def load(source: Source, set: Optional[Mapping[str, Union[int, str]]] = None,

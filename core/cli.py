@@ -271,7 +271,8 @@ def inference_options(command: argparse.ArgumentParser, sizes: bool = False, sch
 
 INFERENCE_FIELDS = ("weights", "group_size", "scale_bytes", "kv_dtype", "mfu", "bandwidth_efficiency",
                     "price_per_hour")
-INFERENCE_SIZES = (("batch", "batch_size"), ("prompt", "context_length"), ("generate", "generate"), ("tp", "gpus"))
+# infer's --tp is tensor parallelism over that many devices (gpus = dp·tp·pp·cp follows), as train's is
+INFERENCE_SIZES = (("batch", "batch_size"), ("prompt", "context_length"), ("generate", "generate"), ("tp", "tp"))
 
 
 def _with_inference(args: argparse.Namespace, options):
@@ -313,9 +314,7 @@ def _options(args: argparse.Namespace):
         layout = {key: getattr(args, key, None) for key in ("dp", "tp", "pp", "cp", "ep", "zero", "micro_batch",
                                                             "virtual_stages", "sequence_parallel", "recompute",
                                                             "global_batch")}
-        laid_out = any(value not in (None, False) for key, value in layout.items() if key != "global_batch")
-        overrides.update(check_training_options(args.hardware, args.mfu, args.gpus, needs_hardware=needs,
-                                                layout=laid_out))
+        overrides.update(check_training_options(args.hardware, args.mfu, args.gpus, needs_hardware=needs))
         overrides.update(layout_set(args.gpus, args.overlap, **layout))
         if getattr(args, "tokens", None) is not None:
             overrides.update(steps_set(None, args.tokens))
@@ -348,11 +347,7 @@ OPTION_OF_INPUT = {
 
 
 def _option_label(name: str, value, args: argparse.Namespace) -> str:
-    """The option behind an input's value: --gpus for dp = gpus / (tp·pp·cp), --tokens for steps, ..."""
-    if name == "dp" and isinstance(value, str) and "gpus" in value:
-        return "--gpus (dp = gpus / (tp·pp·cp))"
-    if name == "gpus" and isinstance(value, str) and "dp" in value:
-        return "--dp/--tp/--pp/--cp (gpus = dp·tp·pp·cp)"
+    """The option behind an input's value: --global-batch for batch_size, --tokens for steps, ..."""
     if name == "steps" and getattr(args, "tokens", None) is not None:
         return "--tokens"
     return OPTION_OF_INPUT.get(name, f"--set {name}")
@@ -364,6 +359,12 @@ def _models(args: argparse.Namespace, paths: Sequence[Path], non_matmul: bool = 
     from acct.api import build
 
     options = _with_inference(args, _options(args))
+    free = [text.split("=", 1)[0].strip() for text in getattr(args, "vary", None) or ()]
+    free += [name for name in (getattr(args, "largest", None), getattr(args, "smallest", None)) if name]
+    if free:  # what a sweep varies or a solve searches is given too: gpus and dp follow from it
+        from acct.records import replace
+
+        options = replace(options, free=tuple(free))
     args.options = options
     built = build(paths, options, non_matmul, outputs)
     args.plugin_files = built.plugin_files
@@ -482,7 +483,12 @@ def _sweep(args: argparse.Namespace):
         raise AcctError(f"--vary: {points:,} points is too long a markdown table (at most {MAX_TABLE_POINTS:,} "
                         "rows); use --format csv or json, which are written a point at a time")
     (model,) = _models(args, [args.preset])
-    return _charted(args, sweep_report(model, vary, args.output))
+    scaling = sweep_report(model, vary, args.output)
+    if scaling.refused and args.format == "csv":  # CSV has no place for it; markdown and JSON say it
+        from acct.reports.scaling import refusal_text
+
+        print(f"acct: note: {refusal_text(scaling)}", file=sys.stderr)
+    return _charted(args, scaling)
 
 
 def _plugins(args: argparse.Namespace) -> str:

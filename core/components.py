@@ -18,7 +18,10 @@ class Input:
     `symbol` is how displayed formulas write it (`D`). A size must be a whole
     number of at least `minimum`. An input with `settable=False` is derived
     from others by its default and a preset cannot set it (`queries_per_kv =
-    num_heads / num_kv_heads`, which must divide).
+    num_heads / num_kv_heads`, which must divide). `message` says, in the user's
+    words, what a default value that breaks those checks means: `{name}` stands for
+    that input's value, `{value}` for this one's (`num_heads = {num_heads} is not a
+    multiple of num_kv_heads = {num_kv_heads}`); without it the error shows the formula.
     """
 
     name: str
@@ -28,6 +31,7 @@ class Input:
     minimum: Optional[int] = 1
     integer: bool = True
     settable: bool = True
+    message: Optional[str] = None
 
 
 @record(frozen=True)

@@ -28,7 +28,7 @@ COMMANDS = {
     "sweep": ("sweep", SMALL, "--vary", "context_length=1024..8192*2", "--vary", "num_layers=12,24",
               "--output", "memory.peak", "--output", "train.flops_step"),
     "train": ("train", XL, "--hardware", "h100", "--mfu", "0.45", "--gpus", "8", "--steps", "1000",
-              "--set", "batch_size=3", "--precision", "mixed"),
+              "--set", "batch_size=8", "--precision", "mixed"),
     "infer": ("infer", XL, "--set", "batch_size=4"),
     # the sections a layout and a device add: per-GPU memory and collectives; what fits and the roofline
     "train at scale": ("train", str(PRESETS / "llama-3-8b.toml"), "--precision", "mixed", "--hardware", "h100",

@@ -485,8 +485,8 @@ def test_infer_tp_that_does_not_divide_the_heads_is_one_line(cli):
     # Llama-3-8B has 32 heads: --tp 3 split them 32/3 per device and still printed times and memory ÷ 3
     status, out, err = cli("infer", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--tp", "3")
     assert (status, out) == (1, "")
-    assert err == "acct: error: --tp: 3 devices do not divide the 32 attention heads (num_heads / tp gives 32/3)\n"
-    with pytest.raises(acct.AcctError, match=r"^--tp: 5 devices do not divide the 32 attention heads"):
+    assert err == "acct: error: --tp: tp = 3 does not divide the 32 attention heads\n"
+    with pytest.raises(acct.AcctError, match=r"^--tp: tp = 5 does not divide the 32 attention heads$"):
         acct.load(str(PRESETS / "llama-3-8b.toml")).infer("h100", tp=5)
 
 

@@ -89,14 +89,19 @@ def test_megatron_weight_and_optimizer_memory(llama):
 
 @pytest.mark.parametrize("argv, message", [
     # each names the option the user gave, not the input it set
-    (["--tp", "3"], "--tp: heads_per_tp = num_heads / tp gives 32/3, not a whole number"),
-    (["--pp", "5"], "--pp: layers_per_stage = num_layers / (pp * virtual_stages) gives 32/5"),
-    (["--dp", "3", "--global-batch", "4"], "--global-batch, --dp: micro_batch = batch_size / dp gives 4/3"),
-    (["--hardware", "h100", "--gpus", "8", "--pp", "3"], "--gpus (dp = gpus / (tp·pp·cp)): dp = gpus / (tp * pp * cp) "
-                                                          "gives 8/3"),
-    (["--gpus", "8", "--tp", "4"], "--gpus (dp = gpus / (tp·pp·cp)): micro_batch = batch_size / dp gives 1/2"),
+    (["--tp", "3"], "--tp: tp = 3 does not divide the 32 attention heads"),
+    (["--pp", "5"], "--pp: pp·virtual_stages = 5·1 does not divide the 32 layers"),
+    (["--dp", "3", "--global-batch", "4"], "--global-batch, --dp: a global batch of 4 does not split over dp = 3 "
+                                          "data-parallel replicas (4 ÷ 3 = 4/3 sequences each)"),
+    (["--hardware", "h100", "--gpus", "8", "--pp", "3"], "--gpus, --pp: 8 GPUs do not split into groups of "
+                                                          "tp·pp·cp = 1·3·1 (data parallelism dp = gpus ÷ (tp·pp·cp) = 8/3)"),
+    (["--gpus", "8", "--tp", "4"], "--gpus, --tp: a global batch of 1 does not split over dp = 2 data-parallel "
+                                   "replicas (1 ÷ 2 = 1/2 sequences each)"),
+    # both given: they must agree (8 GPUs as dp = 3 was refused for what dp = 3 does to the batch)
+    (["--gpus", "8", "--dp", "3", "--global-batch", "12"], "--gpus, --dp: 8 GPUs are not dp·tp·pp·cp = 3·1·1·1"),
+    (["--gpus", "2", "--dp", "1"], "--gpus, --dp: 2 GPUs are not dp·tp·pp·cp = 1·1·1·1"),
     # the sequence split over cp ranks: 8,192 tokens over 7 gave 8,192/7 tokens and fractional bytes
-    (["--cp", "7"], "--cp: tokens_per_cp = context_length / cp gives 8,192/7, not a whole number"),
+    (["--cp", "7"], "--cp: cp = 7 does not divide the context of 8,192 tokens"),
 ])
 def test_layouts_that_do_not_divide_are_one_line_errors(cli, argv, message):
     status, out, err = cli("train", "llama-3-8b", *argv)

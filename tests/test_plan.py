@@ -118,7 +118,7 @@ def test_plan_refuses_fine_tuning(cli):
     status, out, err = cli("plan", "llama-2-7b", "--gpus", "8", "--hardware", "h100", "--global-batch", "8",
                            "--lora-rank", "8")
     assert status == 1 and out == ""
-    assert "plan: LoRA, QLoRA and Adafactor are accounted on one device" in err and err.count("\n") == 1
+    assert "(--gpus): LoRA, QLoRA and Adafactor are accounted on one device" in err and err.count("\n") == 1
 
 
 def test_plan_skips_context_parallel_ranks_that_do_not_divide_the_sequence(cli):

@@ -122,8 +122,9 @@ def test_vary_errors(text, message):
 def test_sweep_errors_exit_1(cli):
     status, _, err = cli("sweep", XL, "--vary", "context_lenght=1,2")
     assert status == 1 and "--vary context_lenght: unknown input (did you mean context_length?)" in err
-    status, _, err = cli("sweep", XL, "--vary", "num_heads=25,24")
-    assert status == 1 and "d_head = d_model / num_heads gives 200/3" in err
+    status, _, err = cli("sweep", XL, "--vary", "num_heads=24,48")
+    assert status == 1 and "sweep: the model refuses every point; at num_heads=24: --vary num_heads: " \
+        "d_head = d_model / num_heads gives 200/3" in err
     status, _, err = cli("sweep", XL, "--vary", "num_layers=1,2", "--vary", "num_layers=3")
     assert status == 1 and "each input may be varied once" in err
 

@@ -124,7 +124,8 @@ def test_prefill_and_decode_flops(cli):
 
 
 def test_every_table_in_every_format(cli):
-    for command in (["train", XL, "--hardware", "h100", "--mfu", "0.4", "--gpus", "8"], ["infer", XL],
+    for command in (["train", XL, "--hardware", "h100", "--mfu", "0.4", "--gpus", "8", "--global-batch", "8"],
+                    ["infer", XL],
                     ["solve", XL, "--largest", "batch_size", "--where", "memory.peak <= 80GB"]):
         status, out, err = cli(*command, "-f", "json")
         assert status == 0, err
@@ -154,7 +155,9 @@ def test_hardware_from_a_toml_file(cli, tmp_path):
         (["train", XL, "--hardware", "a100", "--mfu", "1.5"], "--mfu: a fraction above 0 and at most 1, got 1.5"),
         (["train", XL, "--hardware", "a100", "--mfu", "half"], "--mfu: 'half' is not a number"),
         (["train", XL, "--mfu", "0.5"], "--mfu gives a training time, which needs --hardware NAME"),
-        (["train", XL, "--gpus", "8"], "--gpus alone spreads the training time, which needs --hardware NAME"),
+        # --gpus alone is data parallelism over that many GPUs: each takes a share of the global batch
+        (["train", XL, "--gpus", "8"], "--gpus: a global batch of 1 does not split over dp = 8 data-parallel "
+                                       "replicas (1 ÷ 8 = 1/8 sequences each); give a global batch that dp divides"),
         (["train", XL, "--precision", "mixed", "--hardware", "a100", "--gpus", "0"], "--gpus: at least 1, got 0"),
         (["solve", XL, "--largest", "batch_size", "--where", "memory.peak = 80GB"], "expected OUTPUT OP VALUE"),
         (["solve", XL, "--largest", "batch_size", "--where", "memory.peek <= 80GB"], "unknown output 'memory.peek' (did you mean memory.peak"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import graphlib
+import re
 import types
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
@@ -39,6 +40,9 @@ class Cell:
     description: str = ""
     integer: bool = False  # must come out a whole number (a size, a count)
     minimum: Optional[int] = None  # e.g. 1 for a size, 0 for a count
+    # what a value that breaks the cell's checks means, in the user's words: `{name}` stands for
+    # that cell's value, `{value}` for this one's (`gpus = {gpus} is not dp·tp·pp·cp = ...`)
+    message: Optional[str] = None
 
 
 def literal(name: str, value: int, where: str, **options) -> Cell:
@@ -114,6 +118,9 @@ class Sheet:
                 ) from None
         self.cells: Tuple[Cell, ...] = tuple(by_name[name] for name in order)
         self.index: Dict[str, int] = {cell.name: i for i, cell in enumerate(self.cells)}
+        # the order the cells were given in: of two values that break a check, the error names the
+        # one given first (a builder lists the checks that explain most first)
+        self.rank: Dict[str, int] = {name: i for i, name in enumerate(by_name)}
         self._check_bounds(())
         self._functions: Dict[Tuple[str, ...], Callable[..., tuple]] = {}
 
@@ -127,7 +134,7 @@ class Sheet:
         """A new sheet in which each named cell holds a plain value instead of its formula;
         `source` (e.g. "--vary") names where those values came from, for errors."""
         cells = []
-        for cell in self.cells:
+        for cell in sorted(self.cells, key=lambda cell: self.rank[cell.name]):
             if cell.name in values:
                 where = f"{source} {cell.name}" if source else cell.where
                 cell = replace(cell, formula=parse(values[cell.name], where), where=where)
@@ -142,14 +149,60 @@ class Sheet:
         for cell in self.cells:
             try:
                 value = cell.formula.evaluate(values)
-            except ZeroDivisionError:
-                raise SheetError(
-                    f"{self._blame(cell)}: division by zero in {cell.name} = {cell.formula.text}"
-                    f"{self._inputs_of(cell, values)}"
-                ) from None
-            self._check_value(cell, value, values)
+                self._check_value(cell, value, values)
+            except (ZeroDivisionError, SheetError):
+                first = self._first_failure()
+                if first is None:  # pragma: no cover - the same cells fail the same way twice
+                    raise
+                raise first from None
             values[cell.name] = value
         return values
+
+    def evaluate_fixed(self, varying: Iterable[str]) -> Dict[str, Number]:
+        """The values of the cells that read no `varying` cell, directly or not (a compiled function's
+        constants; what a plan's layouts leave unchanged):
+        what a varied input's own default would give elsewhere is never evaluated, so `gpus`
+        searched from 1 with tp = 2 is not refused for the dp = 1/2 its default implies."""
+        varying = set(varying)
+        values: Dict[str, Number] = {}
+        for cell in self.cells:
+            if cell.name in varying or any(name not in values for name in cell.formula.names):
+                continue  # varies, or reads what varies
+            try:
+                value = cell.formula.evaluate(values)
+                self._check_value(cell, value, values)
+            except (ZeroDivisionError, SheetError):
+                first = self._first_failure(varying)
+                if first is None:  # pragma: no cover - the same cells fail the same way twice
+                    raise
+                raise first from None
+            values[cell.name] = value
+        return values
+
+    def _first_failure(self, skip: Iterable[str] = ()) -> Optional[SheetError]:
+        """The error for the sheet's values, after one cell failed: every cell that reads no failed
+        cell is evaluated, and of the failures the one given first is named (`gpus = 8 is not
+        dp·tp·pp·cp = 3`, rather than what dp = 3 then does to the batch)."""
+        values: Dict[str, Number] = {}
+        failures: List[Tuple[int, SheetError]] = []
+        skip = set(skip)
+        for cell in self.cells:
+            if cell.name in skip or any(name not in values for name in cell.formula.names):
+                continue  # reads a failed cell: its own failure would only repeat the cause
+            try:
+                value = cell.formula.evaluate(values)
+            except ZeroDivisionError:
+                failures.append((self.rank[cell.name], SheetError(
+                    f"{self._blame(cell)}: division by zero in {cell.name} = {cell.formula.text}"
+                    f"{self._inputs_of(cell, values)}")))
+                continue
+            try:
+                self._check_value(cell, value, values)
+            except SheetError as error:
+                failures.append((self.rank[cell.name], error))
+                continue
+            values[cell.name] = value
+        return min(failures, key=lambda failure: failure[0])[1] if failures else None
 
     def function(self, params: Sequence[str], outputs: Optional[Sequence[str]] = None,
                  source: Optional[str] = None) -> Callable[..., tuple]:
@@ -201,6 +254,9 @@ class Sheet:
         return ", ".join(self._given(cell)) or cell.where
 
     def _check_value(self, cell: Cell, value: Number, values: Mapping[str, Number]) -> None:
+        broken = (cell.integer and type(value) is not int) or (cell.minimum is not None and value < cell.minimum)
+        if broken and cell.message:
+            raise SheetError(f"{self._blame(cell)}: {explain(cell.message, value, values)}")
         if cell.integer and type(value) is not int:
             raise SheetError(
                 f"{self._blame(cell)}: {cell.name} = {cell.formula.text} gives {_show(value)}, "
@@ -253,7 +309,7 @@ class Sheet:
         for cell in self.cells:
             if cell.name not in varying and any(name in varying for name in cell.formula.names):
                 varying.add(cell.name)
-        constants = self.evaluate()  # the cells that do not vary; also checks them
+        constants = self.evaluate_fixed(varying)  # the cells that do not vary; also checks them
 
         local = {cell.name: f"_v{i}" for i, cell in enumerate(self.cells)}
         namespace: Dict[str, object] = {"__builtins__": {}, "type": type, "int": int, "_fail": _CellFailure, **RUNTIME}
@@ -322,7 +378,16 @@ class Sheet:
                 return False
             return True
 
+        def attempt(*args: int) -> Optional[tuple]:
+            """The outputs at `args`, or None where a check fails (a sweep leaves such points out,
+            and asks run() why for the few it names)."""
+            try:
+                return compiled(*args)
+            except (_CellFailure, ZeroDivisionError):
+                return None
+
         run.valid = valid  # type: ignore[attr-defined]
+        run.attempt = attempt  # type: ignore[attr-defined]
         return run
 
     def _explain(self, params: Tuple[str, ...], args: Sequence[object], source: Optional[str] = None) -> None:
@@ -333,6 +398,20 @@ class Sheet:
                     f"number of at most {MAX_PARAM_BITS} bits, got {value!r}"
                 )
         self.replace(dict(zip(params, args)), source).evaluate()
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+
+
+def explain(message: str, value: Number, values: Mapping[str, Number]) -> str:
+    """A cell's message with `{value}` and each `{name}` replaced by the value (a name without a
+    value stays as written): plain substitution, never str.format on a template."""
+    def shown(match: "re.Match[str]") -> str:
+        name = match.group(1)
+        if name == "value":
+            return _show(value)
+        return _show(values[name]) if name in values else name
+    return _PLACEHOLDER.sub(shown, message)
 
 
 def _show(value: Number) -> str:

@@ -27,7 +27,7 @@ from acct.errors import ConfigError, PluginError, SheetError, suggest
 from acct.engine.formula import Formula, from_tree, parse
 from acct.model.registry import RegisteredComponent, Registry, unknown_variant
 from acct.engine.sheet import Cell, Sheet
-from acct.model.outputs import (ACTIVATION_OUTPUTS, COST_INPUTS, FITS_INPUTS, INFERENCE_INPUTS, OUTPUTS, PRECISIONS,
+from acct.model.outputs import (ACTIVATION_OUTPUTS, CHECK_PRECEDENCE, COST_INPUTS, FITS_INPUTS, INFERENCE_INPUTS, OUTPUTS, PRECISIONS,
                                 ROOFLINE_INPUTS, activation_formula, output_formula)
 
 TOTAL_PARAMS = "total.params"
@@ -100,6 +100,7 @@ class Model:
     non_matmul: bool = False  # whether the rows' flops_other column is in the sheet
     outputs: Tuple[str, ...] = OUTPUT_FAMILIES  # the output families in the sheet
     input_cells: List[str] = fresh(list)  # every input cell: the shape's and the run's
+    given: List[str] = fresh(list)  # the inputs given a value (--set, a flag, the preset) or varied
 
     @property
     def symbols(self) -> Dict[str, str]:
@@ -118,17 +119,19 @@ def build_model(
     outputs: Sequence[str] = OUTPUT_FAMILIES,
     implied: Optional[Mapping[str, Tuple[str, Value]]] = None,
     labels: Optional[Mapping[str, str]] = None,
+    free: Sequence[str] = (),
 ) -> Model:
     """The model's sheet: inputs, every chosen row's columns, sums, the `outputs` families
     (train, memory, kv_cache, infer, convention) and nothing a command will not read.
-    `non_matmul` adds the rows' opt-in non-matmul FLOPs column."""
+    `non_matmul` adds the rows' opt-in non-matmul FLOPs column. `free` names the inputs a sweep
+    or a goal seek will vary: given values too, for what follows from what (gpus and dp)."""
     overrides = dict(overrides or {})
     for family in outputs:
         if family not in OUTPUT_FAMILIES:
             raise ValueError(f"unknown output family {family!r}")
     variants = choose_variants(preset, registry)
     rows = chosen_rows(preset, registry, variants)
-    inputs = InputCells(preset, registry, overrides, implied, labels)
+    inputs = InputCells(preset, registry, overrides, implied, labels, free)
     convention = activation_convention(preset, registry)
     # which rows state activations for the convention: from their Component's keys, as the formulas
     # themselves are parsed only for a command that reads them
@@ -186,7 +189,8 @@ def build_model(
             inputs.need(name, "acct's inference outputs", formula, core=True)
     inputs.check_all_read(lambda: _readable(rows, registry, outputs))  # made only for an unread value
 
-    cells = list(inputs.cells.values())
+    # of two values that break a check, the error names the one the user can act on first
+    cells = sorted(inputs.cells.values(), key=lambda cell: CHECK_PRECEDENCE.get(cell.name, len(CHECK_PRECEDENCE)))
     cells += row_cells(rows, columns, convention)
     cells += sum_cells(rows, columns)
     cells += [Cell(name, formula, f"acct's output {name}") for name, formula in output_formulas]
@@ -205,7 +209,7 @@ def build_model(
     # check a constraint (rotary_dims must be whole) or count a run (batch_size)
     architecture = [name for name in every_input if name in shape or name in overrides or name in preset.inputs]
     return Model(preset, registry, variants, rows, Sheet(cells), architecture, overrides, groups,
-                 convention, problem, non_matmul, tuple(outputs), every_input)
+                 convention, problem, non_matmul, tuple(outputs), every_input, sorted(inputs.explicit))
 
 
 # -- training at scale: the gpu family (acct.model.parallel) ----------------------
@@ -228,16 +232,18 @@ def parallel_output_cells(rows, inputs: "InputCells", outputs: Sequence[str], ac
     timed = given("peak_flops")
     linked = timed and all(given(name) for name in ("link_bandwidth", "network_bandwidth", "gpus_per_node"))
     if finetune:
-        laid = [name for name in LAYOUT_INPUTS if name in overrides or name in preset.inputs]
+        laid = [name for name in (*LAYOUT_INPUTS, "gpus") if name in inputs.explicit]
         if laid:
-            raise ConfigError(f"the layout input {laid[0]} (--{laid[0].replace('_stage', '').replace('_', '-')}): LoRA, QLoRA and Adafactor are accounted on one device here (their "
-                              "memory is memory.*); a parallel layout is for full training with AdamW or SGD")
+            option = inputs.labels.get(laid[0]) or f"--{laid[0].replace('_stage', '').replace('_', '-')}"
+            raise ConfigError(f"the layout input {laid[0]} ({option}): LoRA, QLoRA and Adafactor are accounted on "
+                              "one device here (their memory is memory.*); a parallel layout (or --gpus) is for "
+                              "full training with AdamW or SGD")
         texts = finetune_cells(timed)
     else:
         texts = parallel_cells(rows, read.__contains__, activations, timed, "kv_cache" in outputs, linked)
     if activations and given("device_memory"):  # what is left of the device: solve's and plan's test
         texts.append(("gpu.memory.headroom", "device_memory - " + ("memory.peak" if finetune else "gpu.memory.peak")))
-    checks = [] if finetune else list(LAYOUT_CHECKS) + [name for name, (_, _, needs) in SHAPE_CHECKS.items() if needs in read]
+    checks = [] if finetune else list(LAYOUT_CHECKS) + [name for name, (_, _, needs, _) in SHAPE_CHECKS.items() if needs in read]
     if any(row.repeated and row.params_active.text != row.params.text for row in rows) and "num_experts" in read:
         checks += list(EXPERT_CHECKS)
     for name in checks:
@@ -350,7 +356,9 @@ class InputCells:
 
     def __init__(self, preset: Preset, registry: Registry, overrides: Mapping[str, Value],
                  implied: Optional[Mapping[str, Tuple[str, Value]]] = None,
-                 labels: Optional[Mapping[str, str]] = None):
+                 labels: Optional[Mapping[str, str]] = None, free: Sequence[str] = ()):
+        from acct.model.outputs import layout_defaults
+
         self.preset, self.registry, self.overrides = preset, registry, overrides
         # the option that gave an override, when not --set NAME (--gpus, --global-batch, --prompt, ...),
         # so that an error names what the user wrote
@@ -363,6 +371,9 @@ class InputCells:
 
             tuning = finetune_implied(preset, PRECISIONS)
         self.implied = {**precision_inputs(preset), **tuning, **(implied or {})}
+        # gpus and dp follow whichever of them was given (`--gpus 8` alone is dp = 8)
+        self.explicit = set(overrides) | set(preset.inputs) | set(free)
+        self.implied.update(layout_defaults(self.explicit))
         for source, names in (("--set", overrides), (preset.where("model"), preset.inputs)):
             for name in names:
                 if name not in registry.inputs:
@@ -417,7 +428,10 @@ class InputCells:
         else:
             needed_by = reader.replace(f"{preset.path}: ", "", 1)
             raise ConfigError(f"{preset.where('model')} is missing {name!r} ({spec.description}), needed by {needed_by}")
-        self.cells[name] = Cell(name, formula, where, spec.symbol, spec.description, spec.integer, spec.minimum)
+        # the message explains a formula acct chose (a default, an implied value), not a value the user set
+        message = spec.message if name not in overrides and name not in preset.inputs else None
+        self.cells[name] = Cell(name, formula, where, spec.symbol, spec.description, spec.integer, spec.minimum,
+                                message)
         return [(read, where, formula, False) for read in reversed(formula.names)]
 
     def has_any(self, names: Sequence[str]) -> bool:

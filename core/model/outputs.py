@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import functools
 from fractions import Fraction
-from typing import Dict, Optional, Tuple
+from typing import Collection, Dict, Optional, Tuple
 
 from acct import hookimpl
 from acct.components import Input
@@ -88,7 +88,8 @@ def acct_register_inputs(register):
                        integer=name == "gpus_per_node"))
     # training at scale: the parallel layout, and the checks that refuse one that does not divide
     for name, (description, symbol, default, minimum, integer) in LAYOUT_INPUTS.items():
-        register(Input(name, description, symbol=symbol, default=default, minimum=minimum, integer=integer))
+        register(Input(name, description, symbol=symbol, default=default, minimum=minimum, integer=integer,
+                       message=LAYOUT_MESSAGES.get(name)))
     # fine-tuning (acct.model.finetune): LoRA's rank and the frozen base's bytes per weight
     register(Input("lora_rank", "LoRA rank r: r·(d_in + d_out) trainable parameters per adapted matrix (default 8, "
                    "PEFT's)", symbol="r", default=8, minimum=1))
@@ -97,9 +98,9 @@ def acct_register_inputs(register):
     register(Input("quantized_bytes", "bytes per frozen weight of the blocks' linear layers (NF4: 2113/4096)",
                    default="frozen_bytes", minimum=None, integer=False))
     for checks in (LAYOUT_CHECKS, SHAPE_CHECKS, EXPERT_CHECKS):
-        for name, (formula, description, *rest) in checks.items():
-            minimum = rest[0] if rest and isinstance(rest[0], int) else 1
-            register(Input(name, description, default=formula, minimum=minimum, settable=False))
+        for name, (formula, description, minimum_or_needs, message) in checks.items():
+            minimum = minimum_or_needs if isinstance(minimum_or_needs, int) else 1
+            register(Input(name, description, default=formula, minimum=minimum, settable=False, message=message))
     register_inference_inputs(register)
 
 
@@ -123,28 +124,71 @@ LAYOUT_INPUTS = {
                   "r", 0, 0, True),
     "overlap": ("the fraction of communication time hidden behind compute (default 0)", None, 0, 0, False),
 }
-# derived inputs that must come out whole (and at least their minimum): how a bad layout is refused
-LAYOUT_CHECKS = {
-    "replicas": ("gpus / (dp * tp * pp * cp)", "gpus must be a multiple of dp·tp·pp·cp", 1),
-    "micro_batches": ("batch_size / (dp * micro_batch)", "micro-batches per step: batch_size ÷ (dp · micro_batch)",
-                      1),
-    "zero_stage_left": ("3 - zero_stage", "zero_stage is at most 3", 0),
-    "sequence_parallel_left": ("1 - sequence_parallel", "sequence_parallel is 0 or 1", 0),
-    "recompute_left": ("2 - recompute", "recompute is 0, 1 or 2", 0),
+# What a layout value that does not divide means, in the words of the options: `{name}` is that
+# input's value (acct.engine.sheet.explain). The error names the options the values came from.
+LAYOUT_MESSAGES = {
+    "micro_batch": "a global batch of {batch_size} does not split over dp = {dp} data-parallel replicas "
+                   "({batch_size} ÷ {dp} = {value} sequences each); give a global batch that dp divides "
+                   "(--global-batch)",
+    "dp": "{gpus} GPUs do not split into groups of tp·pp·cp = {tp}·{pp}·{cp} (data parallelism dp = gpus ÷ "
+          "(tp·pp·cp) = {value}); give a number of GPUs that tp·pp·cp divides",
 }
-# checks that read a plugin's input: made only when a loaded plugin registers it
+# derived inputs that must come out whole (and at least their minimum): how a bad layout is refused;
+# name -> (formula, description, minimum, message in the user's words)
+LAYOUT_CHECKS = {
+    "replicas": ("gpus / (dp * tp * pp * cp)", "gpus ÷ (dp·tp·pp·cp): 1, every GPU in the layout", 1,
+                 "{gpus} GPUs are not dp·tp·pp·cp = {dp}·{tp}·{pp}·{cp}; give dp·tp·pp·cp GPUs, or leave dp "
+                 "unset and data parallelism takes the GPUs that tp·pp·cp leave"),
+    "replicas_left": ("1 - gpus / (dp * tp * pp * cp)", "gpus is no more than dp·tp·pp·cp", 0,
+                      "{gpus} GPUs are not dp·tp·pp·cp = {dp}·{tp}·{pp}·{cp}; give dp·tp·pp·cp GPUs, or leave "
+                      "dp unset and data parallelism takes the GPUs that tp·pp·cp leave"),
+    "micro_batches": ("batch_size / (dp * micro_batch)", "micro-batches per step: batch_size ÷ (dp · micro_batch)",
+                      1, "a global batch of {batch_size} does not split into dp = {dp} replicas × micro-batches "
+                         "of {micro_batch} ({value} micro-batches each)"),
+    "zero_stage_left": ("3 - zero_stage", "zero_stage is at most 3", 0,
+                        "the ZeRO stage is 0, 1, 2 or 3, got {zero_stage}"),
+    "sequence_parallel_left": ("1 - sequence_parallel", "sequence_parallel is 0 or 1", 0,
+                               "sequence_parallel is 0 (off) or 1 (on), got {sequence_parallel}"),
+    "recompute_left": ("2 - recompute", "recompute is 0, 1 or 2", 0,
+                       "recompute is 0 (none), 1 (selective) or 2 (full), got {recompute}"),
+}
+# checks that read a plugin's input: made only when a loaded plugin registers it (the third field)
 SHAPE_CHECKS = {
-    "heads_per_tp": ("num_heads / tp", "attention heads per tensor-parallel rank: num_heads ÷ tp", "num_heads"),
+    "heads_per_tp": ("num_heads / tp", "attention heads per tensor-parallel rank: num_heads ÷ tp", "num_heads",
+                     "tp = {tp} does not divide the {num_heads} attention heads"),
     "layers_per_stage": ("num_layers / (pp * virtual_stages)",
-                         "layers per pipeline chunk: num_layers ÷ (pp · virtual_stages)", "num_layers"),
+                         "layers per pipeline chunk: num_layers ÷ (pp · virtual_stages)", "num_layers",
+                         "pp·virtual_stages = {pp}·{virtual_stages} does not divide the {num_layers} layers"),
     # the sequence is split over cp ranks: a context that cp does not divide gave fractional bytes
     "tokens_per_cp": ("context_length / cp", "tokens per context-parallel rank: context_length ÷ cp",
-                      "context_length"),
+                      "context_length", "cp = {cp} does not divide the context of {context_length} tokens"),
 }
 EXPERT_CHECKS = {
-    "experts_per_ep": ("num_experts / ep", "routed experts per expert-parallel rank: num_experts ÷ ep", "num_experts"),
-    "dp_per_ep": ("dp / ep", "expert-parallel groups sit within data parallelism: dp ÷ ep", "dp"),
+    "experts_per_ep": ("num_experts / ep", "routed experts per expert-parallel rank: num_experts ÷ ep", "num_experts",
+                       "ep = {ep} does not divide the {num_experts} routed experts"),
+    "dp_per_ep": ("dp / ep", "expert-parallel groups sit within data parallelism: dp ÷ ep", "dp",
+                  "ep = {ep} does not divide dp = {dp} (expert parallelism sits within data parallelism)"),
 }
+# the checks whose failure an error names first, when several fail at once (acct.engine.sheet)
+CHECK_PRECEDENCE = {name: i for i, name in enumerate((
+    "zero_stage_left", "sequence_parallel_left", "recompute_left", "replicas", "replicas_left", "dp",
+    "heads_per_tp", "layers_per_stage", "tokens_per_cp", "experts_per_ep", "dp_per_ep", "micro_batch",
+    "micro_batches"))}
+# gpus and dp follow each other, whichever the user gives (acct.model.model.InputCells)
+GPUS_FROM_LAYOUT = "dp * tp * pp * cp"
+DP_FROM_GPUS = "gpus / (tp * pp * cp)"
+
+
+def layout_defaults(explicit: Collection[str]) -> Dict[str, Tuple[str, str]]:
+    """How `gpus` and `dp` follow each other, whichever way each was given (a flag, --set, --vary,
+    a solve, the API, a preset): with gpus and not dp, data parallelism takes the GPUs that
+    tp·pp·cp leave (`--gpus 8` alone is dp = 8); otherwise gpus = dp·tp·pp·cp (one device when no
+    layout is given). With both, the `replicas` checks hold them equal. name -> (where, formula)."""
+    if "gpus" in explicit and "dp" not in explicit:
+        return {"dp": ("dp = gpus / (tp·pp·cp)", DP_FROM_GPUS)}
+    if "gpus" not in explicit:
+        return {"gpus": ("gpus = dp·tp·pp·cp", GPUS_FROM_LAYOUT)}
+    return {}
 
 
 # -- inference (acct.model.roofline makes the infer.* cells that read these) --------------

@@ -15,7 +15,7 @@ from acct.render import Kind
 from acct.render.formats import DEFAULT_TABLEFMT, number, table
 from acct.render.markdown import exact_or_fixed
 from acct.reports.run import share
-from acct.reports.scaling import BLOCKS, Scaling, point_label
+from acct.reports.scaling import BLOCKS, Scaling, point_label, refusal_text
 
 
 def _shown_groups(scaling: Scaling) -> List[str]:
@@ -64,6 +64,8 @@ def scaling_markdown(scaling: Scaling, tablefmt: str = DEFAULT_TABLEFMT, by_comp
         if per_step:
             out += [f"Forward FLOPs and shares are per sequence and do not change with {' or '.join(per_step)}; "
                     "per-step totals are outputs: --output train.flops_step, --output memory.peak.", ""]
+    if scaling.refused:
+        out += [refusal_text(scaling), ""]
     if scaling.summary:
         out += [scaling.summary, ""]
     return "\n".join(out)
@@ -93,8 +95,17 @@ def scaling_data(scaling: Scaling) -> Dict:
     if scaling.kind == "sweep":
         data["varied"] = scaling.varied
     data[key] = [_column_data(scaling, c) for c in scaling.iter_columns()]
+    if scaling.kind == "sweep":
+        data["refused"] = _refused_data(scaling)
     data["summary"] = scaling.summary
     return data
+
+
+def _refused_data(scaling: Scaling) -> Dict:
+    """The points a sweep left out: how many, and the first few with the model's reason."""
+    return {"count": scaling.refused,
+            "points": [{"inputs": dict(zip(scaling.varied, point)), "reason": reason}
+                       for point, reason in scaling.refusals]}
 
 
 def _dumps(data) -> str:
@@ -124,7 +135,9 @@ def scaling_json(scaling: Scaling, by_component: bool = False) -> Iterator[str]:
         if len(pieces) >= CHUNK:
             yield "".join(pieces)
             pieces = []
-    pieces.append(("]" if first else "\n  ]") + ',\n  "summary": ' + _dumps(scaling.summary) + "\n}\n")
+    refused = (',\n  "refused": ' + _dumps(_refused_data(scaling)).replace("\n", "\n  ")
+               if scaling.kind == "sweep" else "")
+    pieces.append(("]" if first else "\n  ]") + refused + ',\n  "summary": ' + _dumps(scaling.summary) + "\n}\n")
     yield "".join(pieces)
 
 

@@ -265,7 +265,7 @@ INFER_SECONDS = ("_time", ".ttft", ".latency", ".time_per_token", ".weight_floor
 def _value(output: str, value) -> str:
     if output.startswith(("memory.", "kv_cache.", "infer.memory")) or output.endswith("_bytes"):
         return _bytes(value)
-    if output.startswith("infer.") and output.endswith(INFER_SECONDS):
+    if (output.startswith("infer.") and output.endswith(INFER_SECONDS)) or output.startswith("gpu.time."):
         from acct.render.inference import seconds
 
         return f"{seconds(value)} ({exact(value)} s)" if value else "0 s"
@@ -282,7 +282,11 @@ def solution_markdown(solution: Solution, tablefmt: str = DEFAULT_TABLEFMT) -> s
         out += [f"The {solution.goal} {solution.input} with {condition} (= {target}) is **{solution.answer:,}**.", ""]
     rows = []
     searched = ""
-    if solution.step != 1 or solution.start != solution.least:
+    if solution.values is not None:
+        shown = ", ".join(f"{value:,}" for value in solution.values[:8])
+        more = f", … ({len(solution.values):,} values, up to {solution.values[-1]:,})" if len(solution.values) > 8 else ""
+        searched = f" = {shown}{more} (the values from {solution.least:,} up that every constraint accepts)"
+    elif solution.step != 1 or solution.start != solution.least:
         values = ", ".join(f"{solution.start + k * solution.step:,}" for k in range(3))
         searched = (f" = {values}, … (from {solution.least:,} up, the first values every constraint accepts, "
                     f"and every {solution.step:,}th after)")
@@ -305,7 +309,8 @@ def solution_data(solution: Solution) -> Dict:
                       "target": number(Fraction(solution.target)), "as_written": solution.target_text},
         "answer": solution.answer, "value_at_answer": number(solution.at_answer) if solution.at_answer is not None else None,
         "next": solution.neighbour,
-        "searched": {"start": solution.start, "step": solution.step},
+        "searched": ({"values": solution.values} if solution.values is not None
+                     else {"start": solution.start, "step": solution.step}),
         "value_at_next": number(solution.at_neighbour) if solution.at_neighbour is not None else None,
     }
 

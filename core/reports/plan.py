@@ -97,7 +97,7 @@ def plan(model, gpus: int, batch: int, hardware: str, top: int = 10) -> PlanRepo
     if "gpu.time.step" not in model.sheet:
         raise AcctError(f"plan: {model.activation_problem or 'the hardware gives no link bandwidths'}; "
                         "the step time and peak memory per GPU need both")
-    values = model.sheet.evaluate()
+    values = model.sheet.evaluate_fixed(PARAMS)  # what no layout changes: the device, the model's shape
     device_memory = values.get("device_memory")
     if device_memory is None:
         raise AcctError(f"--hardware {hardware}: no device memory to fit the layouts in")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
+from array import array
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Dict, List, Sequence, Tuple
 
-from acct.errors import ConfigError
+from acct.errors import AcctError, ConfigError
 from acct.engine.formula import Number
 from acct.model.model import TOTAL_FLOPS, TOTAL_PARAMS, Model, blocks_cell, cell_name, group_cell, output_cell
 from acct.render.numbers import percent
@@ -121,6 +123,10 @@ class Scaling:
     given: List[Column] = field(default_factory=list)  # compare: one column per model
     points: Sequence[Tuple[Tuple[int, ...], tuple]] = field(default_factory=list)  # sweep: (inputs, results)
     extra: List[str] = field(default_factory=list)  # sweep: output cells asked for with --output, last in results
+    # sweep: the points left out because the model refuses them there (a layout that does not
+    # divide, a ZeRO stage of 4): how many, and the first few with the reason
+    refused: int = 0
+    refusals: List[Tuple[Tuple[int, ...], str]] = field(default_factory=list)
 
     @functools.cached_property
     def columns(self) -> List[Column]:
@@ -187,12 +193,88 @@ def sweep(model: Model, vary: Sequence[Tuple[str, Sequence[int]]], extra: Sequen
     outputs += [group_cell(group, "flops") for group in groups] + [group_cell(group, "params") for group in groups]
     extra = [output_cell(model, name, "--output") for name in dict.fromkeys(extra)]
     evaluate = model.sheet.function(names, outputs + extra, "--vary")  # only these cells, per point
-    grid = Grid([values for _, values in vary], evaluate)
-    points: Sequence = list(grid) if count <= KEEP_POINTS else grid
+    grid = Grid([values for _, values in vary], evaluate.attempt)  # None where the model refuses the point
+    refusals: List[Tuple[Tuple[int, ...], str]] = []
+    refused = array("q")  # the grid's indices of the points the model refuses
+    kept: List = []
+
+    def checked():
+        """Every point, evaluated and checked once: the refused ones counted (the first few with
+        their reason), the others kept when the sweep is small, and passed on for the summary."""
+        for index, (point, results) in enumerate(grid):
+            if results is None:
+                refused.append(index)
+                if len(refusals) < MAX_REFUSALS_NAMED:
+                    refusals.append((point, _refusal(evaluate, point)))
+                continue
+            if count <= KEEP_POINTS:
+                kept.append((point, results))
+            yield point, results
+
+    summary = _sweep_summary(checked(), groups, names)
+    if len(refused) == count:
+        point, reason = refusals[0]
+        raise ConfigError(f"sweep: the model refuses every point; at {point_label(names, point)}: {reason}")
+    points: Sequence = kept if count <= KEEP_POINTS else Kept(grid, refused) if refused else grid
     scaling = Scaling("sweep", list(groups), [row.spec.name for row in model.rows], names, points=points,
-                      extra=extra)
-    scaling.summary = _sweep_summary(scaling)  # a pass over every point: a lazy grid is checked here
+                      extra=extra, refused=len(refused), refusals=refusals, summary=summary)
     return scaling
+
+
+def refusal_text(scaling: Scaling) -> str:
+    """The sentence under a sweep that left points out: how many, and why for the first few."""
+    if not scaling.refused:
+        return ""
+    total = len(scaling) + scaling.refused
+    named = "; ".join(f"{point_label(scaling.varied, point)}: {reason}" for point, reason in scaling.refusals)
+    more = f"; and {scaling.refused - len(scaling.refusals):,} more" if scaling.refused > len(scaling.refusals) else ""
+    return (f"{scaling.refused:,} of the {total:,} points are left out: the model refuses them, as `acct train` "
+            f"would ({named}{more}).")
+
+
+MAX_REFUSALS_NAMED = 5  # refused points a sweep names with their reason; the rest are counted
+
+
+def _refusal(evaluate, point: Tuple[int, ...]) -> str:
+    """Why the model refuses a point: the error its evaluation gives, without the option names
+    that every point shares (`--vary gpus: `)."""
+    try:
+        evaluate(*point)
+    except AcctError as error:
+        return str(error)
+    return "refused"  # pragma: no cover - attempt() and the function agree
+
+
+class Kept:
+    """A lazy grid's points less those the model refuses (their indices, sorted): len() and
+    indexing (a chart's evenly spaced points) count the others only."""
+
+    def __init__(self, grid: Grid, refused: Sequence[int]):
+        self.grid, self.refused = grid, refused
+
+    def __len__(self) -> int:
+        return len(self.grid) - len(self.refused)
+
+    def __iter__(self):
+        refused, next_refused = iter(self.refused), -1
+        for index, point in enumerate(self.grid):
+            while next_refused < index:
+                next_refused = next(refused, len(self.grid))
+            if index != next_refused:
+                yield point
+
+    def __getitem__(self, index: int):
+        """The index-th kept point: the least grid index j with j + 1 - (refused up to j) > index."""
+        if index < 0:
+            index += len(self)
+        low, high = index, index + len(self.refused)
+        while low < high:
+            middle = (low + high) // 2
+            if middle + 1 - bisect.bisect_right(self.refused, middle) > index:
+                high = middle
+            else:
+                low = middle + 1
+        return self.grid[low]
 
 
 def parse_vary(text: str) -> Tuple[str, Sequence[int]]:
@@ -300,15 +382,15 @@ def _compare_summary(scaling: Scaling) -> str:
     return f"From {first.label} to {last.label}, the share of forward FLOPs " + "; it ".join(parts) + "."
 
 
-def _sweep_summary(scaling: Scaling) -> str:
+def _sweep_summary(points, groups: Sequence[str], varied: Sequence[str]) -> str:
     """One sentence: the group whose share of forward FLOPs changes most across the points.
     One pass over the points, keeping only the extremes of each group's share."""
-    positions = [3 + index for index in range(len(scaling.groups))] + [2]
-    labels = [*scaling.groups, BLOCKS]
+    positions = [3 + index for index in range(len(groups))] + [2]
+    labels = [*groups, BLOCKS]
     # per group: [low index, low point, low results, high index, high point, high results]
     extremes: List[list] = []
     count = 0
-    for index, (point, results) in enumerate(scaling.points):
+    for index, (point, results) in enumerate(points):
         count += 1
         if index == 0:
             extremes = [[0, point, results, 0, point, results] for _ in positions]
@@ -340,8 +422,8 @@ def _sweep_summary(scaling: Scaling) -> str:
     first, last = sorted((low, high), key=lambda item: item[0])
     before, after = _share(first[2], position), _share(last[2], position)
     return (
-        f"The largest change in share is {group}: {percent(before)} at {point_label(scaling.varied, first[1])} → "
-        f"{percent(after)} at {point_label(scaling.varied, last[1])} ({'+' if after > before else '-'}"
+        f"The largest change in share is {group}: {percent(before)} at {point_label(varied, first[1])} → "
+        f"{percent(after)} at {point_label(varied, last[1])} ({'+' if after > before else '-'}"
         f"{percent(abs(after - before))[:-1]} points)."
     )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from acct.errors import AcctError, ConfigError
 from acct.model.model import output_cell
@@ -279,7 +279,8 @@ def _layout_given(model) -> bool:
     """Whether the user stated a parallel layout (a report then shows the per-GPU section)."""
     from acct.model.outputs import LAYOUT_INPUTS
 
-    return "gpu.memory.peak" in model.sheet and any(name in model.overrides for name in LAYOUT_INPUTS)
+    # `--gpus N` alone is a layout too: data parallelism over N GPUs
+    return "gpu.memory.peak" in model.sheet and any(name in model.given for name in (*LAYOUT_INPUTS, "gpus"))
 
 
 def make_scale_report(model, values) -> ScaleReport:
@@ -329,6 +330,9 @@ class Solution:
     start: int = 0  # the values searched: start, start + step, start + 2·step, ...
     step: int = 1
     least: int = 0  # the input's least value; start > least when smaller values break a constraint
+    # the values searched when the model accepts a finite, irregular set of them (gpus whose
+    # data parallelism must divide the batch: 2, 4, 8, 16, 32, 64, 128); None for a lattice
+    values: Optional[List[int]] = None
 
 
 def parse_condition(text: str) -> Tuple[str, str, Number, str]:
@@ -349,11 +353,12 @@ def solve(model, input_name: str, goal: str, condition: str) -> Solution:
     """The largest (or smallest) whole value of `input_name` for which `condition` holds,
     assuming the output changes monotonically with the input; exact, by bisection.
 
-    Only values that every constraint accepts are answers. The search runs over
-    start, start + step, ...: the first two valid values from the input's least value
-    up (d_model with 25 heads: 25, 50, ...). A probe on that lattice that breaks a
-    constraint (a context beyond max_positions) stops the search with an error saying
-    where, rather than answering with a value that is not one."""
+    Only values the model accepts are answers, and only they are searched: the values from
+    the input's least up that every constraint accepts, found by scanning (Domain). They are
+    a lattice start, start + step, ... (d_model with 25 heads: 25, 50, ...) or a finite set
+    (the GPUs a batch of 64 divides over: 1, 2, 4, ..., 64). A probe of a lattice past the
+    scan that breaks a constraint (a context beyond max_positions) stops the search with an
+    error saying where, rather than answering with a value that is not one."""
     from acct.model.inputs import settable_input
 
     option = f"--{goal}"
@@ -364,16 +369,16 @@ def solve(model, input_name: str, goal: str, condition: str) -> Solution:
     evaluate = sheet.function([input_name], [output], option)
     test = COMPARISONS[comparison]
     least = sheet[input_name].minimum if sheet[input_name].minimum is not None else 0
-    start, step = _lattice(evaluate, input_name, least, option)
+    domain = Domain.scan(evaluate.valid, input_name, least, lambda x: evaluate(x))
 
     def value(k: int) -> Number:
-        x = start + k * step
+        x = domain.at(k)
         try:
             return evaluate(x)[0]
         except AcctError as error:
             raise ConfigError(
                 f"solve: the search for the {goal} {input_name} met a constraint at {input_name} = {x:,} "
-                f"{_lattice_text(input_name, start, step)}: {error}"
+                f"{domain.text(input_name)}: {error}"
             ) from None
 
     def holds(k: int) -> bool:
@@ -381,25 +386,32 @@ def solve(model, input_name: str, goal: str, condition: str) -> Solution:
 
     def solution(answer: Optional[int], neighbour: Optional[int]) -> Solution:
         return Solution(input_name, goal, output, comparison, target, target_text,
-                        None if answer is None else start + answer * step,
+                        None if answer is None else domain.at(answer),
                         None if answer is None else value(answer),
-                        None if neighbour is None else start + neighbour * step,
-                        None if neighbour is None else value(neighbour), start, step, least)
+                        None if neighbour is None else domain.at(neighbour),
+                        None if neighbour is None else value(neighbour), domain.start, domain.step, least,
+                        domain.values)
 
-    top = (MAX_SOLVE - start) // step  # the last k searched
+    top = domain.top  # the last k searched
     # Exponential search for a bracket, then bisection: `good` holds, `bad` does not.
     if goal == "largest":
         if not holds(0):
             return solution(None, 0)
-        good, bad = 0, 1
-        while holds(bad):
+        good, bad = 0, min(1, top)
+        while bad > good and holds(bad):
             if bad >= top:
-                raise ConfigError(f"solve: {condition!r} still holds at {input_name} = {start + bad * step:,}; "
+                if domain.values is not None:  # the largest value the model accepts
+                    return solution(bad, None)
+                raise ConfigError(f"solve: {condition!r} still holds at {input_name} = {domain.at(bad):,}; "
                                   "there is no largest value")
             good, bad = bad, min(2 * bad, top)
+        if bad == good:  # a single accepted value, which holds
+            return solution(good, None)
     else:
         if holds(0):
             return solution(0, None)
+        if top == 0:
+            return solution(None, 0)
         bad, good = 0, 1
         while not holds(good):
             if good >= top:
@@ -414,29 +426,63 @@ def solve(model, input_name: str, goal: str, condition: str) -> Solution:
     return solution(good, bad)
 
 
-def _lattice(evaluate, name: str, least: int, option: str) -> Tuple[int, int]:
-    """(start, step): the first value from `least` up that every constraint accepts, and the
-    distance to the next; an error naming the constraint when there are not two."""
-    found: List[int] = []
-    x = least
-    while len(found) < 2 and x < least + MAX_SCAN:
-        if evaluate.valid(x):
-            found.append(x)
-        x += 1
-    if len(found) == 2:
-        return found[0], found[1] - found[0]
-    probe = least if not found else found[0] + 1
-    try:
-        evaluate(probe)
-    except AcctError as error:
-        reason = str(error)
-    else:  # pragma: no cover - valid() and evaluate() agree
-        reason = "unknown"
-    if not found:
-        raise ConfigError(f"solve: no {name} from {least:,} to {least + MAX_SCAN - 1:,} meets every constraint; "
-                          f"at {name} = {probe:,}: {reason}")
-    raise ConfigError(f"solve: {name} = {found[0]:,} is the only value from {least:,} to {least + MAX_SCAN - 1:,} "
-                      f"that meets every constraint; at {name} = {probe:,}: {reason}")
+class Domain:
+    """The whole values of an input that every constraint accepts, as a solve searches them:
+    the k-th is start + k·step (a lattice, up to MAX_SOLVE) or values[k] (a finite set)."""
+
+    def __init__(self, start: int, step: int, values: Optional[List[int]] = None):
+        self.start, self.step, self.values = start, step, values
+        self.top = len(values) - 1 if values is not None else (MAX_SOLVE - start) // step
+
+    def at(self, k: int) -> int:
+        return self.values[k] if self.values is not None else self.start + k * self.step
+
+    def text(self, name: str) -> str:
+        if self.values is not None:
+            return f" (searching {name} = {_listing(self.values)}: the values every constraint accepts)"
+        return _lattice_text(name, self.start, self.step)
+
+    @classmethod
+    def scan(cls, valid: Callable[[int], bool], name: str, least: int, explain: Callable[[int], object]) -> "Domain":
+        """Scan from `least` up, in windows growing to MAX_SCAN values: values evenly spaced to
+        the window's end are a lattice; values that stop well before it (none in its upper half)
+        are the finite set the model accepts."""
+        found: List[int] = []
+        end = least
+        window = FIRST_SCAN
+        while True:
+            for x in range(end, least + window):
+                if valid(x):
+                    found.append(x)
+            end = least + window
+            steps = {b - a for a, b in zip(found, found[1:])}
+            if len(found) >= 2 and len(steps) == 1 and found[-1] + found[1] - found[0] >= end:
+                return cls(found[0], found[1] - found[0])  # evenly spaced up to the window's end
+            if found and found[-1] < least + window // 2:
+                return cls(found[0], 1, found)  # none in the window's upper half: a finite set
+            if window >= MAX_SCAN:
+                break
+            window *= 4
+        probe = least if not found else found[-1] + 1
+        try:
+            explain(probe)
+        except AcctError as error:
+            reason = str(error)
+        else:  # pragma: no cover - valid() and the function agree
+            reason = "unknown"
+        if not found:
+            raise ConfigError(f"solve: no {name} from {least:,} to {end - 1:,} meets every constraint; "
+                              f"at {name} = {probe:,}: {reason}")
+        raise ConfigError(f"solve: the values of {name} that meet every constraint from {least:,} to {end - 1:,} "
+                          f"({_listing(found)}) are neither evenly spaced nor few; at {name} = {probe:,}: {reason}")
+
+
+FIRST_SCAN = 1 << 10
+
+
+def _listing(values: Sequence[int]) -> str:
+    shown = ", ".join(f"{value:,}" for value in values[:8])
+    return shown + (f", … ({len(values):,} values, up to {values[-1]:,})" if len(values) > 8 else "")
 
 
 def _lattice_text(name: str, start: int, step: int) -> str:
