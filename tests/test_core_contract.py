@@ -67,6 +67,30 @@ def test_embedding_table_is_a_flag_not_a_group_name(cli, tmp_path):
     assert unflagged == base + 2 * V * D * T
 
 
+def test_unembedding_is_a_flag_not_a_slot_name(cli, tmp_path):
+    """Kaplan's N leaves out the LM head's weight when the row is marked unembedding, whatever it is
+    called; PaLM's N keeps every parameter either way."""
+    path = write(tmp_path, "heads.py", """
+        import acct
+
+        @acct.hookimpl
+        def acct_register_components(register):
+            for variant, flag in (("flagged", True), ("unflagged", False)):
+                register(acct.Component(name="logits", slot="lm_head", variant=variant, group="output",
+                                        params="d_model * vocab_size", flops="2 * context_length * d_model * vocab_size",
+                                        shape=("context_length", "d_model", "vocab_size"), unembedding=flag))
+    """)
+    base = conventions(cli, XL)
+    flagged = conventions(cli, XL, "-p", path, "--variant", "lm_head=flagged")
+    unflagged = conventions(cli, XL, "-p", path, "--variant", "lm_head=unflagged")
+    assert flagged["kaplan"]["forward"] == base["kaplan"]["forward"]
+    # N = the blocks and the final norm: XL's total less its token table and its untied head
+    assert base["kaplan"]["forward"] == (2 * (XL_PARAMS - 2 * V * D) + 2 * L * T * D) * T
+    # without the flag the head's V·D weights count in N: 2·V·D more per token, T tokens
+    assert unflagged["kaplan"]["forward"] == base["kaplan"]["forward"] + 2 * V * D * T
+    assert flagged["palm"]["training"] == unflagged["palm"]["training"] == base["palm"]["training"]
+
+
 def test_attention_product_is_a_flag(cli, tmp_path):
     """The causal convention halves exactly the rows marked attention_product."""
     path = write(tmp_path, "plain_attention.py", """
