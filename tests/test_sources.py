@@ -107,3 +107,73 @@ def test_llama_2_7b_untied_kaplan_and_palm_by_hand(cli):
     kaplan_n = params - 2 * V * D  # the blocks and the final norm: neither the table nor the head
     assert found["kaplan"][0] == (2 * kaplan_n + 2 * L * T * H * (D // H)) * T
     assert found["palm"][1] == (6 * params + 12 * L * H * (D // H) * T) * T
+
+
+# -- per-GPU parameters under tensor parallelism, as Megatron-LM splits its layers -------------
+
+def per_gpu_weights(cli, preset, *layout):
+    """(first stage, last stage) parameters on the most loaded GPU: bf16 weight bytes ÷ 2."""
+    status, out, err = cli("train", str(PRESETS / f"{preset}.toml"), *layout, "--precision", "mixed", "-f", "json")
+    assert status == 0, err
+    weights = json.loads(out)["per_gpu"]["memory_bytes"]["weights"]
+    return Fraction(weights["first_stage"], 2), Fraction(weights["last_stage"], 2)
+
+
+def megatron_layer(D, F, t):
+    """One GPT-2-style block (biases, LayerNorm, GELU) on one of t tensor-parallel ranks, as Megatron's
+    layers hold it: QKV and fc1 are ColumnParallelLinear (weight and bias split), out_proj and fc2
+    RowParallelLinear (weight split, bias whole on every rank), the two LayerNorms whole."""
+    column = (3 * D * D + 3 * D + D * F + F) / Fraction(t)
+    row = (D * D + F * D) / Fraction(t) + D + D
+    norms = 2 * 2 * D
+    return column + row + norms
+
+
+def test_gpt3_175b_per_gpu_at_tp8_pp8(cli):
+    """96 layers over 8 stages: 12 per stage. The token table is vocabulary-parallel (÷ 8) on the first
+    stage, the learned position table a plain torch.nn.Embedding, whole on every rank."""
+    V, T, L, D, t, p = 50_257, 2_048, 96, 12_288, 8, 8
+    layers = megatron_layer(D, 4 * D, t) * (L // p)
+    first = layers + Fraction(V * D, t) + T * D
+    last = layers + 2 * D  # the final LayerNorm; the tied head adds no parameters
+    assert (first, last) == (2_821_283_328, 2_718_947_328)
+    assert per_gpu_weights(cli, "gpt3-175b", "--tp", "8", "--pp", "8", "--gpus", "64") == (first, last)
+    # what dividing every matrix and table by t left out: 7/8 of the position table, and 7/8 of the
+    # two row-parallel biases of each of the stage's 12 layers
+    assert T * D * 7 // 8 == 22_020_096 and 12 * 2 * D * 7 // 8 == 258_048
+
+
+def test_gpt2_medium_per_gpu_at_tp4_pp2(cli):
+    V, T, L, D, t, p = 50_257, 1_024, 24, 1_024, 4, 2
+    layers = megatron_layer(D, 4 * D, t) * (L // p)
+    first = layers + Fraction(V * D, t) + T * D
+    last = layers + 2 * D
+    assert (first, last) == (51_758_336, 37_846_016)
+    assert per_gpu_weights(cli, "openai-gpt2-medium", "--tp", "4", "--pp", "2", "--gpus", "8") == (first, last)
+
+
+def test_phi_2_per_gpu_at_tp4_column_parallel_head_bias_splits(cli):
+    """Phi-2 (one stage): a parallel block with one LayerNorm, RoPE (no table), and an untied head
+    with a bias, a ColumnParallelLinear: its bias splits with its weight."""
+    V, L, D, F, t = 51_200, 32, 2_560, 10_240, 4
+    layer = megatron_layer(D, F, t) - 2 * D  # one LayerNorm, not two
+    total = L * layer + Fraction(V * D, t) + 2 * D + Fraction(D * V + V, t)
+    assert total == 695_170_560
+    assert per_gpu_weights(cli, "phi-2", "--tp", "4", "--gpus", "4") == (total, total)
+
+
+def test_mixtral_router_is_whole_on_every_tp_rank(cli):
+    """Mixtral-8x7B at tp 2: Megatron's TopKRouter keeps its D×E weight as a plain parameter, whole on
+    every rank, as it does the RMSNorms; the attention, the experts, the table and the head split."""
+    V, L, D, H, H_kv, d, F, E, t = 32_000, 32, 4_096, 32, 8, 128, 14_336, 8, 2
+    layer = ((D * H * d + 2 * D * H_kv * d + H * d * D) / Fraction(t)  # Q, K, V, W_O
+             + D * E  # the router, whole
+             + Fraction(E * 3 * D * F, t)  # the experts' SwiGLUs
+             + 2 * D)  # two RMSNorms, whole
+    total = L * layer + Fraction(V * D, t) + Fraction(D * V, t) + D
+    assert total == 23_352_053_760
+    # half the published 46,702,792,704, plus the halves of what stays whole: routers and norms
+    assert total == 46_702_792_704 / Fraction(2) + (L * D * E + L * 2 * D + D) / Fraction(2)
+    status, out, err = cli("train", str(PRESETS / "mixtral-8x7b.toml"), "--tp", "2", "--gpus", "2", "-f", "json")
+    assert status == 0, err
+    assert json.loads(out)["per_gpu"]["params"] == total
