@@ -2,8 +2,9 @@
 
 from acct import Convention, hookimpl
 
-# the Megatron-LM formula's bracket, in its own symbols: s = T, h = D, l = L, V
-MEGATRON = "(1 + context_length / (6 * d_model) + vocab_size / ({k} * num_layers * d_model))"
+# the Megatron-LM formula's bracket, in its own symbols: s = T, h = D, l = L, V; {s} is 6 for the
+# model FLOPs, 3 for Korthikanti et al.'s hardware FLOPs with selective recomputation
+MEGATRON = "(1 + context_length / ({s} * d_model) + vocab_size / ({k} * num_layers * d_model))"
 PER_SEQUENCE = "batch_size * context_length"
 
 
@@ -71,16 +72,28 @@ def acct_register_conventions(register):
         "V/12lh whether tied or untied (no lookup table)",
         source="Narayanan et al. 2021, 'Efficient Large-Scale Language Model Training on GPU Clusters "
         "Using Megatron-LM', §5.1 and Appendix",
-        forward=f"24 * {PER_SEQUENCE} * num_layers * d_model ** 2 * " + MEGATRON.format(k=12),
-        training=f"72 * {PER_SEQUENCE} * num_layers * d_model ** 2 * " + MEGATRON.format(k=12),
+        forward=f"24 * {PER_SEQUENCE} * num_layers * d_model ** 2 * " + MEGATRON.format(s=6, k=12),
+        training=f"72 * {PER_SEQUENCE} * num_layers * d_model ** 2 * " + MEGATRON.format(s=6, k=12),
     ))
     register(Convention(
         name="megatron_recompute",
         description="96·B·s·l·h²·(1 + s/6h + V/16lh) per iteration: with full activation recomputation "
         "the forward pass runs twice (the logit layer's once); no N, as megatron",
         source="Narayanan et al. 2021, §5.1 (equation for F with activation recomputation)",
-        forward=f"24 * {PER_SEQUENCE} * num_layers * d_model ** 2 * " + MEGATRON.format(k=12),
-        training=f"96 * {PER_SEQUENCE} * num_layers * d_model ** 2 * " + MEGATRON.format(k=16),
+        forward=f"24 * {PER_SEQUENCE} * num_layers * d_model ** 2 * " + MEGATRON.format(s=6, k=12),
+        training=f"96 * {PER_SEQUENCE} * num_layers * d_model ** 2 * " + MEGATRON.format(s=6, k=16),
+    ))
+    register(Convention(
+        name="korthikanti_hfu",
+        description="hardware FLOPs with selective recomputation, as Korthikanti et al. count them: "
+        "72·B·s·l·h²·(1 + s/3h + V/12lh) per iteration, 12·B·s²·h per layer above megatron's model FLOPs "
+        "(three times the forward of QKᵀ and attention·V); acct's own selective recomputation "
+        "(--recompute selective, gpu.flops_recompute) adds that forward once, 4·B·s²·h per layer, the count "
+        "one derives; forward as megatron",
+        source="Korthikanti et al. 2022, 'Reducing Activation Recomputation in Large Transformer Models', "
+        "Table 5 (175B: 51.4% MFU, 52.8% HFU; 530B: 56.0%, 57.0%), which this formula reproduces",
+        forward=f"24 * {PER_SEQUENCE} * num_layers * d_model ** 2 * " + MEGATRON.format(s=6, k=12),
+        training=f"72 * {PER_SEQUENCE} * num_layers * d_model ** 2 * " + MEGATRON.format(s=3, k=12),
     ))
     register(with_backward(
         name="dense",

@@ -34,6 +34,9 @@ def test_every_convention_by_hand(cli):
         "palm": ((2 * PARAMS + 4 * L * H * (D // H) * T) * T, (6 * PARAMS + 12 * L * H * (D // H) * T) * T),
         "megatron": (24 * T * L * D * D * bracket(12), 72 * T * L * D * D * bracket(12)),
         "megatron_recompute": (24 * T * L * D * D * bracket(12), 96 * T * L * D * D * bracket(16)),
+        # Korthikanti et al.'s hardware FLOPs with selective recomputation: s/3h where megatron has s/6h
+        "korthikanti_hfu": (24 * T * L * D * D * bracket(12),
+                            72 * T * L * D * D * (1 + Fraction(T, 3 * D) + Fraction(V, 12 * L * D))),
         "dense": (MATMUL, 3 * MATMUL),  # no windowed layer: the dense count is the matmul count
     }
     assert found == expected

@@ -177,3 +177,49 @@ def test_mixtral_router_is_whole_on_every_tp_rank(cli):
     status, out, err = cli("train", str(PRESETS / "mixtral-8x7b.toml"), "--tp", "2", "--gpus", "2", "-f", "json")
     assert status == 0, err
     assert json.loads(out)["per_gpu"]["params"] == total
+
+
+# -- Korthikanti et al. 2022: model and hardware FLOPs utilization -----------------------------
+
+# Table 5 (selective recomputation with sequence parallelism), A100 at 312 TFLOP/s, s = 2048,
+# V = 51,200: (name, l, h, heads, GPUs = B, iteration seconds, published MFU, published HFU)
+KORTHIKANTI = (
+    ("175B", 96, 12_288, 96, 64, Fraction("13.75"), Fraction("0.514"), Fraction("0.528")),
+    ("530B", 105, 20_480, 128, 280, Fraction("37.83"), Fraction("0.560"), Fraction("0.570")),
+)
+KORTHIKANTI_S, KORTHIKANTI_V, A100 = 2_048, 51_200, 312 * 10**12
+
+
+def test_korthikanti_hfu_reproduces_table_5(cli):
+    """Model FLOPs 72·B·s·l·h²·(1 + s/6h + V/12lh) and, with selective recomputation, hardware FLOPs
+    72·B·s·l·h²·(1 + s/3h + V/12lh), over GPUs × seconds × peak: the published MFU and HFU."""
+    s, V = KORTHIKANTI_S, KORTHIKANTI_V
+    for name, l, h, heads, B, seconds, mfu, hfu in KORTHIKANTI:
+        model = 72 * B * s * l * h * h * (1 + Fraction(s, 6 * h) + Fraction(V, 12 * l * h))
+        hardware = 72 * B * s * l * h * h * (1 + Fraction(s, 3 * h) + Fraction(V, 12 * l * h))
+        assert hardware - model == 12 * B * s * s * h * l  # 12·B·s²·h per layer
+        found = conventions(cli, "gpt3-175b", "--set", f"vocab_size={V}", "--set", f"num_layers={l}",
+                            "--set", f"d_model={h}", "--set", f"num_heads={heads}", "--set", f"batch_size={B}")
+        assert found["megatron"][1] == model, name
+        assert found["korthikanti_hfu"][1] == hardware, name
+        # B GPUs (one sequence each), `seconds` per iteration
+        assert round(model / (B * seconds * A100), 3) == mfu, name
+        assert round(hardware / (B * seconds * A100), 3) == hfu, name
+
+
+def test_acct_selective_recompute_adds_one_forward_of_the_attention_products(cli):
+    """acct's own count for the 175B run of Table 5: the matmuls (Megatron's shape, so its model
+    FLOPs exactly) plus one forward of QKᵀ and attention·V per layer, 4·B·s²·h: 51.8% HFU where the
+    paper's count, 12·B·s²·h, gives 52.8%."""
+    _, l, h, heads, B, seconds, _, _ = KORTHIKANTI[0]
+    s, V = KORTHIKANTI_S, KORTHIKANTI_V
+    status, out, err = cli("train", str(PRESETS / "gpt3-175b.toml"), "--set", f"vocab_size={V}",
+                           "--global-batch", str(B), "--tp", "8", "--pp", "8", "--gpus", "64", "--micro-batch", "1",
+                           "--recompute", "selective", "--hardware", "a100", "--precision", "mixed", "-f", "json")
+    assert status == 0, err
+    data = json.loads(out)
+    model = 72 * B * s * l * h * h * (1 + Fraction(s, 6 * h) + Fraction(V, 12 * l * h))
+    assert data["flops"]["forward_backward"] == model
+    recompute = 4 * B * s * s * h * l
+    assert data["time"]["flops_recompute_per_step"] == recompute == 1_266_637_395_197_952
+    assert round((model + recompute) / (B * seconds * A100), 3) == Fraction("0.518")

@@ -222,7 +222,9 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
                           f"gpu.comm.{name} / ((gpu.intra.{name} * link_bandwidth"
                           f" + (1 - gpu.intra.{name}) * network_bandwidth) * bandwidth_efficiency)"))
     if timed:
-        # recomputation runs the layers' forward again (full) or their attention products (selective)
+        # recomputation runs the layers' forward again (full) or their attention products (selective):
+        # one forward of QKᵀ and attention·V, 4·B·s²·h per layer, the count one derives; Korthikanti et
+        # al.'s published HFU counts 12·B·s²·h (the korthikanti_hfu convention reproduces it)
         recompute_flops = ("gpu.recompute_full * blocks.flops * batch_size + gpu.recompute_selective"
                            " * gpu.flops_scores * batch_size") if activations else "0"
         scores = [cell_name(r, "flops") for r in rows if r.spec.attention_product]
