@@ -77,7 +77,8 @@ def test_unembedding_is_a_flag_not_a_slot_name(cli, tmp_path):
         def acct_register_components(register):
             for variant, flag in (("flagged", True), ("unflagged", False)):
                 register(acct.Component(name="logits", slot="lm_head", variant=variant, group="output",
-                                        params="d_model * vocab_size", flops="2 * context_length * d_model * vocab_size",
+                                        params="d_model * vocab_size",
+                                        flops="2 * context_length * d_model * vocab_size",
                                         shape=("context_length", "d_model", "vocab_size"), unembedding=flag))
     """)
     base = conventions(cli, XL)
