@@ -138,7 +138,9 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
         group.add_argument("--sequence-parallel", action="store_true", dest="sequence_parallel",
                            help="Megatron's sequence parallelism beside --tp")
         group.add_argument("--recompute", choices=("none", "selective", "full"),
-                           help="activation recomputation (Korthikanti et al. 2022)")
+                           help="activation recomputation (Korthikanti et al. 2022); selective adds one forward "
+                           "of QKᵀ and attention·V, 4·B·s²·h per layer (their published HFU counts 12: "
+                           "--convention korthikanti_hfu)")
         group.add_argument("--overlap", metavar="FRACTION", help="the fraction of communication hidden (default 0)")
 
     run = commands.add_parser("run", help="report params, memory and forward FLOPs of a preset")

@@ -69,11 +69,20 @@ class Component:
     window).
 
     What core needs to know of a row it reads from flags, never from names:
-    `embedding_table` marks a lookup table (left out of the non-embedding
-    parameters that Kaplan's and PaLM's conventions count); `attention_product`
+    `embedding_table` marks a lookup table and `unembedding` the LM head's
+    weight, the de-embedding (both left out of the non-embedding parameters
+    that Kaplan's convention counts, tied or not); `attention_product`
     marks a product over the sequence (QKᵀ, attention·V: the causal convention
     halves them). `params_active` is the parameters one token's forward pass
     uses (an MoE layer's k of E experts; by default all of `params`).
+    `tensor_parallel` says how the row divides over tensor-parallel ranks, as
+    Megatron-LM's layers divide it: "column" (ColumnParallelLinear: the weight
+    and its bias split), "row" (RowParallelLinear: the weight splits, its bias
+    stays whole on every rank, added after the all-reduce), "vocab"
+    (VocabParallelEmbedding: the table splits), "replicated" (whole on every
+    rank: norms, a learned position table, which Megatron keeps as a plain
+    torch.nn.Embedding, a router). By default a matrix multiply is "column", a
+    lookup table "vocab", any other row "replicated".
     `flops_dense` is what a dense kernel computes where `flops` counts less (a
     sliding-window product over min(W, T) keys instead of T); the `dense`
     convention counts it.
@@ -108,7 +117,10 @@ class Component:
     flops_other: FormulaText = 0  # non-matmul FLOPs (softmax, norms, activations, residual adds), opt-in
     params_active: Optional[FormulaText] = None  # parameters one token uses; default: params
     embedding_table: bool = False  # a lookup table: not in the non-embedding parameters
+    unembedding: bool = False  # the LM head's D×V weight (the de-embedding): not in the non-embedding parameters
     attention_product: bool = False  # QKᵀ or attention·V: the products over the sequence
+    # "column", "row", "vocab" or "replicated" (see above); None: inferred from shape and embedding_table
+    tensor_parallel: Optional[str] = None
     flops_dense: Optional[FormulaText] = None  # FLOPs of a dense kernel, where flops counts a sparse one
     # other slots' variants this row only makes sense with (MLA's products with MLA's projections):
     # slot -> the variants allowed; a model choosing another is an error naming both
@@ -145,7 +157,8 @@ class Convention:
     Besides the inputs they may read `flops_matmul` (acct's matmul count of one
     forward pass of one sequence), `flops_attention` (its QKᵀ and attention·V
     part), `params_total` and `params_nonembedding` (without the token and
-    position tables).
+    position tables and the LM head: the rows marked `embedding_table` or
+    `unembedding`), `params_active` and `params_active_nonembedding`.
     """
 
     name: str

@@ -16,6 +16,9 @@ def acct_register_components(register):
             per_layer=True,
             shape=("context_length", "num_heads * d_head_v", "d_model"),
             bias="d_model",
+            # Megatron's linear_proj is a RowParallelLinear: W_O splits by its input (the heads), its
+            # bias stays whole on every tensor-parallel rank, added after the all-reduce
+            tensor_parallel="row",
             description="output projection W_O",
             # cs336: its output; Korthikanti et al.: its input (2sbh, H·d_v wide) and a 1-byte
             # dropout mask over its output (sbh)

@@ -43,6 +43,9 @@ VARIANTS = {
     "gelu": ("gelu", "GELU FFN", ("ffn_in", "ffn_out")),
     "relu": ("relu", "ReLU FFN", ("ffn_in", "ffn_out")),
 }
+# Megatron's linear_fc2 (the F→D projection) is a RowParallelLinear: its weight splits by F, its
+# bias stays whole on every tensor-parallel rank; linear_fc1 (W1 and W3 fused, or W_in) is column-parallel
+ROW_PARALLEL = ("ffn_w2", "ffn_out")
 ROLES = {  # row: (k, n, what it does)
     "ffn_w1": ("d_model", "d_ff", "gate W1: D→F"),
     "ffn_w3": ("d_model", "d_ff", "up W3: D→F"),
@@ -68,6 +71,7 @@ def linear(name, variant, k, n, description, activation_flops, default=False):
         per_layer=True,
         shape=("context_length", k, n),
         bias=n,
+        tensor_parallel="row" if name in ROW_PARALLEL else "column",
         description=description,
         default=default,
         activations={"cs336": cs336, "korthikanti": korthikanti, "korthikanti_recompute": 0},

@@ -25,6 +25,7 @@ def acct_register_components(register):
             shape=SHAPE,
             bias="vocab_size",
             activations=ACTIVATIONS,
+            unembedding=True,
             description="LM head (its own D×V weight)",
             default=True,
         )
@@ -40,6 +41,7 @@ def acct_register_components(register):
             shape=SHAPE,
             bias="vocab_size",
             activations=ACTIVATIONS,
+            unembedding=True,
             description="LM head (tied: the token embedding's weight)",
             note="the LM head is tied: it shares the token embedding's V×D weight, so it adds no "
             "parameters (counted once, in token_embedding); its FLOPs are unchanged",

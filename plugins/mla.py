@@ -26,7 +26,7 @@ def acct_register_inputs(register):
 # Activations: cs336 keeps each row's output. Korthikanti et al. (by analogy with their
 # multi-head count): the shared input once (with the query's first projection), each
 # up-projection's input, Q, and the keys and values QKᵀ and attention·V read.
-def _linear(name, k, n, description, variant, korthikanti, bias=None, flops_decode=None):
+def _linear(name, k, n, description, variant, korthikanti, bias=None, flops_decode=None, tensor_parallel=None):
     return Component(
         name=name,
         slot="qkv",
@@ -37,6 +37,7 @@ def _linear(name, k, n, description, variant, korthikanti, bias=None, flops_deco
         per_layer=True,
         shape=("context_length", k, n),
         bias=bias,
+        tensor_parallel=tensor_parallel,
         description=description,
         flops_decode=flops_decode,
         requires_variants={"attention": ("mla",)},
@@ -66,6 +67,10 @@ def _norm(name, width, description, variant):
 
 
 QUERY = "num_heads * d_head"
+# Megatron's multi-latent attention builds its down-projections (linear_q_down_proj,
+# linear_kv_down_proj) as TELinear with parallel_mode="duplicated": whole on every tensor-parallel
+# rank; the up-projections are column-parallel, the output projection row-parallel
+DUPLICATED = "replicated"
 LATENT = "kv_lora_rank + qk_rope_head_dim"
 UP = "num_heads * (d_head - qk_rope_head_dim + d_head_v)"
 
@@ -78,13 +83,13 @@ def acct_register_components(register):
                              korthikanti=f"(d_model + {QUERY})"))
         else:
             register(_linear("q_a_proj", "d_model", "q_lora_rank", "query down-projection: D→r_q", variant,
-                             korthikanti="d_model", bias="q_lora_rank"))
+                             korthikanti="d_model", bias="q_lora_rank", tensor_parallel=DUPLICATED))
             register(_norm("q_a_norm", "q_lora_rank", "RMSNorm of the compressed query (gain only)", variant))
             register(_linear("q_b_proj", "q_lora_rank", QUERY, "query up-projection: r_q→H·d_k", variant,
                              korthikanti=f"(q_lora_rank + {QUERY})"))
         register(_linear("kv_a_proj", "d_model", f"({LATENT})",
                          "key/value down-projection to the latent and the rotary key: D→r_kv + d_r", variant,
-                         korthikanti=f"({LATENT})", bias=LATENT))
+                         korthikanti=f"({LATENT})", bias=LATENT, tensor_parallel=DUPLICATED))
         register(_norm("kv_a_norm", "kv_lora_rank", "RMSNorm of the key/value latent (gain only)", variant))
         # decoding from the latent cache up-projects every cached token's latent again, t of them
         # at position t (as transformers' DeepSeek forward does; absorbing W_UK into the query

@@ -108,6 +108,8 @@ def _swiglu(kind, width, multiplicity, what, routed=False):
                 batch="experts_per_token" if routed else None,
                 multiplicity=multiplicity,
                 bias=None if routed else n,  # routed experts carry no bias in any model we know
+                # as a dense FFN's (plugins/ffn.py): W2 row-parallel, its bias whole on every rank
+                tensor_parallel="row" if role == "w2" else "column",
                 description=f"{what} {does.format(symbol)}",
                 activations=_activations(ROUTED if routed else "context_length", width, role,
                                          keeps_input=routed or kind == "dense"),
@@ -131,6 +133,8 @@ def acct_register_components(register):
             shape=("context_length", "d_model", "num_experts"),
             multiplicity="moe_layers",
             bias="num_experts",  # DeepSeek-V3's e_score_correction_bias, where a preset turns it on
+            # Megatron's TopKRouter holds its weight as a plain parameter: whole on every tp rank
+            tensor_parallel="replicated",
             description="router: D→E logits",
             requires=("idle_experts", "dense_layers", "ungated_shared"),
             # the MoE layer's input (2sbh) and the router's logits
@@ -156,6 +160,7 @@ def acct_register_components(register):
             flops="2 * context_length * d_model",
             shape=("context_length", "d_model", 1),
             multiplicity="moe_layers * shared_expert_gate * min(num_shared_experts, 1)",
+            tensor_parallel="replicated",  # Megatron's SharedExpertMLP.gate_weight, a plain parameter
             description="shared-expert gate: D→1, sigmoid",
             activations={"cs336": "activation_bytes * context_length",
                          "korthikanti": "activation_bytes * context_length",

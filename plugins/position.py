@@ -79,6 +79,9 @@ def acct_register_components(register):
             description="learned position embedding (a lookup: no FLOPs)",
             requires=("spare_positions",),
             embedding_table=True,
+            # Megatron keeps the position table a plain torch.nn.Embedding, whole on every
+            # tensor-parallel rank (only the token table is vocabulary-parallel)
+            tensor_parallel="replicated",
             **common,
         )
     )

@@ -10,7 +10,9 @@ XL = str(PRESETS / "gpt2-xl.toml")
 V, T, L, D, H, F = 50_257, 1_024, 48, 1_600, 25, 6_400
 MATMUL = 4_513_336_524_800
 ATTENTION = L * 4 * T * T * D  # QKᵀ + attention·V, all layers
-NONEMBEDDING = 2_127_057_600 - V * D  # the token table left out; the untied head stays
+PARAMS = 2_127_057_600
+# Kaplan's N: the token table and the untied head (Table 1's de-embedding, left out of C_forward) both out
+NONEMBEDDING = PARAMS - V * D - D * V
 
 
 def conventions(cli, *argv):
@@ -28,9 +30,13 @@ def test_every_convention_by_hand(cli):
         "causal": (MATMUL - ATTENTION // 2, 3 * (MATMUL - ATTENTION // 2)),
         "kaplan": ((2 * NONEMBEDDING + 2 * L * T * D) * T, 3 * (2 * NONEMBEDDING + 2 * L * T * D) * T),
         "chinchilla": (MATMUL + 2 * T * V * D + 3 * L * H * T * T, 3 * (MATMUL + 2 * T * V * D + 3 * L * H * T * T)),
-        "palm": ((2 * NONEMBEDDING + 4 * L * H * (D // H) * T) * T, (6 * NONEMBEDDING + 12 * L * H * (D // H) * T) * T),
+        # PaLM's N is every parameter, the token table and the untied head included
+        "palm": ((2 * PARAMS + 4 * L * H * (D // H) * T) * T, (6 * PARAMS + 12 * L * H * (D // H) * T) * T),
         "megatron": (24 * T * L * D * D * bracket(12), 72 * T * L * D * D * bracket(12)),
         "megatron_recompute": (24 * T * L * D * D * bracket(12), 96 * T * L * D * D * bracket(16)),
+        # Korthikanti et al.'s hardware FLOPs with selective recomputation: s/3h where megatron has s/6h
+        "korthikanti_hfu": (24 * T * L * D * D * bracket(12),
+                            72 * T * L * D * D * (1 + Fraction(T, 3 * D) + Fraction(V, 12 * L * D))),
         "dense": (MATMUL, 3 * MATMUL),  # no windowed layer: the dense count is the matmul count
     }
     assert found == expected
@@ -56,7 +62,7 @@ def test_conventions_markdown_and_run_with_a_convention(cli):
     assert "| macs               | 2,256,668,262,400 |  6,770,004,787,200 |             0.5000 |              0.5000 |" in out
     assert "Hoffmann et al. 2022" in out and "Narayanan et al. 2021" in out
     status, out, _ = cli("run", XL, "--convention", "kaplan")
-    assert "## Under the kaplan convention" in out and "0.9644 × and 0.9644 × acct's matmul count" in out
+    assert "## Under the kaplan convention" in out and "0.9279 × and 0.9279 × acct's matmul count" in out
     status, _, err = cli("run", XL, "--convention", "kaplna")
     assert status == 1 and "--convention: unknown convention 'kaplna' (did you mean kaplan?)" in err
     status, out, _ = cli("conventions", XL, "-f", "csv")

@@ -67,6 +67,31 @@ def test_embedding_table_is_a_flag_not_a_group_name(cli, tmp_path):
     assert unflagged == base + 2 * V * D * T
 
 
+def test_unembedding_is_a_flag_not_a_slot_name(cli, tmp_path):
+    """Kaplan's N leaves out the LM head's weight when the row is marked unembedding, whatever it is
+    called; PaLM's N keeps every parameter either way."""
+    path = write(tmp_path, "heads.py", """
+        import acct
+
+        @acct.hookimpl
+        def acct_register_components(register):
+            for variant, flag in (("flagged", True), ("unflagged", False)):
+                register(acct.Component(name="logits", slot="lm_head", variant=variant, group="output",
+                                        params="d_model * vocab_size",
+                                        flops="2 * context_length * d_model * vocab_size",
+                                        shape=("context_length", "d_model", "vocab_size"), unembedding=flag))
+    """)
+    base = conventions(cli, XL)
+    flagged = conventions(cli, XL, "-p", path, "--variant", "lm_head=flagged")
+    unflagged = conventions(cli, XL, "-p", path, "--variant", "lm_head=unflagged")
+    assert flagged["kaplan"]["forward"] == base["kaplan"]["forward"]
+    # N = the blocks and the final norm: XL's total less its token table and its untied head
+    assert base["kaplan"]["forward"] == (2 * (XL_PARAMS - 2 * V * D) + 2 * L * T * D) * T
+    # without the flag the head's V·D weights count in N: 2·V·D more per token, T tokens
+    assert unflagged["kaplan"]["forward"] == base["kaplan"]["forward"] + 2 * V * D * T
+    assert flagged["palm"]["training"] == unflagged["palm"]["training"] == base["palm"]["training"]
+
+
 def test_attention_product_is_a_flag(cli, tmp_path):
     """The causal convention halves exactly the rows marked attention_product."""
     path = write(tmp_path, "plain_attention.py", """
@@ -344,3 +369,63 @@ def test_a_malformed_requires_variants_names_the_plugin(cli, tmp_path, value):
     assert (status, out) == (1, "")
     assert err.startswith(f"acct: error: plugin 'needs' ({path}): component 'x': requires_variants must map "
                           "slots to tuples of variant names")
+
+
+def test_tensor_parallel_is_a_field_a_third_party_row_states(cli, tmp_path):
+    """How a row divides over tp is its tensor_parallel field: a third-party FFN whose down projection
+    says "row" keeps its bias whole on every rank, one that says nothing splits it (a matrix multiply
+    is column-parallel by default), one that says "replicated" keeps it all whole."""
+    path = write(tmp_path, "tp_ffn.py", """
+        import acct
+
+        @acct.hookimpl
+        def acct_register_components(register):
+            for variant, rule in (("row", "row"), ("unstated", None), ("replicated", "replicated")):
+                register(acct.Component(name="down", slot="ffn", variant=variant, group="FFN",
+                                        params="d_ff * d_model", flops="2 * context_length * d_ff * d_model",
+                                        per_layer=True, shape=("context_length", "d_ff", "d_model"),
+                                        bias="d_model", tensor_parallel=rule, activations={"*": 0}))
+    """)
+    preset = tmp_path / "tp.toml"
+    preset.write_text(textwrap.dedent("""
+        name = "tp"
+        biases = ["down"]
+        [model]
+        vocab_size = 64
+        context_length = 8
+        num_layers = 2
+        d_model = 16
+        num_heads = 4
+        d_ff = 32
+        [variants]
+        lm_head = "untied"
+    """))
+
+    def per_gpu(variant):
+        status, out, err = cli("train", str(preset), "-p", path, "--variant", f"ffn={variant}", "--tp", "4",
+                               "--gpus", "4", "--precision", "fp32", "-f", "json")
+        assert status == 0, err
+        return json.loads(out)["per_gpu"]["params"]
+
+    V, L, D, F, t = 64, 2, 16, 32, 4
+    # the rest of the model on one rank: Q, K, V, W_O (D×D each) ÷ t, two RMSNorms whole, RoPE none,
+    # the token table and the untied head ÷ t, the final RMSNorm whole
+    rest = L * (4 * D * D // t + 2 * D) + V * D // t + D * V // t + D
+    assert per_gpu("row") == rest + L * (F * D // t + D)
+    assert per_gpu("unstated") == rest + L * (F * D + D) // t
+    assert per_gpu("replicated") == rest + L * (F * D + D)
+
+
+def test_an_unknown_tensor_parallel_rule_names_the_plugin(cli, tmp_path):
+    path = write(tmp_path, "tp_bad.py", """
+        import acct
+
+        @acct.hookimpl
+        def acct_register_components(register):
+            register(acct.Component(name="x", slot="x", variant="on", group="x", params=1, flops=0,
+                                    tensor_parallel="rows"))
+    """)
+    status, out, err = cli("run", XL, "-p", path)
+    assert (status, out) == (1, "")
+    assert err == (f"acct: error: plugin 'tp_bad' ({path}): component 'x': tensor_parallel must be one of "
+                   "column, row, vocab, replicated (or None to infer it), got 'rows'\n")

@@ -36,6 +36,10 @@ PUBLISHED = {
     "mixtral-8x7b": (46_702_792_704, "mistralai/Mixtral-8x7B-v0.1"),
     "qwen1.5-moe-a2.7b": (14_315_784_192, "Qwen/Qwen1.5-MoE-A2.7B"),
     "deepseek-v2-lite": (15_706_484_224, "deepseek-ai/DeepSeek-V2-Lite"),
+    # Table 1 gives 540.35B; the exact count is derived by hand in tests/test_sources.py
+    "palm-540b": (540_356_474_880, "Chowdhery et al. 2022, Table 1 and §2"),
+    # Table 2.1 gives 175.0B: 96·(12·D² + 13·D) + (V + T)·D + 2·D with GPT-2's block and vocabulary
+    "gpt3-175b": (174_604_259_328, "Brown et al. 2020, Table 2.1 and §2.1"),
 }
 
 

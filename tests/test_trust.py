@@ -386,7 +386,9 @@ def test_small_times_keep_their_digits(cli):
 
 def test_conventions_state_the_batch(cli):
     out, _ = ok(cli, "run", XL, "--convention", "kaplan", "--set", "batch_size=8")
-    assert "For one step of B = 8 sequences: forward **34,820,744,806,400**" in out
+    # 8·(2N + 2·L·T·D)·T, Kaplan's N without the token table and the untied head:
+    # 8·(2·(2,127,057,600 − 2·V·D) + 2·48·1,024·1,600)·1,024
+    assert "For one step of B = 8 sequences: forward **33,503,287,705,600**" in out
     assert "batch_size sequences" not in out
     out, _ = ok(cli, "conventions", XL)
     assert "One step of B = 1 sequence of T = 1,024 tokens" in out

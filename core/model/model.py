@@ -43,9 +43,10 @@ AGGREGATES = {
     "flops_attention": "the part of flops_matmul in rows marked attention_product (QKᵀ, attention·V)",
     "flops_dense": "flops_matmul with every windowed product counted as a dense kernel computes it",
     "params_total": "all parameters",
-    "params_nonembedding": "parameters without the rows marked embedding_table (token and position tables)",
+    "params_nonembedding": "parameters without the rows marked embedding_table (token and position tables) or "
+                           "unembedding (the LM head)",
     "params_active": "the parameters one token uses (an MoE layer's k routed experts of E)",
-    "params_active_nonembedding": "params_active without the rows marked embedding_table",
+    "params_active_nonembedding": "params_active without the rows marked embedding_table or unembedding",
 }
 
 
@@ -614,7 +615,9 @@ def inference_cells(rows: Sequence[RegisteredComponent], outputs: Sequence[str],
 def aggregate_cells(rows: Sequence[RegisteredComponent]) -> List[Cell]:
     """The cells conventions read besides the inputs, from the rows' flags."""
     attention = [cell_name(row, "flops") for row in rows if row.spec.attention_product]
-    tables = [cell_name(row, "params") for row in rows if row.spec.embedding_table]
+    # Kaplan's non-embedding N: without the lookup tables and the de-embedding (an untied head's
+    # weight; a tied head's is the table's, already left out), whose FLOPs his C_forward omits
+    tables = [cell_name(row, "params") for row in rows if row.spec.embedding_table or row.spec.unembedding]
     dense = _name(TOTAL_FLOPS)
     for row in rows:
         if row.flops_dense is not None:

@@ -4,9 +4,12 @@ The layout (dp, tp, pp, cp, ep, virtual_stages, micro_batch, zero_stage, sequenc
 recompute, overlap) is inputs that core registers (outputs.py); this module turns the chosen rows
 into the `gpu.` family of cells, reading each row's flags and fields, never its name:
 
-- a row with a `shape` (a matrix multiply, not a product over the sequence) or marked
-  `embedding_table` is split over tp (Megatron's column/row-parallel linears and its
-  vocabulary-parallel embedding); other rows (norms) are replicated on every tp rank;
+- a row divides over tp as its `tensor_parallel` field says, Megatron's rule for the layer:
+  "column" (the weight and its bias) and "vocab" (a vocabulary-parallel table) split whole;
+  "row" splits the weight and keeps the bias whole on every rank (RowParallelLinear adds it
+  after the all-reduce); "replicated" (norms, a learned position table, a router) stays whole.
+  Unstated, a row with a `shape` (a matrix multiply, not a product over the sequence) is
+  "column", one marked `embedding_table` "vocab", any other "replicated";
 - a row whose `params_active` differs from its `params` holds routed experts: split over ep too,
   its states sharded by ZeRO over dp / ep (the expert data-parallel group);
 - a repeated row sits on every pipeline stage, ceil(its instances / (pp·v))·v of them on the
@@ -57,34 +60,54 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
     hardware inputs are (time cells need them); `kv_cache` whether the rows' kv_cache column is."""
     from acct.model.model import cell_name
 
-    def divisor(row) -> str:
-        """The divisor of a row's parameters on one GPU."""
-        split = (row.spec.shape is not None and not row.spec.attention_product) or row.spec.embedding_table
-        return {(True, True): "tp * ep", (True, False): "tp", (False, True): "ep", (False, False): ""}[
-            (split, is_expert(row))]
+    def tp_rule(row) -> str:
+        """How the row divides over tp: its own tensor_parallel, or the rule its shape implies."""
+        if row.spec.tensor_parallel is not None:
+            return row.spec.tensor_parallel
+        if row.spec.embedding_table:
+            return "vocab"
+        return "column" if row.spec.shape is not None and not row.spec.attention_product else "replicated"
 
     def is_expert(row) -> bool:
         return row.params_active.text != row.params.text
 
-    def on_stage(row) -> str:
-        """A repeated row's instances on the most loaded stage: whole chunks of v."""
-        return (f"{cell_name(row, 'params_each')} * ceil_div({cell_name(row, 'multiplicity')}, pp * virtual_stages)"
-                f" * virtual_stages")
+    def shares(row, instances: str, total: str) -> List[Tuple[str, str]]:
+        """(divisor, parameters) pairs whose quotients sum to the row's parameters on one GPU:
+        `instances` of it, `total` their parameters. A row-parallel row's weight divides by tp,
+        the bias a preset may turn on (its params less the plugin's unbiased params) does not."""
+        expert = "ep" if is_expert(row) else ""
+        split = " * ".join(part for part in ("tp", expert) if part)
+        rule = tp_rule(row)
+        if rule == "replicated":
+            return [(expert, total)]
+        if rule == "row" and row.bias is not None:
+            weight = f"({row.spec.params}) * {instances}"
+            return [(split, weight), (expert, f"{total} - {weight}")]
+        return [(split, total)]
 
-    def grouped(members, term) -> str:
+    def on_stage(row) -> List[Tuple[str, str]]:
+        """A repeated row's instances on the most loaded stage: whole chunks of v."""
+        instances = f"ceil_div({cell_name(row, 'multiplicity')}, pp * virtual_stages) * virtual_stages"
+        return shares(row, instances, f"{cell_name(row, 'params_each')} * {instances}")
+
+    def whole(row) -> List[Tuple[str, str]]:
+        """A single row's instances, all on one stage."""
+        return shares(row, cell_name(row, "multiplicity"), cell_name(row, "params"))
+
+    def grouped(members, terms) -> str:
         """Sum the members by divisor, dividing each group once (so the bounds on the values'
         denominators stay small for the compiled sheet plan calls thousands of times)."""
         groups = {}
         for row in members:
-            groups.setdefault(divisor(row), []).append(term(row))
+            for key, term in terms(row):
+                groups.setdefault(key, []).append(term)
         parts = [f"({_sum(terms)}) / ({key})" if key else f"({_sum(terms)})" for key, terms in groups.items()]
         return " + ".join(parts) if parts else "0"
 
     layer_dense = grouped([r for r in rows if r.repeated and not is_expert(r)], on_stage)
     layer_expert = grouped([r for r in rows if r.repeated and is_expert(r)], on_stage)
-    first = grouped([r for r in rows if not r.repeated and r.spec.embedding_table], lambda r: cell_name(r, "params"))
-    last = grouped([r for r in rows if not r.repeated and not r.spec.embedding_table],
-                   lambda r: cell_name(r, "params"))
+    first = grouped([r for r in rows if not r.repeated and r.spec.embedding_table], whole)
+    last = grouped([r for r in rows if not r.repeated and not r.spec.embedding_table], whole)
     has_experts = any(r.repeated and is_expert(r) for r in rows)
     experts = has_experts and has_input("num_experts")
 
@@ -199,7 +222,9 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
                           f"gpu.comm.{name} / ((gpu.intra.{name} * link_bandwidth"
                           f" + (1 - gpu.intra.{name}) * network_bandwidth) * bandwidth_efficiency)"))
     if timed:
-        # recomputation runs the layers' forward again (full) or their attention products (selective)
+        # recomputation runs the layers' forward again (full) or their attention products (selective):
+        # one forward of QKᵀ and attention·V, 4·B·s²·h per layer, the count one derives; Korthikanti et
+        # al.'s published HFU counts 12·B·s²·h (the korthikanti_hfu convention reproduces it)
         recompute_flops = ("gpu.recompute_full * blocks.flops * batch_size + gpu.recompute_selective"
                            " * gpu.flops_scores * batch_size") if activations else "0"
         scores = [cell_name(r, "flops") for r in rows if r.spec.attention_product]

@@ -632,6 +632,10 @@ def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Reg
                     hardware, conventions, activations, importers)
 
 
+# how a row may divide over tensor-parallel ranks (acct.Component.tensor_parallel)
+TENSOR_PARALLEL = ("column", "row", "vocab", "replicated")
+
+
 def _check_component(spec: Component, where: str) -> None:
     """A component's fields that are not formulas: their types and how they go together."""
     if spec.shape is not None and (not isinstance(spec.shape, (tuple, list)) or len(spec.shape) != 3):
@@ -643,6 +647,9 @@ def _check_component(spec: Component, where: str) -> None:
                           f"got {spec.requires_variants!r}")
     if not isinstance(spec.activations, Mapping) or not all(isinstance(k, str) for k in spec.activations):
         raise PluginError(f"{where}: activations must map convention names to formulas, got {spec.activations!r}")
+    if spec.tensor_parallel is not None and spec.tensor_parallel not in TENSOR_PARALLEL:
+        raise PluginError(f"{where}: tensor_parallel must be one of {', '.join(TENSOR_PARALLEL)} (or None to infer "
+                          f"it), got {spec.tensor_parallel!r}")
     if spec.multiplicity is not None and spec.per_layer:
         raise PluginError(f"{where}: give per_layer=True or a multiplicity formula, not both")
 
