@@ -353,6 +353,25 @@ def test_plot_never_overwrites_or_follows_a_link(cli, tmp_path):
     assert important.read_text().lstrip().startswith("<?xml")
 
 
+# -- issue #20: any value a formula can produce is formatted ----------------------
+
+
+def test_a_whole_step_time_shows_its_days(cli, tmp_path):
+    # at 1 FLOP/s the step's 3 × 4,513,336,524,800 = 13,540,009,574,400 FLOPs take as many seconds: an int
+    gpu = write(tmp_path, "slow.toml", 'name = "slow"\nmemory = "80GB"\nbandwidth = "1TB"\n[flops]\nfp32 = "1"\n')
+    out, _ = ok(cli, "train", XL, "--hardware", str(gpu))
+    # 13,540,009,574,400 / 86,400 = 156,713,073.777... days
+    assert "take **13,540,009,574,400 s = 156,713,073.78 days**" in out
+    # with AdamW's 14 × 2,127,057,600 = 29,778,806,400: 13,569,788,380,800 s / 86,400 = 157,057,735.888...
+    assert "157,057,735.89 days in all" in out
+
+
+def test_an_enormous_model_is_formatted_in_every_format(cli):
+    for fmt in ("markdown", "json", "csv", "html"):
+        out, _ = ok(cli, "train", XL, "--hardware", "a100", "--set", "d_model=10**40", "-f", fmt)
+        assert out
+
+
 # -- 5. labels from values -----------------------------------------------------------
 
 
