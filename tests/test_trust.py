@@ -353,6 +353,77 @@ def test_plot_never_overwrites_or_follows_a_link(cli, tmp_path):
     assert important.read_text().lstrip().startswith("<?xml")
 
 
+# -- issue #20: no write clobbers an input or fails late ---------------------------
+
+
+def test_import_never_writes_over_its_own_input(cli, tmp_path, monkeypatch):
+    config = tmp_path / "x.json"
+    config.write_text((ROOT / "tests" / "data" / "hf" / "gpt2.json").read_text())
+    original = config.read_text()
+    (tmp_path / "link.json").symlink_to(config)
+    os.link(config, tmp_path / "hard.json")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "config.json").symlink_to(config)
+    monkeypatch.chdir(tmp_path)
+    own = "is the command's own input"
+    for source, output in (("x.json", "x.json"), ("x.json", "./x.json"), ("x.json", str(config)),
+                           ("x.json", "hard.json"), ("link.json", "x.json"), ("folder", "x.json"),
+                           ("folder", "hard.json")):
+        status, out, err = cli("import", source, "-o", output, "--force")
+        assert (status, out) == (1, ""), err
+        assert err.startswith(f"acct: error: -o {Path(output)}: {own}") and err.count("\n") == 1, err
+    assert config.read_text() == original
+    # another name for the same file, said as such
+    assert "-o hard.json: is the command's own input (x.json);" in cli("import", "x.json", "-o", "hard.json",
+                                                                       "--force")[2]
+
+
+def test_an_output_is_checked_before_any_work(cli, tmp_path, monkeypatch):
+    config = str(ROOT / "tests" / "data" / "hf" / "gpt2.json")
+    (tmp_path / "out").mkdir()
+    calls = []
+    import acct.model.sources as sources
+
+    monkeypatch.setattr(sources, "resolve", lambda *args: calls.append(args))  # the work: never reached
+    for output, message in (("out", "is a folder; name the file to write"),
+                            ("missing/x.toml", f"the folder {tmp_path / 'missing'} does not exist; create it first")):
+        status, out, err = cli("import", config, "-o", str(tmp_path / output), "--force")
+        assert (status, out) == (1, "") and err == f"acct: error: -o {tmp_path / output}: {message}\n"
+    assert calls == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_is_refused_without_reading_it(tmp_path):
+    for name in ("config.json", "preset.toml"):
+        os.mkfifo(tmp_path / name)
+    os.mkfifo(tmp_path / "gpu.toml")
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "folder" / "config.json")
+    for argv, what in ((["run", "config.json"], "a config.json"), (["run", "preset.toml"], "a preset file"),
+                       (["import", "folder"], "a config.json"),
+                       (["train", XL, "--hardware", "gpu.toml"], "a hardware file")):
+        # a subprocess with a timeout: a reader blocked on the pipe fails the test, not the suite
+        result = acct(*argv, cwd=tmp_path, timeout=60)
+        named = "folder/config.json" if argv[1] == "folder" else argv[-1]
+        assert result.returncode == 1 and result.stdout == ""
+        assert result.stderr == f"acct: error: {named}: is a named pipe (FIFO); {what} must be a regular file\n"
+    written = acct("sweep", XL, "--vary", "d_model=1600", "--plot", "gpu.toml", "--force", cwd=tmp_path, timeout=60)
+    assert written.stderr == "acct: error: --plot gpu.toml: is a named pipe (FIFO); acct writes only to a plain file\n"
+
+
+def test_a_symlink_loop_is_not_a_missing_file(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for suffix in (".json", ".toml"):
+        (tmp_path / f"a{suffix}").symlink_to(f"b{suffix}")
+        (tmp_path / f"b{suffix}").symlink_to(f"a{suffix}")
+    (tmp_path / "gone.json").symlink_to("nowhere.json")
+    for argv, what in ((["run", "a.json"], "a config.json"), (["run", "a.toml"], "a preset file"),
+                       (["train", XL, "--hardware", "a.toml"], "a hardware file")):
+        assert cli(*argv)[2] == f"acct: error: {argv[-1]}: is a symlink loop; {what} must be a regular file\n"
+    assert cli("run", "gone.json")[2] == ("acct: error: gone.json: is a symbolic link to a missing file; "
+                                          "a config.json must be a regular file\n")
+
+
 # -- issue #20: any value a formula can produce is formatted ----------------------
 
 
