@@ -54,13 +54,18 @@ class Preset:
 def read_bounded(path: Path, what: str, limit: int = MAX_PRESET_BYTES) -> bytes:
     """A data file's bytes: its size checked before it is read, and no more than `limit` bytes
     ever read, whatever stat says (a file may grow, or be a device stat knows no size of)."""
-    if not path.is_file():
+    from acct.files import kind_of, open_regular
+
+    problem = kind_of(path)
+    if problem == "a folder":
         raise ConfigError(f"{path}: is not a file")
+    if problem is not None:  # checked before opening: a named pipe would block the reader
+        raise ConfigError(f"{path}: is {problem}; {what} must be a regular file")
     try:
         size = path.stat().st_size
         if size > limit:
             raise ConfigError(f"{path}: is {size:,} bytes; {what} is at most {limit:,}")
-        with open(path, "rb") as handle:
+        with open(open_regular(path), "rb") as handle:
             raw = handle.read(limit + 1)
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
@@ -73,7 +78,9 @@ def read_toml(path: Path, what: str = "preset", limit: int = MAX_PRESET_BYTES) -
     """A TOML file's table, bounded: its size is checked before it is read (and no more than
     `limit` bytes are ever read, whatever stat says), and nesting too deep for the parser is
     an error, not a RecursionError."""
-    if not path.exists():
+    from acct.files import kind_of
+
+    if kind_of(path) == "missing":
         raise ConfigError(f"{path}: no such {what} file")
     raw = read_bounded(path, f"a {what} file", limit)
     try:

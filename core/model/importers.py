@@ -53,9 +53,11 @@ def read_config(path: Path) -> Dict[str, Any]:
 
     from acct.model.config import read_bounded
 
-    if not path.is_file():
+    from acct.files import kind_of
+
+    if kind_of(path) == "missing":
         raise ConfigError(f"{path}: no such config file")
-    raw = read_bounded(path, "a config.json")
+    raw = read_bounded(path, "a config.json")  # a named pipe or a symlink loop is said so there
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
