@@ -413,13 +413,15 @@ def test_a_named_pipe_is_refused_without_reading_it(tmp_path):
 
 def test_a_symlink_loop_is_not_a_missing_file(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    for suffix in (".json", ".toml"):
+    for suffix in (".json", ".toml", ".py"):
         (tmp_path / f"a{suffix}").symlink_to(f"b{suffix}")
         (tmp_path / f"b{suffix}").symlink_to(f"a{suffix}")
     (tmp_path / "gone.json").symlink_to("nowhere.json")
     for argv, what in ((["run", "a.json"], "a config.json"), (["run", "a.toml"], "a preset file"),
                        (["train", XL, "--hardware", "a.toml"], "a hardware file")):
         assert cli(*argv)[2] == f"acct: error: {argv[-1]}: is a symlink loop; {what} must be a regular file\n"
+    assert cli("run", XL, "-p", "a.py")[2] == ("acct: error: plugin 'a' (a.py): is a symlink loop; a plugin file "
+                                              "must be a regular file\n")
     assert cli("run", "gone.json")[2] == ("acct: error: gone.json: is a symbolic link to a missing file; "
                                           "a config.json must be a regular file\n")
 
