@@ -109,7 +109,16 @@ COMMAND_LINE = {
     "directory": (["run", str(CORPUS)], 1, "corpus", "is not a file"),
     "--set malformed": (["run", c("valid.toml"), "--set", "d_model"], 1, "--set 'd_model'", "expected NAME=VALUE"),
     "--set unknown name": (["run", c("valid.toml"), "--set", "d_modle=5"], 1, "--set d_modle", "unknown input (did you mean d_model?)"),
-    "--set not an integer": (["run", c("valid.toml"), "--set", "d_model=1.5"], 1, "--set d_model", "the float 1.5"),
+    "--set not an integer": (["run", c("valid.toml"), "--set", "d_model=1.5"], 1, "--set d_model",
+                             "d_model = 1.5 gives 3/2, not a whole number"),
+    # issue #20: one number syntax; a decimal is exact and bounded, and --vary says it takes whole numbers
+    "--set a decimal of too many digits": (["run", c("valid.toml"), "--set", "d_model=0." + "1" * 41], 1, "--set d_model",
+                                           "the number '0.111111111111111111...' (at most 40 digits)"),
+    "--set a decimal's huge exponent": (["run", c("valid.toml"), "--set", "d_model=1e999999"], 1, "--set d_model",
+                                        "the exponent in '1e999999' (at most 64 in size)"),
+    "--vary a decimal": (["sweep", c("valid.toml"), "--vary", "d_model=0.5,1"], 1, "--vary d_model",
+                         "'0.5' is not a whole number; --vary takes whole numbers only: run a fraction as "
+                         "--set d_model=0.5"),
     "--set a non-name": (["run", c("valid.toml"), "--set", "2x=5"], 1, "--set '2x=5'", "'2x' is not a name"),
     "--variant unknown": (["run", c("valid.toml"), "--variant", "ffn=bilinear"], 1, "--variant ffn", "unknown variant 'bilinear'"),
     "solve unknown unit": (["solve", c("valid.toml"), "--largest", "batch_size", "--where", "memory.peak <= 80GX"], 1,

@@ -426,6 +426,16 @@ def test_a_symlink_loop_is_not_a_missing_file(cli, tmp_path, monkeypatch):
                                           "a config.json must be a regular file\n")
 
 
+# -- issue #20: one number syntax ----------------------------------------------------
+
+
+def test_a_decimal_set_is_the_exact_fraction(cli):
+    for argv in (["--set", "mfu=0.45"], ["--mfu", "0.45"], ["--set", "mfu=45e-2"]):
+        time = json.loads(ok(cli, "train", XL, "--hardware", "a100", *argv, "-f", "json")[0])["time"]
+        # 13,540,009,574,400 FLOPs / (19.5e12 FLOP/s × 9/20) = 352,604,416/228,515,625 s
+        assert time["mfu"] == "9/20" and time["seconds"] == "352604416/228515625"
+
+
 # -- issue #20: any value a formula can produce is formatted ----------------------
 
 
