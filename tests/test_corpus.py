@@ -84,7 +84,16 @@ HARDWARE = {
     "bad_hardware.toml": ("bad_hardware.toml", "memory: unknown unit 'GX'"),
     "hardware_deep.toml": ("hardware_deep.toml", "nested too deep"),
     "hardware_fractional_memory.toml": ("hardware 'gpu' memory", "'0.5' is 1/2 bytes; a byte count is a whole number"),
-    "hardware_float_memory.toml": ("hardware 'gpu' memory", "got a float (80.5)"),
+    # issue #20: a TOML float is read from its text, exactly; 80.5 is read, and is not whole
+    "hardware_float_memory.toml": ("hardware 'gpu' memory", "80.5 is 161/2 bytes; a byte count is a whole number"),
+    "hardware_float_infinite.toml": ("hardware 'gpu' bandwidth", "'inf' is not a number (e.g. 80GB, 19.5e12, 0.5)"),
+    "hardware_float_gpus_per_node.toml": ("hardware 'gpu'", "gpus_per_node must be a whole number from 1 to "
+                                                             "1,048,576, got 7.5"),
+    "hardware_float_too_long.toml": ("hardware 'gpu' flops.fp32", "'1.00000000000000000000000000000000000000000001e12' "
+                                                                  "is too long a number"),
+    "hardware_float_huge_exponent.toml": ("hardware 'gpu' bandwidth", "the exponent in '1e400' is too large; at most "
+                                                                      "40 in size"),
+    "hardware_float_name.toml": ("hardware_float_name.toml", "'name' must be a string, got a float (1.5)"),
     "hardware_zero_memory.toml": ("hardware 'gpu' memory", "must be positive, got 0"),
     "hardware_empty_name.toml": ("hardware_empty_name.toml", "'name' is empty"),
     "hardware_whitespace_name.toml": ("hardware_whitespace_name.toml", "'name' is empty"),

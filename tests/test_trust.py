@@ -436,6 +436,47 @@ def test_a_decimal_set_is_the_exact_fraction(cli):
         assert time["mfu"] == "9/20" and time["seconds"] == "352604416/228515625"
 
 
+def test_a_hardware_file_float_is_the_decimal_it_writes(cli, tmp_path):
+    from acct.model.config import load_hardware
+
+    path = write(tmp_path, "gpu.toml", """\
+        name = "gpu"
+        memory = 8e10
+        bandwidth = 2_039.5e9
+        price_per_hour = 0.9
+        gpus_per_node = 8.0
+        [flops]
+        fp32 = 19.5e12
+        bf16 = 0.1
+        """)
+    device = load_hardware(path)
+    assert (device.memory, device.bandwidth, device.gpus_per_node) == (80 * 10**9, 2_039_500_000_000, 8)
+    # 0.9 and 0.1 as written, not the doubles nearest them (0.1 is 3602879701896397/2**55 as a float)
+    assert device.price_per_hour == Fraction(9, 10) and device.flops == {"fp32": 19_500_000_000_000,
+                                                                         "bf16": Fraction(1, 10)}
+    time = json.loads(ok(cli, "train", XL, "--hardware", str(path), "-f", "json")[0])["time"]
+    # 13,540,009,574,400 FLOPs / 19.5e12 FLOP/s = 135,400,095,744/195,000,000,000 s, reduced
+    assert time["seconds"] == str(Fraction(13_540_009_574_400, 19_500_000_000_000)) == "88151104/126953125"
+
+
+def test_an_integer_too_long_for_python_is_said_in_the_users_words(cli, tmp_path):
+    digits = "1" * 100_000
+    preset = write(tmp_path, "big.toml", f'name = "big"\n[model]\nd_model = {digits}\n')
+    config = json.loads((ROOT / "tests" / "data" / "hf" / "gpt2.json").read_text())
+    config["n_embd"] = 7  # replaced below by the long integer, which json.dumps would refuse to write
+    text = json.dumps(config).replace('"n_embd": 7', f'"n_embd": {digits}')
+    (tmp_path / "big.json").write_text(text)
+    cases = [(["run", str(tmp_path / "big.json")], f"{tmp_path / 'big.json'}: field n_embd: an integer of 100,000 "
+              "digits; acct reads integers of at most 640 digits")]
+    if hasattr(sys, "get_int_max_str_digits"):  # Python ≥ 3.11 limits int() of a string (tomllib's too)
+        cases.append((["run", str(preset)], f"{preset}: line 3 (d_model): an integer of 100,000 digits; acct reads "
+                      f"at most {sys.get_int_max_str_digits():,}"))
+    for argv, message in cases:
+        status, out, err = cli(*argv)
+        assert (status, out) == (1, "") and err == f"acct: error: {message}\n"
+        assert "sys." not in err
+
+
 # -- issue #20: any value a formula can produce is formatted ----------------------
 
 
