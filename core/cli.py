@@ -446,9 +446,34 @@ def _check_charts(args: argparse.Namespace) -> None:
     if args.chart == "mermaid" and args.format != "markdown":
         raise AcctError("--chart mermaid goes with --format markdown")
     if args.plot:
+        import importlib.util
+
+        from acct.files import check_output
         from acct.render.charts import check_plot_path
 
+        check_output(args.plot, "--plot", args.force, _input_files(args))
         check_plot_path(args.plot, args.force)
+        if importlib.util.find_spec("matplotlib") is None:  # said now, not after the sweep
+            raise AcctError("--plot needs matplotlib: pip install 'acct-lm[plot]'")
+
+
+def _input_files(args: argparse.Namespace) -> list:
+    """Every file the command reads, as named (an output must be none of them, under any name):
+    presets or config.json files (a folder's config.json), plugin files, a hardware file."""
+    from acct.model.sources import HUB_PREFIX, hub_config
+
+    named = list(getattr(args, "presets", None) or []) + [getattr(args, name, None) for name in ("preset", "config")]
+    files = []
+    for source in filter(None, named):
+        if str(source).startswith(HUB_PREFIX):
+            try:
+                files.append(hub_config(str(source)[len(HUB_PREFIX):])[0])
+            except AcctError:
+                pass  # said when the command reads it
+            continue
+        files += [Path(source), Path(source) / "config.json"]
+    hardware = getattr(args, "hardware", None)
+    return files + list(args.plugin) + ([Path(hardware)] if hardware else [])
 
 
 def _charted(args: argparse.Namespace, scaling, by_component: bool = False):
@@ -523,9 +548,14 @@ def _import(args: argparse.Namespace) -> str:
     if not is_config(args.config):
         raise AcctError(f"{args.config}: acct import reads a Hugging Face config.json (a .json file, a folder "
                         "holding config.json, or hf:ORG/NAME)")
+    writes = args.output is not None and str(args.output) != "-"  # `-o -`: standard output, as is the custom
+    if writes:
+        from acct.files import check_output
+
+        check_output(args.output, "-o", args.force, _input_files(args))
     imported = resolve(args.config, lambda: load_registry(plugin_files=args.plugin, disabled=args.disable))
     text = to_toml(imported, __version__)
-    if args.output is None or str(args.output) == "-":  # `-o -`: standard output, as is the custom
+    if not writes:
         return text
     write_new(args.output, text, args.force)
     return f"wrote {args.output} (model_type {imported.model_type}, importer {imported.importer.plugin.name})\n"

@@ -84,7 +84,7 @@ def test_set_accepts_a_formula(cli):
         (["run", "missing.toml"], "acct: error: missing.toml: no such preset file"),
         (["run", XL, "--set", "context_length"], "expected NAME=VALUE"),
         (["run", XL, "--set", "context_lenght=5"], "--set context_lenght: unknown input (did you mean context_length?)"),
-        (["run", XL, "--set", "context_length=1.5"], "--set context_length: the float 1.5"),
+        (["run", XL, "--set", "context_length=1.5"], "--set context_length: context_length = 1.5 gives 3/2, not a whole number"),
         (["run", XL, "--set", "num_heads=24"], "d_head = d_model / num_heads gives 200/3, not a whole number"),
         (["run", XL, "--set", "d_model=0"], "--set d_model: d_model must be positive, got 0"),
         (["run", XL, "--set", "queries_per_kv=2"], "--set queries_per_kv: queries_per_kv is derived (queries_per_kv = num_heads / num_kv_heads)"),

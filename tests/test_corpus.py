@@ -84,7 +84,16 @@ HARDWARE = {
     "bad_hardware.toml": ("bad_hardware.toml", "memory: unknown unit 'GX'"),
     "hardware_deep.toml": ("hardware_deep.toml", "nested too deep"),
     "hardware_fractional_memory.toml": ("hardware 'gpu' memory", "'0.5' is 1/2 bytes; a byte count is a whole number"),
-    "hardware_float_memory.toml": ("hardware 'gpu' memory", "got a float (80.5)"),
+    # issue #20: a TOML float is read from its text, exactly; 80.5 is read, and is not whole
+    "hardware_float_memory.toml": ("hardware 'gpu' memory", "80.5 is 161/2 bytes; a byte count is a whole number"),
+    "hardware_float_infinite.toml": ("hardware 'gpu' bandwidth", "'inf' is not a number (e.g. 80GB, 19.5e12, 0.5)"),
+    "hardware_float_gpus_per_node.toml": ("hardware 'gpu'", "gpus_per_node must be a whole number from 1 to "
+                                                             "1,048,576, got 7.5"),
+    "hardware_float_too_long.toml": ("hardware 'gpu' flops.fp32", "'1.00000000000000000000000000000000000000000001e12' "
+                                                                  "is too long a number"),
+    "hardware_float_huge_exponent.toml": ("hardware 'gpu' bandwidth", "the exponent in '1e400' is too large; at most "
+                                                                      "40 in size"),
+    "hardware_float_name.toml": ("hardware_float_name.toml", "'name' must be a string, got a float (1.5)"),
     "hardware_zero_memory.toml": ("hardware 'gpu' memory", "must be positive, got 0"),
     "hardware_empty_name.toml": ("hardware_empty_name.toml", "'name' is empty"),
     "hardware_whitespace_name.toml": ("hardware_whitespace_name.toml", "'name' is empty"),
@@ -109,7 +118,16 @@ COMMAND_LINE = {
     "directory": (["run", str(CORPUS)], 1, "corpus", "is not a file"),
     "--set malformed": (["run", c("valid.toml"), "--set", "d_model"], 1, "--set 'd_model'", "expected NAME=VALUE"),
     "--set unknown name": (["run", c("valid.toml"), "--set", "d_modle=5"], 1, "--set d_modle", "unknown input (did you mean d_model?)"),
-    "--set not an integer": (["run", c("valid.toml"), "--set", "d_model=1.5"], 1, "--set d_model", "the float 1.5"),
+    "--set not an integer": (["run", c("valid.toml"), "--set", "d_model=1.5"], 1, "--set d_model",
+                             "d_model = 1.5 gives 3/2, not a whole number"),
+    # issue #20: one number syntax; a decimal is exact and bounded, and --vary says it takes whole numbers
+    "--set a decimal of too many digits": (["run", c("valid.toml"), "--set", "d_model=0." + "1" * 41], 1, "--set d_model",
+                                           "the number '0.111111111111111111...' (at most 40 digits)"),
+    "--set a decimal's huge exponent": (["run", c("valid.toml"), "--set", "d_model=1e999999"], 1, "--set d_model",
+                                        "the exponent in '1e999999' (at most 64 in size)"),
+    "--vary a decimal": (["sweep", c("valid.toml"), "--vary", "d_model=0.5,1"], 1, "--vary d_model",
+                         "'0.5' is not a whole number; --vary takes whole numbers only: run a fraction as "
+                         "--set d_model=0.5"),
     "--set a non-name": (["run", c("valid.toml"), "--set", "2x=5"], 1, "--set '2x=5'", "'2x' is not a name"),
     "--variant unknown": (["run", c("valid.toml"), "--variant", "ffn=bilinear"], 1, "--variant ffn", "unknown variant 'bilinear'"),
     "solve unknown unit": (["solve", c("valid.toml"), "--largest", "batch_size", "--where", "memory.peak <= 80GX"], 1,
@@ -221,8 +239,18 @@ TRUST = {
     "a .pyc with -p": (["run", A_PRESET, "-p", c("plugins/raises.pyc")], 1, "raises.pyc",
                        "not a .py file; a plugin file is Python source"),
     "a directory with -p": (["run", A_PRESET, "-p", c("plugins")], 1, "plugins", "not a .py file"),
-    "--plot a file that is not an image": (["sweep", A_PRESET, "--vary", "d_model=128", "--plot", c("valid.toml")], 1,
+    "--plot a file that is not an image": (["sweep", A_PRESET, "--vary", "d_model=128", "--plot", c("chart.pdf")], 1,
                                      "--plot", "the file must end in .svg or .png"),
+    # issue #20: an output is checked before any work, and is never one of the command's inputs
+    "--plot over its own input": (["sweep", A_PRESET, "--vary", "d_model=128", "--plot", c("valid.toml"), "--force"],
+                                  1, "--plot", "valid.toml: is the command's own input; acct never writes over what "
+                                  "it reads: name another file"),
+    "--plot in a missing folder": (["compare", A_PRESET, "--plot", c("no_folder/chart.svg")], 1,
+                                   "--plot", "the folder " + c("no_folder") + " does not exist; create it first"),
+    "--plot a folder": (["compare", A_PRESET, "--plot", c("plugins"), "--force"], 1, "--plot",
+                        "plugins: is a folder; name the file to write"),
+    "--plot under a file": (["compare", A_PRESET, "--plot", c("valid.toml/chart.svg")], 1, "--plot",
+                            "a part of the path is a file, not a folder"),
     "--disable an unknown plugin": (["run", A_PRESET, "--disable", "nroms"], 1, "--disable nroms",
                                     "no plugin is named 'nroms' (did you mean norms?)"),
     "--disable on acct plugins": (["plugins", "--disable", "nonexistent"], 1, "--disable nonexistent",

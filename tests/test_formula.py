@@ -1,5 +1,6 @@
 """The formula language: every operator, exactness, the whitelist, the bounds, the display."""
 
+import re
 from fractions import Fraction
 
 import pytest
@@ -67,7 +68,8 @@ def test_large_counts_stay_exact():
         ("1 if a else 2", "conditional"),
         ("a < b", "comparisons"),
         ("a and b", "'and'/'or'"),
-        ("1.5 * d_model", "the float 1.5"),
+        ("1.5j * d_model", "the constant 1.5j (only whole numbers and decimals)"),
+        ("2 ** 0.5", "exponent that is not a whole-number literal"),
         ("'text'", "the constant 'text'"),
         ("True", "the constant True"),
         ("_secret", "reserved"),
@@ -141,3 +143,49 @@ def test_division_by_zero_propagates_for_the_sheet_to_attribute():
 def test_display_uses_symbols_and_minimal_parentheses(text, shown):
     symbols = {"context_length": "T", "d_model": "D", "num_heads": "H", "vocab_size": "V"}
     assert parse(text).display(symbols) == shown
+
+
+# -- issue #20: decimal literals are exact fractions, never floats -------------------------
+
+
+@pytest.mark.parametrize(
+    "text, value, shown",
+    [("0.45", Fraction(9, 20), "0.45"), ("0.1 + 0.2", Fraction(3, 10), "0.1 + 0.2"),  # not 0.30000000000000004
+     ("1e12", 10**12, "1e12"), ("19.5e12 * x", 19_500_000_000_000 * 3, "19.5e12·x"), (".5", Fraction(1, 2), ".5"),
+     ("5.", 5, "5."), ("1_000.5", Fraction(2001, 2), "1_000.5"), ("1.5E-3", Fraction(3, 2000), "1.5E-3"),
+     ("-0.25 * x", Fraction(-3, 4), "-0.25·x"), ("max(0.5, x)", 3, "max(0.5, x)"), ("d_1e5 + 1", 8, "d_1e5 + 1"),
+     ("0.9 ** 2", Fraction(81, 100), "0.9²"), ("1e-64 * 10 ** 64", 1, "1e-64·10⁶⁴"),
+     ("0." + "3" * 40, Fraction(int("3" * 40), 10**40), "0." + "3" * 40)],
+)
+def test_decimals_are_exact(text, value, shown):
+    formula = parse(text)
+    assert formula.evaluate({"x": 3, "d_1e5": 7}) == value and formula.display({}) == shown
+
+
+def test_decimals_never_become_floats(monkeypatch):
+    """Python's parser never sees the user's decimal: it would make a float of it."""
+    import ast as python_ast
+
+    from acct.engine import formula as formula_module
+
+    seen = []
+    real = python_ast.parse
+    monkeypatch.setattr(python_ast, "parse", lambda source, *a, **k: seen.append(source) or real(source, *a, **k))
+    formula_module._checked.cache_clear()
+    formula_module._formula.cache_clear()
+    tree = parse("0.45 * y + 2.5e-3").tree
+    assert seen and all("." not in source and "e-3" not in source for source in seen)
+    assert not any(isinstance(node, python_ast.Constant) and isinstance(node.value, float)
+                   for node in python_ast.walk(tree))
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [("0." + "1" * 41, "the number '0.111111111111111111...' (at most 40 digits)"),
+     ("1" * 41 + ".5", "(at most 40 digits)"),
+     ("1e65", "the exponent in '1e65' (at most 64 in size)"), ("2.5e-65", "the exponent in '2.5e-65'"),
+     ("1e" + "9" * 30, "(at most 64 in size)"), ("1.5j", "the constant 1.5j"), ("1.5x", "syntax error")],
+)
+def test_decimals_are_bounded(text, problem):
+    with pytest.raises(FormulaError, match=re.escape(problem)):
+        parse(text, "--set x")

@@ -366,6 +366,149 @@ def test_plot_never_overwrites_or_follows_a_link(cli, tmp_path):
     assert important.read_text().lstrip().startswith("<?xml")
 
 
+# -- issue #20: no write clobbers an input or fails late ---------------------------
+
+
+def test_import_never_writes_over_its_own_input(cli, tmp_path, monkeypatch):
+    config = tmp_path / "x.json"
+    config.write_text((ROOT / "tests" / "data" / "hf" / "gpt2.json").read_text())
+    original = config.read_text()
+    (tmp_path / "link.json").symlink_to(config)
+    os.link(config, tmp_path / "hard.json")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "config.json").symlink_to(config)
+    monkeypatch.chdir(tmp_path)
+    own = "is the command's own input"
+    for source, output in (("x.json", "x.json"), ("x.json", "./x.json"), ("x.json", str(config)),
+                           ("x.json", "hard.json"), ("link.json", "x.json"), ("folder", "x.json"),
+                           ("folder", "hard.json")):
+        status, out, err = cli("import", source, "-o", output, "--force")
+        assert (status, out) == (1, ""), err
+        assert err.startswith(f"acct: error: -o {Path(output)}: {own}") and err.count("\n") == 1, err
+    assert config.read_text() == original
+    # another name for the same file, said as such
+    assert "-o hard.json: is the command's own input (x.json);" in cli("import", "x.json", "-o", "hard.json",
+                                                                       "--force")[2]
+
+
+def test_an_output_is_checked_before_any_work(cli, tmp_path, monkeypatch):
+    config = str(ROOT / "tests" / "data" / "hf" / "gpt2.json")
+    (tmp_path / "out").mkdir()
+    calls = []
+    import acct.model.sources as sources
+
+    monkeypatch.setattr(sources, "resolve", lambda *args: calls.append(args))  # the work: never reached
+    for output, message in (("out", "is a folder; name the file to write"),
+                            ("missing/x.toml", f"the folder {tmp_path / 'missing'} does not exist; create it first")):
+        status, out, err = cli("import", config, "-o", str(tmp_path / output), "--force")
+        assert (status, out) == (1, "") and err == f"acct: error: -o {tmp_path / output}: {message}\n"
+    assert calls == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_is_refused_without_reading_it(tmp_path):
+    for name in ("config.json", "preset.toml"):
+        os.mkfifo(tmp_path / name)
+    os.mkfifo(tmp_path / "gpu.toml")
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "folder" / "config.json")
+    for argv, what in ((["run", "config.json"], "a config.json"), (["run", "preset.toml"], "a preset file"),
+                       (["import", "folder"], "a config.json"),
+                       (["train", XL, "--hardware", "gpu.toml"], "a hardware file")):
+        # a subprocess with a timeout: a reader blocked on the pipe fails the test, not the suite
+        result = acct(*argv, cwd=tmp_path, timeout=60)
+        named = "folder/config.json" if argv[1] == "folder" else argv[-1]
+        assert result.returncode == 1 and result.stdout == ""
+        assert result.stderr == f"acct: error: {named}: is a named pipe (FIFO); {what} must be a regular file\n"
+    written = acct("sweep", XL, "--vary", "d_model=1600", "--plot", "gpu.toml", "--force", cwd=tmp_path, timeout=60)
+    assert written.stderr == "acct: error: --plot gpu.toml: is a named pipe (FIFO); acct writes only to a plain file\n"
+
+
+def test_a_symlink_loop_is_not_a_missing_file(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for suffix in (".json", ".toml", ".py"):
+        (tmp_path / f"a{suffix}").symlink_to(f"b{suffix}")
+        (tmp_path / f"b{suffix}").symlink_to(f"a{suffix}")
+    (tmp_path / "gone.json").symlink_to("nowhere.json")
+    for argv, what in ((["run", "a.json"], "a config.json"), (["run", "a.toml"], "a preset file"),
+                       (["train", XL, "--hardware", "a.toml"], "a hardware file")):
+        assert cli(*argv)[2] == f"acct: error: {argv[-1]}: is a symlink loop; {what} must be a regular file\n"
+    assert cli("run", XL, "-p", "a.py")[2] == ("acct: error: plugin 'a' (a.py): is a symlink loop; a plugin file "
+                                              "must be a regular file\n")
+    assert cli("run", "gone.json")[2] == ("acct: error: gone.json: is a symbolic link to a missing file; "
+                                          "a config.json must be a regular file\n")
+
+
+# -- issue #20: one number syntax ----------------------------------------------------
+
+
+def test_a_decimal_set_is_the_exact_fraction(cli):
+    for argv in (["--set", "mfu=0.45"], ["--mfu", "0.45"], ["--set", "mfu=45e-2"]):
+        time = json.loads(ok(cli, "train", XL, "--hardware", "a100", *argv, "-f", "json")[0])["time"]
+        # 13,540,009,574,400 FLOPs / (19.5e12 FLOP/s × 9/20) = 352,604,416/228,515,625 s
+        assert time["mfu"] == "9/20" and time["seconds"] == "352604416/228515625"
+
+
+def test_a_hardware_file_float_is_the_decimal_it_writes(cli, tmp_path):
+    from acct.model.config import load_hardware
+
+    path = write(tmp_path, "gpu.toml", """\
+        name = "gpu"
+        memory = 8e10
+        bandwidth = 2_039.5e9
+        price_per_hour = 0.9
+        gpus_per_node = 8.0
+        [flops]
+        fp32 = 19.5e12
+        bf16 = 0.1
+        """)
+    device = load_hardware(path)
+    assert (device.memory, device.bandwidth, device.gpus_per_node) == (80 * 10**9, 2_039_500_000_000, 8)
+    # 0.9 and 0.1 as written, not the doubles nearest them (0.1 is 3602879701896397/2**55 as a float)
+    assert device.price_per_hour == Fraction(9, 10) and device.flops == {"fp32": 19_500_000_000_000,
+                                                                         "bf16": Fraction(1, 10)}
+    time = json.loads(ok(cli, "train", XL, "--hardware", str(path), "-f", "json")[0])["time"]
+    # 13,540,009,574,400 FLOPs / 19.5e12 FLOP/s = 135,400,095,744/195,000,000,000 s, reduced
+    assert time["seconds"] == str(Fraction(13_540_009_574_400, 19_500_000_000_000)) == "88151104/126953125"
+
+
+def test_an_integer_too_long_for_python_is_said_in_the_users_words(cli, tmp_path):
+    digits = "1" * 100_000
+    preset = write(tmp_path, "big.toml", f'name = "big"\n[model]\nd_model = {digits}\n')
+    config = json.loads((ROOT / "tests" / "data" / "hf" / "gpt2.json").read_text())
+    config["n_embd"] = 7  # replaced below by the long integer, which json.dumps would refuse to write
+    text = json.dumps(config).replace('"n_embd": 7', f'"n_embd": {digits}')
+    (tmp_path / "big.json").write_text(text)
+    cases = [(["run", str(tmp_path / "big.json")], f"{tmp_path / 'big.json'}: field n_embd: an integer of 100,000 "
+              "digits; acct reads integers of at most 640 digits")]
+    if hasattr(sys, "get_int_max_str_digits"):  # Python ≥ 3.11 limits int() of a string (tomllib's too)
+        cases.append((["run", str(preset)], f"{preset}: line 3 (d_model): an integer of 100,000 digits; acct reads "
+                      f"at most {sys.get_int_max_str_digits():,}"))
+    for argv, message in cases:
+        status, out, err = cli(*argv)
+        assert (status, out) == (1, "") and err == f"acct: error: {message}\n"
+        assert "sys." not in err
+
+
+# -- issue #20: any value a formula can produce is formatted ----------------------
+
+
+def test_a_whole_step_time_shows_its_days(cli, tmp_path):
+    # at 1 FLOP/s the step's 3 × 4,513,336,524,800 = 13,540,009,574,400 FLOPs take as many seconds: an int
+    gpu = write(tmp_path, "slow.toml", 'name = "slow"\nmemory = "80GB"\nbandwidth = "1TB"\n[flops]\nfp32 = "1"\n')
+    out, _ = ok(cli, "train", XL, "--hardware", str(gpu))
+    # 13,540,009,574,400 / 86,400 = 156,713,073.777... days
+    assert "take **13,540,009,574,400 s = 156,713,073.78 days**" in out
+    # with AdamW's 14 × 2,127,057,600 = 29,778,806,400: 13,569,788,380,800 s / 86,400 = 157,057,735.888...
+    assert "157,057,735.89 days in all" in out
+
+
+def test_an_enormous_model_is_formatted_in_every_format(cli):
+    for fmt in ("markdown", "json", "csv", "html"):
+        out, _ = ok(cli, "train", XL, "--hardware", "a100", "--set", "d_model=10**40", "-f", fmt)
+        assert out
+
+
 # -- 5. labels from values -----------------------------------------------------------
 
 

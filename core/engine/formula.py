@@ -1,7 +1,8 @@
 """The formula language: parse a string against a whitelist, evaluate it exactly, show it in symbols.
 
-A formula is integers, names, `+ - * / // % **`, unary minus, parentheses and a
-few functions (min, max, ceil_div, round_up). It is parsed with `ast` and every
+A formula is integers, decimals (`0.45`, `19.5e12`: exact fractions, never floats),
+names, `+ - * / // % **`, unary minus, parentheses and a few functions (min, max,
+ceil_div, round_up). It is parsed with `ast` and every
 node is checked against the whitelist; a string from a preset or a plugin is
 never handed to eval/exec. Arithmetic is exact: `int`, and `Fraction` where a
 `/` does not divide. The sheet compiles the validated trees of a whole sheet
@@ -31,6 +32,7 @@ MAX_FORMULA_CHARS = 1_000
 MAX_DEPTH = 200
 MAX_EXPONENT = 64
 MAX_VALUE_BITS = 4_096
+MAX_DECIMAL_DIGITS = 40  # digits of one decimal literal (0.45, 19.5e12), its exponent's aside
 
 
 def ceil_div(numerator: Number, denominator: Number) -> int:
@@ -60,7 +62,7 @@ FUNCTIONS: Dict[str, Tuple[Callable[..., Number], int, Union[int, None]]] = {
 }
 
 _ALLOWED = (
-    "whole numbers, names, + - * / // % **, parentheses, "
+    "whole numbers, decimals (0.45, 1e12), names, + - * / // % **, parentheses, "
     + ", ".join(f"{name}()" for name in FUNCTIONS)
 )
 
@@ -196,12 +198,20 @@ def _checked(source: str) -> Union[str, Tuple[ast.expr, Tuple[str, ...]]]:
     if source.isidentifier() and not keyword.iskeyword(source):
         tree = ast.Name(source, ast.Load())  # one name: likewise
     else:
+        decimals: Dict[str, ast.expr] = {}
+        text = source
+        if "." in source or "0a" in source.translate(_CLASSES):  # a point, or a digit then a letter: 1e12
+            text = _without_decimals(source, decimals)
+            if decimals.get(""):
+                return f"{decimals['']} in formula {shown!r}"  # type: ignore[str-bytes-safe]
         try:
-            tree = _parse(source)
+            tree = _parse(text)
         except SyntaxError as error:
             return f"syntax error in formula {shown!r}: {error.msg}"
         except (ValueError, RecursionError, MemoryError) as error:
             return f"formula {shown!r} cannot be parsed: {error}"
+        if decimals:
+            tree = _with_decimals(tree, decimals)
     names: Dict[str, None] = {}
     problem = _validate(tree, names, depth=0)
     if problem:
@@ -216,6 +226,65 @@ def _checked(source: str) -> Union[str, Tuple[ast.expr, Tuple[str, ...]]]:
 _CLASSES = str.maketrans({**dict.fromkeys("0123456789", "0"),
                           **dict.fromkeys("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_", "a"),
                           "'": '"', "\\": '"'})
+
+
+# a decimal literal: digits with a point, an exponent, or both (1.5, .5, 5., 1e12, 19.5e-3, 1_000.5),
+# not inside a name or another literal (d_1e5, 0x1e5, 1.5j are left to the parser)
+_DIGITS = r"[0-9](?:_?[0-9])*"
+_DECIMAL = (rf"(?<![\w.])(?:{_DIGITS}\.(?:{_DIGITS})?|\.{_DIGITS}|{_DIGITS}(?=[eE]))"
+            rf"(?:[eE][+-]?{_DIGITS})?(?![\w.])")
+# what stands for a decimal while Python parses the rest: not ASCII, so no formula can name it
+_PLACEHOLDER = "\u03b4"  # δ
+
+
+def _without_decimals(source: str, decimals: Dict[str, object]) -> str:
+    """`source` with each decimal literal replaced by a placeholder name, its exact tree put in
+    `decimals`: Python's parser never turns the user's text into a float. A literal out of bounds
+    is put under "" as what is wrong with it."""
+    import re
+
+    def replace(match: "re.Match[str]") -> str:
+        literal = match.group()
+        value = decimal_value(literal)
+        if isinstance(value, str):
+            decimals.setdefault("", value)
+            return "0"
+        name = f"{_PLACEHOLDER}{len(decimals)}"
+        node = ast.Constant(value) if type(value) is int else ast.BinOp(
+            ast.Constant(value.numerator), ast.Div(), ast.Constant(value.denominator))
+        node.decimal = literal  # type: ignore[attr-defined]  # shown as written
+        decimals[name] = node
+        return name
+
+    return re.sub(_DECIMAL, replace, source)
+
+
+def decimal_value(literal: str) -> Union[Number, str]:
+    """The exact value of a decimal literal (`0.45` is 9/20, `1e12` is 10^12), or what is wrong
+    with it: at most MAX_DECIMAL_DIGITS digits and an exponent of at most MAX_EXPONENT in size,
+    both counted before any number is built."""
+    mantissa, _, exponent_text = literal.replace("_", "").lower().partition("e")
+    whole, _, part = mantissa.partition(".")
+    if len(whole.lstrip("0") + part) > MAX_DECIMAL_DIGITS:
+        return f"the number {literal[:20] + ('...' if len(literal) > 20 else '')!r} (at most {MAX_DECIMAL_DIGITS} digits)"
+    if len(exponent_text.lstrip("+-").lstrip("0")) > 3 or abs(int(exponent_text or 0)) > MAX_EXPONENT:
+        return f"the exponent in {literal!r} (at most {MAX_EXPONENT} in size)"
+    scale = int(exponent_text or 0) - len(part)
+    digits = int(whole + part or "0")
+    return digits * 10**scale if scale >= 0 else normalize(Fraction(digits, 10**-scale))
+
+
+def _with_decimals(tree: ast.expr, decimals: Mapping[str, ast.expr]) -> ast.expr:
+    """`tree` with each placeholder name replaced by its decimal's tree."""
+    if isinstance(tree, ast.Name):
+        return decimals.get(tree.id, tree)
+    for node in ast.walk(tree):
+        for field, value in ast.iter_fields(node):
+            if isinstance(value, ast.Name) and value.id in decimals:
+                setattr(node, field, decimals[value.id])
+            elif isinstance(value, list):
+                value[:] = [decimals.get(item.id, item) if isinstance(item, ast.Name) else item for item in value]
+    return tree
 
 
 def _parse(source: str) -> ast.expr:
@@ -382,9 +451,7 @@ def _validate(node: ast.AST, names: Dict[str, None], depth: int) -> str:
     if isinstance(node, ast.Constant):
         if type(node.value) is int:
             return ""
-        if isinstance(node.value, float):
-            return f"the float {node.value!r} (only whole numbers; write a fraction as a / b)"
-        return f"the constant {node.value!r} (only whole numbers)"
+        return f"the constant {node.value!r} (only whole numbers and decimals)"
     if isinstance(node, ast.Name):
         if node.id.startswith("_"):
             return f"the name {node.id!r} (names starting with '_' are reserved)"
@@ -552,6 +619,9 @@ def _compound(node: ast.expr) -> bool:
 
 def _show(node: ast.expr, symbols: Mapping[str, str]) -> Tuple[str, int]:
     """(text, precedence) of a validated tree in display notation."""
+    written = getattr(node, "decimal", None)
+    if written is not None:  # a decimal literal, as the user wrote it
+        return (written, 5)
     if isinstance(node, ast.Constant):
         return (str(node.value), 5)
     if isinstance(node, ast.Name):

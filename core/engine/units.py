@@ -1,5 +1,7 @@
 """Exact quantities with units: `80GB`, `80GiB`, `19.5e12`, `0.5` — parsed to int or Fraction, never float.
 
+A TOML float in a hardware file (`bandwidth = 1e12`) is read from its text the same way.
+
 Every number is bounded before it is built: at most MAX_DIGITS characters and a
 decimal exponent of at most MAX_EXPONENT in size, so that `1e99999999` is an
 error, not ten minutes spent building 10^99999999.
@@ -26,9 +28,26 @@ MAX_BITS = 160  # a whole number given as a TOML integer
 _QUANTITY = r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)(?:[eE]([+-]?[0-9]+))?\s*([A-Za-z]*)\s*$"
 
 
+class WrittenDecimal:
+    """A TOML float as the file wrote it (`bandwidth = 1e12`, `mfu = 0.9`): its text, which
+    quantity() reads exactly as it reads "0.9", so that 0.9 is 9/10 and never the float nearest
+    it. (tomllib hands parse_float the text, underscores removed.)"""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 def quantity(value: object, where: str, units: bool = True) -> Union[int, Fraction]:
-    """An exact number from an int or a string like '80GB', '80 GiB', '19.5e12', '0.5'.
-    Byte units: B, KB, MB, GB, TB, PB (powers of 1000) and KiB, MiB, GiB, TiB, PiB (of 1024)."""
+    """An exact number from an int, a string like '80GB', '80 GiB', '19.5e12', '0.5', or a TOML
+    float's text. Byte units: B, KB, MB, GB, TB, PB (powers of 1000) and KiB, MiB, GiB, TiB, PiB
+    (of 1024)."""
+    if isinstance(value, WrittenDecimal):
+        value = value.text[1:] if value.text.startswith("+") else value.text
     if isinstance(value, int) and not isinstance(value, bool):
         if value.bit_length() > MAX_BITS:
             raise ConfigError(f"{where}: {value.bit_length():,}-bit number; at most {MAX_BITS} bits")

@@ -54,13 +54,18 @@ class Preset:
 def read_bounded(path: Path, what: str, limit: int = MAX_PRESET_BYTES) -> bytes:
     """A data file's bytes: its size checked before it is read, and no more than `limit` bytes
     ever read, whatever stat says (a file may grow, or be a device stat knows no size of)."""
-    if not path.is_file():
+    from acct.files import kind_of, open_regular
+
+    problem = kind_of(path)
+    if problem == "a folder":
         raise ConfigError(f"{path}: is not a file")
+    if problem is not None:  # checked before opening: a named pipe would block the reader
+        raise ConfigError(f"{path}: is {problem}; {what} must be a regular file")
     try:
         size = path.stat().st_size
         if size > limit:
             raise ConfigError(f"{path}: is {size:,} bytes; {what} is at most {limit:,}")
-        with open(path, "rb") as handle:
+        with open(open_regular(path), "rb") as handle:
             raw = handle.read(limit + 1)
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
@@ -69,21 +74,38 @@ def read_bounded(path: Path, what: str, limit: int = MAX_PRESET_BYTES) -> bytes:
     return raw
 
 
-def read_toml(path: Path, what: str = "preset", limit: int = MAX_PRESET_BYTES) -> dict:
+def read_toml(path: Path, what: str = "preset", limit: int = MAX_PRESET_BYTES, parse_float=float) -> dict:
     """A TOML file's table, bounded: its size is checked before it is read (and no more than
     `limit` bytes are ever read, whatever stat says), and nesting too deep for the parser is
-    an error, not a RecursionError."""
-    if not path.exists():
+    an error, not a RecursionError. `parse_float` gets each float's text (tomllib's hook)."""
+    from acct.files import kind_of
+
+    if kind_of(path) == "missing":
         raise ConfigError(f"{path}: no such {what} file")
     raw = read_bounded(path, f"a {what} file", limit)
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        return tomllib.loads(text, parse_float=parse_float)
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     except (RecursionError, MemoryError):
         raise ConfigError(f"{path}: not valid TOML for acct: arrays or tables nested too deep") from None
+    except ValueError:  # int() of more digits than the interpreter converts (4,300 by default)
+        raise ConfigError(f"{path}: {_long_integer(text)}") from None
+
+
+def _long_integer(text: str) -> str:
+    """Where a TOML file's integer too long for int() is, in the user's words (tomllib's error
+    names Python's limit and how to raise it)."""
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 4_300)()
+    for number, line in enumerate(text.splitlines(), 1):
+        longest = max((len(run.replace("_", "")) for run in re.findall(r"[0-9_]+", line)), default=0)
+        if limit and longest > limit:
+            key = line.partition("=")[0].strip()
+            return f"line {number} ({key[:40]}): an integer of {longest:,} digits; acct reads at most {limit:,}"
+    return f"an integer of more than {limit:,} digits; acct reads no longer ones"
 
 
 def load_preset(path: Union[str, Path]) -> Preset:
@@ -171,7 +193,10 @@ def parse_assignment(text: str, option: str = "--set") -> Tuple[str, Value]:
 def _text(data: dict, key: str, path: Path, default: str = "") -> str:
     value = data.get(key, default)
     if not isinstance(value, str):
-        raise ConfigError(f"{path}: {key!r} must be a string, got {describe(value)}")
+        from acct.engine.units import WrittenDecimal
+
+        shown = f"a float ({value!r})" if isinstance(value, WrittenDecimal) else describe(value)
+        raise ConfigError(f"{path}: {key!r} must be a string, got {shown}")
     return value
 
 
@@ -191,7 +216,10 @@ def load_hardware(path: Path):
     from acct.model.registry import exact_hardware
     from acct.engine.units import whole_bytes
 
-    data = read_toml(path, "hardware")
+    from acct.engine.units import WrittenDecimal, quantity
+
+    # a TOML float is read from its text, exactly: bandwidth = 1e12 is 10^12, 0.9 is 9/10
+    data = read_toml(path, "hardware", parse_float=WrittenDecimal)
     known = ("name", "description", "memory", "bandwidth", "flops", "source", "link_bandwidth",
              "network_bandwidth", "gpus_per_node", "price_per_hour")
     for key in data:
@@ -204,11 +232,15 @@ def load_hardware(path: Path):
     if not name.strip():
         raise ConfigError(f"{path}: 'name' is empty; name the hardware, e.g. name = \"mygpu\"")
     whole_bytes(data["memory"], f"{path}: hardware {name!r} memory")  # bytes are whole: "0.5" is refused
+    gpus = data.get("gpus_per_node")
+    if isinstance(gpus, WrittenDecimal):  # 8.0 is 8; 7.5 is refused as any other non-whole count
+        whole = quantity(gpus, f"{path}: hardware {name!r} gpus_per_node", units=False)
+        gpus = whole if type(whole) is int else gpus  # refused below, shown as written
     spec = Hardware(
         name=name, description=_text(data, "description", path, default=path.stem),
         memory=data["memory"], bandwidth=data["bandwidth"], flops=_table(data, "flops", path),
         source=_text(data, "source", path, default=str(path)),
         link_bandwidth=data.get("link_bandwidth"), network_bandwidth=data.get("network_bandwidth"),
-        gpus_per_node=data.get("gpus_per_node"), price_per_hour=data.get("price_per_hour"),
+        gpus_per_node=gpus, price_per_hour=data.get("price_per_hour"),
     )
     return exact_hardware(spec, str(path))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from acct.records import fresh, record
 
@@ -53,11 +53,13 @@ def read_config(path: Path) -> Dict[str, Any]:
 
     from acct.model.config import read_bounded
 
-    if not path.is_file():
+    from acct.files import kind_of
+
+    if kind_of(path) == "missing":
         raise ConfigError(f"{path}: no such config file")
-    raw = read_bounded(path, "a config.json")
+    raw = read_bounded(path, "a config.json")  # a named pipe or a symlink loop is said so there
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), parse_int=_bounded_int)
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: is not UTF-8 text") from None
     except (RecursionError, MemoryError):
@@ -66,7 +68,45 @@ def read_config(path: Path) -> Dict[str, Any]:
         raise ConfigError(f"{path}: not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config.json holds a JSON object, got {_json_type(data)}")
+    found = _long_integer(data)
+    if found:
+        field, digits = found
+        raise ConfigError(f"{path}: field {field}: an integer of {digits:,} digits; acct reads integers of at "
+                          f"most {MAX_CONFIG_DIGITS:,} digits")
     return data
+
+
+# The longest integer a config.json may hold: far beyond any count (a 4,096-bit formula value has
+# 1,234 digits, and no model field comes near), and below every limit Python may set on int() of
+# a string (640 at the lowest), whose own error names sys.set_int_max_str_digits.
+MAX_CONFIG_DIGITS = 640
+
+
+class _LongInteger:
+    """Stands in a parsed config for an integer of more than MAX_CONFIG_DIGITS digits: never built."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _bounded_int(text: str):
+    digits = len(text) - text.startswith("-")
+    return int(text) if digits <= MAX_CONFIG_DIGITS else _LongInteger(digits)
+
+
+def _long_integer(data: Any) -> Optional[Tuple[str, int]]:
+    """(field, digits) of the first integer too long to build, the field as `a.b[3]`; None if none.
+    Iterative: a config.json may nest as deep as the parser allows."""
+    stack: List[Tuple[str, Any]] = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, _LongInteger):
+            return where, value.digits
+        if isinstance(value, dict):
+            stack += [(f"{where}.{key}" if where else str(key), item) for key, item in reversed(list(value.items()))]
+        elif isinstance(value, list):
+            stack += [(f"{where}[{index}]", item) for index, item in reversed(list(enumerate(value)))]
+    return None
 
 
 def _json_type(value: Any) -> str:

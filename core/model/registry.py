@@ -483,7 +483,11 @@ def _load_file(path: Path) -> Tuple[ModuleType, PluginInfo]:
     if path.suffix != ".py":
         raise PluginError(f"{info}: not a .py file; a plugin file is Python source")
     if not path.is_file():
-        raise PluginError(f"{info}: no such plugin file")
+        from acct.files import kind_of
+
+        problem = kind_of(path)  # a named pipe or a symlink loop is not "no such file"
+        raise PluginError(f"{info}: no such plugin file" if problem == "missing" else
+                          f"{info}: is {problem}; a plugin file must be a regular file")
     module_name = f"acct_local_plugin_{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:

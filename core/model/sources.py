@@ -33,7 +33,7 @@ def resolve(name: Union[str, Path], registry: Callable[[], object]):
         if path.is_dir():
             folder = path
             path = folder / "config.json"
-            if not path.is_file():
+            if not os.path.lexists(path):  # a link there, even a broken one, is said so when read
                 raise ConfigError(f"{folder}: is a folder without a config.json")
         label = str(path)
         model_name = ""
@@ -45,13 +45,14 @@ def is_config(name: Union[str, Path]) -> bool:
     """Whether `name` names a config.json (a file, a folder holding one, hf:ORG/NAME), not a preset."""
     text = str(name)
     # a folder without a config.json is left to load_preset, which says it is not a file
-    return text.startswith(HUB_PREFIX) or text.endswith(".json") or (Path(text) / "config.json").is_file()
+    return text.startswith(HUB_PREFIX) or text.endswith(".json") or os.path.lexists(Path(text) / "config.json")
 
 
 def _preset(name: Union[str, Path]) -> Preset:
     """A TOML preset file, else a bundled preset of that name."""
     path = Path(name)
-    if path.exists() or os.sep in str(name) or (os.altsep or os.sep) in str(name):
+    # lexists: a symbolic link, even to nothing or in a loop, names a file (said so when it is read)
+    if os.path.lexists(path) or os.sep in str(name) or (os.altsep or os.sep) in str(name):
         return load_preset(path)
     bundled = bundled_presets()
     stem = path.name[:-5] if path.name.endswith(".toml") else path.name

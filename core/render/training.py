@@ -182,7 +182,7 @@ def scale_data(scale: ScaleReport) -> Dict:
 
 def _days(seconds: Fraction) -> str:
     """Days to two decimals, or to three significant digits when that would show 0.00."""
-    days = seconds / DAY
+    days = Fraction(seconds, DAY)  # an int / DAY would be a float: a whole step time is an int
     return fixed(days, 2) if days >= 1 else significant(days)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import re
 from array import array
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -330,7 +331,10 @@ def _whole(text: str, where: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise ConfigError(f"{where}: {shown!r} is not a whole number") from None
+        # whole numbers by design: a range is a range() of ints, made a point at a time
+        hint = f"; --vary takes whole numbers only: run a fraction as {where.replace('--vary', '--set')}={shown}" \
+            if re.match(r"^[0-9_]*\.[0-9_]*(?:[eE][+-]?[0-9]+)?$", text) else ""
+        raise ConfigError(f"{where}: {shown!r} is not a whole number{hint}") from None
     if value.bit_length() > MAX_VALUE_BITS:
         raise ConfigError(f"{where}: {value:,} is too large; a varied value has at most {MAX_VALUE_BITS} bits")
     return value
