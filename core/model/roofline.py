@@ -210,10 +210,40 @@ class RowTrees:
         return self.row.kv_cache.text != "0"
 
 
-def memory_cells(rows: Sequence, cell_name) -> List[Cell]:
+def longest_forward() -> ast.expr:
+    """The positions of the longest forward pass a generation of G tokens runs: P + G − 1. The k-th
+    generated token is sampled from a forward over P + k − 1 positions (the first from the prefill
+    over P), and the last is never fed back; transformers' MaxLengthCriteria warns only when a
+    forward past max_position_embeddings is about to run, so a 1,024-position GPT-2 takes a
+    1,024-token prompt and returns one token. With G = 1 (the default) it is the prompt itself."""
+    return _op(_op(_name("context_length"), ast.Add(), _name("generate")), ast.Sub(), _num(1))
+
+
+def generation_checks(rows: Sequence, input_cells: Mapping[str, Cell]) -> List[Cell]:
+    """The rows' constraints on the sequence length, again at the longest forward of the generation:
+    a constraint a row `requires` (a learned table's spare_positions = max_positions − T ≥ 0) that
+    reads context_length holds for the prompt in the sheet; here it must hold for P + G − 1 positions
+    too, so that a sweep or a solve over generate stops at the table as one over the prompt does."""
+    checks: Dict[str, Cell] = {}
+    for row in rows:
+        for name in row.spec.requires:
+            cell = input_cells.get(name)
+            if (name in checks or cell is None or cell.minimum is None
+                    or "context_length" not in cell.formula.names):
+                continue
+            tree = substitute(cell.formula.tree, {"context_length": longest_forward()})
+            # undotted, as the layout checks are: a compiled sweep or solve checks every such cell
+            checks[name] = Cell(f"{name}_while_generating", from_tree(tree, ast.unparse(tree)),
+                                f"{row.where} requires {name} at the longest forward, P + G − 1 positions",
+                                integer=cell.integer, minimum=cell.minimum)
+    return list(checks.values())
+
+
+def memory_cells(rows: Sequence, cell_name, input_cells: Mapping[str, Cell] = {}) -> List[Cell]:
     """The `infer` family's memory cells: weights at their widths, the cache after P + G tokens,
-    the workspace, per device. Read by nothing that needs hardware."""
-    cells: List[Cell] = []
+    the workspace, per device, and the rows' length constraints at the longest forward of the
+    generation (`generation_checks`). Read by nothing that needs hardware."""
+    cells: List[Cell] = generation_checks(rows, input_cells)
     held, kv_end, workspace = [], [], []
     for row in rows:
         trees = RowTrees(row, cell_name)
