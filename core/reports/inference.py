@@ -14,6 +14,24 @@ from typing import Dict, List, Optional
 from acct.engine.formula import Number
 from acct.model.outputs import WEIGHT_DTYPES
 
+KERNEL_NAMES = {1: "sdpa", 0: "eager"}  # attention_fused -> the --attention that sets it
+# the bytes a product over the sequence moves under each kernel (acct.model.roofline.attention), with
+# their sources: m query rows (T in the prefill, 1 in a decode step), keys = T, t or the window
+ATTENTION_TRAFFIC = {
+    "sdpa": "attention kernel: fused (--attention sdpa, attention_fused = 1, the default: PyTorch's SDPA with "
+            "FlashAttention, Dao et al. 2022, Algorithm 1): the m×keys scores and probabilities stay on chip; "
+            "QKᵀ reads Q (B·H·m·d_k values) and writes the softmax's log-sum-exp (B·H·m, fp32: 4 bytes each), "
+            "attention·V writes O (B·H·m·d_v), and K and V are read once from the cache: Q, K, V read once, "
+            "O and the LSE written once, the compulsory traffic (m = T in the prefill, 1 in a decode step); "
+            "--attention eager counts an unfused kernel's",
+    "eager": "attention kernel: unfused (--attention eager, attention_fused = 0: PyTorch's eager attention): "
+             "QKᵀ reads Q (B·H·m·d_k values) and writes the scores (B·H·m·keys), attention·V reads the "
+             "probabilities (B·H·m·keys) and writes O (B·H·m·d_v), at the activation dtype, and K and V are "
+             "read from the cache (m = T in the prefill, 1 in a decode step; keys = T, t or the window); the "
+             "softmax between them, which reads the scores and writes the probabilities (LLM-Viewer's "
+             "softmax layer), is elementwise and moves nothing here; --attention sdpa counts a fused kernel's",
+}
+
 PHASE_LABELS = {
     "prefill": "prefill (P tokens)",
     "decode_first": "decode, first step (t = P + 1)",
@@ -69,6 +87,7 @@ class Roofline:
     tokens_per_s: Number
     weight_floor: Number  # seconds to read every weight once
     one_bound: bool  # every row has the same bound at the first and the last decode step: the sum is exact
+    attention: str  # the kernel whose traffic the products over the sequence move: "sdpa" or "eager"
     device_memory: Optional[Number] = None
     memory_free: Optional[Number] = None
     price_per_hour: Optional[Number] = None
@@ -221,6 +240,7 @@ def _roofline(model, values, hardware: str, description: str, dtype: str) -> Roo
         phases=totals, rows=rows, ttft=values["infer.ttft"], time_per_token=values["infer.time_per_token"],
         latency=values["infer.latency"], tokens_per_s_per_sequence=values["infer.tokens_per_s_per_sequence"],
         tokens_per_s=values["infer.tokens_per_s"], weight_floor=values["infer.weight_floor"], one_bound=one_bound,
+        attention=KERNEL_NAMES[values["attention_fused"]],
         device_memory=values.get("device_memory"), memory_free=values.get("infer.memory_free"),
         price_per_hour=values.get("price_per_hour") if "infer.usd_per_million_tokens" in values else None,
         usd_per_million_tokens=values.get("infer.usd_per_million_tokens"),
@@ -243,8 +263,10 @@ def conventions(report: InferenceReport) -> List[str]:
             "bytes moved by a row = its weights (a lookup table none: a gather of its tokens' rows; a linear "
             "layer at least its shape's k×n, so a head tied to the embedding reads the table; an MoE layer the "
             "experts its tokens can reach, at most all) + its matrix multiply's input and output (m·k and m·n "
-            "per head) + the KV cache it reads; norms, softmax and activation functions move nothing else here, and "
-            "devices under tensor parallelism share the work without communication cost",
+            "per head; for QKᵀ and attention·V what the attention kernel moves, below) + the KV cache it reads; "
+            "norms, softmax and activation functions move nothing else here, and devices under tensor "
+            "parallelism share the work without communication cost",
+            ATTENTION_TRAFFIC[report.roofline.attention],
             "time of a row = max(FLOPs ÷ (peak × MFU × devices), bytes ÷ (bandwidth × efficiency × devices)); "
             "a phase's time is the sum over its rows, each with its own bound (as LLM-Viewer sums its layers)",
         ]
