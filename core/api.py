@@ -638,7 +638,7 @@ class Model:
         if attention is not None:
             from acct.model.roofline import attention_set
 
-            sizes.update(attention_set(attention, "attention", hardware or self.options.hardware,
+            sizes.update(attention_set(attention, "infer(attention=...)", hardware or self.options.hardware,
                                        {**self.options.set, **sizes}))
         choice = Inference(weights, group_size, scale_bytes, kv_dtype, mfu, bandwidth_efficiency, price_per_hour)
         detailed = bool(hardware or sizes or choice != Inference())

@@ -78,7 +78,7 @@ def test_ttft_and_bound_at_100000_tokens(cli):
     assert (total, attention) == (6_564_295_475_200_000, 5_242_880_000_000_000)
     fused = infer(cli, "--prompt", str(T))
     eager = infer(cli, "--prompt", str(T), "--attention", "eager")
-    assert fused["roofline"]["attention"] == "sdpa" and eager["roofline"]["attention"] == "eager"
+    assert fused["roofline"]["attention_kernel"] == "sdpa" and eager["roofline"]["attention_kernel"] == "eager"
     for data in (fused, eager):
         assert data["roofline"]["phases"]["prefill"]["flops"] == total
     # fused, every matrix multiply is compute-bound (QKᵀ: 2·T²·H·d FLOPs over ~1.65 GB per layer,
@@ -118,8 +118,8 @@ def test_the_api_keyword_is_the_option():
     for kernel, fused in (("sdpa", 1), ("eager", 0)):
         data = model.infer(hardware="h100", prompt=T, attention=kernel).to_dict()
         same = model.with_(hardware="h100", set={"attention_fused": fused}).infer(prompt=T).to_dict()
-        assert data["roofline"] == same["roofline"] and data["roofline"]["attention"] == kernel
-    assert model.infer(hardware="h100", prompt=T).to_dict()["roofline"]["attention"] == "sdpa"  # the default
+        assert data["roofline"] == same["roofline"] and data["roofline"]["attention_kernel"] == kernel
+    assert model.infer(hardware="h100", prompt=T).to_dict()["roofline"]["attention_kernel"] == "sdpa"  # the default
 
 
 def test_sweep_and_solve_take_attention_fused_as_an_input(cli):
@@ -207,9 +207,9 @@ def test_sweep_refuses_a_kernel_that_is_neither(cli):
 
 
 @pytest.mark.parametrize("keywords, message", [
-    (dict(hardware="h100", attention="flash"), "attention: unknown attention kernel 'flash'; known: sdpa"),
-    (dict(hardware="h100", attention=["eager"]), "attention: unknown attention kernel ['eager']"),
-    (dict(attention="eager"), "attention chooses the attention traffic of the roofline, which needs --hardware"),
+    (dict(hardware="h100", attention="flash"), "infer(attention=...): unknown attention kernel 'flash'; known: sdpa"),
+    (dict(hardware="h100", attention=["eager"]), "infer(attention=...): unknown attention kernel ['eager']"),
+    (dict(attention="eager"), "infer(attention=...) chooses the attention traffic of the roofline, which needs --hardware"),
 ])
 def test_the_api_refuses_a_bad_kernel(keywords, message):
     with pytest.raises(acct.AcctError) as raised:

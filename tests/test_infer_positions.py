@@ -103,3 +103,13 @@ def test_training_reads_no_generation(cli):
     err = one_line_error(*cli("solve", "openai-gpt2-xl", "--largest", "context_length",
                               "--where", "memory.peak <= 1PB"))
     assert "met a constraint at context_length = 1,025" in err and "spare_positions must be at least 0" in err
+
+
+def test_the_report_states_the_count(cli):
+    status, out, err = cli("infer", GPT2, "--prompt", "1000", "--generate", "25")
+    assert status == 0, err
+    assert ("a learned position table holds the longest forward of the generation, P + G − 1 positions: the k-th "
+            "generated token comes from a forward over P + k − 1, and the last is never fed back (checked: "
+            "spare_positions_while_generating)") in out
+    status, out, err = cli("infer", "llama-2-7b", "--prompt", "1000", "--generate", "25")
+    assert status == 0 and "P + G − 1" not in out  # RoPE: no table, nothing checked

@@ -10,13 +10,15 @@ Per row, from the fields every row states (`shape`, `batch`, `params`, `params_a
 - **Bytes moved** by a row in one pass: its weights (all of them, or the experts the pass's
   tokens can reach: min(params, params_active × tokens); a lookup table none, a gather of its
   tokens' rows; a head tied to the table reads it through its shape), its activations in and out
-  (m·k and m·n of its shape, per `batch`, × infer_activation_bytes) and, for a row that
+  (m·k and m·n of its shape, per `batch`, × infer_activation_bytes; a product over the sequence
+  what the attention kernel `attention_fused` moves, see `attention`) and, for a row that
   reads the KV cache, the cache it reads (its `kv_cache` elements × kv_bytes).
 - **Prefill** is the forward pass over P = context_length tokens. **Decode** step t (t keys,
   its own included) runs each row for one token: m = 1, and context_length becomes t in the
   shape's other sides and in the cache; the decode FLOPs read t as decode_position. Steps run
   t = P + 1, ..., P + G (G = generate); the sums over the G steps are closed forms
-  (`series`), not loops.
+  (`series`), not loops. A row's constraint on the sequence length (a learned table's
+  spare_positions) holds at the longest forward too, P + G − 1 positions (`generation_checks`).
 - **Time** of a row = max(FLOPs ÷ (peak_flops·mfu·gpus), bytes ÷ (memory_bandwidth·
   bandwidth_efficiency·gpus)); a pass's time is the sum over its rows, each bound on its own,
   as LLM-Viewer sums its layers. Over the G steps a row's time is max(ΣFLOPs ÷ rate,
@@ -280,6 +282,9 @@ def longest_forward() -> ast.expr:
     return _op(_op(_name("context_length"), ast.Add(), _name("generate")), ast.Sub(), _num(1))
 
 
+GENERATION_CHECK = "_while_generating"  # the suffix of a row's constraint checked at P + G − 1
+
+
 def generation_checks(rows: Sequence, input_cells: Mapping[str, Cell]) -> List[Cell]:
     """The rows' constraints on the sequence length, again at the longest forward of the generation:
     a constraint a row `requires` (a learned table's spare_positions = max_positions − T ≥ 0) that
@@ -294,7 +299,7 @@ def generation_checks(rows: Sequence, input_cells: Mapping[str, Cell]) -> List[C
                 continue
             tree = substitute(cell.formula.tree, {"context_length": longest_forward()})
             # undotted, as the layout checks are: a compiled sweep or solve checks every such cell
-            checks[name] = Cell(f"{name}_while_generating", from_tree(tree, ast.unparse(tree)),
+            checks[name] = Cell(name + GENERATION_CHECK, from_tree(tree, ast.unparse(tree)),
                                 f"{row.where} requires {name} at the longest forward, P + G − 1 positions",
                                 integer=cell.integer, minimum=cell.minimum)
     return list(checks.values())

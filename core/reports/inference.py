@@ -13,6 +13,7 @@ from typing import Dict, List, Optional
 
 from acct.engine.formula import Number
 from acct.model.outputs import WEIGHT_DTYPES
+from acct.model.roofline import GENERATION_CHECK
 
 KERNEL_NAMES = {1: "sdpa", 0: "eager"}  # attention_fused -> the --attention that sets it
 # the bytes a product over the sequence moves under each kernel (acct.model.roofline.attention), with
@@ -126,6 +127,8 @@ class InferenceReport:
     fits: Optional[Fits] = None
     roofline: Optional[Roofline] = None
     conventions: List[str] = field(default_factory=list)
+    # the rows' length constraints checked again at P + G − 1 positions (acct.model.roofline.generation_checks)
+    checked_at_longest_forward: List[str] = field(default_factory=list)
 
 
 def make_inference_report(model, values, detailed: bool = False, hardware: str = "", description: str = "",
@@ -155,6 +158,7 @@ def make_inference_report(model, values, detailed: bool = False, hardware: str =
     if detailed:
         report.generate = values["generate"]
         report.fits = _fits(model, values)
+        report.checked_at_longest_forward = [name for name in values if name.endswith(GENERATION_CHECK)]
         if "infer.prefill_time" in values:
             report.roofline = _roofline(model, values, hardware, description, dtype)
         report.conventions = conventions(report)
@@ -258,6 +262,10 @@ def conventions(report: InferenceReport) -> List[str]:
         "memory = weights + the KV cache after P + G tokens + a workspace: the largest input plus output of one "
         "linear layer in the prefill (attention is taken as fused, its scores never all in memory at once)",
     ]
+    if report.checked_at_longest_forward:
+        out.append("a learned position table holds the longest forward of the generation, P + G − 1 positions: "
+                   "the k-th generated token comes from a forward over P + k − 1, and the last is never fed back "
+                   f"(checked: {', '.join(report.checked_at_longest_forward)})")
     if report.roofline is not None:
         out += [
             "bytes moved by a row = its weights (a lookup table none: a gather of its tokens' rows; a linear "
