@@ -621,11 +621,17 @@ class Model:
     def infer(self, hardware: Optional[str] = None, batch: Optional[int] = None, prompt: Optional[int] = None,
               generate: Optional[int] = None, tp: Optional[int] = None, weights: Optional[str] = None,
               group_size: Optional[int] = None, scale_bytes: Optional[int] = None, kv_dtype: Optional[str] = None,
-              mfu=None, bandwidth_efficiency=None, price_per_hour=None) -> Result:
+              mfu=None, bandwidth_efficiency=None, price_per_hour=None, attention: Optional[str] = None) -> Result:
         """What `acct infer` prints: the KV cache, prefill and decode FLOPs; with hardware, the roofline
-        (time to first token, time per output token, tokens/s), what fits and the cost."""
+        (time to first token, time per output token, tokens/s), what fits and the cost. `attention`:
+        the kernel whose traffic the roofline counts, "sdpa" (fused, the default) or "eager"."""
         sizes = {name: value for name, value in (("batch_size", batch), ("context_length", prompt),
                                                  ("generate", generate), ("tp", tp)) if value is not None}
+        if attention is not None:
+            from acct.model.roofline import attention_set
+
+            sizes.update(attention_set(attention, "infer(attention=...)", hardware or self.options.hardware,
+                                       {**self.options.set, **sizes}))
         choice = Inference(weights, group_size, scale_bytes, kv_dtype, mfu, bandwidth_efficiency, price_per_hour)
         detailed = bool(hardware or sizes or choice != Inference())
         model = self

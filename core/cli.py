@@ -194,6 +194,10 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     infer.add_argument("preset", type=Path)
     model_options(infer, HTML_FORMATS)
     inference_options(infer, sizes=True)
+    infer.add_argument("--attention", choices=("sdpa", "eager"),
+                       help="the attention kernel the roofline counts: sdpa (fused, FlashAttention: the T×T scores "
+                       "stay on chip; the default) or eager (unfused: scores written and read back); sets "
+                       "attention_fused")
 
     solve = commands.add_parser("solve", help="goal seek: the largest or smallest input value meeting a condition")
     solve.add_argument("preset", type=Path)
@@ -607,7 +611,13 @@ def _plan(args: argparse.Namespace):
 
 def _infer(args: argparse.Namespace):
     from acct.api import infer_report
+    from acct.model.roofline import attention_set
 
+    if args.attention is not None:  # an input like any other: --set attention_fused=0 says the same
+        given = dict(text.split("=", 1) for text in args.overrides if "=" in text)
+        given = {name.strip(): value for name, value in given.items()}
+        args.overrides = [*args.overrides, *(f"{name}={value}" for name, value in
+                                             attention_set(args.attention, "--attention", args.hardware, given).items())]
     (model,) = _models(args, [args.preset], outputs=("kv_cache", "infer", "roofline", "cost"))
     return _render(args, "infer", infer_report(model, args.inference_detailed, args.options))
 

@@ -50,12 +50,20 @@ def test_llama2_7b_bf16_on_an_a100_reads_its_weights_for_every_token(cli):
     weights = 13_476_831_232 - 32_000 * 4_096 * 2
     D, F, V, L, t = 4_096, 11_008, 32_000, 32, 4_097
     # activations in and out × 2 bytes: Q, K, V, O (D in, D out), W1 and W3 (D in, F out), W2 (F in,
-    # D out); QKᵀ: q (H·d_k = D) in, t scores per head out (32·t); attention·V: 32·t in, D out; the
-    # LM head D in, V out. The KV cache read: K and V, t × D each, 2 bytes.
-    per_layer = 2 * (4 * 2 * D + 2 * (D + F) + (F + D) + (D + 32 * t) + (32 * t + D)) + 2 * 2 * t * D
+    # D out); the LM head D in, V out. Attention, fused (the default): QKᵀ reads q (H·d_k = D) and
+    # writes the log-sum-exp, 32 heads × 4 bytes (fp32); attention·V writes o (D). The KV cache read:
+    # K and V, t × D each, 2 bytes.
+    per_layer = 2 * (4 * 2 * D + 2 * (D + F) + (F + D) + D + D) + 32 * 4 + 2 * 2 * t * D
     activations_and_kv = L * per_layer + 2 * (D + V)
     step = roofline["phases"]["decode_first"]
-    assert step["bytes"] == weights + activations_and_kv == 15_385_070_080
+    assert step["bytes"] == weights + activations_and_kv == 15_368_292_864
+    # eager attention also writes t scores per head (32·t) and reads the t probabilities back (32·t),
+    # and writes no log-sum-exp: 2·(32·t + 32·t) − 128 = 128·(t − 1) bytes more per layer
+    eager = infer(cli, "llama-2-7b", "--hardware", "a100", "--batch", "1", "--generate", "1", "--attention", "eager")
+    per_layer_eager = 2 * (4 * 2 * D + 2 * (D + F) + (F + D) + (D + 32 * t) + (32 * t + D)) + 2 * 2 * t * D
+    assert per_layer_eager - per_layer == 128 * (t - 1)
+    assert eager["roofline"]["phases"]["decode_first"]["bytes"] == weights + L * per_layer_eager + 2 * (D + V) \
+        == 15_385_070_080
     assert step["kv_cache_bytes"] == L * 2 * 2 * t * D
     assert step["flops"] == L * (8 * D * D + 4 * t * D + 6 * D * F) + 2 * D * V
     # at batch 1 every row is memory-bound (intensity ≈ 1 against a ridge of 312 T / 2.039 T ≈ 153):
@@ -138,8 +146,12 @@ def llm_viewer(h, a, a_kv, f, s, b):
 
 
 def acct_intensities(cli, preset, s, b):
-    prefill = infer(cli, preset, "--hardware", "a100", "--batch", str(b), "--prompt", str(s))
-    decode = infer(cli, preset, "--hardware", "a100", "--batch", str(b), "--prompt", str(s - 1))
+    # LLM-Viewer's qk_matmul stores the scores and its sv_matmul loads the probabilities (use_flashattention
+    # is off by default): an unfused kernel, acct's --attention eager. (Its softmax layer, which loads and
+    # stores them between the two, is one of the layers acct does not list, as the norms.)
+    eager = ("--hardware", "a100", "--batch", str(b), "--attention", "eager")
+    prefill = infer(cli, preset, *eager, "--prompt", str(s))
+    decode = infer(cli, preset, *eager, "--prompt", str(s - 1))
     rows = {"prefill": prefill["roofline"]["rows"], "decode": decode["roofline"]["rows"]}
     phase = {"prefill": "prefill", "decode": "decode_first"}
     return {stage: {row["name"]: exact(row[phase[stage]]["intensity"]) for row in rows[stage]
@@ -283,9 +295,24 @@ def test_solve_finds_the_largest_batch_within_a_time_per_token(cli):
     assert status == 0, err
     answer = json.loads(out)
     assert exact(answer["value_at_answer"]) <= Fraction(1, 50) < exact(answer["value_at_next"])
-    assert answer["answer"] == 321  # the README's answer: 19.99 ms at 321, 20.04 ms at 322
+    assert answer["answer"] == 329  # the README's answer: 19.95 ms at 329, 20.01 ms at 330
     assert (round(exact(answer["value_at_answer"]) * 10**5), round(exact(answer["value_at_next"]) * 10**5)) == \
-        (1_999, 2_004)
+        (1_995, 2_001)
+    # with eager attention each step also writes and reads back the scores: 321 (19.99 ms; 20.04 at 322)
+    status, out, err = cli("solve", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--weights", "bf16",
+                           "--largest", "batch_size", "--where", "infer.time_per_token <= 0.02",
+                           "--set", "context_length=1024", "--set", "generate=256", "--set", "attention_fused=0",
+                           "-f", "json")
+    assert status == 0, err
+    eager = json.loads(out)
+    assert eager["answer"] == 321
+    # The difference, by hand: a decode step at t keys moves per sequence and layer 2·32·t bytes of
+    # scores and 2·32·t of probabilities, and no 32 × 4 bytes of log-sum-exp: 128·(t − 1) more, 32
+    # layers, all memory-bound (about 4 FLOPs per byte), over t = 1,025 … 1,280: Σ (t − 1) = 128·2,303
+    moved = 32 * 128 * 128 * 2_303
+    fused_at_321 = acct.load("llama-3-8b").infer(hardware="h100", batch=321, prompt=1024, generate=256)
+    assert exact(eager["value_at_answer"]) - exact(fused_at_321.to_dict()["roofline"]["seconds"][
+        "time_per_output_token"]) == Fraction(321 * moved, 256 * H100_BANDWIDTH)
     # ... but their bf16 caches do not all fit: memory allows 145 (weights 16,060,522,496 bytes; per
     # sequence the cache of 1,280 tokens, 131,072 bytes each, and the LM head's workspace over the prompt)
     per_sequence = 131_072 * 1_280 + 1_024 * (4_096 + 128_256) * 2

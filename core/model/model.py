@@ -601,7 +601,7 @@ def inference_cells(rows: Sequence[RegisteredComponent], outputs: Sequence[str],
         return []
     from acct.model.roofline import cost_cells, fits_cells, memory_cells, roofline_cells
 
-    cells = memory_cells(rows, cell_name)
+    cells = memory_cells(rows, cell_name, inputs.cells)  # the rows' constraints, checked again at P + G − 1
     if "roofline" in outputs and inputs.has_any(ROOFLINE_INPUTS):
         cells += roofline_cells(rows, cell_name)
         if inputs.has_any(FITS_INPUTS):

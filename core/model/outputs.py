@@ -198,7 +198,7 @@ COST_INPUTS = ("price_per_hour",)
 FITS_INPUTS = ("device_memory",)
 # every input the inference cells may read besides the rows' own (for the message when one is set unread)
 INFERENCE_INPUTS = ("generate", "infer_weight_bits", "infer_group_size", "infer_scale_bytes",
-                    "infer_activation_bytes", "kv_bytes", "batch_size", "gpus", "mfu", "bandwidth_efficiency",
+                    "infer_activation_bytes", "attention_fused", "kv_bytes", "batch_size", "gpus", "mfu", "bandwidth_efficiency",
                     *ROOFLINE_INPUTS, *FITS_INPUTS, *COST_INPUTS)
 
 
@@ -292,6 +292,12 @@ def register_inference_inputs(register) -> None:
                    minimum=0))
     register(Input("infer_activation_bytes", "bytes per activation value in inference, and per weight of the "
                    "rows not quantized", symbol="b_a", default=2))
+    # the attention kernel: a plain input, so that whatever counts attention's traffic or memory reads the
+    # same choice (acct infer --attention sdpa|eager sets it; acct.model.roofline reads it)
+    register(Input("attention_fused", "1: a fused attention kernel (SDPA/FlashAttention) keeps the T×T scores on "
+                   "chip; 0: unfused (PyTorch eager) writes and reads them", default=1, minimum=0))
+    register(Input("attention_unfused", "1 - attention_fused (attention_fused is 0 or 1)",
+                   default="1 - attention_fused", minimum=0, settable=False))
 
 
 def weight_scheme_text(bits: int, group: int, scale_bytes: int) -> str:

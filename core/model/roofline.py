@@ -10,13 +10,15 @@ Per row, from the fields every row states (`shape`, `batch`, `params`, `params_a
 - **Bytes moved** by a row in one pass: its weights (all of them, or the experts the pass's
   tokens can reach: min(params, params_active × tokens); a lookup table none, a gather of its
   tokens' rows; a head tied to the table reads it through its shape), its activations in and out
-  (m·k and m·n of its shape, per `batch`, × infer_activation_bytes) and, for a row that
+  (m·k and m·n of its shape, per `batch`, × infer_activation_bytes; a product over the sequence
+  what the attention kernel `attention_fused` moves, see `attention`) and, for a row that
   reads the KV cache, the cache it reads (its `kv_cache` elements × kv_bytes).
 - **Prefill** is the forward pass over P = context_length tokens. **Decode** step t (t keys,
   its own included) runs each row for one token: m = 1, and context_length becomes t in the
   shape's other sides and in the cache; the decode FLOPs read t as decode_position. Steps run
   t = P + 1, ..., P + G (G = generate); the sums over the G steps are closed forms
-  (`series`), not loops.
+  (`series`), not loops. A row's constraint on the sequence length (a learned table's
+  spare_positions) holds at the longest forward too, P + G − 1 positions (`generation_checks`).
 - **Time** of a row = max(FLOPs ÷ (peak_flops·mfu·gpus), bytes ÷ (memory_bandwidth·
   bandwidth_efficiency·gpus)); a pass's time is the sum over its rows, each bound on its own,
   as LLM-Viewer sums its layers. Over the G steps a row's time is max(ΣFLOPs ÷ rate,
@@ -136,6 +138,52 @@ def series(tree: ast.expr, var: str, first: ast.expr, last: ast.expr, where: str
                       f"and min or max of {var} with a window)")
 
 
+# FlashAttention writes, beside O, the softmax's log-sum-exp in fp32: one value per query row per head
+LSE_BYTES = 4
+# acct infer --attention KERNEL -> attention_fused
+ATTENTION_KERNELS = {"sdpa": 1, "eager": 0}
+
+
+def attention_set(kernel: object, option: str, hardware: Optional[str], given: Mapping[str, object]) -> Dict[str, int]:
+    """The input `--attention KERNEL` (or the API's attention=KERNEL) sets: {"attention_fused": 1 or 0}.
+    `given`: the inputs already set, `hardware` the hardware named; the kernel changes only the
+    roofline's bytes, so without the roofline it would silently change nothing."""
+    from acct.errors import ConfigError
+    from acct.model.outputs import ROOFLINE_INPUTS
+
+    if not isinstance(kernel, str) or kernel not in ATTENTION_KERNELS:
+        raise ConfigError(f"{option}: unknown attention kernel {kernel!r}; known: sdpa (fused, the default), "
+                          f"eager (unfused)")
+    if "attention_fused" in given:
+        raise ConfigError(f"{option} and --set attention_fused both choose the attention kernel; give one of them")
+    if not hardware and not any(name in given for name in ROOFLINE_INPUTS):
+        raise ConfigError(f"{option} chooses the attention traffic of the roofline, which needs --hardware NAME "
+                          f"(a100, h100, h200) or --set peak_flops=... --set memory_bandwidth=...")
+    return {"attention_fused": ATTENTION_KERNELS[kernel]}
+
+
+def attention(m: ast.expr, k: ast.expr, n: ast.expr, keys_side: str) -> ast.expr:
+    """Bytes one head moves in and out of a product over the sequence, for one sequence, under the
+    kernel `attention_fused` chooses (its K or V is the KV cache, counted apart; m query rows):
+
+    - fused (SDPA/FlashAttention; Dao et al. 2022, Algorithm 1): the m×keys scores and
+      probabilities never leave the chip; QKᵀ reads Q (m·d_k) and writes the log-sum-exp (m values
+      in fp32), attention·V writes O (m·d_v). Q, K, V read once, O and the LSE written once: the
+      compulsory traffic, what a roofline counts.
+    - unfused (PyTorch eager): QKᵀ reads Q and writes the m×keys scores, attention·V reads the
+      m×keys probabilities and writes O, at the activation dtype. The softmax between them, which
+      reads the scores and writes the probabilities, is elementwise and moves nothing here, as
+      norms and activation functions do not (LLM-Viewer lists it as a layer of its own).
+
+    attention_fused·fused + attention_unfused·unfused, both 0 or 1."""
+    activation = _name("infer_activation_bytes")
+    if keys_side == "n":  # QKᵀ: Q (m×k) in; scores (m×n) out, or the LSE
+        return _add(_mul(m, k, activation), _mul(_name("attention_fused"), m, _num(LSE_BYTES)),
+                    _mul(_name("attention_unfused"), m, n, activation))
+    # attention·V: O (m×n) out; the probabilities (m×k) in, unfused
+    return _add(_mul(m, n, activation), _mul(_name("attention_unfused"), m, k, activation))
+
+
 class RowTrees:
     """The formula trees of one row's inference quantities, all its instances, for the batch."""
 
@@ -178,17 +226,32 @@ class RowTrees:
     def activations(self, t: Optional[ast.expr], instances: bool = True) -> ast.expr:
         """Bytes in and out of the row's matrix multiply, for the batch: prefill (t None) as the
         shape states it; a decode step at t keys with m = 1 and context_length = t elsewhere.
+        A product over the sequence moves what the attention kernel moves (`attention`).
         All the row's instances, or one (`instances=False`)."""
         if self.row.shape is None:
             return _num(0)
         m, k, n = (side.tree for side in self.row.shape)
         heads = self.row.batch.tree if self.row.batch is not None else _num(1)
+        keys_side = self._keys_side(k, n) if self.row.spec.attention_product else None
         if t is not None:
             m = _num(1)
             k, n, heads = (substitute(side, {"context_length": t}) for side in (k, n, heads))
-        elements = _mul(heads, _op(_mul(m, k), ast.Add(), _mul(m, n)))
-        one = _mul(elements, _name("batch_size"), _name("infer_activation_bytes"))
+        if keys_side is not None:
+            one = _mul(heads, _name("batch_size"), attention(m, k, n, keys_side))
+        else:
+            elements = _mul(heads, _op(_mul(m, k), ast.Add(), _mul(m, n)))
+            one = _mul(elements, _name("batch_size"), _name("infer_activation_bytes"))
         return self._all(one) if instances else one
+
+    def _keys_side(self, k: ast.expr, n: ast.expr) -> str:
+        """Which inner side of a product over the sequence runs over the keys: n for QKᵀ, which
+        writes the m×keys scores, k for attention·V, which reads the m×keys probabilities."""
+        over = [side for side, tree in (("k", k), ("n", n)) if _reads(tree, "context_length")]
+        if len(over) != 1:
+            raise PluginError(f"{self.where}: an attention_product's shape (m, k, n) must read context_length "
+                              f"in exactly one of k and n (the keys: n for QKᵀ, k for attention·V), so that acct "
+                              f"knows which matrix a fused attention kernel keeps on chip")
+        return over[0]
 
     def kv(self, t: Optional[ast.expr]) -> ast.expr:
         """Bytes of KV cache the row holds and reads, for the batch, on all devices together: at P
@@ -210,10 +273,43 @@ class RowTrees:
         return self.row.kv_cache.text != "0"
 
 
-def memory_cells(rows: Sequence, cell_name) -> List[Cell]:
+def longest_forward() -> ast.expr:
+    """The positions of the longest forward pass a generation of G tokens runs: P + G − 1. The k-th
+    generated token is sampled from a forward over P + k − 1 positions (the first from the prefill
+    over P), and the last is never fed back; transformers' MaxLengthCriteria warns only when a
+    forward past max_position_embeddings is about to run, so a 1,024-position GPT-2 takes a
+    1,024-token prompt and returns one token. With G = 1 (the default) it is the prompt itself."""
+    return _op(_op(_name("context_length"), ast.Add(), _name("generate")), ast.Sub(), _num(1))
+
+
+GENERATION_CHECK = "_while_generating"  # the suffix of a row's constraint checked at P + G − 1
+
+
+def generation_checks(rows: Sequence, input_cells: Mapping[str, Cell]) -> List[Cell]:
+    """The rows' constraints on the sequence length, again at the longest forward of the generation:
+    a constraint a row `requires` (a learned table's spare_positions = max_positions − T ≥ 0) that
+    reads context_length holds for the prompt in the sheet; here it must hold for P + G − 1 positions
+    too, so that a sweep or a solve over generate stops at the table as one over the prompt does."""
+    checks: Dict[str, Cell] = {}
+    for row in rows:
+        for name in row.spec.requires:
+            cell = input_cells.get(name)
+            if (name in checks or cell is None or cell.minimum is None
+                    or "context_length" not in cell.formula.names):
+                continue
+            tree = substitute(cell.formula.tree, {"context_length": longest_forward()})
+            # undotted, as the layout checks are: a compiled sweep or solve checks every such cell
+            checks[name] = Cell(name + GENERATION_CHECK, from_tree(tree, ast.unparse(tree)),
+                                f"{row.where} requires {name} at the longest forward, P + G − 1 positions",
+                                integer=cell.integer, minimum=cell.minimum)
+    return list(checks.values())
+
+
+def memory_cells(rows: Sequence, cell_name, input_cells: Mapping[str, Cell] = {}) -> List[Cell]:
     """The `infer` family's memory cells: weights at their widths, the cache after P + G tokens,
-    the workspace, per device. Read by nothing that needs hardware."""
-    cells: List[Cell] = []
+    the workspace, per device, and the rows' length constraints at the longest forward of the
+    generation (`generation_checks`). Read by nothing that needs hardware."""
+    cells: List[Cell] = generation_checks(rows, input_cells)
     held, kv_end, workspace = [], [], []
     for row in rows:
         trees = RowTrees(row, cell_name)

@@ -89,7 +89,9 @@ def _roofline_markdown(report: InferenceReport, tablefmt: str) -> List[str]:
         f"{percent(Fraction(r.mfu))}, memory {fixed(Fraction(r.memory_bandwidth, 10**9), 0)} GB/s × efficiency "
         f"{percent(Fraction(r.bandwidth_efficiency))}"
         + (f", {r.gpus:,} devices (tensor parallel)" if r.gpus > 1 else "")
-        + f": the ridge point is {significant(r.ridge, 4)} FLOPs per byte.",
+        + f": the ridge point is {significant(r.ridge, 4)} FLOPs per byte. Attention: "
+        + ("fused (SDPA/FlashAttention: the T×T scores stay on chip)." if r.attention == "sdpa"
+           else "unfused (eager: the T×T scores are written and read back)."),
         "",
     ]
     headline = [
@@ -190,7 +192,7 @@ def inference_data(report: InferenceReport) -> Dict:
         data["roofline"] = {
             "hardware": r.hardware, "dtype": r.dtype, "peak_flops_per_s": number(r.peak_flops), "mfu": number(r.mfu),
             "memory_bandwidth": number(r.memory_bandwidth), "bandwidth_efficiency": number(r.bandwidth_efficiency),
-            "gpus": r.gpus, "ridge": number(r.ridge),
+            "gpus": r.gpus, "ridge": number(r.ridge), "attention_kernel": r.attention,
             "seconds": {"time_to_first_token": number(r.ttft), "time_per_output_token": number(r.time_per_token),
                         "latency": number(r.latency), "weight_floor": number(r.weight_floor)},
             "tokens_per_s": {"per_sequence": number(r.tokens_per_s_per_sequence), "all": number(r.tokens_per_s)},

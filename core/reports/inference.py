@@ -13,6 +13,25 @@ from typing import Dict, List, Optional
 
 from acct.engine.formula import Number
 from acct.model.outputs import WEIGHT_DTYPES
+from acct.model.roofline import GENERATION_CHECK
+
+KERNEL_NAMES = {1: "sdpa", 0: "eager"}  # attention_fused -> the --attention that sets it
+# the bytes a product over the sequence moves under each kernel (acct.model.roofline.attention), with
+# their sources: m query rows (T in the prefill, 1 in a decode step), keys = T, t or the window
+ATTENTION_TRAFFIC = {
+    "sdpa": "attention kernel: fused (--attention sdpa, attention_fused = 1, the default: PyTorch's SDPA with "
+            "FlashAttention, Dao et al. 2022, Algorithm 1): the m×keys scores and probabilities stay on chip; "
+            "QKᵀ reads Q (B·H·m·d_k values) and writes the softmax's log-sum-exp (B·H·m, fp32: 4 bytes each), "
+            "attention·V writes O (B·H·m·d_v), and K and V are read once from the cache: Q, K, V read once, "
+            "O and the LSE written once, the compulsory traffic (m = T in the prefill, 1 in a decode step); "
+            "--attention eager counts an unfused kernel's",
+    "eager": "attention kernel: unfused (--attention eager, attention_fused = 0: PyTorch's eager attention): "
+             "QKᵀ reads Q (B·H·m·d_k values) and writes the scores (B·H·m·keys), attention·V reads the "
+             "probabilities (B·H·m·keys) and writes O (B·H·m·d_v), at the activation dtype, and K and V are "
+             "read from the cache (m = T in the prefill, 1 in a decode step; keys = T, t or the window); the "
+             "softmax between them, which reads the scores and writes the probabilities (LLM-Viewer's "
+             "softmax layer), is elementwise and moves nothing here; --attention sdpa counts a fused kernel's",
+}
 
 PHASE_LABELS = {
     "prefill": "prefill (P tokens)",
@@ -69,6 +88,7 @@ class Roofline:
     tokens_per_s: Number
     weight_floor: Number  # seconds to read every weight once
     one_bound: bool  # every row has the same bound at the first and the last decode step: the sum is exact
+    attention: str  # the kernel whose traffic the products over the sequence move: "sdpa" or "eager"
     device_memory: Optional[Number] = None
     memory_free: Optional[Number] = None
     price_per_hour: Optional[Number] = None
@@ -107,6 +127,8 @@ class InferenceReport:
     fits: Optional[Fits] = None
     roofline: Optional[Roofline] = None
     conventions: List[str] = field(default_factory=list)
+    # the rows' length constraints checked again at P + G − 1 positions (acct.model.roofline.generation_checks)
+    checked_at_longest_forward: List[str] = field(default_factory=list)
 
 
 def make_inference_report(model, values, detailed: bool = False, hardware: str = "", description: str = "",
@@ -136,6 +158,7 @@ def make_inference_report(model, values, detailed: bool = False, hardware: str =
     if detailed:
         report.generate = values["generate"]
         report.fits = _fits(model, values)
+        report.checked_at_longest_forward = [name for name in values if name.endswith(GENERATION_CHECK)]
         if "infer.prefill_time" in values:
             report.roofline = _roofline(model, values, hardware, description, dtype)
         report.conventions = conventions(report)
@@ -221,6 +244,7 @@ def _roofline(model, values, hardware: str, description: str, dtype: str) -> Roo
         phases=totals, rows=rows, ttft=values["infer.ttft"], time_per_token=values["infer.time_per_token"],
         latency=values["infer.latency"], tokens_per_s_per_sequence=values["infer.tokens_per_s_per_sequence"],
         tokens_per_s=values["infer.tokens_per_s"], weight_floor=values["infer.weight_floor"], one_bound=one_bound,
+        attention=KERNEL_NAMES[values["attention_fused"]],
         device_memory=values.get("device_memory"), memory_free=values.get("infer.memory_free"),
         price_per_hour=values.get("price_per_hour") if "infer.usd_per_million_tokens" in values else None,
         usd_per_million_tokens=values.get("infer.usd_per_million_tokens"),
@@ -238,13 +262,19 @@ def conventions(report: InferenceReport) -> List[str]:
         "memory = weights + the KV cache after P + G tokens + a workspace: the largest input plus output of one "
         "linear layer in the prefill (attention is taken as fused, its scores never all in memory at once)",
     ]
+    if report.checked_at_longest_forward:
+        out.append("a learned position table holds the longest forward of the generation, P + G − 1 positions: "
+                   "the k-th generated token comes from a forward over P + k − 1, and the last is never fed back "
+                   f"(checked: {', '.join(report.checked_at_longest_forward)})")
     if report.roofline is not None:
         out += [
             "bytes moved by a row = its weights (a lookup table none: a gather of its tokens' rows; a linear "
             "layer at least its shape's k×n, so a head tied to the embedding reads the table; an MoE layer the "
             "experts its tokens can reach, at most all) + its matrix multiply's input and output (m·k and m·n "
-            "per head) + the KV cache it reads; norms, softmax and activation functions move nothing else here, and "
-            "devices under tensor parallelism share the work without communication cost",
+            "per head; for QKᵀ and attention·V what the attention kernel moves, below) + the KV cache it reads; "
+            "norms, softmax and activation functions move nothing else here, and devices under tensor "
+            "parallelism share the work without communication cost",
+            ATTENTION_TRAFFIC[report.roofline.attention],
             "time of a row = max(FLOPs ÷ (peak × MFU × devices), bytes ÷ (bandwidth × efficiency × devices)); "
             "a phase's time is the sum over its rows, each with its own bound (as LLM-Viewer sums its layers)",
         ]
