@@ -48,6 +48,7 @@ def acct_register_inputs(register):
             default="max_positions - context_length",
             minimum=0,
             settable=False,
+            message="{context_length} tokens do not fit the {max_positions} learned positions",
         )
     )
 

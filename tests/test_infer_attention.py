@@ -201,7 +201,7 @@ def test_an_unknown_kernel_is_a_usage_error(cli):
 
 
 def test_sweep_refuses_a_kernel_that_is_neither(cli):
-    err = one_line(*cli("sweep", "llama-2-7b", "--hardware", "h100", "--vary", "attention_fused=1,2",
+    err = one_line(*cli("sweep", "llama-2-7b", "--hardware", "h100", "--vary", "attention_fused=2,3",
                         "--output", "infer.ttft"))
     assert "--vary attention_fused: attention_unfused must be at least 0, got -1" in err
 

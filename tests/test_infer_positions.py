@@ -26,12 +26,12 @@ def one_line_error(status, out, err):
 def test_infer_refuses_a_generation_past_the_learned_table(cli):
     # 1,000 + 100 − 1 = 1,099 positions: 75 more than GPT-2's 1,024
     err = one_line_error(*cli("infer", GPT2, "--hardware", "h100", "--prompt", "1000", "--generate", "100"))
-    assert err == ("acct: error: --prompt, --generate: spare_positions_while_generating must be at least 0, got -75 "
-                   "from max_positions - (context_length + generate - 1) (with max_positions = 1,024, "
-                   "context_length = 1,000, generate = 100)\n")
+    assert err == ("acct: error: --prompt, --generate: a prompt of 1,000 and 100 generated tokens (P + G − 1 "
+                   "positions) do not fit the 1,024 learned positions\n")
     # without --hardware too: the KV cache after P + G tokens is as much outside the model
     err = one_line_error(*cli("infer", GPT2, "--generate", "2"))  # the preset's prompt is 1,024 tokens
-    assert "--generate: spare_positions_while_generating must be at least 0, got -1" in err
+    assert "--generate: a prompt of 1,024 and 2 generated tokens (P + G − 1 positions) do not fit the 1,024 " \
+        "learned positions" in err
 
 
 @pytest.mark.parametrize("prompt, generate", [(1000, 25), (1024, 1), (1, 1024)])
@@ -63,10 +63,13 @@ def test_rope_and_no_position_models_have_no_table_to_fit(cli):
 def test_solve_does_not_answer_past_the_table(cli):
     # the largest generate under a memory bound GPT-2 never reaches: the search meets the table first
     # (1,000 + 33 − 1 = 1,032 > 1,024) and says so, where it answered 2,159,619 tokens
-    err = one_line_error(*cli("solve", GPT2, "--largest", "generate", "--where", "infer.memory <= 80GB",
-                              "--set", "context_length=1000"))
-    assert "the search for the largest generate met a constraint at generate = 33" in err
-    assert "spare_positions_while_generating must be at least 0, got -8" in err
+    # (1,000 + 26 − 1 = 1,025 > 1,024): the search runs over the values the model accepts, 1 to 25, and
+    # answers the last, where it answered 2,159,619 tokens
+    status, out, err = cli("solve", GPT2, "--largest", "generate", "--where", "infer.memory <= 80GB",
+                           "--set", "context_length=1000", "-f", "json")
+    data = json.loads(out)
+    assert (status, data["answer"], data["next"]) == (0, 25, None)
+    assert data["searched"] == {"values": list(range(1, 26))}
     # under the table the answer stands. infer.memory at P = 1,000: the weights, 124,439,808 × 2 bytes =
     # 248,879,616; the workspace, the tied LM head's input and output, 1,000 × (768 + 50,257) × 2 =
     # 102,050,000; the KV cache, 12 layers × 2 × 768 × 2 = 36,864 bytes per token for 1,000 + G tokens:
@@ -80,10 +83,16 @@ def test_solve_does_not_answer_past_the_table(cli):
 
 
 def test_sweep_refuses_a_point_past_the_table(cli):
-    err = one_line_error(*cli("sweep", GPT2, "--vary", "generate=1,25,26", "--set", "context_length=1000",
+    # the point past the table is left out, and the sweep says why
+    status, out, err = cli("sweep", GPT2, "--vary", "generate=1,25,26", "--set", "context_length=1000",
+                           "--output", "infer.memory")
+    assert status == 0 and "| 26 |" not in out and "| 25 |" in out
+    assert ("1 of the 3 points are left out: the model refuses them, as `acct train` would (generate=26: --set "
+            "context_length, --vary generate: a prompt of 1,000 and 26 generated tokens (P + G − 1 positions) do "
+            "not fit the 1,024 learned positions)") in out
+    err = one_line_error(*cli("sweep", GPT2, "--vary", "generate=26,27", "--set", "context_length=1000",
                               "--output", "infer.memory"))
-    assert err.startswith("acct: error: --set context_length, --vary generate: spare_positions_while_generating "
-                          "must be at least 0, got -1")
+    assert "sweep: the model refuses every point; at generate=26: " in err
     status, out, err = cli("sweep", GPT2, "--vary", "generate=1,25", "--set", "context_length=1000",
                            "--output", "infer.memory", "-f", "json")
     assert status == 0, err
@@ -91,7 +100,8 @@ def test_sweep_refuses_a_point_past_the_table(cli):
 
 def test_the_api_refuses_it_too():
     model = acct.load(GPT2)
-    with pytest.raises(acct.AcctError, match=r"spare_positions_while_generating must be at least 0, got -75"):
+    with pytest.raises(acct.AcctError, match=r"a prompt of 1,000 and 100 generated tokens \(P \+ G − 1 positions\) "
+                                             r"do not fit the 1,024 learned positions"):
         model.infer(hardware="h100", prompt=1000, generate=100)
     assert model.infer(hardware="h100", prompt=1000, generate=25).to_dict()["generate"] == 25
 
@@ -100,9 +110,12 @@ def test_training_reads_no_generation(cli):
     # a training run at the full table, and a solve over the context, are as before: G plays no part
     status, _, err = cli("run", GPT2, "--set", "context_length=1024")
     assert status == 0, err
-    err = one_line_error(*cli("solve", "openai-gpt2-xl", "--largest", "context_length",
-                              "--where", "memory.peak <= 1PB"))
-    assert "met a constraint at context_length = 1,025" in err and "spare_positions must be at least 0" in err
+    # the search stops at the table: 1,024 is the last context the model accepts
+    status, out, err = cli("solve", "openai-gpt2-xl", "--largest", "context_length", "--where",
+                           "memory.peak <= 1PB", "-f", "json")
+    data = json.loads(out)
+    assert (status, data["answer"], data["next"]) == (0, 1_024, None)
+    assert data["searched"] == {"start": 1, "step": 1, "last": 1_024}
 
 
 def test_the_report_states_the_count(cli):

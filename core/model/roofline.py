@@ -301,7 +301,10 @@ def generation_checks(rows: Sequence, input_cells: Mapping[str, Cell]) -> List[C
             # undotted, as the layout checks are: a compiled sweep or solve checks every such cell
             checks[name] = Cell(name + GENERATION_CHECK, from_tree(tree, ast.unparse(tree)),
                                 f"{row.where} requires {name} at the longest forward, P + G − 1 positions",
-                                integer=cell.integer, minimum=cell.minimum)
+                                integer=cell.integer, minimum=cell.minimum,
+                                message=cell.message and cell.message.replace(
+                                    "{context_length} tokens", "a prompt of {context_length} and {generate} "
+                                    "generated tokens (P + G − 1 positions)"))
     return list(checks.values())
 
 

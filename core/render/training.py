@@ -290,6 +290,8 @@ def solution_markdown(solution: Solution, tablefmt: str = DEFAULT_TABLEFMT) -> s
         values = ", ".join(f"{solution.start + k * solution.step:,}" for k in range(3))
         searched = (f" = {values}, … (from {solution.least:,} up, the first values every constraint accepts, "
                     f"and every {solution.step:,}th after)")
+    if solution.last is not None:
+        searched += f" up to {solution.last:,} (the last value every constraint accepts)"
     for x, value in ((solution.answer, solution.at_answer), (solution.neighbour, solution.at_neighbour)):
         if x is not None:
             holds = {"<=": value <= solution.target, "<": value < solution.target,
@@ -310,7 +312,8 @@ def solution_data(solution: Solution) -> Dict:
         "answer": solution.answer, "value_at_answer": number(solution.at_answer) if solution.at_answer is not None else None,
         "next": solution.neighbour,
         "searched": ({"values": solution.values} if solution.values is not None
-                     else {"start": solution.start, "step": solution.step}),
+                     else {"start": solution.start, "step": solution.step}
+                     | ({"last": solution.last} if solution.last is not None else {})),
         "value_at_next": number(solution.at_neighbour) if solution.at_neighbour is not None else None,
     }
 

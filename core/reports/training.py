@@ -333,6 +333,7 @@ class Solution:
     # the values searched when the model accepts a finite, irregular set of them (gpus whose
     # data parallelism must divide the batch: 2, 4, 8, 16, 32, 64, 128); None for a lattice
     values: Optional[List[int]] = None
+    last: Optional[int] = None  # a lattice's last value the model accepts, when it has one (a table's length)
 
 
 def parse_condition(text: str) -> Tuple[str, str, Number, str]:
@@ -373,13 +374,12 @@ def solve(model, input_name: str, goal: str, condition: str) -> Solution:
 
     def value(k: int) -> Number:
         x = domain.at(k)
-        try:
-            return evaluate(x)[0]
-        except AcctError as error:
-            raise ConfigError(
-                f"solve: the search for the {goal} {input_name} met a constraint at {input_name} = {x:,} "
-                f"{domain.text(input_name)}: {error}"
-            ) from None
+        if domain.values is None and not evaluate.valid(x):
+            # a lattice past the scan that the model stops accepting (a context beyond a learned
+            # table): the values it accepts end before x; search up to the last of them
+            domain.clip(evaluate.valid, k)
+            raise _Clipped()
+        return evaluate(x)[0]
 
     def holds(k: int) -> bool:
         return test(value(k), target)
@@ -390,17 +390,29 @@ def solve(model, input_name: str, goal: str, condition: str) -> Solution:
                         None if answer is None else value(answer),
                         None if neighbour is None else domain.at(neighbour),
                         None if neighbour is None else value(neighbour), domain.start, domain.step, least,
-                        domain.values)
+                        domain.values, domain.at(domain.top) if domain.finite and domain.values is None else None)
 
+    while True:
+        try:
+            return _search(domain, goal, condition, input_name, holds, solution)
+        except _Clipped:  # searched again over the values the model accepts
+            continue
+
+
+class _Clipped(Exception):
+    """A lattice's probe the model refuses: the domain was clipped below it."""
+
+
+def _search(domain: "Domain", goal: str, condition: str, input_name: str, holds, solution) -> Solution:
+    """Exponential search for a bracket, then bisection: `good` holds, `bad` does not."""
     top = domain.top  # the last k searched
-    # Exponential search for a bracket, then bisection: `good` holds, `bad` does not.
     if goal == "largest":
         if not holds(0):
             return solution(None, 0)
         good, bad = 0, min(1, top)
         while bad > good and holds(bad):
             if bad >= top:
-                if domain.values is not None:  # the largest value the model accepts
+                if domain.finite:  # the largest value the model accepts
                     return solution(bad, None)
                 raise ConfigError(f"solve: {condition!r} still holds at {input_name} = {domain.at(bad):,}; "
                                   "there is no largest value")
@@ -433,6 +445,19 @@ class Domain:
     def __init__(self, start: int, step: int, values: Optional[List[int]] = None):
         self.start, self.step, self.values = start, step, values
         self.top = len(values) - 1 if values is not None else (MAX_SOLVE - start) // step
+        self.finite = values is not None  # its last value is the last the model accepts
+
+    def clip(self, valid: Callable[[int], bool], refused: int) -> None:
+        """The lattice ends before its `refused`-th value: the last k the model accepts, by
+        bisection (the accepted values being those up to some k, as a table's length makes them)."""
+        good, bad = 0, refused
+        while bad - good > 1:
+            middle = (good + bad) // 2
+            if valid(self.at(middle)):
+                good = middle
+            else:
+                bad = middle
+        self.top, self.finite = good, True
 
     def at(self, k: int) -> int:
         return self.values[k] if self.values is not None else self.start + k * self.step
