@@ -1,0 +1,165 @@
+"""Text from data made safe for each output: one function per format, and the table formats' policy.
+
+A preset's name and description, a hardware file's name, description and source, a config.json's
+file name, a plugin's component names and notes: all are data, written by someone who may not be
+the reader. Every renderer passes such text through the function of its output format here, so
+that it can add no column, line, heading, tag, macro or terminal escape sequence, whatever it holds:
+
+- `terminal`: control characters (C0, DEL, C1), bidirectional overrides and line separators
+  become visible escapes (`\\x1b`, `\\n`, `\\u202e`): a terminal shows them, never obeys them.
+- `markdown`: terminal, then `\\ | ` [ ]` are backslash-escaped, a `<` that could open a tag
+  becomes `&lt;`, and a line's leading block marker (`#`, `>`, `-`, `1.` ...) is escaped.
+- `mermaid`: terminal, then the characters Mermaid reads (`" # ; % < > ``) as entity codes.
+- `plot_label`: terminal, then `$` (matplotlib's mathtext) escaped.
+- `html`: terminal, then `& < > " '` as entities.
+- `mediawiki`: terminal, then the characters wiki markup reads as entities.
+- `csv`: terminal, keeping newline and tab (the csv module quotes them: a cell stays a cell).
+- `json`: JSON stays the data, unescaped; only the characters json.dumps leaves raw that a
+  terminal would obey (DEL, C1, bidi overrides, U+2028/9) are written as \\u escapes, which
+  decode to the same string.
+
+`table_cell(text, tablefmt)` applies one tabulate format's rule to a table cell: markdown's
+escaping for github and pipe, entities for mediawiki, tabulate's own escaping for html and the
+latex formats, a refusal for the raw ones (latex_raw, unsafehtml), and for the wiki markups acct
+has no escaper for (rst, orgtbl, asciidoc, jira, textile, moinmoin, youtrack) a refusal of a cell
+holding their markup: text that would change the table's structure is never drawn wrong.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+
+from acct.errors import AcctError
+
+# Characters a terminal (or a bidi-aware viewer) obeys rather than shows: C0 and C1 controls, DEL,
+# the bidirectional embeddings, overrides and isolates (the "Trojan Source" characters), the
+# Arabic letter mark, and the line and paragraph separators some viewers break lines at.
+_OBEYED = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_OBEYED_CHARACTER = re.compile(f"[{_OBEYED}]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _visible(character: str) -> str:
+    code = ord(character)
+    return _NAMED.get(character) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def terminal(text: object, keep: str = "") -> str:
+    """`text` with every character a terminal would obey written as a visible escape (`\\x1b`,
+    `\\n`); the characters in `keep` (the edge of an output keeps its own newlines) stay."""
+    text = "" if text is None else str(text)
+    if not _OBEYED_CHARACTER.search(text):
+        return text
+    return _OBEYED_CHARACTER.sub(lambda match: match.group() if match.group() in keep else _visible(match.group()),
+                                 text)
+
+
+# -- markdown ---------------------------------------------------------------------
+
+# Backslash-escaped: the escape character itself first, a cell's `|`, code spans' backticks, the
+# brackets of links and images (an image would be fetched when the page is shown).
+_MARKDOWN_PUNCTUATION = re.compile(r"[\\|`\[\]]")
+# a `<` that CommonMark would read as the start of raw HTML or an autolink; `<0.1%` stays
+_MARKDOWN_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+# what makes a line a heading, quote, list item, thematic break, fence or setext underline
+_MARKDOWN_BLOCK = re.compile(r"^(\s*)([#>+*=~_-]|\d+(?=[.)]))")
+
+
+def markdown(text: object, line_start: bool = False) -> str:
+    """`text` as literal markdown: it adds no column, line, heading, code span, link or tag.
+    `line_start`: the text begins a line of the document (a description under the title), so a
+    leading `#`, `>`, `-`, `1.` is escaped too."""
+    text = "" if text is None else str(text)
+    escaped = _MARKDOWN_TAG.sub("&lt;", terminal(_MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", text)))
+    if line_start:
+        escaped = _MARKDOWN_BLOCK.sub(
+            lambda match: match.group(1) + (match.group(2) + "\\" if match.group(2)[0].isdigit()
+                                            else "\\" + match.group(2)), escaped, count=1)
+    return escaped
+
+
+# -- mermaid, html, mediawiki, csv, json ---------------------------------------------
+
+# Mermaid's entity codes (`#35;`): `#` first, since every other replacement writes one
+_MERMAID = {"#": "#35;", '"': "#quot;", ";": "#59;", "%": "#37;", "<": "#lt;", ">": "#gt;", "`": "#96;"}
+_MERMAID_CHARACTER = re.compile("[" + re.escape("".join(_MERMAID)) + "]")
+
+
+def mermaid(text: object) -> str:
+    """`text` inside a Mermaid label or title: no quote ends the label, no `%%` starts a comment or
+    a directive, no `;` ends the statement, no tag reaches the SVG."""
+    return _MERMAID_CHARACTER.sub(lambda match: _MERMAID[match.group()], terminal(text))
+
+
+def plot_label(text: object) -> str:
+    """`text` as a matplotlib label: a `$` would start mathtext (and an unbalanced one stop the plot)."""
+    return terminal(text).replace("$", "\\$")
+
+
+def html(text: object) -> str:
+    """`text` as HTML character data or an attribute's value."""
+    return _html.escape(terminal(text), quote=True)
+
+
+# single characters and runs that wiki markup reads: tables' `|` and `!`, links `[[`, templates
+# `{{`, tags `<`, entities `&`, bold and italics `''`, signatures `~~~`, magic words `__`
+_MEDIAWIKI = re.compile(r"[&<>|!\[\]{}]|'{2,}|~{3,}|_{2,}")
+
+
+def mediawiki(text: object) -> str:
+    """`text` in a MediaWiki table cell, its markup characters as numeric entities."""
+    return _MEDIAWIKI.sub(lambda match: "".join(f"&#{ord(c)};" for c in match.group()), terminal(text))
+
+
+def csv(value: object) -> object:
+    """A CSV cell: text keeps its newlines and tabs (the csv module quotes them) and loses every
+    other character a terminal obeys; numbers pass as they are."""
+    return terminal(value, keep="\n\t") if isinstance(value, str) else value
+
+
+_JSON_RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json(text: str) -> str:
+    """JSON text from json.dumps(ensure_ascii=False) with the characters it leaves raw and a
+    terminal obeys written as \\u escapes: outside strings JSON holds none, so only strings change,
+    and they decode to the same value."""
+    return _JSON_RAW.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+# -- tabulate's formats ------------------------------------------------------------
+
+MARKDOWN_TABLEFMTS = ("github", "pipe")  # formats that read markdown (and its **bold**)
+# formats whose whole point is to pass text unescaped: refused, with the escaping one to use
+RAW_TABLEFMTS = {"latex_raw": "latex", "unsafehtml": "html"}
+# formats tabulate escapes itself: acct makes the text terminal-safe first
+SELF_ESCAPING_TABLEFMTS = ("html", "latex", "latex_booktabs", "latex_longtable")
+# wiki markups acct has no escaper for: a cell holding their markup is refused
+UNESCAPED_MARKUP_TABLEFMTS = ("asciidoc", "jira", "moinmoin", "orgtbl", "rst", "textile", "youtrack")
+# what is markup in at least one of them: cell separators, escapes, code, links, macros and
+# templates, images, quotes of links, tags, bold, passthroughs, and a directive's leading `..`
+_UNESCAPED_MARKUP = re.compile(r"[|\\`\[\]{}!\"]|<(?=[A-Za-z/!?])|''|\+\+\+|\$\$|^\s*\.\.|[" + _OBEYED + "]")
+
+
+def check_tablefmt(tablefmt: str) -> None:
+    """Refuse a format that would pass text through unescaped, naming the one that escapes."""
+    if tablefmt in RAW_TABLEFMTS:
+        raise AcctError(f"--tablefmt {tablefmt}: passes text unescaped; use {RAW_TABLEFMTS[tablefmt]}")
+
+
+def table_cell(text: str, tablefmt: str) -> str:
+    """One table cell (or header) as `tablefmt` must receive it."""
+    if tablefmt in MARKDOWN_TABLEFMTS:
+        return markdown(text)
+    if tablefmt == "mediawiki":
+        return mediawiki(text)
+    if tablefmt in UNESCAPED_MARKUP_TABLEFMTS:
+        markup = _UNESCAPED_MARKUP.search(text)
+        if markup:
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            raise AcctError(f"--tablefmt {tablefmt}: the cell {shown!r} holds {markup.group()!r}, which {tablefmt} "
+                            "reads as markup and acct does not escape for it; use github, html or latex")
+        return text
+    # tabulate's own escaping (html, latex) or plain text for a terminal
+    return terminal(text)
