@@ -18,11 +18,12 @@ that it can add no column, line, heading, tag, macro or terminal escape sequence
   terminal would obey (DEL, C1, bidi overrides, U+2028/9) are written as \\u escapes, which
   decode to the same string.
 
-`table_cell(text, tablefmt)` applies one tabulate format's rule to a table cell: markdown's
-escaping for github and pipe, entities for mediawiki, tabulate's own escaping for html and the
-latex formats, a refusal for the raw ones (latex_raw, unsafehtml), and for the wiki markups acct
-has no escaper for (rst, orgtbl, asciidoc, jira, textile, moinmoin, youtrack) a refusal of a cell
-holding their markup: text that would change the table's structure is never drawn wrong.
+`table_cell(text, tablefmt)` applies one tabulate format's rule to a table cell: tabulate's own
+escaping for html and the latex formats, entities for mediawiki, a refusal for the raw formats
+(latex_raw, unsafehtml), for the wiki markups acct has no escaper for (rst, orgtbl, asciidoc,
+jira, textile, moinmoin, youtrack) a refusal of a cell holding their markup, and markdown's
+escaping for the rest (github, pipe and the plain-text formats): text that would change a
+table's structure is never drawn wrong.
 """
 
 from __future__ import annotations
@@ -149,9 +150,11 @@ def check_tablefmt(tablefmt: str) -> None:
 
 
 def table_cell(text: str, tablefmt: str) -> str:
-    """One table cell (or header) as `tablefmt` must receive it."""
-    if tablefmt in MARKDOWN_TABLEFMTS:
-        return markdown(text)
+    """One table cell (or header) as `tablefmt` must receive it. The plain-text formats (plain,
+    simple, grid, psql, tsv, ...) are escaped as markdown: their table sits in a markdown document
+    (its headings are `#`), and a `|` or a tab in a cell would look like, or be, a column."""
+    if tablefmt in SELF_ESCAPING_TABLEFMTS:
+        return terminal(text)
     if tablefmt == "mediawiki":
         return mediawiki(text)
     if tablefmt in UNESCAPED_MARKUP_TABLEFMTS:
@@ -161,5 +164,4 @@ def table_cell(text: str, tablefmt: str) -> str:
             raise AcctError(f"--tablefmt {tablefmt}: the cell {shown!r} holds {markup.group()!r}, which {tablefmt} "
                             "reads as markup and acct does not escape for it; use github, html or latex")
         return text
-    # tabulate's own escaping (html, latex) or plain text for a terminal
-    return terminal(text)
+    return markdown(text)
