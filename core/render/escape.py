@@ -136,6 +136,10 @@ MARKDOWN_TABLEFMTS = ("github", "pipe")  # formats that read markdown (and its *
 RAW_TABLEFMTS = {"latex_raw": "latex", "unsafehtml": "html"}
 # formats tabulate escapes itself: acct makes the text terminal-safe first
 SELF_ESCAPING_TABLEFMTS = ("html", "latex", "latex_booktabs", "latex_longtable")
+# text for a terminal, inside the markdown document: escaped as markdown
+PLAIN_TABLEFMTS = ("plain", "simple", "grid", "simple_grid", "rounded_grid", "heavy_grid", "mixed_grid", "double_grid",
+                   "fancy_grid", "colon_grid", "outline", "simple_outline", "rounded_outline", "heavy_outline",
+                   "mixed_outline", "double_outline", "fancy_outline", "presto", "psql", "pretty", "tsv")
 # wiki markups acct has no escaper for: a cell holding their markup is refused
 UNESCAPED_MARKUP_TABLEFMTS = ("asciidoc", "jira", "moinmoin", "orgtbl", "rst", "textile", "youtrack")
 # what is markup in at least one of them: cell separators, escapes, code, links, macros and
@@ -164,4 +168,7 @@ def table_cell(text: str, tablefmt: str) -> str:
             raise AcctError(f"--tablefmt {tablefmt}: the cell {shown!r} holds {markup.group()!r}, which {tablefmt} "
                             "reads as markup and acct does not escape for it; use github, html or latex")
         return text
-    return markdown(text)
+    if tablefmt in MARKDOWN_TABLEFMTS or tablefmt in PLAIN_TABLEFMTS:
+        return markdown(text)
+    # a format a newer tabulate added: drawn only once its escaping is decided here
+    raise AcctError(f"--tablefmt {tablefmt}: acct does not know how to escape text for it; use github, html or latex")
