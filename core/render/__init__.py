@@ -85,7 +85,7 @@ def _terminal(text: str) -> str:
     """The output's own newlines and tabs kept, any other control character made visible."""
     from acct.render.escape import terminal
 
-    return terminal(text, keep="\n\t")
+    return terminal(text, lines=True)
 
 
 def rows_of(name: str, data: Dict) -> List[Dict]:

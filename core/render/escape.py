@@ -28,43 +28,46 @@ table's structure is never drawn wrong.
 
 from __future__ import annotations
 
-import html as _html
 import re
 
 from acct.errors import AcctError
 
 # Characters a terminal (or a bidi-aware viewer) obeys rather than shows: C0 and C1 controls, DEL,
 # the bidirectional embeddings, overrides and isolates (the "Trojan Source" characters), the
-# Arabic letter mark, and the line and paragraph separators some viewers break lines at.
-_OBEYED = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-_OBEYED_CHARACTER = re.compile(f"[{_OBEYED}]")
+# Arabic letter mark, and the line and paragraph separators some viewers break lines at. None is
+# printable (str.isprintable), which lets the common case, text holding none, skip the pattern.
+# The patterns here are strings, compiled (and cached by re) when first needed: a report of
+# ordinary names never compiles them, and every command's start-up stays as it was.
+_C1_AND_BIDI = "\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+_OBEYED_CHARACTER = f"[\x00-\x1f{_C1_AND_BIDI}]"
+_OBEYED_BUT_LINES = f"[\x00-\x08\x0b-\x1f{_C1_AND_BIDI}]"  # newline (0a) and tab (09) left out
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def _visible(character: str) -> str:
+def _visible(match: re.Match) -> str:
+    character = match.group()
     code = ord(character)
     return _NAMED.get(character) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
-def terminal(text: object, keep: str = "") -> str:
+def terminal(text: object, lines: bool = False) -> str:
     """`text` with every character a terminal would obey written as a visible escape (`\\x1b`,
-    `\\n`); the characters in `keep` (the edge of an output keeps its own newlines) stay."""
+    `\\n`); with `lines`, newlines and tabs stay (a whole output's own, a CSV cell's)."""
     text = "" if text is None else str(text)
-    if not _OBEYED_CHARACTER.search(text):
+    if text.isprintable() or (lines and text.replace("\n", "").replace("\t", "").isprintable()):
         return text
-    return _OBEYED_CHARACTER.sub(lambda match: match.group() if match.group() in keep else _visible(match.group()),
-                                 text)
+    return re.sub(_OBEYED_BUT_LINES if lines else _OBEYED_CHARACTER, _visible, text)
 
 
 # -- markdown ---------------------------------------------------------------------
 
 # Backslash-escaped: the escape character itself first, a cell's `|`, code spans' backticks, the
 # brackets of links and images (an image would be fetched when the page is shown).
-_MARKDOWN_PUNCTUATION = re.compile(r"[\\|`\[\]]")
+_MARKDOWN_PUNCTUATION = frozenset("\\|`[]")
 # a `<` that CommonMark would read as the start of raw HTML or an autolink; `<0.1%` stays
-_MARKDOWN_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+_MARKDOWN_TAG = r"<(?=[A-Za-z/!?])"
 # what makes a line a heading, quote, list item, thematic break, fence or setext underline
-_MARKDOWN_BLOCK = re.compile(r"^(\s*)([#>+*=~_-]|\d+(?=[.)]))")
+_MARKDOWN_BLOCK = r"^(\s*)([#>+*=~_-]|\d+(?=[.)]))"
 
 
 def markdown(text: object, line_start: bool = False) -> str:
@@ -72,25 +75,37 @@ def markdown(text: object, line_start: bool = False) -> str:
     `line_start`: the text begins a line of the document (a description under the title), so a
     leading `#`, `>`, `-`, `1.` is escaped too."""
     text = "" if text is None else str(text)
-    escaped = _MARKDOWN_TAG.sub("&lt;", terminal(_MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", text)))
-    if line_start:
-        escaped = _MARKDOWN_BLOCK.sub(
-            lambda match: match.group(1) + (match.group(2) + "\\" if match.group(2)[0].isdigit()
-                                            else "\\" + match.group(2)), escaped, count=1)
-    return escaped
+    if not _MARKDOWN_PUNCTUATION.isdisjoint(text):
+        text = "".join("\\" + character if character in _MARKDOWN_PUNCTUATION else character for character in text)
+    text = terminal(text)
+    if "<" in text:
+        text = re.sub(_MARKDOWN_TAG, "&lt;", text)
+    if line_start and text.lstrip()[:1] in _BLOCK_STARTS:
+        text = re.sub(_MARKDOWN_BLOCK, _escape_block_marker, text, count=1)
+    return text
+
+
+_BLOCK_STARTS = frozenset("#>+*=~_-0123456789")
+
+
+def _escape_block_marker(match: re.Match) -> str:
+    indent, marker = match.groups()
+    return indent + (marker + "\\" if marker[0].isdigit() else "\\" + marker)
 
 
 # -- mermaid, html, mediawiki, csv, json ---------------------------------------------
 
 # Mermaid's entity codes (`#35;`): `#` first, since every other replacement writes one
 _MERMAID = {"#": "#35;", '"': "#quot;", ";": "#59;", "%": "#37;", "<": "#lt;", ">": "#gt;", "`": "#96;"}
-_MERMAID_CHARACTER = re.compile("[" + re.escape("".join(_MERMAID)) + "]")
+# patterns a markdown report does not use are strings, compiled (and cached by re) when first
+# used: compiling them all would add to every command's start-up
+_MERMAID_CHARACTER = "[" + re.escape("".join(_MERMAID)) + "]"
 
 
 def mermaid(text: object) -> str:
     """`text` inside a Mermaid label or title: no quote ends the label, no `%%` starts a comment or
     a directive, no `;` ends the statement, no tag reaches the SVG."""
-    return _MERMAID_CHARACTER.sub(lambda match: _MERMAID[match.group()], terminal(text))
+    return re.sub(_MERMAID_CHARACTER, lambda match: _MERMAID[match.group()], terminal(text))
 
 
 def plot_label(text: object) -> str:
@@ -100,33 +115,37 @@ def plot_label(text: object) -> str:
 
 def html(text: object) -> str:
     """`text` as HTML character data or an attribute's value."""
-    return _html.escape(terminal(text), quote=True)
+    import html as html_module  # only the HTML format needs it (html.entities is a large table to import)
+
+    return html_module.escape(terminal(text), quote=True)
 
 
 # single characters and runs that wiki markup reads: tables' `|` and `!`, links `[[`, templates
 # `{{`, tags `<`, entities `&`, bold and italics `''`, signatures `~~~`, magic words `__`
-_MEDIAWIKI = re.compile(r"[&<>|!\[\]{}]|'{2,}|~{3,}|_{2,}")
+_MEDIAWIKI = r"[&<>|!\[\]{}]|'{2,}|~{3,}|_{2,}"
 
 
 def mediawiki(text: object) -> str:
     """`text` in a MediaWiki table cell, its markup characters as numeric entities."""
-    return _MEDIAWIKI.sub(lambda match: "".join(f"&#{ord(c)};" for c in match.group()), terminal(text))
+    return re.sub(_MEDIAWIKI, lambda match: "".join(f"&#{ord(c)};" for c in match.group()), terminal(text))
 
 
 def csv(value: object) -> object:
     """A CSV cell: text keeps its newlines and tabs (the csv module quotes them) and loses every
     other character a terminal obeys; numbers pass as they are."""
-    return terminal(value, keep="\n\t") if isinstance(value, str) else value
+    return terminal(value, lines=True) if isinstance(value, str) else value
 
 
-_JSON_RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_JSON_RAW = f"[{_C1_AND_BIDI}]"
 
 
 def json(text: str) -> str:
     """JSON text from json.dumps(ensure_ascii=False) with the characters it leaves raw and a
     terminal obeys written as \\u escapes: outside strings JSON holds none, so only strings change,
     and they decode to the same value."""
-    return _JSON_RAW.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    if text.replace("\n", "").isprintable():
+        return text
+    return re.sub(_JSON_RAW, lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 # -- tabulate's formats ------------------------------------------------------------
@@ -144,7 +163,7 @@ PLAIN_TABLEFMTS = ("plain", "simple", "grid", "simple_grid", "rounded_grid", "he
 UNESCAPED_MARKUP_TABLEFMTS = ("asciidoc", "jira", "moinmoin", "orgtbl", "rst", "textile", "youtrack")
 # what is markup in at least one of them: cell separators, escapes, code, links, macros and
 # templates, images, quotes of links, tags, bold, passthroughs, and a directive's leading `..`
-_UNESCAPED_MARKUP = re.compile(r"[|\\`\[\]{}!\"]|<(?=[A-Za-z/!?])|''|\+\+\+|\$\$|^\s*\.\.|[" + _OBEYED + "]")
+_UNESCAPED_MARKUP = r"[|\\`\[\]{}!\"]|<(?=[A-Za-z/!?])|''|\+\+\+|\$\$|^\s*\.\.|" + _OBEYED_CHARACTER
 
 
 def check_tablefmt(tablefmt: str) -> None:
@@ -162,7 +181,7 @@ def table_cell(text: str, tablefmt: str) -> str:
     if tablefmt == "mediawiki":
         return mediawiki(text)
     if tablefmt in UNESCAPED_MARKUP_TABLEFMTS:
-        markup = _UNESCAPED_MARKUP.search(text)
+        markup = re.search(_UNESCAPED_MARKUP, text)
         if markup:
             shown = text if len(text) <= 60 else text[:57] + "..."
             raise AcctError(f"--tablefmt {tablefmt}: the cell {shown!r} holds {markup.group()!r}, which {tablefmt} "
