@@ -682,7 +682,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
             traceback.print_exc()
         # one line, even when a message quoted from pluggy or a plugin has several
         message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
-        print(f"acct: error: {message}", file=sys.stderr)
+        print(f"acct: error: {_shown(message)}", file=sys.stderr)
         return 1
     except OSError as error:  # stdout cannot be written: a full disk, a closed terminal
         if show_traceback:
@@ -698,12 +698,20 @@ def _main(argv: Optional[Sequence[str]]) -> int:
 
             traceback.print_exc()
         print(
-            f"acct: error: internal error {type(error).__name__}: {error} "
+            f"acct: error: internal error {type(error).__name__}: {_shown(error)} "
             f"(rerun with --traceback and report it)",
             file=sys.stderr,
         )
         return 1
     return 0
+
+
+def _shown(text: object) -> str:
+    """An error's text for the terminal: it may quote a file's name or contents, whose control
+    characters are shown as escapes, never obeyed."""
+    from acct.render.escape import terminal
+
+    return terminal(text)
 
 
 def _silence_stdout() -> None:

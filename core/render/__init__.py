@@ -51,19 +51,25 @@ def kind(name: str) -> Kind:
 
 def render(name: str, report: Any, format: str = "markdown", tablefmt: str = "github",
            **options: Any) -> Union[str, Iterator[str]]:
-    """The report as text in `format`; a streamed kind gives JSON and CSV as an iterator of pieces."""
+    """The report as text in `format`; a streamed kind gives JSON and CSV as an iterator of pieces.
+
+    Each renderer escapes the text it takes from data (render/escape.py); the whole output then
+    passes the terminal's step once more, so that no control character a renderer missed reaches
+    the screen."""
+    from acct.render import escape
     from acct.render.formats import csv_text, dumps
 
     spec = kind(name)
     if format == "markdown":
-        return spec.markdown(report, tablefmt=tablefmt, **options)
+        return _terminal(spec.markdown(report, tablefmt=tablefmt, **options))
     if format in ("json", "csv") and spec.stream is not None:
-        return spec.stream(report, format)
+        pieces = spec.stream(report, format)
+        return map(escape.json, pieces) if format == "json" else map(_terminal, pieces)
     data = spec.data(report)
     if format == "json":
         return dumps(data)
     if format == "csv":
-        return csv_text(*spec.records(data))
+        return _terminal(csv_text(*spec.records(data)))
     if format == "html":
         if name not in HTML_KINDS:
             from acct.errors import AcctError
@@ -71,8 +77,15 @@ def render(name: str, report: Any, format: str = "markdown", tablefmt: str = "gi
             raise AcctError(f"--format html: a page is drawn for {', '.join(HTML_KINDS)}, not {name}")
         from acct.render.html import page
 
-        return page(data)
+        return _terminal(page(data))
     raise ValueError(f"unknown format {format!r}")
+
+
+def _terminal(text: str) -> str:
+    """The output's own newlines and tabs kept, any other control character made visible."""
+    from acct.render.escape import terminal
+
+    return terminal(text, lines=True)
 
 
 def rows_of(name: str, data: Dict) -> List[Dict]:

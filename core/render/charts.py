@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import List
 
 from acct.errors import AcctError
+from acct.render import escape
 from acct.render.numbers import fixed
 from acct.reports.scaling import Scaling
 
@@ -31,11 +32,11 @@ def mermaid(scaling: Scaling) -> str:
         lines += [f"{len(chosen)} of the {len(scaling):,} points, evenly spaced:", ""]
     for i in chosen:
         column = scaling.column(i)
-        lines += ["```mermaid", "pie showData", f"    title {column.label} — share of forward FLOPs (%)"]
+        lines += ["```mermaid", "pie showData", f"    title {escape.mermaid(column.label)} — share of forward FLOPs (%)"]
         for group in scaling.groups:
             value = column.flops_share(group) * 100
             if value:
-                lines.append(f'    "{group}" : {fixed(value, 2)}')
+                lines.append(f'    "{escape.mermaid(group)}" : {fixed(value, 2)}')
         lines += ["```", ""]
     return "\n".join(lines)
 
@@ -82,13 +83,13 @@ def plot(scaling: Scaling, path: Path, force: bool = False) -> None:
 
     chosen = _chart_columns(scaling, MAX_BARS)
     columns = [scaling.column(i) for i in chosen]
-    labels = [column.label for column in columns]
+    labels = [escape.plot_label(column.label) for column in columns]
     figure, axes = pyplot.subplots(figsize=(max(6.0, 1.1 * len(labels) + 3), 4.5))
     bottoms = [0.0] * len(labels)
     for group in scaling.groups:
         shares = [float(column.flops_share(group) * 100) for column in columns]  # drawing only
         if any(shares):
-            axes.bar(labels, shares, bottom=bottoms, label=group)
+            axes.bar(labels, shares, bottom=bottoms, label=escape.plot_label(group))
             bottoms = [b + s for b, s in zip(bottoms, shares)]
     axes.set_ylabel("share of forward FLOPs (%)")
     axes.set_ylim(0, 100)

@@ -9,16 +9,17 @@ from typing import Iterable, List, Sequence
 
 from acct.engine.formula import Number
 from acct.errors import AcctError
+from acct.render import escape
+from acct.render.escape import MARKDOWN_TABLEFMTS  # formats that read markdown's **bold**
 
 DEFAULT_TABLEFMT = "github"
-# formats that read markdown's **bold**; in any other the asterisks would print as text
-MARKDOWN_TABLEFMTS = ("github", "pipe")
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], align: str, tablefmt: str = DEFAULT_TABLEFMT) -> str:
     """`rows` of already formatted cells as a tabulate table: `align` gives "l" or "r" per column;
-    numbers are never re-parsed (they are exact text already). tabulate is imported here, when a
-    table is drawn, and only then."""
+    numbers are never re-parsed (they are exact text already). Every cell and header passes
+    through the format's escaping (render/escape.py): a name from a preset adds no column or row.
+    tabulate is imported here, when a table is drawn, and only then."""
     from tabulate import tabulate, tabulate_formats
 
     if not isinstance(tablefmt, str):
@@ -28,15 +29,29 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], align: str, tab
 
         raise AcctError(f"--tablefmt: unknown table format {tablefmt!r}{suggest(tablefmt, tabulate_formats)}; "
                         f"known: {', '.join(tabulate_formats)}")
+    escape.check_tablefmt(tablefmt)
     rows = [list(row) for row in rows]
     if tablefmt not in MARKDOWN_TABLEFMTS:
         rows = [[_plain(cell) for cell in row] for row in rows]
+    # acct's own bold markers are kept as they are; everything else in a cell is text
+    rows = [[_bold(escape.table_cell, cell, tablefmt) for cell in row] for row in rows]
+    headers = [escape.table_cell(header, tablefmt) for header in headers]
     colalign = ["right" if side == "r" else "left" for side in align]
-    return tabulate(rows, headers=list(headers), tablefmt=tablefmt, disable_numparse=True, colalign=colalign)
+    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True, colalign=colalign)
+
+
+def _bold(cell_escape, cell: str, tablefmt: str) -> str:
+    if tablefmt in MARKDOWN_TABLEFMTS and _is_bold(cell):
+        return f"**{cell_escape(cell[2:-2], tablefmt)}**"
+    return cell_escape(cell, tablefmt)
+
+
+def _is_bold(cell: str) -> bool:
+    return cell.startswith("**") and cell.endswith("**") and len(cell) > 4
 
 
 def _plain(cell: str) -> str:
-    return cell[2:-2] if cell.startswith("**") and cell.endswith("**") and len(cell) > 4 else cell
+    return cell[2:-2] if _is_bold(cell) else cell
 
 
 def number(value: Number):
@@ -49,14 +64,14 @@ def number(value: Number):
 def dumps(data) -> str:
     import json  # only the JSON formats need it
 
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return escape.json(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([escape.csv(cell) for cell in header])
+    writer.writerows([escape.csv(cell) for cell in row] for row in rows)
     return buffer.getvalue()
 
 

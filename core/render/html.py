@@ -11,9 +11,9 @@ for reading and are never wrapped in `<data>`. Every string from a preset or a p
 from __future__ import annotations
 
 from fractions import Fraction
-from html import escape
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
+from acct.render.escape import html as escape  # the one escaping of text for HTML: terminal-safe, then entities
 from acct.render.numbers import fixed, human, percent
 
 GiB = 1024**3

@@ -8,6 +8,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from acct.engine.formula import Number
 from acct.render import Kind
+from acct.render.escape import markdown as md
 from acct.render.formats import DEFAULT_TABLEFMT, LONG_HEADER, long_records, number, table
 from acct.render.markdown import GB, GiB, exact_or_fixed
 from acct.render.numbers import exact, fixed, human, percent, significant
@@ -40,7 +41,7 @@ def _intensity(value: Optional[Number]) -> str:
 
 
 def inference_markdown(report: InferenceReport, tablefmt: str = DEFAULT_TABLEFMT) -> str:
-    out = [f"# {report.name}: inference", ""]
+    out = [f"# {md(report.name)}: inference", ""]
     out += [
         "## KV cache",
         "",
@@ -74,18 +75,18 @@ def inference_markdown(report: InferenceReport, tablefmt: str = DEFAULT_TABLEFMT
         "(attention: 2·t·D for each of QKᵀ and attention·V); the KV cache holds K and V for every layer.",
         "",
     ]
-    out += [f"- {text}" for text in report.conventions] + ([""] if report.conventions else [])
+    out += [f"- {md(text)}" for text in report.conventions] + ([""] if report.conventions else [])
     return "\n".join(out)
 
 
 def _roofline_markdown(report: InferenceReport, tablefmt: str) -> List[str]:
     r = report.roofline
-    devices = f"{r.gpus:,} × {r.hardware}" + (f" ({r.description})" if r.description else "")
+    devices = f"{r.gpus:,} × {md(r.hardware)}" + (f" ({md(r.description)})" if r.description else "")
     out = [
         f"## Time on {devices}",
         "",
         f"B = {report.batch_size:,} sequences, P = {report.context_length:,} prompt tokens, G = {report.generate:,} "
-        f"generated. Peak {fixed(Fraction(r.peak_flops, 10**12), 1)} TFLOP/s ({r.dtype}) × MFU "
+        f"generated. Peak {fixed(Fraction(r.peak_flops, 10**12), 1)} TFLOP/s ({md(r.dtype)}) × MFU "
         f"{percent(Fraction(r.mfu))}, memory {fixed(Fraction(r.memory_bandwidth, 10**9), 0)} GB/s × efficiency "
         f"{percent(Fraction(r.bandwidth_efficiency))}"
         + (f", {r.gpus:,} devices (tensor parallel)" if r.gpus > 1 else "")
@@ -146,7 +147,7 @@ def _fits_markdown(report: InferenceReport, tablefmt: str) -> List[str]:
         verdict = "fits" if r.memory_free >= 0 else "does not fit"
         rows.append([f"left free ({verdict})", _bytes(r.memory_free)])
     out = ["## What fits", "", table(["", "bytes"], rows, "lr", tablefmt), ""]
-    out += [f"Quantized at {_bits(f.bits_per_weight)} bits per weight: {', '.join(f.quantized_rows) or 'none'}; "
+    out += [f"Quantized at {_bits(f.bits_per_weight)} bits per weight: {', '.join(map(md, f.quantized_rows)) or 'none'}; "
             f"the other rows at {f.activation_bytes} bytes per weight.", ""]
     return out
 

@@ -7,6 +7,7 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 
 from acct.engine.formula import Number
 from acct.render import Kind
+from acct.render.escape import markdown as md
 from acct.render.formats import DEFAULT_TABLEFMT, number, table
 from acct.render.numbers import exact, fixed, human, percent, significant
 from acct.reports.run import Report, share
@@ -19,11 +20,11 @@ GB = 10**9
 
 
 def to_markdown(report: Report, tablefmt: str = DEFAULT_TABLEFMT) -> str:
-    out: List[str] = [f"# {report.name}", ""]
+    out: List[str] = [f"# {md(report.name)}", ""]
     if report.description:
-        out += [report.description, ""]
+        out += [md(report.description, line_start=True), ""]
     if report.source:
-        out += [f"Source: {report.source}", ""]
+        out += [f"Source: {md(report.source)}", ""]
 
     out += ["## Configuration", ""]
     rows = [
@@ -31,7 +32,8 @@ def to_markdown(report: Report, tablefmt: str = DEFAULT_TABLEFMT) -> str:
         for line in report.inputs
     ]
     out += [table(["input", "symbol", "value", "derived", "meaning"], rows, "llrll", tablefmt), ""]
-    out += ["Variants: " + ", ".join(f"{slot} = {variant}" for slot, variant in report.variants.items()) + ".", ""]
+    out += ["Variants: " + ", ".join(f"{md(slot)} = {md(variant)}" for slot, variant in report.variants.items()) + ".",
+            ""]
 
     out += ["## Parameters", ""]
     rows = [
@@ -94,18 +96,18 @@ def to_markdown(report: Report, tablefmt: str = DEFAULT_TABLEFMT) -> str:
         silent = [row.name for row in report.rows if row.flops_other_display == "0"]
         if silent:
             out += [f"Rows that state no non-matmul FLOPs (a plugin states them as flops_other), counted as 0 here: "
-                    f"{', '.join(silent)}.", ""]
+                    f"{', '.join(map(md, silent))}.", ""]
     if report.convention:
         chosen = next(c for c in report.counting if c.name == report.convention)
         default = next((c for c in report.counting if c.name == report.default_convention), None)
-        out += [f"## Under the {chosen.name} convention", ""]
-        out += [f"{chosen.description} ({chosen.source}). For {_sequences(report)}: forward **{exact_or_fixed(chosen.forward)}**"
+        out += [f"## Under the {md(chosen.name)} convention", ""]
+        out += [f"{md(chosen.description, line_start=True)} ({md(chosen.source)}). For {_sequences(report)}: forward **{exact_or_fixed(chosen.forward)}**"
                 f", training (forward + backward) **{exact_or_fixed(chosen.training)}** FLOPs"
                 + (f" — {fixed(Fraction(chosen.forward) / default.forward, 4)} × and "
                    f"{fixed(Fraction(chosen.training) / default.training, 4)} × acct's matmul count."
                    if default and default.forward and default.training else "."), ""]
     for note in report.notes:
-        out += [f"Note — {note}", ""]
+        out += [f"Note — {md(note)}", ""]
     conventions = report.conventions
     if report.flops_other is not None:
         conventions += " With --non-matmul, the section above counts those non-matmul FLOPs separately."
@@ -152,7 +154,7 @@ def conventions_markdown(report: Report, tablefmt: str = DEFAULT_TABLEFMT) -> st
         raise AcctError("acct conventions: no counting convention is loaded (is the plugin that registers them "
                         "disabled?)")
     default = next((c for c in report.counting if c.name == report.default_convention), report.counting[0])
-    out = [f"# {report.name}: FLOP-counting conventions", "",
+    out = [f"# {md(report.name)}: FLOP-counting conventions", "",
            f"{_sequences(report, capital=True)} of T = {report.context_length:,} tokens; "
            "ratios are to acct's default matmul count.", ""]
     rows = [[c.name, exact_or_fixed(c.forward), exact_or_fixed(c.training),
@@ -160,7 +162,7 @@ def conventions_markdown(report: Report, tablefmt: str = DEFAULT_TABLEFMT) -> st
             for c in report.counting]
     out += [table(["convention", "forward FLOPs", "training FLOPs", "forward ÷ matmul", "training ÷ matmul"],
                    rows, "lrrrr", tablefmt), ""]
-    out += [f"- **{c.name}**: {c.description}. Source: {c.source}." for c in report.counting] + [""]
+    out += [f"- **{md(c.name)}**: {md(c.description)}. Source: {md(c.source)}." for c in report.counting] + [""]
     return "\n".join(out)
 
 

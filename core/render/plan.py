@@ -6,6 +6,7 @@ from fractions import Fraction
 from typing import Dict, Iterable, List, Sequence, Tuple
 
 from acct.render import Kind
+from acct.render.escape import markdown as md
 from acct.render.formats import DEFAULT_TABLEFMT, LONG_HEADER, long_records, number, table
 from acct.render.markdown import GB
 from acct.render.numbers import fixed, significant
@@ -19,7 +20,7 @@ RECOMPUTE = ("none", "selective", "full")
 def plan_markdown(report: PlanReport, tablefmt: str = DEFAULT_TABLEFMT) -> str:
     from acct.render.training import scale_markdown
 
-    out = [f"# {report.name}: layouts of {report.gpus:,} × {report.hardware} for {report.global_batch:,} "
+    out = [f"# {md(report.name)}: layouts of {report.gpus:,} × {md(report.hardware)} for {report.global_batch:,} "
            "sequences per step", ""]
     out += [f"{report.enumerated:,} layouts enumerated, {report.valid:,} valid (heads divide by tp, layers by pp·v, "
             f"the sequence by cp, the batch by dp · micro_batch), {report.fitting:,} fit in {fixed(Fraction(report.device_memory) / GB, 2)} "
@@ -27,8 +28,8 @@ def plan_markdown(report: PlanReport, tablefmt: str = DEFAULT_TABLEFMT) -> str:
     if report.precision:
         from acct.model.outputs import PRECISION_DTYPE
 
-        out += [f"Precision {report.precision} (chosen by {report.precision_by}): the step times use the "
-                f"{PRECISION_DTYPE.get(report.precision, report.precision)} peak; v is the model chunks per "
+        out += [f"Precision {md(report.precision)} (chosen by {md(report.precision_by)}): the step times use the "
+                f"{md(PRECISION_DTYPE.get(report.precision, report.precision))} peak; v is the model chunks per "
                 "pipeline stage (interleaved 1F1B when above 1).", ""]
     if not report.rows:
         out += ["No layout fits.", ""]

@@ -12,6 +12,8 @@ from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
 
 from acct.render.numbers import fixed, percent
 from acct.render import Kind
+from acct.render import escape
+from acct.render.escape import markdown as md
 from acct.render.formats import DEFAULT_TABLEFMT, number, table
 from acct.render.markdown import exact_or_fixed
 from acct.reports.run import share
@@ -32,7 +34,7 @@ def scaling_markdown(scaling: Scaling, tablefmt: str = DEFAULT_TABLEFMT, by_comp
     groups = _shown_groups(scaling)
     out: List[str] = []
     if scaling.kind == "compare":
-        out += [f"# Comparing {', '.join(c.label for c in scaling.columns)}", "", "Share of forward FLOPs:", ""]
+        out += [f"# Comparing {', '.join(md(c.label) for c in scaling.columns)}", "", "Share of forward FLOPs:", ""]
         rows = [[group] + [percent(c.flops_share(group)) for c in scaling.columns] for group in groups]
         rows.append([f"**{BLOCKS}**"] + [percent(c.flops_share(BLOCKS)) for c in scaling.columns])
         if by_component:
@@ -46,7 +48,7 @@ def scaling_markdown(scaling: Scaling, tablefmt: str = DEFAULT_TABLEFMT, by_comp
         out += [table(headers, rows, "l" + "r" * len(scaling.columns), tablefmt), ""]
     else:
         first = scaling.column(0)
-        out += [f"# Sweep over {', '.join(scaling.varied)}", ""]
+        out += [f"# Sweep over {', '.join(map(md, scaling.varied))}", ""]
         per_step = [name for name in scaling.varied if name in PER_STEP_INPUTS]
         flops = "forward FLOPs (one sequence)" if per_step else "forward FLOPs"
         headers = [*scaling.varied, "params", flops, "× params", "× FLOPs", *scaling.extra, *groups, BLOCKS]
@@ -64,10 +66,10 @@ def scaling_markdown(scaling: Scaling, tablefmt: str = DEFAULT_TABLEFMT, by_comp
         if per_step:
             out += [f"Forward FLOPs and shares are per sequence and do not change with {' or '.join(per_step)}; "
                     "per-step totals are outputs: --output train.flops_step, --output memory.peak.", ""]
-    if scaling.refused:
-        out += [refusal_text(scaling), ""]
-    if scaling.summary:
-        out += [scaling.summary, ""]
+    if scaling.refused:  # the refusals quote the model's errors, which quote data (names, options)
+        out += [md(refusal_text(scaling), line_start=True), ""]
+    if scaling.summary:  # "From <first label> to <last label>, ...": the labels are data
+        out += [md(scaling.summary, line_start=True), ""]
     return "\n".join(out)
 
 
@@ -109,7 +111,7 @@ def _refused_data(scaling: Scaling) -> Dict:
 
 
 def _dumps(data) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return escape.json(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 CHUNK = 2_000  # points per piece of streamed output
@@ -190,7 +192,8 @@ def scaling_csv(scaling: Scaling, by_component: bool = False) -> Iterator[str]:
             buffer.truncate()
     else:
         for c in scaling.columns:
-            writer.writerow([c.label, c.params, c.flops, c.blocks_flops] + [c.group_flops.get(g, 0) for g in scaling.groups])
+            writer.writerow([escape.csv(c.label), c.params, c.flops, c.blocks_flops]
+                            + [c.group_flops.get(g, 0) for g in scaling.groups])
     yield buffer.getvalue()
 
 

@@ -9,6 +9,7 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 from acct.engine.formula import Number
 from acct.render.numbers import exact, fixed, percent, significant
 from acct.render import Kind
+from acct.render.escape import markdown as md
 from acct.render.formats import DEFAULT_TABLEFMT, LONG_HEADER, long_records, number, table
 from acct.render.markdown import GB, GiB, exact_or_fixed
 from acct.reports.run import share
@@ -27,11 +28,11 @@ def _bytes(value: Number) -> str:
 
 
 def training_markdown(report: TrainingReport, tablefmt: str = DEFAULT_TABLEFMT) -> str:
-    out = [f"# {report.name}: one training step", ""]
+    out = [f"# {md(report.name)}: one training step", ""]
     out += [
         f"B = {report.batch_size:,} sequences of T = {report.context_length:,} tokens "
-        f"({report.tokens_per_step:,} tokens per step); precision {report.precision}; "
-        f"activations counted as {report.convention}.",
+        f"({report.tokens_per_step:,} tokens per step); precision {md(report.precision)}; "
+        f"activations counted as {md(report.convention)}.",
         "",
         "## FLOPs of one step",
         "",
@@ -64,7 +65,7 @@ def training_markdown(report: TrainingReport, tablefmt: str = DEFAULT_TABLEFMT) 
             "activations per sequence times the batch, plus weights, master weights, gradients and "
             "optimizer state.",
             "",
-            f"### Activations kept for the backward pass, per sequence ({report.convention})",
+            f"### Activations kept for the backward pass, per sequence ({md(report.convention)})",
             "",
         ]
         total = report.activations_per_sequence
@@ -73,14 +74,14 @@ def training_markdown(report: TrainingReport, tablefmt: str = DEFAULT_TABLEFMT) 
                 for row in report.rows if row.activations]
         out += [table(["component", "bytes each", "×", "bytes", "share"], rows, "llrrr", tablefmt), ""]
     else:
-        out += [f"Activations are not counted: {report.problem}.", ""]
+        out += [f"Activations are not counted: {md(report.problem)}.", ""]
 
     if report.time:
         time = report.time
         optimizer_seconds = time.seconds_with_optimizer - time.seconds
         out += ["## Time", ""]
         out += [
-            f"On {time.gpus:,} × {time.hardware} ({time.description}) at {human_rate(time.peak)} {time.dtype} peak "
+            f"On {time.gpus:,} × {md(time.hardware)} ({md(time.description)}) at {human_rate(time.peak)} {md(time.dtype)} peak "
             f"and {percent(time.mfu, 1)} MFU: {time.steps:,} step{'' if time.steps == 1 else 's'} of "
             f"{report.flops_model:,} FLOPs (forward + backward)"
             + (f" and {time.recompute:,} of recomputation" if time.recompute else "")
@@ -100,7 +101,7 @@ def training_markdown(report: TrainingReport, tablefmt: str = DEFAULT_TABLEFMT) 
             fits = "fits" if peak <= time.memory else "does not fit"
             out += [f"Peak memory {_bytes(peak)} {fits} in one device's {_bytes(int(time.memory))} "
                     "(without sharding the states over the GPUs).", ""]
-        out += [f"Source: {time.source}.", ""]
+        out += [f"Source: {md(time.source)}.", ""]
 
     if report.scale is not None:
         out += scale_markdown(report.scale, tablefmt)
@@ -119,7 +120,7 @@ def training_markdown(report: TrainingReport, tablefmt: str = DEFAULT_TABLEFMT) 
         f"{fixed(Fraction(report.tokens, report.optimal_tokens), 2)}× that.",
         "",
     ]
-    out += ["Conventions:", ""] + [f"- {line}" for line in report.conventions] + [""]
+    out += ["Conventions:", ""] + [f"- {md(line)}" for line in report.conventions] + [""]
     return "\n".join(out)
 
 
@@ -274,7 +275,7 @@ def _value(output: str, value) -> str:
 
 def solution_markdown(solution: Solution, tablefmt: str = DEFAULT_TABLEFMT) -> str:
     target = _value(solution.output, solution.target)
-    condition = f"{solution.output} {solution.comparison} {solution.target_text}"
+    condition = f"{md(solution.output)} {solution.comparison} {md(solution.target_text)}"
     out = []
     if solution.answer is None:
         out += [f"No value of {solution.input} satisfies {condition} (= {target}).", ""]
