@@ -101,7 +101,7 @@ SMALL = str(PRESETS / "gpt2-small.toml")
 COMMANDS = {
     "run": "run {m} --non-matmul",
     "conventions": "conventions {m}",
-    "train": "train {m} --hardware {h} --gpus 4",
+    "train": "train {m} --hardware {h} --gpus 4 --global-batch 4",
     "infer": "infer {m} --hardware {h}",
     "compare": "compare {m} " + SMALL,
     "sweep": "sweep {m} --vary context_length=32,64",
@@ -178,7 +178,7 @@ def _result(command: str, folder):
         return acct.load(model).plan(gpus=4, hardware=gpu, global_batch=8)
     loaded = acct.load(model, plugins=plugins)
     return {"run": lambda: loaded.report(non_matmul=True), "conventions": loaded.conventions,
-            "train": lambda: loaded.train(hardware=gpu, gpus=4), "infer": lambda: loaded.infer(hardware=gpu),
+            "train": lambda: loaded.train(hardware=gpu, gpus=4, global_batch=4), "infer": lambda: loaded.infer(hardware=gpu),
             "sweep": lambda: loaded.sweep({"context_length": [32, 64]})}[command]()
 
 
