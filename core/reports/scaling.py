@@ -229,7 +229,7 @@ def refusal_text(scaling: Scaling) -> str:
     total = len(scaling) + scaling.refused
     named = "; ".join(f"{point_label(scaling.varied, point)}: {reason}" for point, reason in scaling.refusals)
     more = f"; and {scaling.refused - len(scaling.refusals):,} more" if scaling.refused > len(scaling.refusals) else ""
-    return (f"{scaling.refused:,} of the {total:,} points are left out: the model refuses them, as `acct train` "
+    return (f"{scaling.refused:,} of the {total:,} points are left out: the model refuses them, as acct train "
             f"would ({named}{more}).")
 
 
