@@ -362,10 +362,11 @@ def hardware_named(name: str, registry):
     return registry.hardware[by_lower[name.lower()]]
 
 
-def plan_report(model, gpus: int, global_batch: int, hardware: str, top: int = 10, best_report=None):
+def plan_report(model, gpus: int, global_batch: int, hardware: str, top: int = 10, best_report=None,
+                progress=None):
     from acct.reports.plan import plan
 
-    report = plan(model, gpus, global_batch, hardware, top)
+    report = plan(model, gpus, global_batch, hardware, top, progress)
     if report.rows and best_report is not None:
         report.best = best_report(report.rows[0].layout)
     return report

@@ -583,8 +583,12 @@ def _presets(args: argparse.Namespace) -> str:
 def _train(args: argparse.Namespace):
     from acct.api import train_report
 
-    (model,) = _models(args, [args.preset], outputs=("train", "memory", "kv_cache", "convention", "gpu"))
+    (model,) = _models(args, [args.preset], outputs=TRAIN_OUTPUTS)
     return _render(args, "train", train_report(model, args.hardware, args.mfu, args.gpus))
+
+
+# the output families a training report (and a plan, and its best layout's report) reads
+TRAIN_OUTPUTS = ("train", "memory", "kv_cache", "convention", "gpu")
 
 
 def _plan(args: argparse.Namespace):
@@ -595,18 +599,38 @@ def _plan(args: argparse.Namespace):
         raise AcctError("--global-batch and --top: at least 1")
     args.overrides = list(args.overrides) + [f"{k}={v}" for k, v in values.items()] + [
         f"batch_size={args.global_batch}"]
-    (model,) = _models(args, [args.preset])
+    (model,) = _models(args, [args.preset], outputs=TRAIN_OUTPUTS)  # a plan reads no inference cell
 
     def best(layout):
-        from acct.api import Options, build
+        from acct.api import build
         from acct.records import replace
 
         options = _options(args)
         options = replace(options, set={**options.set, **{k: str(v) for k, v in layout.items()}})
-        built = build([args.preset], options)
+        built = build([args.preset], options, outputs=TRAIN_OUTPUTS)
         return train_report(built.models[0], args.hardware, args.mfu, args.gpus)
 
-    return _render(args, "plan", plan_report(model, args.gpus, args.global_batch, args.hardware, args.top, best))
+    return _render(args, "plan", plan_report(model, args.gpus, args.global_batch, args.hardware, args.top, best,
+                                             _Progress("plan", "layouts")))
+
+
+class _Progress:
+    """`acct: plan: 4,000 of 10,204 layouts` on stderr, once a second, once the work has taken a
+    second (a plan over thousands of GPUs); nothing for work that ends sooner."""
+
+    def __init__(self, command: str, what: str):
+        import time
+
+        self.command, self.what, self.clock = command, what, time.perf_counter
+        self.start = self.shown = self.clock()
+
+    def __call__(self, done: int, total: int) -> None:
+        if done % 64 and done != total:  # the clock, read every 64 steps
+            return
+        now = self.clock()
+        if now - self.start >= 1 and now - self.shown >= 1:
+            self.shown = now
+            print(f"acct: {self.command}: {done:,} of {total:,} {self.what}", file=sys.stderr, flush=True)
 
 
 def _infer(args: argparse.Namespace):

@@ -25,6 +25,8 @@ from acct.engine.formula import MAX_VALUE_BITS, RUNTIME, Formula, Number, chain,
 MAX_PARAM_BITS = 64
 # A sheet holds at most this many cells (a builtin model has a few hundred).
 MAX_CELLS = 20_000
+# A staged function's cache of one level's cells holds the values of at most this many arguments.
+MAX_CACHED = 4096
 # A compiled expression nests inlined cells up to this depth (formulas themselves nest <= 200).
 MAX_INLINE_DEPTH = 50
 
@@ -205,13 +207,28 @@ class Sheet:
         return min(failures, key=lambda failure: failure[0])[1] if failures else None
 
     def function(self, params: Sequence[str], outputs: Optional[Sequence[str]] = None,
-                 source: Optional[str] = None) -> Callable[..., tuple]:
+                 source: Optional[str] = None, bits: int = MAX_PARAM_BITS,
+                 stages: Sequence[int] = ()) -> Callable[..., tuple]:
         """A compiled function of the named cells' values that returns the `outputs`
         cells' values (default: every cell, in `self.cells` order). Only what the
         outputs and the inputs' own checks need is computed; cells that do not depend
         on `params` are evaluated once, here, and folded in as constants. `source`
-        (e.g. "--vary") is named in an error that a varied value causes."""
-        key = (tuple(params), None if outputs is None else tuple(outputs), source)
+        (e.g. "--vary") is named in an error that a varied value causes. `bits` bounds
+        every argument (at most MAX_PARAM_BITS): a caller whose values are small (a plan's
+        layout sizes) proves the sheet's bounds with it, and the function refuses larger.
+
+        With `stages` = (k1, k2, ...), the function is also staged: `function.stage(*the first k1
+        values)` computes once what depends on those params only and returns a function of the
+        next ones, up to k2, which does the same, and so on to the last params, which give the
+        outputs; each returns None where a check fails. A plan that tries every recomputation and
+        ZeRO stage of one layout computes what they share once.
+        """
+        if not 1 <= bits <= MAX_PARAM_BITS:
+            raise ValueError(f"bits: from 1 to {MAX_PARAM_BITS}, got {bits}")
+        stages = tuple(stages)
+        if list(stages) != sorted(set(stages)) or any(not 0 < k < len(params) for k in stages):
+            raise ValueError(f"stages: increasing counts of params from 1 to {len(params) - 1}, got {stages}")
+        key = (tuple(params), None if outputs is None else tuple(outputs), source, bits, stages)
         if key not in self._functions:
             self._functions[key] = self._compile(*key)
         return self._functions[key]
@@ -269,13 +286,13 @@ class Sheet:
                 + (f" from {cell.formula.text}{self._inputs_of(cell, values)}" if cell.formula.names else "")
             )
 
-    def _check_bounds(self, params: Tuple[str, ...]) -> None:
+    def _check_bounds(self, params: Tuple[str, ...], bits: int = MAX_PARAM_BITS) -> None:
         """Refuse a sheet in which some value could exceed MAX_VALUE_BITS, before
         evaluating anything: a chain of squarings must not exhaust memory."""
         bounds: Dict[str, Tuple[int, int]] = {}
         for cell in self.cells:
             if cell.name in params:
-                bounds[cell.name] = (MAX_PARAM_BITS, 0)
+                bounds[cell.name] = (bits, 0)
                 continue
             numerator, denominator = cell.formula.bits_bound(bounds)
             if numerator + denominator > MAX_VALUE_BITS:
@@ -288,7 +305,8 @@ class Sheet:
     # -- compilation -----------------------------------------------------
 
     def _compile(self, params: Tuple[str, ...], outputs: Optional[Tuple[str, ...]],
-                 source: Optional[str] = None) -> Callable[..., tuple]:
+                 source: Optional[str] = None, bits: int = MAX_PARAM_BITS,
+                 stages: Tuple[int, ...] = ()) -> Callable[..., tuple]:
         for name in params:
             if name not in self.index:
                 known = [n for n in self.index if "." not in n]
@@ -296,7 +314,7 @@ class Sheet:
         for name in outputs or ():
             if name not in self.index:
                 raise SheetError(f"no such cell {name!r}{suggest(name, self.index)}")
-        self._check_bounds(params)
+        self._check_bounds(params, bits)
         outputs = tuple(cell.name for cell in self.cells) if outputs is None else outputs
         # what to compute: the outputs, and every input (a size that must be positive, a width
         # that must divide, a ratio that must not divide by zero), so that a varied value is
@@ -312,11 +330,12 @@ class Sheet:
         constants = self.evaluate_fixed(varying)  # the cells that do not vary; also checks them
 
         local = {cell.name: f"_v{i}" for i, cell in enumerate(self.cells)}
-        namespace: Dict[str, object] = {"__builtins__": {}, "type": type, "int": int, "_fail": _CellFailure, **RUNTIME}
+        namespace: Dict[str, object] = {"__builtins__": {}, "type": type, "int": int, "len": len, "_fail": _CellFailure,
+                                     **RUNTIME}
         body: List[ast.stmt] = []
         for i, name in enumerate(params):
             # a varied input must be an int of bounded size, as the bounds assumed
-            check = f"type(p{i}) is int and -{1 << MAX_PARAM_BITS} < p{i} < {1 << MAX_PARAM_BITS}"
+            check = f"type(p{i}) is int and -{1 << bits} < p{i} < {1 << bits}"
             body.append(ast.parse(f"if not ({check}): raise _fail({self.index[name]})").body[0])
         # a constant that is a Fraction (ffn_ratio = 8/3) makes what reads it a possible Fraction
         fractional = {name for name, value in constants.items() if name not in varying and type(value) is not int}
@@ -346,19 +365,14 @@ class Sheet:
                     nonnegative.add(cell.name)  # once checked
             if tests:
                 checks[cell.name] = f"if {' or '.join(tests)}: raise _fail({i})"
+        result = ast.Return(ast.Tuple([ast.Name(local[name], ast.Load()) for name in outputs], ast.Load()))
+        staged = None
+        if stages:
+            staged = self._staged(params, stages, varying, expressions, checks, outputs, local, constants,
+                                  namespace, body, result)
         body += _optimized(expressions, checks, outputs, local, constants, namespace)
-        body.append(ast.Return(ast.Tuple([ast.Name(local[name], ast.Load()) for name in outputs], ast.Load())))
-        arguments = ast.arguments(
-            posonlyargs=[], args=[ast.arg(f"p{i}") for i in range(len(params))], vararg=None,
-            kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
-        )
-        definition = ast.FunctionDef("sheet", arguments, body, [], None)
-        module = ast.fix_missing_locations(ast.Module([definition], []))
-        # The code object of `sheet` is built from the validated trees only, and
-        # turned into a function without exec: its globals hold the runtime
-        # helpers and the folded constants, and no builtins.
-        code = next(c for c in compile(module, "<acct sheet>", "exec").co_consts if isinstance(c, types.CodeType))
-        compiled = types.FunctionType(code, namespace)
+        body.append(result)
+        compiled = _function("sheet", len(params), body, namespace)
 
         def run(*args: int) -> tuple:
             try:
@@ -366,7 +380,7 @@ class Sheet:
             except (_CellFailure, ZeroDivisionError):
                 pass
             # attribute the failure to its cell with the reference interpreter
-            self._explain(params, args, source)
+            self._explain(params, args, source, bits)
             raise AssertionError("the compiled sheet failed where the interpreter did not")
 
         def valid(*args: int) -> bool:
@@ -386,16 +400,104 @@ class Sheet:
             except (_CellFailure, ZeroDivisionError):
                 return None
 
+        def attempting(function: Callable, levels: int) -> Callable:
+            """`function`, returning None where a check fails; below the last level, what it
+            returns (the next level's function) made attempting too."""
+            def attempt_level(*args: int):
+                try:
+                    result = function(*args)
+                except (_CellFailure, ZeroDivisionError):
+                    return None
+                return attempting(result, levels - 1) if levels else result
+            return attempt_level
+
+        stage = attempting(staged, len(stages)) if staged is not None else None
+
         run.valid = valid  # type: ignore[attr-defined]
         run.attempt = attempt  # type: ignore[attr-defined]
+        if staged is not None:
+            run.stage = stage  # type: ignore[attr-defined]
         return run
 
-    def _explain(self, params: Tuple[str, ...], args: Sequence[object], source: Optional[str] = None) -> None:
+    def _staged(self, params, stages: Tuple[int, ...], varying, expressions, checks, outputs, local, constants,
+                namespace, argument_checks: List[ast.stmt], result: ast.stmt) -> Callable:
+        """The curried form of a compiled sheet: a function of the first stages[0] params computes
+        the cells that read only them (and their checks), and returns a function of the params up
+        to stages[1] that computes the cells that read only those, ..., whose last level computes
+        the rest and returns the outputs. Each level reads the earlier ones' cells from its closure."""
+        cell_of_local = {local[name]: name for name in expressions}
+        bounds = (0, *stages, len(params))
+        levels = len(bounds) - 1
+        # each varying cell's levels: those of the params it reads, directly or not
+        reads: Dict[str, frozenset] = {}
+        for i, name in enumerate(params):
+            reads[name] = frozenset({next(k for k in range(levels) if i < bounds[k + 1])})
+        for cell in self.cells:
+            if cell.name in varying and cell.name not in reads:
+                reads[cell.name] = frozenset().union(*(reads[n] for n in cell.formula.names if n in reads))
+        level = {name: max(found, default=0) for name, found in reads.items()}
+        # a cell of level k that reads no level between its own earlier ones and k (the compute time,
+        # which reads the recomputation and the GPUs but not the ZeRO stage before it) is cached, by
+        # level k's values, in the latest earlier level it reads (its anchor; -1: the function's own)
+        anchor = {name: max(reads[name] - {level[name]}, default=-1) for name in expressions}
+        cached = {name for name in expressions if level[name] >= 1 and anchor[name] < level[name] - 1}
+        groups = [{} for _ in range(levels)]  # level -> (anchor, or None for the rest) -> {name: tree}
+        for name, tree in expressions.items():
+            groups[level[name]].setdefault(anchor[name] if name in cached else None, {})[name] = tree
+        # what a reader outside its group reads is materialized there, never inlined
+        group_of = {name: (level[name], anchor[name] if name in cached else None) for name in expressions}
+        wanted: Dict[tuple, List[str]] = {}
+        for name, tree in expressions.items():
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Name) and node.id in cell_of_local:
+                    read = cell_of_local[node.id]
+                    if group_of[read] != group_of[name]:
+                        wanted.setdefault(group_of[read], []).append(read)
+        for name in outputs:
+            if name in group_of:
+                wanted.setdefault(group_of[name], []).append(name)
+        caches = [[] for _ in range(levels)]  # the statements making each level's caches
+        body: List[ast.stmt] = []
+        for k in reversed(range(levels)):  # the last level first: each earlier one returns the next
+            statements = list(argument_checks[bounds[k]:bounds[k + 1]])
+            key = ast.Tuple([ast.Name(f"p{i}", ast.Load()) for i in range(bounds[k], bounds[k + 1])], ast.Load())
+            for group in sorted((a for a in groups[k] if a is not None)):
+                members = groups[k][group]
+                handed = list(dict.fromkeys(wanted.get((k, group), [])))
+                cache = f"_cache{k}_{group + 1}"
+                if group < 0:
+                    namespace[cache] = {}  # by this level's values alone: kept with the function
+                else:
+                    caches[group].append(ast.parse(f"{cache} = {{}}").body[0])
+                found = ast.Tuple([ast.Name(local[name], ast.Store()) for name in handed], ast.Store())
+                compute = _optimized(members, {n: c for n, c in checks.items() if n in members}, handed, local,
+                                     constants, namespace)
+                compute.append(ast.Assign([ast.Name("_found", ast.Store())],
+                                          ast.Tuple([ast.Name(local[name], ast.Load()) for name in handed], ast.Load())))
+                compute.append(ast.parse(f"if len({cache}) < {MAX_CACHED}: {cache}[_key] = _found").body[0])
+                statements.append(ast.Assign([ast.Name("_key", ast.Store())], key))
+                statements.append(ast.parse(f"_found = {cache}.get(_key)").body[0])
+                statements.append(ast.If(ast.parse("_found is None", mode="eval").body, compute, []))
+                statements.append(ast.Assign([found], ast.Name("_found", ast.Load())))
+            rest = groups[k].get(None, {})
+            handed = outputs if k == levels - 1 else list(dict.fromkeys(wanted.get((k, None), [])))
+            statements += _optimized(rest, {n: c for n, c in checks.items() if n in rest}, handed, local, constants,
+                                     namespace)
+            statements = caches[k] + statements
+            statements += [result] if k == levels - 1 else [body[0], ast.Return(ast.Name(f"level{k + 1}", ast.Load()))]
+            arguments = ast.arguments(posonlyargs=[], args=[ast.arg(f"p{i}") for i in range(bounds[k], bounds[k + 1])],
+                                      vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+            body = [ast.FunctionDef(f"level{k}", arguments, statements, [], None)]
+        return _function_of(body[0], namespace)
+
+
+    def _explain(self, params: Tuple[str, ...], args: Sequence[object], source: Optional[str] = None,
+                 bits: int = MAX_PARAM_BITS) -> None:
         for name, value in zip(params, args):
-            if type(value) is not int or value.bit_length() > MAX_PARAM_BITS:
+            if type(value) is not int or value.bit_length() > bits:
                 raise SheetError(
                     f"{f'{source} {name}' if source else self[name].where}: a varied value must be a whole "
-                    f"number of at most {MAX_PARAM_BITS} bits, got {value!r}"
+                    f"number of at most {bits} bits, got {value!r}"
                 )
         self.replace(dict(zip(params, args)), source).evaluate()
 
@@ -412,6 +514,22 @@ def explain(message: str, value: Number, values: Mapping[str, Number]) -> str:
             return _show(value)
         return _show(values[name]) if name in values else name
     return _PLACEHOLDER.sub(shown, message)
+
+
+def _function(name: str, arity: int, body: List[ast.stmt], namespace: Dict[str, object]) -> Callable:
+    """The function `name(p0, ..., p{arity-1})` with this body."""
+    arguments = ast.arguments(posonlyargs=[], args=[ast.arg(f"p{i}") for i in range(arity)], vararg=None,
+                              kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    return _function_of(ast.FunctionDef(name, arguments, body, [], None), namespace)
+
+
+def _function_of(definition: ast.FunctionDef, namespace: Dict[str, object]) -> Callable:
+    """The function a definition makes. Its code object is built from the validated trees only,
+    and turned into a function without exec: its globals hold the runtime helpers and the folded
+    constants, and no builtins."""
+    module = ast.fix_missing_locations(ast.Module([definition], []))
+    code = next(c for c in compile(module, "<acct sheet>", "exec").co_consts if isinstance(c, types.CodeType))
+    return types.FunctionType(code, namespace)
 
 
 def _show(value: Number) -> str:
@@ -479,7 +597,7 @@ def _optimized(
         if name in checks:
             statements.append(ast.parse(checks[name]).body[0])
     for name in outputs:  # a constant output still needs its value in the function
-        if name not in expressions:
+        if name not in expressions and name in constants:  # (not one an outer stage computes)
             namespace[local[name]] = constants[name]
     return statements
 

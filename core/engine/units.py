@@ -57,6 +57,8 @@ def quantity(value: object, where: str, units: bool = True) -> Union[int, Fracti
     shown = value if len(value) <= 60 else value[:57] + "..."
     if len(value) > 200:
         raise ConfigError(f"{where}: {shown!r} is too long a number")
+    if "/" in value:  # an exact fraction as acct's JSON writes one: 392737517998/724658203125
+        return _fraction(value, shown, where)
     match = re.match(_QUANTITY, value)
     if not match:
         if re.match(_QUANTITY, value.strip().lstrip("-")) and value.strip().startswith("-"):
@@ -77,6 +79,19 @@ def quantity(value: object, where: str, units: bool = True) -> Union[int, Fracti
             raise ConfigError(f"{where}: unknown unit {unit!r} in {shown!r} (known units: {known})")
         exact *= BYTE_UNITS[unit]
     return normalize(exact)
+
+
+def _fraction(value: str, shown: str, where: str) -> Union[int, Fraction]:
+    """'a/b' of two whole numbers, each of at most MAX_DIGITS digits, b not zero."""
+    numerator, _, denominator = (part.strip() for part in value.partition("/"))
+    for part in (numerator, denominator):
+        if not part.isdigit() or not part.isascii():
+            raise ConfigError(f"{where}: {shown!r} is not a number (e.g. 80GB, 19.5e12, 0.5, 3/4)")
+        if len(part) > MAX_DIGITS:
+            raise ConfigError(f"{where}: {shown!r} is too long a number")
+    if int(denominator) == 0:
+        raise ConfigError(f"{where}: {shown!r} divides by zero")
+    return normalize(Fraction(int(numerator), int(denominator)))
 
 
 def whole_bytes(value: object, where: str) -> int:

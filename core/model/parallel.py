@@ -71,37 +71,43 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
     def is_expert(row) -> bool:
         return row.params_active.text != row.params.text
 
-    def shares(row, instances: str, total: str) -> List[Tuple[str, str]]:
-        """(divisor, parameters) pairs whose quotients sum to the row's parameters on one GPU:
+    def shares(row, instances: str, total: str) -> List[Tuple[Tuple[bool, bool], str]]:
+        """((split over tp, split over ep), parameters) pairs whose quotients sum to the row's
+        parameters on one GPU:
         `instances` of it, `total` their parameters. A row-parallel row's weight divides by tp,
         the bias a preset may turn on (its params less the plugin's unbiased params) does not."""
-        expert = "ep" if is_expert(row) else ""
-        split = " * ".join(part for part in ("tp", expert) if part)
+        expert = is_expert(row)
         rule = tp_rule(row)
         if rule == "replicated":
-            return [(expert, total)]
+            return [((False, expert), total)]
         if rule == "row" and row.bias is not None:
             weight = f"({row.spec.params}) * {instances}"
-            return [(split, weight), (expert, f"{total} - {weight}")]
-        return [(split, total)]
+            return [((True, expert), weight), ((False, expert), f"{total} - {weight}")]
+        return [((True, expert), total)]
 
-    def on_stage(row) -> List[Tuple[str, str]]:
+    def on_stage(row) -> List[Tuple[Tuple[bool, bool], str]]:
         """A repeated row's instances on the most loaded stage: whole chunks of v."""
         instances = f"ceil_div({cell_name(row, 'multiplicity')}, pp * virtual_stages) * virtual_stages"
         return shares(row, instances, f"{cell_name(row, 'params_each')} * {instances}")
 
-    def whole(row) -> List[Tuple[str, str]]:
+    def whole(row) -> List[Tuple[Tuple[bool, bool], str]]:
         """A single row's instances, all on one stage."""
         return shares(row, cell_name(row, "multiplicity"), cell_name(row, "params"))
 
     def grouped(members, terms) -> str:
         """Sum the members by divisor, dividing each group once (so the bounds on the values'
         denominators stay small for the compiled sheet plan calls thousands of times)."""
-        groups = {}
+        groups: dict = {}
         for row in members:
             for key, term in terms(row):
                 groups.setdefault(key, []).append(term)
-        parts = [f"({_sum(terms)}) / ({key})" if key else f"({_sum(terms)})" for key, terms in groups.items()]
+        parts = []
+        for expert in (False, True):  # (split / tp + whole) / ep: tp and ep each divide once
+            inner = [f"({_sum(groups[(True, expert)])}) / tp" if (True, expert) in groups else "",
+                     f"({_sum(groups[(False, expert)])})" if (False, expert) in groups else ""]
+            inner = " + ".join(part for part in inner if part)
+            if inner:
+                parts.append(f"({inner}) / ep" if expert else inner)
         return " + ".join(parts) if parts else "0"
 
     layer_dense = grouped([r for r in rows if r.repeated and not is_expert(r)], on_stage)

@@ -3,15 +3,18 @@ fits, ranked by step time; evaluated through the sheet's compiled function, once
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from acct.engine.formula import Number
 from acct.errors import AcctError
 
-# the inputs a layout sets, in the order the compiled function takes them
+# the inputs a layout sets, in the order a layout lists them
 PARAMS = ("dp", "tp", "pp", "virtual_stages", "cp", "ep", "zero_stage", "micro_batch", "recompute",
           "sequence_parallel")
+# the sizes the compiled function takes first, as layouts() yields them; then the ZeRO stage and recomputation
+SIZES = ("dp", "tp", "pp", "virtual_stages", "cp", "ep", "micro_batch", "sequence_parallel")
 OUTPUTS = ("gpu.time.step", "gpu.memory.peak", "gpu.time.compute", "gpu.time.bubble", "gpu.time.comm",
            "gpu.memory.first.states", "gpu.memory.first.activations")
 MAX_CP = 8  # context parallelism is enumerated up to this many ranks
@@ -55,10 +58,11 @@ def divisors(n: int) -> List[int]:
 
 
 def layouts(gpus: int, batch: int, per_node: int, experts: bool, layers: Optional[int] = None):
-    """Every (dp, tp, pp, v, cp, ep, zero, micro_batch, recompute, sp) whose sizes multiply to the GPUs
-    and divide the batch; the sheet's own checks refuse the rest (heads by tp, layers by pp·v).
-    The interleaved schedule (v > 1, up to MAX_V) needs pp > 1, layers that divide by pp·v and
-    micro-batches that divide by pp (Megatron's condition)."""
+    """Every (dp, tp, pp, v, cp, ep, micro_batch, sp) whose sizes multiply to the GPUs and divide the
+    batch; each is tried with every ZeRO stage and recomputation (STATES). The sheet's own checks
+    refuse the rest (heads by tp, layers by pp·v). The interleaved schedule (v > 1, up to MAX_V)
+    needs pp > 1, layers that divide by pp·v and micro-batches that divide by pp (Megatron's
+    condition)."""
     for tp in divisors(gpus):
         if tp > per_node:  # tensor parallelism stays within a node
             break
@@ -78,12 +82,23 @@ def layouts(gpus: int, batch: int, per_node: int, experts: bool, layers: Optiona
                         for v in chunks:
                             if v > 1 and not interleavable:
                                 continue
-                            for zero in range(4):
-                                for recompute in range(3):
-                                    yield (dp, tp, pp, v, cp, ep, zero, micro_batch, recompute, 1 if tp > 1 else 0)
+                            yield (dp, tp, pp, v, cp, ep, micro_batch, 1 if tp > 1 else 0)
 
 
-def plan(model, gpus: int, batch: int, hardware: str, top: int = 10) -> PlanReport:
+# the ZeRO stage and the recomputation tried with each layout: the inner stages of the compiled function
+ZERO = (0, 1, 2, 3)
+RECOMPUTE = (0, 1, 2)
+
+
+def _layout(sizes: Tuple[int, ...], recompute: int, zero: int) -> Dict[str, int]:
+    dp, tp, pp, v, cp, ep, micro_batch, sp = sizes
+    return dict(zip(PARAMS, (dp, tp, pp, v, cp, ep, zero, micro_batch, recompute, sp)))
+
+
+def plan(model, gpus: int, batch: int, hardware: str, top: int = 10,
+         progress: Optional[Callable[[int, int], None]] = None) -> PlanReport:
+    """The layouts that fit, fastest first. `progress(done, total)`, if given, is called after
+    each layout's sizes are tried (every ZeRO stage and recomputation of them)."""
     if not 1 <= gpus <= MAX_GPUS:
         raise AcctError(f"--gpus: from 1 to {MAX_GPUS:,}, got {gpus}")
     # the micro-batches enumerated are the divisors of the batch: bound it (10**20 ran for hours)
@@ -102,43 +117,42 @@ def plan(model, gpus: int, batch: int, hardware: str, top: int = 10) -> PlanRepo
     if device_memory is None:
         raise AcctError(f"--hardware {hardware}: no device memory to fit the layouts in")
     experts = "experts_per_ep" in model.sheet
-    # dp, pp, cp, micro_batch and the ZeRO stage are the compiled function's parameters; the rest
-    # (recomputation, sequence parallelism, tp, v, ep) are fixed per function, which keeps the bounds
-    # on its values small
-    params = ("dp", "pp", "cp", "micro_batch", "zero_stage")
-    functions = {}
-
-    def function_for(zero: int, recompute: int, sp: int, tp: int, v: int, ep: int, dp: int, pp: int):
-        key = (recompute, sp, tp, v, ep)
-        if key not in functions:
-            fixed = {"recompute": recompute, "sequence_parallel": sp, "tp": tp, "virtual_stages": v}
-            if experts:  # ep fixed per function too: dp / ep in a parameter's place doubles the bounds
-                fixed["ep"] = ep
-            # the varied sizes' values when the function folds its constants: this layout's, valid
-            sheet = model.sheet.replace({**fixed, "dp": dp, "pp": pp, "zero_stage": zero}, "plan")
-            try:
-                functions[key] = sheet.function(params, OUTPUTS, "plan")
-            except AcctError:  # a fixed choice the model refuses (heads that tp does not divide)
-                functions[key] = None
-        return functions[key]
-
+    # one compiled function, staged: what a layout's sizes give is computed once per layout, then
+    # each ZeRO stage and recomputation only adds what depends on them. The varied sizes are at most
+    # the GPUs, the batch or 3: bounds on that many bits, not a sweep's 64, keep the sheet's proven
+    # value sizes within its limit
+    bits = max(gpus, batch, 3).bit_length()
+    function = model.sheet.function(SIZES + ("zero_stage", "recompute"), OUTPUTS, "plan", bits,
+                                    stages=(len(SIZES), len(SIZES) + 1))
     per_node = values.get("gpus_per_node", gpus)
     enumerated = valid = 0
-    fitting: List[PlanRow] = []
+    fitting: list = []  # (outputs, sizes, recompute, zero) of each layout that fits
     layers = values.get("num_layers")
-    for args in layouts(gpus, batch, per_node, experts, layers if isinstance(layers, int) else None):
-        enumerated += 1
-        dp, tp, pp, v, cp, ep, zero, micro_batch, recompute, sp = args
-        varied = (dp, pp, cp, micro_batch, zero)
-        function = function_for(zero, recompute, sp, tp, v, ep, dp, pp)
-        if function is None or not function.valid(*varied):
+    every = list(layouts(gpus, batch, per_node, experts, layers if isinstance(layers, int) else None))
+    for done, sizes in enumerate(every, 1):
+        if progress is not None:
+            progress(done, len(every))
+        enumerated += len(RECOMPUTE) * len(ZERO)
+        states = function.stage(*sizes)
+        if states is None:  # the layout's sizes break a check: every stage and recomputation does
             continue
-        valid += 1
-        step, peak, compute, bubble, comm, states, activations = function(*varied)
-        if peak <= device_memory:
-            fitting.append(PlanRow(dict(zip(PARAMS, args)), step, peak, compute, bubble, comm, states, activations))
-    fitting.sort(key=lambda row: (row.step, row.peak, tuple(row.layout.values())))
+        for zero in ZERO:
+            recomputations = states(zero)
+            if recomputations is None:
+                continue
+            for recompute in RECOMPUTE:
+                results = recomputations(recompute)
+                if results is None:
+                    continue
+                valid += 1
+                if results[1] <= device_memory:  # the peak
+                    fitting.append((results, sizes, recompute, zero))
+    # the fastest `top` (ties: less memory, then the layout's sizes), without sorting every fit
+    fitting_count = len(fitting)
+    fitting = [PlanRow(_layout(sizes, recompute, zero), *results)
+               for results, sizes, recompute, zero in heapq.nsmallest(
+                   top, fitting, key=lambda fit: (fit[0][0], fit[0][1], tuple(_layout(*fit[1:]).values())))]
     precision = model.preset.training.get("precision", "fp32")
     chosen_by = model.preset.chosen_by.get("precision") or model.preset.where("training", "precision")
-    return PlanReport(model.preset.name, gpus, batch, hardware, device_memory, enumerated, valid, len(fitting),
-                      fitting[:top], precision=precision, precision_by=chosen_by)
+    return PlanReport(model.preset.name, gpus, batch, hardware, device_memory, enumerated, valid, fitting_count,
+                      fitting, precision=precision, precision_by=chosen_by)
