@@ -239,6 +239,9 @@ TRUST = {
     "a .pyc with -p": (["run", A_PRESET, "-p", c("plugins/raises.pyc")], 1, "raises.pyc",
                        "not a .py file; a plugin file is Python source"),
     "a directory with -p": (["run", A_PRESET, "-p", c("plugins")], 1, "plugins", "not a .py file"),
+    "a component name that cannot name a cell": (["train", A_PRESET, "-p", c("plugins/name_with_markup.py")], 1,
+                                                 "name_with_markup.py", "component 'bad|row x': a component's name "
+                                                 "is a name its cells can carry"),
     "--plot a file that is not an image": (["sweep", A_PRESET, "--vary", "d_model=128", "--plot", c("chart.pdf")], 1,
                                      "--plot", "the file must end in .svg or .png"),
     # issue #20: an output is checked before any work, and is never one of the command's inputs

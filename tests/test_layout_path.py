@@ -153,3 +153,33 @@ def test_staged_functions_equal_the_plain_function_at_every_layout(name, gpus, b
                         assert got == tuple(values[name] for name in planning.OUTPUTS)
                 checked += 1
     assert checked > 500
+
+
+@pytest.mark.parametrize("keywords, message", [
+    # the API's layout keywords are typed as the command line's options: True is no ZeRO stage
+    (dict(zero=True), "--zero: a whole number, got True"),
+    (dict(gpus=True), "--gpus: a whole number of devices, got True"),
+    (dict(tp=True), "--tp: a whole number, got True"),
+    (dict(tp="2"), "--tp: a whole number, got '2'"),
+])
+def test_the_api_types_its_layout_as_the_command_line_does(llama, keywords, message):
+    with pytest.raises(AcctError) as raised:
+        llama.train("h100", **keywords)
+    assert str(raised.value) == message
+
+
+def test_errors_name_no_internal_cell(cli):
+    # a ZeRO stage past 3 named zero_stage_left (`3 - zero_stage`); it says what the stage may be
+    status, out, err = cli("sweep", MODEL, "--hardware", "h100", "--vary", "zero_stage=0..5+1",
+                           "--output", "gpu.memory.peak")
+    assert status == 0 and "2 of the 6 points are left out" in out
+    assert "zero_stage=4: --vary zero_stage: the ZeRO stage is 0, 1, 2 or 3, got 4" in out
+    assert "zero_stage_left" not in out
+    for argv, message in (
+            (["--set", "sequence_parallel=2"], "--set sequence_parallel: sequence_parallel is 0 (off) or 1 (on), got 2"),
+            (["--set", "recompute=3"], "--set recompute: recompute is 0 (none), 1 (selective) or 2 (full), got 3"),
+            # a dense model has no experts to split: --ep changed nothing and was shown in the layout
+            (["--dp", "2", "--ep", "4", "--global-batch", "2"],
+             "--ep: expert parallelism splits routed experts, and llama-3-8b has none; leave ep unset")):
+        status, out, err = cli("train", MODEL, *argv)
+        assert (status, out, err) == (1, "", f"acct: error: {message}\n")

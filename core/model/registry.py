@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import keyword
 import importlib.util
 import os
 import re
@@ -642,6 +643,11 @@ TENSOR_PARALLEL = ("column", "row", "vocab", "replicated")
 
 def _check_component(spec: Component, where: str) -> None:
     """A component's fields that are not formulas: their types and how they go together."""
+    # the name makes the row's cells (q_proj.params), which core's formulas read by name
+    if not isinstance(spec.name, str) or not spec.name.isascii() or not spec.name.isidentifier() \
+            or keyword.iskeyword(spec.name):
+        raise PluginError(f"{where}: a component's name is a name its cells can carry (letters, digits and _, "
+                          f"not starting with a digit, not a Python keyword), got {spec.name!r}")
     if spec.shape is not None and (not isinstance(spec.shape, (tuple, list)) or len(spec.shape) != 3):
         raise PluginError(f"{where}: shape must be (m, k, n) for (m×k)·(k×n), got {spec.shape!r}")
     if not isinstance(spec.requires_variants, Mapping) or not all(
