@@ -180,6 +180,6 @@ def test_errors_name_no_internal_cell(cli):
             (["--set", "recompute=3"], "--set recompute: recompute is 0 (none), 1 (selective) or 2 (full), got 3"),
             # a dense model has no experts to split: --ep changed nothing and was shown in the layout
             (["--dp", "2", "--ep", "4", "--global-batch", "2"],
-             "--ep: expert parallelism splits routed experts, and llama-3-8b has none; leave ep unset")):
+             "--ep: expert parallelism splits routed experts, and this model has none; ep = 4 must be 1")):
         status, out, err = cli("train", MODEL, *argv)
         assert (status, out, err) == (1, "", f"acct: error: {message}\n")

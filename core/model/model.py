@@ -246,9 +246,8 @@ def parallel_output_cells(rows, inputs: "InputCells", outputs: Sequence[str], ac
         texts.append(("gpu.memory.headroom", "device_memory - " + ("memory.peak" if finetune else "gpu.memory.peak")))
     checks = [] if finetune else list(LAYOUT_CHECKS) + [name for name, (_, _, needs, _) in SHAPE_CHECKS.items() if needs in read]
     routed = any(row.repeated and row.params_active.text != row.params.text for row in rows)
-    if not routed and not finetune and "ep" in inputs.explicit:  # it would divide nothing, and be shown
-        raise ConfigError(f"{inputs.labels.get('ep') or '--set ep'}: expert parallelism splits routed experts, "
-                          f"and {preset.name} has none; leave ep unset")
+    if not routed and not finetune:  # an ep above 1 would divide nothing, and be shown in the layout
+        checks.append("ep_without_experts")
     if routed and "num_experts" in read:
         checks += list(EXPERT_CHECKS)
     for name in checks:

@@ -97,7 +97,7 @@ def acct_register_inputs(register):
                    default=2, minimum=None, integer=False))
     register(Input("quantized_bytes", "bytes per frozen weight of the blocks' linear layers (NF4: 2113/4096)",
                    default="frozen_bytes", minimum=None, integer=False))
-    for checks in (LAYOUT_CHECKS, SHAPE_CHECKS, EXPERT_CHECKS):
+    for checks in (LAYOUT_CHECKS, SHAPE_CHECKS, EXPERT_CHECKS, DENSE_CHECKS):
         for name, (formula, description, minimum_or_needs, message) in checks.items():
             minimum = minimum_or_needs if isinstance(minimum_or_needs, int) else 1
             register(Input(name, description, default=formula, minimum=minimum, settable=False, message=message))
@@ -163,6 +163,11 @@ SHAPE_CHECKS = {
     "tokens_per_cp": ("context_length / cp", "tokens per context-parallel rank: context_length ÷ cp",
                       "context_length", "cp = {cp} does not divide the context of {context_length} tokens"),
 }
+# made for a model without routed experts, where ep divides nothing (the third field: no plugin input)
+DENSE_CHECKS = {
+    "ep_without_experts": ("1 - ep", "ep is 1 without routed experts", 0,
+                           "expert parallelism splits routed experts, and this model has none; ep = {ep} must be 1"),
+}
 EXPERT_CHECKS = {
     "experts_per_ep": ("num_experts / ep", "routed experts per expert-parallel rank: num_experts ÷ ep", "num_experts",
                        "ep = {ep} does not divide the {num_experts} routed experts"),
@@ -172,7 +177,8 @@ EXPERT_CHECKS = {
 # the checks whose failure an error names first, when several fail at once (acct.engine.sheet)
 CHECK_PRECEDENCE = {name: i for i, name in enumerate((
     "zero_stage_left", "sequence_parallel_left", "recompute_left", "replicas", "replicas_left", "dp",
-    "heads_per_tp", "layers_per_stage", "tokens_per_cp", "experts_per_ep", "dp_per_ep", "micro_batch",
+    "heads_per_tp", "layers_per_stage", "tokens_per_cp", "experts_per_ep", "dp_per_ep", "ep_without_experts",
+    "micro_batch",
     "micro_batches"))}
 # gpus and dp follow each other, whichever the user gives (acct.model.model.InputCells)
 GPUS_FROM_LAYOUT = "dp * tp * pp * cp"
