@@ -189,3 +189,46 @@ def test_decimals_never_become_floats(monkeypatch):
 def test_decimals_are_bounded(text, problem):
     with pytest.raises(FormulaError, match=re.escape(problem)):
         parse(text, "--set x")
+
+
+# -- the constructors the layers above the engine build formulas with -----------------------------
+
+
+def test_constructors_build_formulas_that_read_and_show_as_written():
+    from acct.engine.formula import add, built, call, div, mul, named, number, sub
+
+    tree = div(sub(add(mul(number(2), named("T"), named("D")), named("total.params")), number(1)),
+               call("max", named("T"), number(3)))
+    formula = built(tree)
+    assert formula.text == "(2 * T * D + total.params - 1) / max(T, 3)"
+    assert formula.names == ("T", "D", "total.params")
+    assert formula.evaluate({"T": 4, "D": 5, "total.params": 9}) == Fraction(48, 4)
+    assert formula.display({"T": "T", "D": "D"}) == "(2·T·D + total.params - 1)/max(T, 3)"
+    assert built(tree, "shown").text == "shown"
+
+
+def test_a_sum_is_balanced_and_an_empty_sum_is_zero():
+    from acct.engine.formula import add, built, named, text_of
+
+    assert text_of(add(*(named(f"x{i}") for i in range(5)))) == "x0 + x1 + (x2 + (x3 + x4))"
+    terms = [named(f"row{i}.params") for i in range(3_000)]
+    assert built(add(*terms)).evaluate({f"row{i}.params": i for i in range(3_000)}) == sum(range(3_000))
+    assert built(add()).evaluate({}) == 0
+
+
+def test_substitute_and_reads_leave_the_original_tree_alone():
+    from acct.engine.formula import built, named, parse, reads, substitute
+
+    original = parse("min(context_length, W) * 2 + context_length")
+    swapped = substitute(original.tree, {"context_length": named("t")})
+    assert built(swapped).text == "min(t, W) * 2 + t"
+    assert reads(swapped, "t") and not reads(swapped, "context_length") and reads(original.tree, "context_length")
+    assert original.evaluate({"context_length": 5, "W": 3}) == 11
+
+
+def test_dotted_reads_a_dotted_name_as_one_cell():
+    from acct.engine.formula import dotted
+
+    formula = dotted("max(gpu.memory.first.peak, memory.peak) - total.params")
+    assert formula.names == ("gpu.memory.first.peak", "memory.peak", "total.params")
+    assert formula.evaluate({"gpu.memory.first.peak": 7, "memory.peak": 9, "total.params": 4}) == 5

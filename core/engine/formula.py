@@ -402,6 +402,156 @@ def without_factor(formula: Formula, name: str) -> Formula:
     return from_tree(tree, ast.unparse(tree))
 
 
+# -- constructors: the formulas acct builds itself ------------------------------
+#
+# Totals, per-instance products, the roofline's bytes and times: the layers above the engine
+# build these with the functions below and never touch `ast`; a Tree is an opaque value to them,
+# made here, combined here, and turned into a Formula by `built` or `from_tree`.
+
+Tree = ast.expr
+
+
+def named(cell: str) -> Tree:
+    """The value of the cell (or input) `cell`; its name may contain dots (`total.params`)."""
+    return ast.Name(cell, ast.Load())
+
+
+def number(value: int) -> Tree:
+    return ast.Constant(value)
+
+
+def add(*terms: Tree) -> Tree:
+    """terms[0] + terms[1] + ..., balanced (halves, then halves of those): a total over 1,200 rows
+    stays shallow. No terms is 0."""
+    if len(terms) == 2:
+        return ast.BinOp(terms[0], ast.Add(), terms[1])
+    if not terms:
+        return ast.Constant(0)
+    if len(terms) == 1:
+        return terms[0]
+    middle = len(terms) // 2
+    return ast.BinOp(add(*terms[:middle]), ast.Add(), add(*terms[middle:]))
+
+
+def sub(left: Tree, right: Tree) -> Tree:
+    return ast.BinOp(left, ast.Sub(), right)
+
+
+def mul(*factors: Tree) -> Tree:
+    """factors[0] · factors[1] · ..., from the left (as `2 * T * D` parses)."""
+    tree = factors[0]
+    for factor in factors[1:]:
+        tree = ast.BinOp(tree, ast.Mult(), factor)
+    return tree
+
+
+def div(numerator: Tree, denominator: Tree) -> Tree:
+    """The exact quotient (`/`: a Fraction where it does not divide)."""
+    return ast.BinOp(numerator, ast.Div(), denominator)
+
+
+def call(function: str, *args: Tree) -> Tree:
+    """`function(args...)`, one of the language's FUNCTIONS (min, max, ceil_div, round_up)."""
+    return ast.Call(ast.Name(function, ast.Load()), list(args), [])
+
+
+def text_of(tree: Tree) -> str:
+    """The tree as formula text, as Python writes it (`a + b * c`)."""
+    return ast.unparse(tree)
+
+
+def node_count(tree: Tree) -> int:
+    """How many nodes the tree has: what a caller weighs before writing a long tree out as text."""
+    return sum(1 for _ in ast.walk(tree))
+
+
+def built(tree: Tree, text: Union[str, None] = None) -> Formula:
+    """The Formula of a built tree, its text `text` or, without one, the tree written out."""
+    return from_tree(tree, ast.unparse(tree) if text is None else text)
+
+
+def reads(tree: Tree, name: str) -> bool:
+    """Whether the tree reads the name `name`."""
+    return any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(tree))
+
+
+def substitute(tree: Tree, names: Mapping[str, Tree]) -> Tree:
+    """The tree with each name in `names` replaced by its tree (a fresh tree; the original is untouched)."""
+    if isinstance(tree, ast.Name):
+        return names.get(tree.id, tree)
+    if isinstance(tree, ast.BinOp):
+        return ast.BinOp(substitute(tree.left, names), tree.op, substitute(tree.right, names))
+    if isinstance(tree, ast.UnaryOp):
+        return ast.UnaryOp(tree.op, substitute(tree.operand, names))
+    if isinstance(tree, ast.Call):
+        return ast.Call(tree.func, [substitute(arg, names) for arg in tree.args], [])
+    return tree
+
+
+@functools.lru_cache(maxsize=None)
+def dotted(text: str) -> Formula:
+    """The Formula of engine-written text whose names may contain dots (`total.params + gpu.x`),
+    which Python parses as attributes; each is read as one cell name. For acct's own output
+    formulas, not a stranger's: the whitelist is `parse`'s."""
+    return from_tree(_undotted(ast.parse(text, mode="eval").body), text)
+
+
+def _undotted(node: ast.expr) -> ast.expr:
+    if isinstance(node, ast.Attribute):
+        return ast.Name(ast.unparse(node), ast.Load())
+    if isinstance(node, ast.BinOp):
+        return ast.BinOp(_undotted(node.left), node.op, _undotted(node.right))
+    if isinstance(node, ast.Call):  # max(gpu.memory.first.peak, ...): the arguments too
+        return ast.Call(node.func, [_undotted(argument) for argument in node.args], node.keywords)
+    if isinstance(node, ast.UnaryOp):
+        return ast.UnaryOp(node.op, _undotted(node.operand))
+    return node
+
+
+class Unsummable(FormulaError):
+    """`series` met a part of a tree it cannot sum in closed form; `part` is that part as text."""
+
+    def __init__(self, part: str):
+        super().__init__(part)
+        self.part = part
+
+
+def series(tree: Tree, var: str, first: Tree, last: Tree) -> Tree:
+    """Σ of `tree` over var = first, first + 1, ..., last, in closed form: sums and
+    differences term by term, a factor free of var taken out, Σ t = (first + last)·n/2, and
+    Σ min(t, W) = (u·(u+1) − (first−1)·first)/2 + W·(last − u) with u = max(first − 1,
+    min(W, last)) (a sliding window). Any other use of var raises Unsummable."""
+    count = add(sub(last, first), number(1))
+    if not reads(tree, var):
+        return mul(tree, count)
+    if isinstance(tree, ast.Name):  # tree is var itself
+        # (first + last)·n is even: n(2·first + n − 1)
+        return call("ceil_div", mul(add(first, last), count), number(2))
+    if isinstance(tree, ast.BinOp):
+        if isinstance(tree.op, (ast.Add, ast.Sub)):
+            return ast.BinOp(series(tree.left, var, first, last), tree.op, series(tree.right, var, first, last))
+        if isinstance(tree.op, ast.Mult) and not reads(tree.left, var):
+            return mul(tree.left, series(tree.right, var, first, last))
+        if isinstance(tree.op, ast.Mult) and not reads(tree.right, var):
+            return mul(series(tree.left, var, first, last), tree.right)
+        if isinstance(tree.op, ast.Div) and not reads(tree.right, var):
+            return div(series(tree.left, var, first, last), tree.right)
+    if isinstance(tree, ast.Call) and tree.func.id in ("min", "max") and len(tree.args) == 2:
+        moving = [arg for arg in tree.args if reads(arg, var)]
+        if len(moving) == 1 and isinstance(moving[0], ast.Name):
+            window = tree.args[1] if moving[0] is tree.args[0] else tree.args[0]
+            below = sub(first, number(1))
+            upto = call("max", below, call("min", window, last))
+            # u(u+1) and (first−1)·first are products of consecutive integers: even
+            minimum = add(call("ceil_div", sub(mul(upto, add(upto, number(1))), mul(below, first)), number(2)),
+                          mul(window, sub(last, upto)))
+            if tree.func.id == "min":
+                return minimum
+            # max(t, W) = t + W − min(t, W)
+            return sub(add(series(named(var), var, first, last), mul(window, count)), minimum)
+    raise Unsummable(ast.unparse(tree))
+
+
 def _nonnegative(node: ast.expr, known: Callable[[str], bool]) -> bool:
     if isinstance(node, ast.Constant):
         return node.value >= 0

@@ -17,14 +17,13 @@ product over the sequence, how many instances) the row states as a field.
 
 from __future__ import annotations
 
-import ast
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from acct.records import fresh, record, replace
 
 from acct.model.config import Preset, Value
 from acct.errors import ConfigError, PluginError, SheetError, suggest
-from acct.engine.formula import Formula, from_tree, parse
+from acct.engine.formula import Formula, add, from_tree, mul, named, number, parse, sub
 from acct.model.registry import RegisteredComponent, Registry, unknown_variant
 from acct.engine.sheet import Cell, Sheet
 from acct.model.outputs import (ACTIVATION_OUTPUTS, CHECK_PRECEDENCE, COST_INPUTS, FITS_INPUTS, INFERENCE_INPUTS, OUTPUTS, PRECISIONS,
@@ -341,10 +340,9 @@ def apply_biases(preset: Preset, rows: List[RegisteredComponent]) -> List[Regist
     biased = []
     for row in rows:
         if row.bias is not None and (row.spec.name in preset.biases or row.spec.group in preset.biases):
-            tree = ast.BinOp(row.params.tree, ast.Add(), row.bias.tree)
-            params = from_tree(tree, f"{row.params.text} + {row.bias.text}")
+            params = from_tree(add(row.params.tree, row.bias.tree), f"{row.params.text} + {row.bias.text}")
             active = params if row.params_active is row.params else from_tree(
-                ast.BinOp(row.params_active.tree, ast.Add(), row.bias.tree),
+                add(row.params_active.tree, row.bias.tree),
                 f"{row.params_active.text} + {row.bias.text}")
             row = replace(row, params=params, params_active=active)
         biased.append(row)
@@ -567,7 +565,8 @@ def row_cells(rows: Sequence[RegisteredComponent], columns: Sequence[str], conve
         for column, formula in [(c, row_formula(row, c, convention)) for c in columns] + dense:
             each = cell_name(row, f"{column}_each")
             cells.append(Cell(each, formula, f"{row.where} {column}", integer=True, minimum=0))
-            total = from_tree(_product(each, times), f"{each} × {times}" if times else each)
+            total = from_tree(mul(named(each), named(times)) if times else named(each),
+                              f"{each} × {times}" if times else each)
             cells.append(Cell(cell_name(row, column), total, f"{row.where} {column}"))
     return cells
 
@@ -621,22 +620,20 @@ def aggregate_cells(rows: Sequence[RegisteredComponent]) -> List[Cell]:
     # Kaplan's non-embedding N: without the lookup tables and the de-embedding (an untied head's
     # weight; a tied head's is the table's, already left out), whose FLOPs his C_forward omits
     tables = [cell_name(row, "params") for row in rows if row.spec.embedding_table or row.spec.unembedding]
-    dense = _name(TOTAL_FLOPS)
+    dense = named(TOTAL_FLOPS)
     for row in rows:
         if row.flops_dense is not None:
-            dense = ast.BinOp(ast.BinOp(dense, ast.Add(), _name(cell_name(row, "flops_dense"))),
-                              ast.Sub(), _name(cell_name(row, "flops")))
+            dense = sub(add(dense, named(cell_name(row, "flops_dense"))), named(cell_name(row, "flops")))
     trees = {
-        "flops_matmul": _name(TOTAL_FLOPS),
+        "flops_matmul": named(TOTAL_FLOPS),
         "flops_attention": _sum(attention),
         "flops_dense": dense,
-        "params_total": _name(TOTAL_PARAMS),
-        "params_nonembedding": ast.BinOp(_name(TOTAL_PARAMS), ast.Sub(), _sum(tables)) if tables
-        else _name(TOTAL_PARAMS),
-        "params_active": _name("total.params_active"),
+        "params_total": named(TOTAL_PARAMS),
+        "params_nonembedding": sub(named(TOTAL_PARAMS), _sum(tables)) if tables else named(TOTAL_PARAMS),
+        "params_active": named("total.params_active"),
         # a lookup table is used whole by no token, but it is not a matmul's weight either: left out as above
-        "params_active_nonembedding": ast.BinOp(_name("total.params_active"), ast.Sub(), _sum(tables)) if tables
-        else _name("total.params_active"),
+        "params_active_nonembedding": sub(named("total.params_active"), _sum(tables)) if tables
+        else named("total.params_active"),
     }
     return [Cell(name, from_tree(tree, name), f"the aggregate {name}", description=AGGREGATES[name])
             for name, tree in trees.items()]
@@ -651,18 +648,6 @@ def convention_cells(registry: Registry) -> List[Cell]:
     return cells
 
 
-def _name(name: str) -> ast.expr:
-    return ast.Name(name, ast.Load())
-
-
-def _product(name: str, factor: Optional[str]) -> ast.expr:
-    return ast.BinOp(_name(name), ast.Mult(), _name(factor)) if factor else _name(name)
-
-
-def _sum(names: List[str]) -> ast.expr:
-    if not names:
-        return ast.Constant(0)
-    tree = _name(names[0])
-    for name in names[1:]:
-        tree = ast.BinOp(tree, ast.Add(), _name(name))
-    return tree
+def _sum(names: List[str]):
+    """The sum of the named cells (0 for none); `from_tree` balances it."""
+    return add(*map(named, names)) if names else number(0)

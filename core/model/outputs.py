@@ -9,14 +9,12 @@ this module only sums them and multiplies by the run's sizes.
 
 from __future__ import annotations
 
-import ast
-import functools
 from fractions import Fraction
 from typing import Collection, Dict, Optional, Tuple
 
 from acct import hookimpl
 from acct.components import Input
-from acct.engine.formula import Formula, from_tree
+from acct.engine.formula import Formula, dotted
 
 # Bytes per value for each precision (Rajbhandari et al. 2020, ZeRO, §3.1: mixed-precision
 # Adam keeps fp16/bf16 weights and gradients, and fp32 master weights and moments:
@@ -244,24 +242,9 @@ def _exact_text(value) -> str:
     return str(value.numerator) if value.denominator == 1 else f"{value.numerator} / {value.denominator}"
 
 
-@functools.lru_cache(maxsize=None)
 def output_formula(text: str) -> Formula:
     """Parse an output's formula, whose names may contain dots (cells of the engine's own)."""
-    tree = ast.parse(text, mode="eval").body
-    return from_tree(_dotted(tree), text)
-
-
-def _dotted(node: ast.expr) -> ast.expr:
-    """`total.params` parses as an attribute; the engine's formulas read it as one cell name."""
-    if isinstance(node, ast.Attribute):
-        return ast.Name(ast.unparse(node), ast.Load())
-    if isinstance(node, ast.BinOp):
-        return ast.BinOp(_dotted(node.left), node.op, _dotted(node.right))
-    if isinstance(node, ast.Call):  # max(gpu.memory.first.peak, ...): the arguments too
-        return ast.Call(node.func, [_dotted(argument) for argument in node.args], node.keywords)
-    if isinstance(node, ast.UnaryOp):
-        return ast.UnaryOp(node.op, _dotted(node.operand))
-    return node
+    return dotted(text)
 
 
 def activation_formula(formulas: Dict[str, Formula], convention: str) -> Optional[Formula]:

@@ -29,10 +29,11 @@ Per row, from the fields every row states (`shape`, `batch`, `params`, `params_a
 
 from __future__ import annotations
 
-import ast
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from acct.engine.formula import Formula, from_tree
+from acct.engine.formula import (Formula, Tree, Unsummable, add, built, call, div, mul, named, node_count, number, reads,
+                                 sub, substitute)
+from acct.engine.formula import series as closed_sum
 from acct.engine.sheet import Cell
 from acct.errors import PluginError
 
@@ -48,94 +49,15 @@ def quantized(row) -> bool:
     return row.shape is not None and not row.spec.attention_product
 
 
-def _name(name: str) -> ast.expr:
-    return ast.Name(name, ast.Load())
-
-
-def _num(value: int) -> ast.expr:
-    return ast.Constant(value)
-
-
-def _op(left: ast.expr, op: ast.operator, right: ast.expr) -> ast.expr:
-    return ast.BinOp(left, op, right)
-
-
-def _mul(*factors: ast.expr) -> ast.expr:
-    tree = factors[0]
-    for factor in factors[1:]:
-        tree = _op(tree, ast.Mult(), factor)
-    return tree
-
-
-def _add(*terms: ast.expr) -> ast.expr:
-    """A sum, balanced: a total over 1,200 rows stays shallow."""
-    if not terms:
-        return _num(0)
-    if len(terms) == 1:
-        return terms[0]
-    middle = len(terms) // 2
-    return _op(_add(*terms[:middle]), ast.Add(), _add(*terms[middle:]))
-
-
-def _call(function: str, *args: ast.expr) -> ast.expr:
-    return ast.Call(_name(function), list(args), [])
-
-
-def substitute(tree: ast.expr, names: Mapping[str, ast.expr]) -> ast.expr:
-    """The tree with each Name in `names` replaced (a fresh tree; the original is untouched)."""
-    if isinstance(tree, ast.Name):
-        return names.get(tree.id, tree)
-    if isinstance(tree, ast.BinOp):
-        return ast.BinOp(substitute(tree.left, names), tree.op, substitute(tree.right, names))
-    if isinstance(tree, ast.UnaryOp):
-        return ast.UnaryOp(tree.op, substitute(tree.operand, names))
-    if isinstance(tree, ast.Call):
-        return ast.Call(tree.func, [substitute(arg, names) for arg in tree.args], [])
-    return tree
-
-
-def _reads(tree: ast.expr, name: str) -> bool:
-    return any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(tree))
-
-
-def series(tree: ast.expr, var: str, first: ast.expr, last: ast.expr, where: str) -> ast.expr:
-    """Σ of `tree` over var = first, first + 1, ..., last, in closed form: sums and
-    differences term by term, a factor free of var taken out, Σ t = (first + last)·n/2, and
-    Σ min(t, W) = (u·(u+1) − (first−1)·first)/2 + W·(last − u) with u = max(first − 1,
-    min(W, last)) (a sliding window). Any other use of var is an error naming `where`."""
-    count = _op(_op(last, ast.Sub(), first), ast.Add(), _num(1))
-    if not _reads(tree, var):
-        return _mul(tree, count)
-    if isinstance(tree, ast.Name):  # tree is var itself
-        # (first + last)·n is even: n(2·first + n − 1)
-        return _call("ceil_div", _mul(_op(first, ast.Add(), last), count), _num(2))
-    if isinstance(tree, ast.BinOp):
-        if isinstance(tree.op, (ast.Add, ast.Sub)):
-            return ast.BinOp(series(tree.left, var, first, last, where), tree.op,
-                             series(tree.right, var, first, last, where))
-        if isinstance(tree.op, ast.Mult) and not _reads(tree.left, var):
-            return _mul(tree.left, series(tree.right, var, first, last, where))
-        if isinstance(tree.op, ast.Mult) and not _reads(tree.right, var):
-            return _mul(series(tree.left, var, first, last, where), tree.right)
-        if isinstance(tree.op, ast.Div) and not _reads(tree.right, var):
-            return _op(series(tree.left, var, first, last, where), ast.Div(), tree.right)
-    if isinstance(tree, ast.Call) and tree.func.id in ("min", "max") and len(tree.args) == 2:
-        moving = [arg for arg in tree.args if _reads(arg, var)]
-        if len(moving) == 1 and isinstance(moving[0], ast.Name):
-            window = tree.args[1] if moving[0] is tree.args[0] else tree.args[0]
-            below = _op(first, ast.Sub(), _num(1))
-            upto = _call("max", below, _call("min", window, last))
-            # u(u+1) and (first−1)·first are products of consecutive integers: even
-            minimum = _add(_call("ceil_div", _op(_mul(upto, _op(upto, ast.Add(), _num(1))), ast.Sub(),
-                                                 _mul(below, first)), _num(2)),
-                           _mul(window, _op(last, ast.Sub(), upto)))
-            if tree.func.id == "min":
-                return minimum
-            # max(t, W) = t + W − min(t, W)
-            return _op(_add(series(_name(var), var, first, last, where), _mul(window, count)), ast.Sub(), minimum)
-    raise PluginError(f"{where}: acct sums a decode formula over the generated tokens in closed form, and cannot "
-                      f"sum {ast.unparse(tree)!r} over {var} (it takes sums, products by a factor without {var}, "
-                      f"and min or max of {var} with a window)")
+def series(tree: Tree, var: str, first: Tree, last: Tree, where: str) -> Tree:
+    """Σ of `tree` over var = first, ..., last in closed form (the engine's `series`); a formula it
+    cannot close is an error naming `where`, the row and column it came from."""
+    try:
+        return closed_sum(tree, var, first, last)
+    except Unsummable as error:
+        raise PluginError(f"{where}: acct sums a decode formula over the generated tokens in closed form, and cannot "
+                          f"sum {error.part!r} over {var} (it takes sums, products by a factor without {var}, "
+                          f"and min or max of {var} with a window)") from None
 
 
 # FlashAttention writes, beside O, the softmax's log-sum-exp in fp32: one value per query row per head
@@ -162,7 +84,7 @@ def attention_set(kernel: object, option: str, hardware: Optional[str], given: M
     return {"attention_fused": ATTENTION_KERNELS[kernel]}
 
 
-def attention(m: ast.expr, k: ast.expr, n: ast.expr, keys_side: str) -> ast.expr:
+def attention(m: Tree, k: Tree, n: Tree, keys_side: str) -> Tree:
     """Bytes one head moves in and out of a product over the sequence, for one sequence, under the
     kernel `attention_fused` chooses (its K or V is the KV cache, counted apart; m query rows):
 
@@ -176,12 +98,12 @@ def attention(m: ast.expr, k: ast.expr, n: ast.expr, keys_side: str) -> ast.expr
       norms and activation functions do not (LLM-Viewer lists it as a layer of its own).
 
     attention_fused·fused + attention_unfused·unfused, both 0 or 1."""
-    activation = _name("infer_activation_bytes")
+    activation = named("infer_activation_bytes")
     if keys_side == "n":  # QKᵀ: Q (m×k) in; scores (m×n) out, or the LSE
-        return _add(_mul(m, k, activation), _mul(_name("attention_fused"), m, _num(LSE_BYTES)),
-                    _mul(_name("attention_unfused"), m, n, activation))
+        return add(mul(m, k, activation), mul(named("attention_fused"), m, number(LSE_BYTES)),
+                   mul(named("attention_unfused"), m, n, activation))
     # attention·V: O (m×n) out; the probabilities (m×k) in, unfused
-    return _add(_mul(m, n, activation), _mul(_name("attention_unfused"), m, k, activation))
+    return add(mul(m, n, activation), mul(named("attention_unfused"), m, k, activation))
 
 
 class RowTrees:
@@ -191,95 +113,95 @@ class RowTrees:
         self.row = row
         self.where = row.where
         self.name = lambda column: cell_name(row, column)
-        self.times = _name(cell_name(row, "multiplicity")) if row.repeated else None
+        self.times = named(cell_name(row, "multiplicity")) if row.repeated else None
 
-    def _all(self, tree: ast.expr) -> ast.expr:
-        return _mul(tree, self.times) if self.times is not None else tree
+    def _all(self, tree: Tree) -> Tree:
+        return mul(tree, self.times) if self.times is not None else tree
 
-    def bytes_of(self, params: ast.expr) -> ast.expr:
+    def bytes_of(self, params: Tree) -> Tree:
         """The bytes of `params` weights of this row: packed at infer_weight_bits with each group's
         scale and zero point for a quantized row (whole bytes and whole groups: exact when they
         divide, as in real checkpoints), at the activation dtype otherwise. Whole numbers, so that
         sums over many rows stay exact integers."""
         if quantized(self.row):
-            return _add(_call("ceil_div", _mul(params, _name("infer_weight_bits")), _num(8)),
-                        _mul(_call("ceil_div", params, _name("infer_group_size")), _name("infer_scale_bytes")))
-        return _mul(params, _name("infer_activation_bytes"))
+            return add(call("ceil_div", mul(params, named("infer_weight_bits")), number(8)),
+                       mul(call("ceil_div", params, named("infer_group_size")), named("infer_scale_bytes")))
+        return mul(params, named("infer_activation_bytes"))
 
-    def weights_held(self) -> ast.expr:
-        return self.bytes_of(_name(self.name("params")))
+    def weights_held(self) -> Tree:
+        return self.bytes_of(named(self.name("params")))
 
-    def weights_read(self, tokens: ast.expr) -> ast.expr:
+    def weights_read(self, tokens: Tree) -> Tree:
         """The weights a pass over `tokens` tokens reads, all instances. A lookup table: none (a
         gather of its tokens' rows, negligible). A linear layer: its weight matrix, at least the
         shape's k×n per head (a head tied to the embedding reads the table it shares), and of an
         MoE layer only the experts the tokens can reach (params_active per token, at most all)."""
         if self.row.spec.embedding_table:
-            return _num(0)
-        each, active = _name(self.name("params_each")), _name(self.name("params_active_each"))
+            return number(0)
+        each, active = named(self.name("params_each")), named(self.name("params_active_each"))
         if quantized(self.row):
             _, k, n = (side.tree for side in self.row.shape)
-            matrix = _mul(self.row.batch.tree if self.row.batch is not None else _num(1), k, n)
-            each, active = _call("max", each, matrix), _call("max", active, matrix)
-        return self.bytes_of(self._all(_call("min", each, _mul(active, tokens))))
+            matrix = mul(self.row.batch.tree if self.row.batch is not None else number(1), k, n)
+            each, active = call("max", each, matrix), call("max", active, matrix)
+        return self.bytes_of(self._all(call("min", each, mul(active, tokens))))
 
-    def activations(self, t: Optional[ast.expr], instances: bool = True) -> ast.expr:
+    def activations(self, t: Optional[Tree], instances: bool = True) -> Tree:
         """Bytes in and out of the row's matrix multiply, for the batch: prefill (t None) as the
         shape states it; a decode step at t keys with m = 1 and context_length = t elsewhere.
         A product over the sequence moves what the attention kernel moves (`attention`).
         All the row's instances, or one (`instances=False`)."""
         if self.row.shape is None:
-            return _num(0)
+            return number(0)
         m, k, n = (side.tree for side in self.row.shape)
-        heads = self.row.batch.tree if self.row.batch is not None else _num(1)
+        heads = self.row.batch.tree if self.row.batch is not None else number(1)
         keys_side = self._keys_side(k, n) if self.row.spec.attention_product else None
         if t is not None:
-            m = _num(1)
+            m = number(1)
             k, n, heads = (substitute(side, {"context_length": t}) for side in (k, n, heads))
         if keys_side is not None:
-            one = _mul(heads, _name("batch_size"), attention(m, k, n, keys_side))
+            one = mul(heads, named("batch_size"), attention(m, k, n, keys_side))
         else:
-            elements = _mul(heads, _op(_mul(m, k), ast.Add(), _mul(m, n)))
-            one = _mul(elements, _name("batch_size"), _name("infer_activation_bytes"))
+            elements = mul(heads, add(mul(m, k), mul(m, n)))
+            one = mul(elements, named("batch_size"), named("infer_activation_bytes"))
         return self._all(one) if instances else one
 
-    def _keys_side(self, k: ast.expr, n: ast.expr) -> str:
+    def _keys_side(self, k: Tree, n: Tree) -> str:
         """Which inner side of a product over the sequence runs over the keys: n for QKᵀ, which
         writes the m×keys scores, k for attention·V, which reads the m×keys probabilities."""
-        over = [side for side, tree in (("k", k), ("n", n)) if _reads(tree, "context_length")]
+        over = [side for side, tree in (("k", k), ("n", n)) if reads(tree, "context_length")]
         if len(over) != 1:
             raise PluginError(f"{self.where}: an attention_product's shape (m, k, n) must read context_length "
                               f"in exactly one of k and n (the keys: n for QKᵀ, k for attention·V), so that acct "
                               f"knows which matrix a fused attention kernel keeps on chip")
         return over[0]
 
-    def kv(self, t: Optional[ast.expr]) -> ast.expr:
+    def kv(self, t: Optional[Tree]) -> Tree:
         """Bytes of KV cache the row holds and reads, for the batch, on all devices together: at P
         tokens (t None) or at t. Where tensor parallelism replicates the cache (more devices than
         KV heads, or a latent every device needs), each copy is held and read: × gpus / kv_split."""
         tree = self.row.kv_cache.tree
         if t is not None:
             tree = substitute(tree, {"context_length": t})
-        factors = [tree, _name("batch_size"), _name("kv_bytes")]
+        factors = [tree, named("batch_size"), named("kv_bytes")]
         if self.row.kv_split is not None:
-            return self._all(_op(_mul(*factors, _name("gpus")), ast.Div(), self.row.kv_split.tree))
-        return self._all(_mul(*factors))
+            return self._all(div(mul(*factors, named("gpus")), self.row.kv_split.tree))
+        return self._all(mul(*factors))
 
-    def decode_flops(self, t: ast.expr) -> ast.expr:
+    def decode_flops(self, t: Tree) -> Tree:
         tree = substitute(self.row.flops_decode.tree, {"decode_position": t})
-        return self._all(_mul(tree, _name("batch_size")))
+        return self._all(mul(tree, named("batch_size")))
 
     def reads_cache(self) -> bool:
         return self.row.kv_cache.text != "0"
 
 
-def longest_forward() -> ast.expr:
+def longest_forward() -> Tree:
     """The positions of the longest forward pass a generation of G tokens runs: P + G − 1. The k-th
     generated token is sampled from a forward over P + k − 1 positions (the first from the prefill
     over P), and the last is never fed back; transformers' MaxLengthCriteria warns only when a
     forward past max_position_embeddings is about to run, so a 1,024-position GPT-2 takes a
     1,024-token prompt and returns one token. With G = 1 (the default) it is the prompt itself."""
-    return _op(_op(_name("context_length"), ast.Add(), _name("generate")), ast.Sub(), _num(1))
+    return sub(add(named("context_length"), named("generate")), number(1))
 
 
 GENERATION_CHECK = "_while_generating"  # the suffix of a row's constraint checked at P + G − 1
@@ -299,7 +221,7 @@ def generation_checks(rows: Sequence, input_cells: Mapping[str, Cell]) -> List[C
                 continue
             tree = substitute(cell.formula.tree, {"context_length": longest_forward()})
             # undotted, as the layout checks are: a compiled sweep or solve checks every such cell
-            checks[name] = Cell(name + GENERATION_CHECK, from_tree(tree, ast.unparse(tree)),
+            checks[name] = Cell(name + GENERATION_CHECK, built(tree),
                                 f"{row.where} requires {name} at the longest forward, P + G − 1 positions",
                                 integer=cell.integer, minimum=cell.minimum,
                                 message=cell.message and cell.message.replace(
@@ -317,24 +239,24 @@ def memory_cells(rows: Sequence, cell_name, input_cells: Mapping[str, Cell] = {}
     for row in rows:
         trees = RowTrees(row, cell_name)
         cells.append(_cell(trees.name("weight_bytes"), trees.weights_held(), f"{row.where} weight bytes"))
-        held.append(_name(trees.name("weight_bytes")))
+        held.append(named(trees.name("weight_bytes")))
         if trees.reads_cache():
-            kv_end.append(trees.kv(_name(T_LAST)))
+            kv_end.append(trees.kv(named(T_LAST)))
         if quantized(row):  # one linear layer's input and output at prefill: the live activations
             workspace.append(trees.activations(None, instances=False))
     outputs = {
-        T_FIRST: _op(_name("context_length"), ast.Add(), _num(1)),
-        T_LAST: _op(_name("context_length"), ast.Add(), _name("generate")),
-        "infer.bits_per_weight": _add(_name("infer_weight_bits"), _op(_mul(_num(8), _name("infer_scale_bytes")),
-                                                                      ast.Div(), _name("infer_group_size"))),
-        "infer.weight_bytes": _add(*held),
-        "infer.kv_cache_bytes": _add(*kv_end),
-        "infer.workspace_bytes": (_call("max", *workspace) if len(workspace) > 1
-                                  else workspace[0] if workspace else _num(0)),
+        T_FIRST: add(named("context_length"), number(1)),
+        T_LAST: add(named("context_length"), named("generate")),
+        "infer.bits_per_weight": add(named("infer_weight_bits"), div(mul(number(8), named("infer_scale_bytes")),
+                                                                     named("infer_group_size"))),
+        "infer.weight_bytes": add(*held),
+        "infer.kv_cache_bytes": add(*kv_end),
+        "infer.workspace_bytes": (call("max", *workspace) if len(workspace) > 1
+                                  else workspace[0] if workspace else number(0)),
     }
-    outputs["infer.memory"] = _add(_name("infer.weight_bytes"), _name("infer.kv_cache_bytes"),
-                                   _name("infer.workspace_bytes"))
-    outputs["infer.memory_per_device"] = _op(_name("infer.memory"), ast.Div(), _name("gpus"))
+    outputs["infer.memory"] = add(named("infer.weight_bytes"), named("infer.kv_cache_bytes"),
+                                  named("infer.workspace_bytes"))
+    outputs["infer.memory_per_device"] = div(named("infer.memory"), named("gpus"))
     cells += [_cell(name, tree, f"acct's output {name}") for name, tree in outputs.items()]
     return cells
 
@@ -344,75 +266,75 @@ def roofline_cells(rows: Sequence, cell_name) -> List[Cell]:
     prefill, of the first and the last decode step, and of the G steps together; the headline
     figures (TTFT, time per output token, latency, tokens/s) and what is left of the memory."""
     cells: List[Cell] = []
-    tokens_prefill = _mul(_name("batch_size"), _name("context_length"))
-    t_first, t_last = _name(T_FIRST), _name(T_LAST)
-    totals: Dict[str, List[ast.expr]] = {}
+    tokens_prefill = mul(named("batch_size"), named("context_length"))
+    t_first, t_last = named(T_FIRST), named(T_LAST)
+    totals: Dict[str, List[Tree]] = {}
     var = "infer.t"
 
-    def add(name: str, tree: ast.expr, where: str, total: Optional[str] = None) -> None:
+    def put(name: str, tree: Tree, where: str, total: Optional[str] = None) -> None:
         cells.append(_cell(name, tree, where))
         if total:
-            totals.setdefault(total, []).append(_name(name))
+            totals.setdefault(total, []).append(named(name))
 
     for row in rows:
         trees = RowTrees(row, cell_name)
         where = row.where
         phases = {
-            "prefill": (_mul(_name(trees.name("flops")), _name("batch_size")),
+            "prefill": (mul(named(trees.name("flops")), named("batch_size")),
                         trees.weights_read(tokens_prefill), trees.activations(None), trees.kv(None)),
         }
         for phase, t in (("decode_first", t_first), ("decode_last", t_last)):
-            phases[phase] = (trees.decode_flops(t), trees.weights_read(_name("batch_size")),
+            phases[phase] = (trees.decode_flops(t), trees.weights_read(named("batch_size")),
                              trees.activations(t), trees.kv(t))
         # the G steps: Σ over t = P + 1 .. P + G in closed form
-        t = _name(var)
-        steps = _name("generate")
+        t = named(var)
+        steps = named("generate")
         phases["decode"] = (
             series(trees.decode_flops(t), var, t_first, t_last, f"{where} flops_decode"),
-            _mul(trees.weights_read(_name("batch_size")), steps),
+            mul(trees.weights_read(named("batch_size")), steps),
             series(trees.activations(t), var, t_first, t_last, f"{where} shape"),
             series(trees.kv(t), var, t_first, t_last, f"{where} kv_cache"),
         )
         for phase, (flops, weights, activations, kv) in phases.items():
             prefix = f"{phase}_"
-            add(trees.name(prefix + "flops"), flops, f"{where} {phase} FLOPs", f"infer.{prefix}flops")
+            put(trees.name(prefix + "flops"), flops, f"{where} {phase} FLOPs", f"infer.{prefix}flops")
             if trees.reads_cache():
-                add(trees.name(prefix + "kv_bytes"), kv, f"{where} {phase} KV-cache bytes", f"infer.{prefix}kv_bytes")
-                kv = _name(trees.name(prefix + "kv_bytes"))
-            add(trees.name(prefix + "bytes"), _add(weights, activations, kv), f"{where} {phase} bytes",
+                put(trees.name(prefix + "kv_bytes"), kv, f"{where} {phase} KV-cache bytes", f"infer.{prefix}kv_bytes")
+                kv = named(trees.name(prefix + "kv_bytes"))
+            put(trees.name(prefix + "bytes"), add(weights, activations, kv), f"{where} {phase} bytes",
                 f"infer.{prefix}bytes")
-            time = _call("max", _op(_name(trees.name(prefix + "flops")), ast.Div(), _name("infer.compute_rate")),
-                         _op(_name(trees.name(prefix + "bytes")), ast.Div(), _name("infer.memory_rate")))
-            add(trees.name(prefix + "time"), time, f"{where} {phase} time")
+            time = call("max", div(named(trees.name(prefix + "flops")), named("infer.compute_rate")),
+                        div(named(trees.name(prefix + "bytes")), named("infer.memory_rate")))
+            put(trees.name(prefix + "time"), time, f"{where} {phase} time")
             # the total divides once: Σ max(F·bandwidth, bytes·FLOP/s) ÷ (FLOP/s · bandwidth), so
             # that its denominator does not grow with the rows
             totals.setdefault(f"infer.{prefix}work", []).append(
-                _call("max", _mul(_name(trees.name(prefix + "flops")), _name("infer.memory_rate")),
-                      _mul(_name(trees.name(prefix + "bytes")), _name("infer.compute_rate"))))
+                call("max", mul(named(trees.name(prefix + "flops")), named("infer.memory_rate")),
+                     mul(named(trees.name(prefix + "bytes")), named("infer.compute_rate"))))
             if row.shape is not None:  # whole bytes: max(bytes, 1) only keeps a row of no instances (0 / 0) at 0
-                add(trees.name(prefix + "intensity"),
-                    _op(_name(trees.name(prefix + "flops")), ast.Div(),
-                        _call("max", _name(trees.name(prefix + "bytes")), _num(1))),
+                put(trees.name(prefix + "intensity"),
+                    div(named(trees.name(prefix + "flops")),
+                        call("max", named(trees.name(prefix + "bytes")), number(1))),
                     f"{where} {phase} arithmetic intensity")
-    outputs: Dict[str, ast.expr] = {
-        "infer.compute_rate": _mul(_name("peak_flops"), _name("mfu"), _name("gpus")),
-        "infer.memory_rate": _mul(_name("memory_bandwidth"), _name("bandwidth_efficiency"), _name("gpus")),
-        "infer.ridge": _op(_name("infer.compute_rate"), ast.Div(), _name("infer.memory_rate")),
+    outputs: Dict[str, Tree] = {
+        "infer.compute_rate": mul(named("peak_flops"), named("mfu"), named("gpus")),
+        "infer.memory_rate": mul(named("memory_bandwidth"), named("bandwidth_efficiency"), named("gpus")),
+        "infer.ridge": div(named("infer.compute_rate"), named("infer.memory_rate")),
     }
     for phase in PHASES:
         for column in ("flops", "kv_bytes", "bytes"):
-            outputs[f"infer.{phase}_{column}"] = _add(*totals.get(f"infer.{phase}_{column}", []))
-        outputs[f"infer.{phase}_time"] = _op(_add(*totals[f"infer.{phase}_work"]), ast.Div(),
-                                             _mul(_name("infer.compute_rate"), _name("infer.memory_rate")))
-        outputs[f"infer.{phase}_intensity"] = _op(_name(f"infer.{phase}_flops"), ast.Div(),
-                                                  _call("max", _name(f"infer.{phase}_bytes"), _num(1)))
+            outputs[f"infer.{phase}_{column}"] = add(*totals.get(f"infer.{phase}_{column}", []))
+        outputs[f"infer.{phase}_time"] = div(add(*totals[f"infer.{phase}_work"]),
+                                             mul(named("infer.compute_rate"), named("infer.memory_rate")))
+        outputs[f"infer.{phase}_intensity"] = div(named(f"infer.{phase}_flops"),
+                                                  call("max", named(f"infer.{phase}_bytes"), number(1)))
     outputs.update({
-        "infer.weight_floor": _op(_name("infer.weight_bytes"), ast.Div(), _name("infer.memory_rate")),
-        "infer.ttft": _name("infer.prefill_time"),
-        "infer.time_per_token": _op(_name("infer.decode_time"), ast.Div(), _name("generate")),
-        "infer.latency": _op(_name("infer.ttft"), ast.Add(), _name("infer.decode_time")),
-        "infer.tokens_per_s_per_sequence": _op(_num(1), ast.Div(), _name("infer.time_per_token")),
-        "infer.tokens_per_s": _op(_name("batch_size"), ast.Div(), _name("infer.time_per_token")),
+        "infer.weight_floor": div(named("infer.weight_bytes"), named("infer.memory_rate")),
+        "infer.ttft": named("infer.prefill_time"),
+        "infer.time_per_token": div(named("infer.decode_time"), named("generate")),
+        "infer.latency": add(named("infer.ttft"), named("infer.decode_time")),
+        "infer.tokens_per_s_per_sequence": div(number(1), named("infer.time_per_token")),
+        "infer.tokens_per_s": div(named("batch_size"), named("infer.time_per_token")),
     })
     cells += [_cell(name, tree, f"acct's output {name}") for name, tree in outputs.items()]
     return cells
@@ -420,20 +342,19 @@ def roofline_cells(rows: Sequence, cell_name) -> List[Cell]:
 
 def fits_cells() -> List[Cell]:
     """What is left of one device's memory (negative: it does not fit)."""
-    tree = _op(_name("device_memory"), ast.Sub(), _name("infer.memory_per_device"))
+    tree = sub(named("device_memory"), named("infer.memory_per_device"))
     return [_cell("infer.memory_free", tree, "acct's output infer.memory_free")]
 
 
 def cost_cells() -> List[Cell]:
     """Dollars per million output tokens at the aggregate throughput, on `gpus` devices."""
-    tree = _op(_mul(_name("price_per_hour"), _name("gpus"), _num(10**6)), ast.Div(),
-               _mul(_num(3600), _name("infer.tokens_per_s")))
+    tree = div(mul(named("price_per_hour"), named("gpus"), number(10**6)),
+               mul(number(3600), named("infer.tokens_per_s")))
     return [_cell("infer.usd_per_million_tokens", tree, "acct's output infer.usd_per_million_tokens")]
 
 
-def _cell(name: str, tree: ast.expr, where: str) -> Cell:
-    size = sum(1 for _ in ast.walk(tree))
-    return Cell(name, from_tree(tree, ast.unparse(tree) if size < 200 else name), where)
+def _cell(name: str, tree: Tree, where: str) -> Cell:
+    return Cell(name, built(tree, None if node_count(tree) < 200 else name), where)
 
 
 def inputs_read(cells: Sequence[Cell]) -> List[Tuple[str, Formula]]:
