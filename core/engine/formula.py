@@ -18,7 +18,7 @@ import functools
 import keyword
 import warnings
 from fractions import Fraction
-from typing import Callable, Dict, List, Mapping, Tuple, Union
+from typing import Callable, Dict, List, Mapping, Sequence, Tuple, Union
 
 from acct.records import record
 
@@ -453,6 +453,18 @@ def div(numerator: Tree, denominator: Tree) -> Tree:
 def call(function: str, *args: Tree) -> Tree:
     """`function(args...)`, one of the language's FUNCTIONS (min, max, ceil_div, round_up)."""
     return ast.Call(ast.Name(function, ast.Load()), list(args), [])
+
+
+def sum_text(terms: Sequence[str]) -> str:
+    """A sum written as formula text, balanced (`(a) + ((b) + (c))`), so that a model of a thousand
+    rows parses without deep recursion; no terms is `0`. For the output families that write
+    their formulas as text."""
+    if not terms:
+        return "0"
+    if len(terms) == 1:
+        return terms[0]
+    middle = len(terms) // 2
+    return f"({sum_text(terms[:middle])}) + ({sum_text(terms[middle:])})"
 
 
 def text_of(tree: Tree) -> str:

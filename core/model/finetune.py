@@ -27,7 +27,9 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
+from acct.engine.formula import sum_text
 from acct.errors import ConfigError, suggest
+from acct.model.cells import cell_name
 
 NF4_BYTES = Fraction(4 + Fraction(8, 64) + Fraction(32, 64 * 256), 8)  # 2113/4096
 BASE_WEIGHTS = {"bf16": 2, "nf4": NF4_BYTES}
@@ -119,22 +121,12 @@ def lora_targets(preset, rows) -> List:
 def _matrices(row) -> str:
     """How many k×n matrices one instance of the row holds (its bias, if any, floored away; a row
     of width 0, an absent shared expert, holds none)."""
-    from acct.model.model import cell_name
-
     k, n = (f"({side.text})" for side in row.shape[1:])
     return f"{cell_name(row, 'params_each')} // max(1, {k} * {n})"  # a row of width 0 holds none
 
 
 def _times(row) -> str:
-    from acct.model.model import cell_name
-
     return f" * {cell_name(row, 'multiplicity')}" if row.repeated else ""
-
-
-def _sum(terms: Sequence[str]) -> str:
-    from acct.model.parallel import _sum as balanced
-
-    return balanced(list(terms))
 
 
 def finetune_outputs(preset, rows, overrides) -> Tuple[List[Tuple[str, str]], Dict[str, str]]:
@@ -149,13 +141,11 @@ def finetune_outputs(preset, rows, overrides) -> Tuple[List[Tuple[str, str]], Di
     if lora:
         targets = lora_targets(preset, rows)
         quantized = [row for row in rows if row.repeated and is_matrix(row)]
-        from acct.model.model import cell_name
-
         cells += [
-            ("train.lora_params", "lora_rank * (" + _sum([f"(({row.shape[1].text}) + ({row.shape[2].text}))"
-                                                      f" * ({_matrices(row)}){_times(row)}" for row in targets]) + ")"),
-            ("train.lora_matrices", _sum([f"({_matrices(row)}){_times(row)}" for row in targets])),
-            ("train.params_quantized", _sum([cell_name(row, "params") for row in quantized])),
+            ("train.lora_params", "lora_rank * (" + sum_text([f"(({row.shape[1].text}) + ({row.shape[2].text}))"
+                                                          f" * ({_matrices(row)}){_times(row)}" for row in targets]) + ")"),
+            ("train.lora_matrices", sum_text([f"({_matrices(row)}){_times(row)}" for row in targets])),
+            ("train.params_quantized", sum_text([cell_name(row, "params") for row in quantized])),
             ("train.params_trainable", "train.lora_params"),
         ]
         replaced.update({
@@ -171,14 +161,14 @@ def finetune_outputs(preset, rows, overrides) -> Tuple[List[Tuple[str, str]], Di
     if factored:
         if lora:  # A (k×r) and B (r×n): sides k + r and r + n per adapted matrix
             matrix_params = "train.lora_params"
-            sides = "(" + _sum([f"(({row.shape[1].text}) + ({row.shape[2].text}) + 2 * lora_rank)"
-                               f" * ({_matrices(row)}){_times(row)}" for row in targets]) + ")"
+            sides = "(" + sum_text([f"(({row.shape[1].text}) + ({row.shape[2].text}) + 2 * lora_rank)"
+                                   f" * ({_matrices(row)}){_times(row)}" for row in targets]) + ")"
         else:
             matrices = [row for row in rows if is_matrix(row)]
-            matrix_params = _sum([f"({row.shape[1].text}) * ({row.shape[2].text}) * ({_matrices(row)}){_times(row)}"
-                                  for row in matrices])
-            sides = _sum([f"(({row.shape[1].text}) + ({row.shape[2].text})) * ({_matrices(row)}){_times(row)}"
-                          for row in matrices])
+            matrix_params = sum_text([f"({row.shape[1].text}) * ({row.shape[2].text}) * ({_matrices(row)}){_times(row)}"
+                                      for row in matrices])
+            sides = sum_text([f"(({row.shape[1].text}) + ({row.shape[2].text})) * ({_matrices(row)}){_times(row)}"
+                              for row in matrices])
         cells += [("train.optimizer_matrix_params", matrix_params), ("train.optimizer_factored_values", sides)]
         replaced["memory.optimizer"] = (f"(train.params_trainable - train.optimizer_matrix_params) * moment_bytes"
                                         f" + train.optimizer_factored_values * {FACTORED_BYTES}")

@@ -24,10 +24,8 @@ def settable_input(registry, name: str, option: str) -> str:
         formula = entry.default.text if entry.default is not None else "a formula"
         reads = " or ".join(entry.default.names) if entry.default is not None and entry.default.names else "its inputs"
         raise ConfigError(f"{option}: {name} is derived ({name} = {formula}) and cannot be set; set {reads} instead")
-    try:  # the sheet's own aggregates (flops_matmul, params_total, ...), which conventions read
-        from acct.model.model import AGGREGATES
-    except ImportError:  # pragma: no cover - a model module without them
-        AGGREGATES = {}
+    from acct.model.cells import AGGREGATES  # the sheet's own aggregates (flops_matmul, params_total, ...)
+
     if "." in name or name in AGGREGATES:
         raise ConfigError(f"{option}: {name} is an output, computed from the inputs, and cannot be set; "
                           f"set an input instead{suggest(name, settable)}")

@@ -24,49 +24,16 @@ from acct.records import fresh, record, replace
 from acct.model.config import Preset, Value
 from acct.errors import ConfigError, PluginError, SheetError, suggest
 from acct.engine.formula import Formula, add, from_tree, mul, named, number, parse, sub
+# the cells' names, read by the reports from here too
+from acct.model.cells import AGGREGATES, TOTAL_FLOPS, TOTAL_PARAMS, blocks_cell, cell_name, convention_cell, group_cell
 from acct.model.registry import RegisteredComponent, Registry, unknown_variant
 from acct.engine.sheet import Cell, Sheet
 from acct.model.outputs import (ACTIVATION_OUTPUTS, CHECK_PRECEDENCE, COST_INPUTS, FITS_INPUTS, INFERENCE_INPUTS, OUTPUTS, PRECISIONS,
                                 ROOFLINE_INPUTS, activation_formula, output_formula)
 
-TOTAL_PARAMS = "total.params"
-TOTAL_FLOPS = "total.flops_forward"
-
 # the families of output cells a command may ask for (`run` needs none of train/memory/kv_cache/infer)
 OUTPUT_FAMILIES = ("train", "memory", "kv_cache", "infer", "convention", "gpu", "roofline", "cost")
 OUTPUT_PREFIXES = tuple(f"{family}." for family in OUTPUT_FAMILIES) + ("total.",)
-
-# cells a convention's formulas may read besides the inputs
-AGGREGATES = {
-    "flops_matmul": "matmul FLOPs of one forward pass of one sequence",
-    "flops_attention": "the part of flops_matmul in rows marked attention_product (QKᵀ, attention·V)",
-    "flops_dense": "flops_matmul with every windowed product counted as a dense kernel computes it",
-    "params_total": "all parameters",
-    "params_nonembedding": "parameters without the rows marked embedding_table (token and position tables) or "
-                           "unembedding (the LM head)",
-    "params_active": "the parameters one token uses (an MoE layer's k routed experts of E)",
-    "params_active_nonembedding": "params_active without the rows marked embedding_table or unembedding",
-}
-
-
-def cell_name(row: RegisteredComponent, column: str) -> str:
-    """The sheet cell of a row's column: `q_proj.params`, `q_proj.flops_each`."""
-    return f"{row.spec.name}.{column}"
-
-
-def group_cell(group: str, column: str) -> str:
-    """The sheet cell summing a group's column: `groups.FFN.flops`."""
-    return f"groups.{group}.{column}"
-
-
-def blocks_cell(column: str) -> str:
-    """The sheet cell summing the repeated rows (the Transformer blocks) over all their instances."""
-    return f"blocks.{column}"
-
-
-def convention_cell(name: str, column: str) -> str:
-    """The sheet cell of a convention's total: `convention.kaplan.forward`."""
-    return f"convention.{name}.{column}"
 
 
 def output_cell(model: "Model", name: str, option: str) -> str:
@@ -162,7 +129,7 @@ def build_model(
     tuned: list = []
     retuned: dict = {}
     if "train" in outputs:
-        from acct.model.finetune import finetune_outputs
+        from acct.model.finetune import finetune_outputs  # only a command that trains pays for its import
 
         tuned, retuned = finetune_outputs(preset, rows, overrides)
     output_formulas = [

@@ -26,6 +26,9 @@ from __future__ import annotations
 
 from typing import Callable, List, Sequence, Tuple
 
+from acct.engine.formula import sum_text
+from acct.model.cells import cell_name
+
 # the layout's inputs and checks (LAYOUT_INPUTS, ...) are declared with core's other inputs in
 # acct.model.outputs, so that registering them does not import this module
 
@@ -42,24 +45,12 @@ COLLECTIVES = (
 )
 
 
-def _sum(names: Sequence[str]) -> str:
-    """A balanced sum, so that a model of a thousand rows parses without deep recursion."""
-    if not names:
-        return "0"
-    if len(names) == 1:
-        return names[0]
-    middle = len(names) // 2
-    return f"({_sum(names[:middle])}) + ({_sum(names[middle:])})"
-
-
 def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, timed: bool,
                    kv_cache: bool, linked: bool = True) -> List[Tuple[str, str]]:
     """The `gpu.` cells for these rows, as (name, formula text) in dependency order. `has_input`
     says whether a loaded plugin registers an input (num_heads, num_experts, d_model, ...);
     `activations` whether the rows' activations column is in the sheet; `timed` whether the
     hardware inputs are (time cells need them); `kv_cache` whether the rows' kv_cache column is."""
-    from acct.model.model import cell_name
-
     def tp_rule(row) -> str:
         """How the row divides over tp: its own tensor_parallel, or the rule its shape implies."""
         if row.spec.tensor_parallel is not None:
@@ -103,8 +94,8 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
                 groups.setdefault(key, []).append(term)
         parts = []
         for expert in (False, True):  # (split / tp + whole) / ep: tp and ep each divide once
-            inner = [f"({_sum(groups[(True, expert)])}) / tp" if (True, expert) in groups else "",
-                     f"({_sum(groups[(False, expert)])})" if (False, expert) in groups else ""]
+            inner = [f"({sum_text(groups[(True, expert)])}) / tp" if (True, expert) in groups else "",
+                     f"({sum_text(groups[(False, expert)])})" if (False, expert) in groups else ""]
             inner = " + ".join(part for part in inner if part)
             if inner:
                 parts.append(f"({inner}) / ep" if expert else inner)
@@ -156,14 +147,14 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
         layers = "num_layers" if has_input("num_layers") else "1"
         # Korthikanti et al. 2022 Table 2 per layer and sequence, then × layers on the stage ÷ layers
         replicated = (f"(4 * activation_bytes + 2) * context_length * d_model * {layers}" if width else "0")
-        layer_input = f"activation_bytes * context_length * d_model * {layers}" if width else _sum(layer_acts)
+        layer_input = f"activation_bytes * context_length * d_model * {layers}" if width else sum_text(layer_acts)
         cells += [
             ("gpu.recompute_none", "1 - min(recompute, 1)"),
             ("gpu.recompute_selective", "recompute % 2"),
             ("gpu.recompute_full", "recompute // 2"),
-            ("gpu.activations_layers", _sum(layer_acts)),
-            ("gpu.activations_scores", _sum(scores)),
-            ("gpu.activations_outside", _sum(outside)),
+            ("gpu.activations_layers", sum_text(layer_acts)),
+            ("gpu.activations_scores", sum_text(scores)),
+            ("gpu.activations_outside", sum_text(outside)),
             ("gpu.activations_replicated", replicated),
             # one sequence, all layers of the model, on one tp rank, by recomputation mode
             ("gpu.activations_kept",
@@ -236,7 +227,7 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
         scores = [cell_name(r, "flops") for r in rows if r.spec.attention_product]
         comm = " + ".join(f"gpu.time.comm_{name}" for name, _, _ in COLLECTIVES) if linked else "0"
         cells += [
-            ("gpu.flops_scores", _sum(scores)),
+            ("gpu.flops_scores", sum_text(scores)),
             ("gpu.flops_recompute", recompute_flops),
             ("gpu.flops", "(train.flops_model + gpu.flops_recompute) / gpus"),
             ("gpu.time.compute", "gpu.flops / (peak_flops * mfu)"),
