@@ -478,7 +478,7 @@ def test_the_readme_inference_excerpt_and_table_are_what_acct_prints(cli):
     from test_readme import README, code_blocks
 
     from acct.render.inference import _rate, seconds
-    from acct.render.numbers import fixed
+    from acct.engine.numbers import fixed
 
     excerpt = next(block for block in code_blocks() if "| time to first token (the prefill)" in block)
     status, out, err = cli("infer", str(PRESETS / "llama-3-8b.toml"), "--hardware", "h100", "--batch", "64",

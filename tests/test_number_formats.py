@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acct.render.numbers import MAX_SHOWN_DIGITS, exact, fixed, human, percent, scientific, significant
+from acct.engine.numbers import MAX_SHOWN_DIGITS, exact, fixed, human, percent, scientific, significant
 
 # numbers of any size: small ones, and m·10^e with e far past what str() of an int accepts
 # (4,300 digits by default), both ways

@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 
 from acct.errors import ConfigError
-from acct.render.numbers import exact, fixed, human, percent
+from acct.engine.numbers import exact, fixed, human, percent
 from acct.engine.units import quantity
 
 

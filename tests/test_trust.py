@@ -563,7 +563,7 @@ def test_displayed_formulas_keep_their_parentheses(cli):
 
 
 def test_significant_digits():
-    from acct.render.numbers import significant
+    from acct.engine.numbers import significant
 
     assert [significant(x) for x in (Fraction(1, 3), 1222, Fraction(12345, 10), 0, Fraction(-2, 30000))] == [
         "0.333", "1,222", "1,234", "0", "-0.0000667"]

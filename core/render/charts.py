@@ -8,7 +8,7 @@ from typing import List
 
 from acct.errors import AcctError
 from acct.render import escape
-from acct.render.numbers import fixed
+from acct.engine.numbers import fixed
 from acct.reports.scaling import Scaling
 
 MAX_PIES = 8  # Mermaid pies, one per point

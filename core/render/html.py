@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from acct.render.escape import html as escape  # the one escaping of text for HTML: terminal-safe, then entities
-from acct.render.numbers import fixed, human, percent
+from acct.engine.numbers import fixed, human, percent
 
 GiB = 1024**3
 GB = 10**9

@@ -11,7 +11,7 @@ from acct.render import Kind
 from acct.render.escape import markdown as md
 from acct.render.formats import DEFAULT_TABLEFMT, LONG_HEADER, long_records, number, table
 from acct.render.markdown import GB, GiB, exact_or_fixed
-from acct.render.numbers import exact, fixed, human, percent, significant
+from acct.engine.numbers import exact, fixed, human, percent, significant
 from acct.reports.inference import PHASE_LABELS, InferenceReport, Phase
 from acct.reports.run import share
 

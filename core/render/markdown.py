@@ -9,7 +9,7 @@ from acct.engine.formula import Number
 from acct.render import Kind
 from acct.render.escape import markdown as md
 from acct.render.formats import DEFAULT_TABLEFMT, number, table
-from acct.render.numbers import exact, fixed, human, percent, significant
+from acct.engine.numbers import exact, fixed, human, percent, significant
 from acct.reports.run import Report, share
 
 GiB = 1024**3

@@ -9,7 +9,7 @@ from acct.render import Kind
 from acct.render.escape import markdown as md
 from acct.render.formats import DEFAULT_TABLEFMT, LONG_HEADER, long_records, number, table
 from acct.render.markdown import GB
-from acct.render.numbers import fixed, significant
+from acct.engine.numbers import fixed, significant
 from acct.reports.plan import PlanReport
 
 COLUMNS = ("dp", "tp", "pp", "virtual_stages", "cp", "ep", "zero_stage", "micro_batch", "recompute",

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
 
-from acct.render.numbers import fixed, percent
+from acct.engine.numbers import fixed, percent
 from acct.render import Kind
 from acct.render import escape
 from acct.render.escape import markdown as md

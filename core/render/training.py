@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Dict, Iterable, List, Sequence, Tuple
 
 from acct.engine.formula import Number
-from acct.render.numbers import exact, fixed, percent, significant
+from acct.engine.numbers import exact, fixed, percent, significant
 from acct.render import Kind
 from acct.render.escape import markdown as md
 from acct.render.formats import DEFAULT_TABLEFMT, LONG_HEADER, long_records, number, table

@@ -188,7 +188,7 @@ def short_scheme(values) -> str:
 
 def _plain(value: Number) -> str:
     """4.125 exactly when a few decimals hold it, else six significant digits."""
-    from acct.render.numbers import fixed, significant
+    from acct.engine.numbers import fixed, significant
 
     value = Fraction(value)
     for digits in range(7):

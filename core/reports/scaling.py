@@ -13,7 +13,7 @@ from typing import Dict, List, Sequence, Tuple
 from acct.errors import AcctError, ConfigError
 from acct.engine.formula import Number
 from acct.model.model import TOTAL_FLOPS, TOTAL_PARAMS, Model, blocks_cell, cell_name, group_cell, output_cell
-from acct.render.numbers import percent
+from acct.engine.numbers import percent
 from acct.model.inputs import settable_input
 from acct.reports.run import share
 

@@ -1,6 +1,8 @@
 """Number formatting for people: exact thousands separators, fixed decimals, percentages, SI units.
 
 Everything upstream is exact (int, Fraction); rounding happens here, at the edge, and only here.
+It sits with the engine (units.py reads quantities, this module writes them) so that the reports'
+summary sentences and the renderers write numbers the same way, and no report imports the renderers.
 Every formatter is total over int and Fraction of any size: a number too long to write out
 digit by digit (more than MAX_SHOWN_DIGITS digits before or after the point) is written
 `1.23e+700`, and no step calls str() on an int Python would refuse to convert.
