@@ -266,56 +266,71 @@ def roofline_cells(rows: Sequence, cell_name) -> List[Cell]:
     prefill, of the first and the last decode step, and of the G steps together; the headline
     figures (TTFT, time per output token, latency, tokens/s) and what is left of the memory."""
     cells: List[Cell] = []
-    tokens_prefill = mul(named("batch_size"), named("context_length"))
-    t_first, t_last = named(T_FIRST), named(T_LAST)
-    totals: Dict[str, List[Tree]] = {}
-    var = "infer.t"
+    totals: Dict[str, List[Tree]] = {}  # total's name -> the rows' terms
+    for row in rows:
+        trees = RowTrees(row, cell_name)
+        for phase, quantities in phase_trees(trees).items():
+            cells += phase_cells(trees, phase, quantities, totals)
+    return cells + [_cell(name, tree, f"acct's output {name}") for name, tree in roofline_outputs(totals).items()]
 
-    def put(name: str, tree: Tree, where: str, total: Optional[str] = None) -> None:
-        cells.append(_cell(name, tree, where))
+
+def phase_trees(trees: RowTrees) -> Dict[str, Tuple[Tree, Tree, Tree, Tree]]:
+    """One row's (FLOPs, weights read, activations, KV cache) in each phase: the prefill over P
+    tokens, the first and the last decode step, and the G steps, Σ over t = P + 1 .. P + G in
+    closed form."""
+    where = trees.where
+    batch, t_first, t_last = named("batch_size"), named(T_FIRST), named(T_LAST)
+    phases = {
+        "prefill": (mul(named(trees.name("flops")), batch), trees.weights_read(mul(batch, named("context_length"))),
+                    trees.activations(None), trees.kv(None)),
+    }
+    for phase, t in (("decode_first", t_first), ("decode_last", t_last)):
+        phases[phase] = (trees.decode_flops(t), trees.weights_read(batch), trees.activations(t), trees.kv(t))
+    var = "infer.t"
+    t = named(var)
+    phases["decode"] = (
+        series(trees.decode_flops(t), var, t_first, t_last, f"{where} flops_decode"),
+        mul(trees.weights_read(batch), named("generate")),
+        series(trees.activations(t), var, t_first, t_last, f"{where} shape"),
+        series(trees.kv(t), var, t_first, t_last, f"{where} kv_cache"),
+    )
+    return phases
+
+
+def phase_cells(trees: RowTrees, phase: str, quantities: Tuple[Tree, Tree, Tree, Tree],
+                totals: Dict[str, List[Tree]]) -> List[Cell]:
+    """One row's cells in one phase, from its (FLOPs, weights read, activations, KV cache): the
+    FLOPs, the KV-cache bytes (a row that reads the cache), the bytes moved, the time and the
+    arithmetic intensity (a row with a shape); each added to its phase's total in `totals`."""
+    flops, weights, activations, kv = quantities
+    cells: List[Cell] = []
+    prefix, where = f"{phase}_", trees.where
+
+    def put(name: str, tree: Tree, what: str, total: Optional[str] = None) -> None:
+        cells.append(_cell(name, tree, f"{where} {phase} {what}"))
         if total:
             totals.setdefault(total, []).append(named(name))
 
-    for row in rows:
-        trees = RowTrees(row, cell_name)
-        where = row.where
-        phases = {
-            "prefill": (mul(named(trees.name("flops")), named("batch_size")),
-                        trees.weights_read(tokens_prefill), trees.activations(None), trees.kv(None)),
-        }
-        for phase, t in (("decode_first", t_first), ("decode_last", t_last)):
-            phases[phase] = (trees.decode_flops(t), trees.weights_read(named("batch_size")),
-                             trees.activations(t), trees.kv(t))
-        # the G steps: Σ over t = P + 1 .. P + G in closed form
-        t = named(var)
-        steps = named("generate")
-        phases["decode"] = (
-            series(trees.decode_flops(t), var, t_first, t_last, f"{where} flops_decode"),
-            mul(trees.weights_read(named("batch_size")), steps),
-            series(trees.activations(t), var, t_first, t_last, f"{where} shape"),
-            series(trees.kv(t), var, t_first, t_last, f"{where} kv_cache"),
-        )
-        for phase, (flops, weights, activations, kv) in phases.items():
-            prefix = f"{phase}_"
-            put(trees.name(prefix + "flops"), flops, f"{where} {phase} FLOPs", f"infer.{prefix}flops")
-            if trees.reads_cache():
-                put(trees.name(prefix + "kv_bytes"), kv, f"{where} {phase} KV-cache bytes", f"infer.{prefix}kv_bytes")
-                kv = named(trees.name(prefix + "kv_bytes"))
-            put(trees.name(prefix + "bytes"), add(weights, activations, kv), f"{where} {phase} bytes",
-                f"infer.{prefix}bytes")
-            time = call("max", div(named(trees.name(prefix + "flops")), named("infer.compute_rate")),
-                        div(named(trees.name(prefix + "bytes")), named("infer.memory_rate")))
-            put(trees.name(prefix + "time"), time, f"{where} {phase} time")
-            # the total divides once: Σ max(F·bandwidth, bytes·FLOP/s) ÷ (FLOP/s · bandwidth), so
-            # that its denominator does not grow with the rows
-            totals.setdefault(f"infer.{prefix}work", []).append(
-                call("max", mul(named(trees.name(prefix + "flops")), named("infer.memory_rate")),
-                     mul(named(trees.name(prefix + "bytes")), named("infer.compute_rate"))))
-            if row.shape is not None:  # whole bytes: max(bytes, 1) only keeps a row of no instances (0 / 0) at 0
-                put(trees.name(prefix + "intensity"),
-                    div(named(trees.name(prefix + "flops")),
-                        call("max", named(trees.name(prefix + "bytes")), number(1))),
-                    f"{where} {phase} arithmetic intensity")
+    flops_cell, bytes_cell = trees.name(prefix + "flops"), trees.name(prefix + "bytes")
+    put(flops_cell, flops, "FLOPs", f"infer.{prefix}flops")
+    if trees.reads_cache():
+        put(trees.name(prefix + "kv_bytes"), kv, "KV-cache bytes", f"infer.{prefix}kv_bytes")
+        kv = named(trees.name(prefix + "kv_bytes"))
+    put(bytes_cell, add(weights, activations, kv), "bytes", f"infer.{prefix}bytes")
+    put(trees.name(prefix + "time"), call("max", div(named(flops_cell), named("infer.compute_rate")),
+                                          div(named(bytes_cell), named("infer.memory_rate"))), "time")
+    # the total divides once: Σ max(F·bandwidth, bytes·FLOP/s) ÷ (FLOP/s · bandwidth), so
+    # that its denominator does not grow with the rows
+    totals.setdefault(f"infer.{prefix}work", []).append(
+        call("max", mul(named(flops_cell), named("infer.memory_rate")), mul(named(bytes_cell), named("infer.compute_rate"))))
+    if trees.row.shape is not None:  # whole bytes: max(bytes, 1) only keeps a row of no instances (0 / 0) at 0
+        put(trees.name(prefix + "intensity"), div(named(flops_cell), call("max", named(bytes_cell), number(1))),
+            "arithmetic intensity")
+    return cells
+
+
+def roofline_outputs(totals: Mapping[str, List[Tree]]) -> Dict[str, Tree]:
+    """The roofline's totals over the rows, per phase, and the headline figures."""
     outputs: Dict[str, Tree] = {
         "infer.compute_rate": mul(named("peak_flops"), named("mfu"), named("gpus")),
         "infer.memory_rate": mul(named("memory_bandwidth"), named("bandwidth_efficiency"), named("gpus")),
@@ -336,8 +351,7 @@ def roofline_cells(rows: Sequence, cell_name) -> List[Cell]:
         "infer.tokens_per_s_per_sequence": div(number(1), named("infer.time_per_token")),
         "infer.tokens_per_s": div(named("batch_size"), named("infer.time_per_token")),
     })
-    cells += [_cell(name, tree, f"acct's output {name}") for name, tree in outputs.items()]
-    return cells
+    return outputs
 
 
 def fits_cells() -> List[Cell]:
