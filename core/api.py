@@ -294,7 +294,7 @@ def layout_set(gpus: Optional[int] = None, overlap=None, **layout) -> Dict[str, 
 
     values: Dict[str, str] = {}
     for key, value in layout.items():
-        if value is None or value is False:
+        if value is None or (value is False and key == "sequence_parallel"):  # a flag that is off
             continue
         if key not in LAYOUT_KEYWORDS:
             raise AcctError(f"unknown layout option {key!r}; known: {', '.join(LAYOUT_KEYWORDS)}")
@@ -609,6 +609,10 @@ class Model:
         """What `acct plan` prints: the layouts of `gpus` devices for `global_batch` sequences per step
         whose peak memory per GPU fits the hardware's, fastest first, and the best one decomposed."""
         values = check_training_options(hardware, mfu, gpus)
+        if isinstance(global_batch, bool) or not isinstance(global_batch, int):
+            from acct.reports.plan import MAX_BATCH
+
+            raise AcctError(f"--global-batch: a whole number from 1 to {MAX_BATCH:,}, got {global_batch!r}")
         values["batch_size"] = str(global_batch)
         model = self.with_(set=values, hardware=hardware, default_precision="mixed")
 
@@ -626,8 +630,14 @@ class Model:
         """What `acct infer` prints: the KV cache, prefill and decode FLOPs; with hardware, the roofline
         (time to first token, time per output token, tokens/s), what fits and the cost. `attention`:
         the kernel whose traffic the roofline counts, "sdpa" (fused, the default) or "eager"."""
-        sizes = {name: value for name, value in (("batch_size", batch), ("context_length", prompt),
-                                                 ("generate", generate), ("tp", tp)) if value is not None}
+        sizes = {}
+        for name, option, value in (("batch_size", "batch", batch), ("context_length", "prompt", prompt),
+                                    ("generate", "generate", generate), ("tp", "tp", tp)):
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):  # as the command line's options are typed
+                raise AcctError(f"--{option}: a whole number, got {value!r}")
+            sizes[name] = value
         if attention is not None:
             from acct.model.roofline import attention_set
 

@@ -623,9 +623,11 @@ class _Progress:
 
         self.command, self.what, self.clock = command, what, time.perf_counter
         self.start = self.shown = self.clock()
+        self.calls = 0
 
     def __call__(self, done: int, total: int) -> None:
-        if done % 64 and done != total:  # the clock, read every 64 steps
+        self.calls += 1
+        if self.calls % 64 and done != total:  # the clock, read every 64 calls
             return
         now = self.clock()
         if now - self.start >= 1 and now - self.shown >= 1:

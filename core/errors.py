@@ -17,6 +17,10 @@ class SheetError(AcctError):
     """A sheet that cannot be built or evaluated: unknown name, cycle, non-whole count."""
 
 
+class BoundsError(SheetError):
+    """A sheet whose values could outgrow the size limit, for the bounds its varied inputs are given."""
+
+
 class ConfigError(AcctError):
     """A preset or an override that is missing, malformed or names something unknown."""
 

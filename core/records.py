@@ -83,15 +83,19 @@ def _first_init(cls: type, names: Tuple[str, ...], required: List[str], optional
             raise TypeError(f"{cls.__name__}.__init__() takes {count + 1} positional arguments but "
                             f"{len(args) + 1} were given")
         values = dict(zip(names, args)) if args else {}
+        missing = []
         for name in names[len(args):] if args else names:
             value = kwargs.pop(name, _FRESH)
             if value is _FRESH:
                 value = defaults.get(name, _FRESH)
                 if value is _FRESH:
-                    raise TypeError(f"{cls.__name__}.__init__() missing required argument: {name!r}")
+                    missing.append(name)
+                    continue
                 if type(value) is Factory:
                     value = value.make()
             values[name] = value
+        if missing:  # worded as the compiled __init__ (Python's own) words it, whichever one runs
+            raise TypeError(f"{cls.__name__}.__init__() {_missing(missing)}")
         if kwargs:
             name = next(iter(kwargs))
             what = "multiple values for" if name in values else "an unexpected keyword"
@@ -100,6 +104,15 @@ def _first_init(cls: type, names: Tuple[str, ...], required: List[str], optional
 
     __init__.__qualname__ = f"{cls.__name__}.__init__"
     return __init__
+
+
+def _missing(names: List[str]) -> str:
+    """`missing 2 required positional arguments: 'a' and 'b'`, as CPython says it."""
+    quoted = [repr(name) for name in names]
+    if len(quoted) == 1:
+        return f"missing 1 required positional argument: {quoted[0]}"
+    listed = " and ".join(quoted) if len(quoted) == 2 else ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+    return f"missing {len(quoted)} required positional arguments: {listed}"
 
 
 def _compiled_init(cls: type, names: Tuple[str, ...], required: List[str], optional: List[str],

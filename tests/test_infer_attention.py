@@ -179,8 +179,8 @@ def one_line(status, out, err):
 
 @pytest.mark.parametrize("argv, message", [
     (["--hardware", "h100", "--set", "attention_fused=2"],
-     "--set attention_fused: attention_unfused must be at least 0, got -1 from 1 - attention_fused "
-     "(with attention_fused = 2)"),
+     "--set attention_fused: attention_fused is 1 (a fused kernel: --attention sdpa) or 0 (--attention eager), "
+     "got 2"),
     (["--hardware", "h100", "--set", "attention_fused=-1"], "--set attention_fused: attention_fused must be at "
                                                             "least 0, got -1"),
     (["--hardware", "h100", "--set", "attention_fused=1/2"], "--set attention_fused"),
@@ -203,7 +203,8 @@ def test_an_unknown_kernel_is_a_usage_error(cli):
 def test_sweep_refuses_a_kernel_that_is_neither(cli):
     err = one_line(*cli("sweep", "llama-2-7b", "--hardware", "h100", "--vary", "attention_fused=2,3",
                         "--output", "infer.ttft"))
-    assert "--vary attention_fused: attention_unfused must be at least 0, got -1" in err
+    assert "--vary attention_fused: attention_fused is 1 (a fused kernel: --attention sdpa) or 0 " \
+        "(--attention eager), got 2" in err
 
 
 @pytest.mark.parametrize("keywords, message", [

@@ -88,9 +88,8 @@ def test_sweep_refuses_a_point_past_the_table(cli):
                            "--output", "infer.memory")
     points = [line.split("|")[1].strip() for line in out.splitlines() if line.startswith("|")][2:]
     assert status == 0 and points == ["1", "25"]
-    assert ("1 of the 3 points are left out: the model refuses them, as acct train would (generate=26: --set "
-            "context_length, --vary generate: a prompt of 1,000 and 26 generated tokens (P + G − 1 positions) do "
-            "not fit the 1,024 learned positions)") in out
+    assert ("1 of the 3 points is left out: the model refuses it, as acct train would (generate=26: a prompt of "
+            "1,000 and 26 generated tokens (P + G − 1 positions) do not fit the 1,024 learned positions)") in out
     err = one_line_error(*cli("sweep", GPT2, "--vary", "generate=26,27", "--set", "context_length=1000",
                               "--output", "infer.memory"))
     assert "sweep: the model refuses every point; at generate=26: " in err

@@ -175,7 +175,7 @@ def test_errors_name_no_internal_cell(cli):
     status, out, err = cli("sweep", MODEL, "--hardware", "h100", "--vary", "zero_stage=0..5+1",
                            "--output", "gpu.memory.peak")
     assert status == 0 and "2 of the 6 points are left out" in out
-    assert "zero_stage=4: --vary zero_stage: the ZeRO stage is 0, 1, 2 or 3, got 4" in out
+    assert "zero_stage=4: the ZeRO stage is 0, 1, 2 or 3, got 4" in out
     assert "zero_stage_left" not in out
     for argv, message in (
             (["--set", "sequence_parallel=2"], "--set sequence_parallel: sequence_parallel is 0 (off) or 1 (on), got 2"),

@@ -59,7 +59,7 @@ def test_sweep_keeps_the_checks_run_makes_on_a_fractional_default(cli):
     status, out, err = cli("sweep", str(CORPUS / "fraction_default.toml"), "--allow-plugins",
                            "--vary", "d_model=96,100", "-f", "csv")
     assert status == 0 and [line.split(",")[0] for line in out.splitlines()[1:]] == ["96"]
-    assert "1 of the 2 points are left out" in err and "d_model=100: --vary d_model: d_ff = ffn_ratio * d_model " \
+    assert "1 of the 2 points is left out" in err and "d_model=100: d_ff = ffn_ratio * d_model " \
         "gives 800/3, not a whole number" in err
     data = json.loads(ok(cli, "sweep", str(CORPUS / "fraction_default.toml"), "--allow-plugins",
                          "--vary", "d_model=96,100", "-f", "json")[0])
@@ -67,7 +67,7 @@ def test_sweep_keeps_the_checks_run_makes_on_a_fractional_default(cli):
     assert data["refused"]["count"] == 1 and data["refused"]["points"][0]["inputs"] == {"d_model": 100}
     assert "gives 800/3, not a whole number" in data["refused"]["points"][0]["reason"]
     out, _ = ok(cli, "sweep", str(CORPUS / "fraction_default.toml"), "--allow-plugins", "--vary", "d_model=96,100")
-    assert "| 100 |" not in out and "1 of the 2 points are left out" in out
+    assert "| 100 |" not in out and "1 of the 2 points is left out" in out
     for fmt in ("csv", "json", "markdown"):  # every point refused: one line, nothing written
         status, out, err = cli("sweep", str(CORPUS / "fraction_default.toml"), "--allow-plugins",
                                "--vary", "d_model=100,104", "-f", fmt)

@@ -33,6 +33,7 @@ MAX_DEPTH = 200
 MAX_EXPONENT = 64
 MAX_VALUE_BITS = 4_096
 MAX_DECIMAL_DIGITS = 40  # digits of one decimal literal (0.45, 19.5e12), its exponent's aside
+MAX_DECIMAL_EXPONENT = 40  # |e| in 1.5e12, as in every quantity acct reads (acct.engine.units)
 
 
 def ceil_div(numerator: Number, denominator: Number) -> int:
@@ -261,14 +262,15 @@ def _without_decimals(source: str, decimals: Dict[str, object]) -> str:
 
 def decimal_value(literal: str) -> Union[Number, str]:
     """The exact value of a decimal literal (`0.45` is 9/20, `1e12` is 10^12), or what is wrong
-    with it: at most MAX_DECIMAL_DIGITS digits and an exponent of at most MAX_EXPONENT in size,
+    with it: at most MAX_DECIMAL_DIGITS digits and an exponent of at most MAX_DECIMAL_EXPONENT in size,
     both counted before any number is built."""
     mantissa, _, exponent_text = literal.replace("_", "").lower().partition("e")
     whole, _, part = mantissa.partition(".")
     if len(whole.lstrip("0") + part) > MAX_DECIMAL_DIGITS:
-        return f"the number {literal[:20] + ('...' if len(literal) > 20 else '')!r} (at most {MAX_DECIMAL_DIGITS} digits)"
-    if len(exponent_text.lstrip("+-").lstrip("0")) > 3 or abs(int(exponent_text or 0)) > MAX_EXPONENT:
-        return f"the exponent in {literal!r} (at most {MAX_EXPONENT} in size)"
+        return (f"the number {literal[:20] + ('...' if len(literal) > 20 else '')!r} is too long "
+                f"(at most {MAX_DECIMAL_DIGITS} digits)")
+    if len(exponent_text.lstrip("+-").lstrip("0")) > 3 or abs(int(exponent_text or 0)) > MAX_DECIMAL_EXPONENT:
+        return f"the exponent in {literal!r} is too large (at most {MAX_DECIMAL_EXPONENT} in size)"
     scale = int(exponent_text or 0) - len(part)
     digits = int(whole + part or "0")
     return digits * 10**scale if scale >= 0 else normalize(Fraction(digits, 10**-scale))

@@ -18,7 +18,7 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, 
 
 from acct.records import fresh, record, replace
 
-from acct.errors import SheetError, suggest
+from acct.errors import BoundsError, SheetError, suggest
 from acct.engine.formula import MAX_VALUE_BITS, RUNTIME, Formula, Number, chain, normalize, operands, parse, to_python
 
 # A varied input (a sweep point, a goal-seek probe) is an int of at most this many bits.
@@ -296,7 +296,7 @@ class Sheet:
                 continue
             numerator, denominator = cell.formula.bits_bound(bounds)
             if numerator + denominator > MAX_VALUE_BITS:
-                raise SheetError(
+                raise BoundsError(
                     f"{self._blame(cell)}: {cell.name} = {cell.formula.text} could reach "
                     f"{numerator + denominator:,} bits; values are limited to {MAX_VALUE_BITS:,} bits"
                 )

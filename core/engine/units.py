@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Union
 
 from acct.errors import ConfigError, describe
-from acct.engine.formula import normalize
+from acct.engine.formula import MAX_DECIMAL_EXPONENT, normalize
 
 BYTE_UNITS = {
     "B": 1,
@@ -22,7 +22,7 @@ BYTE_UNITS = {
     "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50,
 }
 MAX_DIGITS = 40  # characters of the number itself, separators included
-MAX_EXPONENT = 40  # |e| in 1.5e12: 10^40 is beyond any byte count or FLOP rate
+MAX_EXPONENT = MAX_DECIMAL_EXPONENT  # |e| in 1.5e12: 10^40 is beyond any byte count or FLOP rate
 MAX_BITS = 160  # a whole number given as a TOML integer
 # compiled by re (and cached there) when a quantity is first read: acct run reads none
 _QUANTITY = r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?)(?:[eE]([+-]?[0-9]+))?\s*([A-Za-z]*)\s*$"

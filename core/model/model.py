@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from acct.records import fresh, record, replace
 
 from acct.model.config import Preset, Value
-from acct.errors import ConfigError, PluginError, SheetError, suggest
+from acct.errors import AcctError, ConfigError, PluginError, SheetError, suggest
 from acct.engine.formula import Formula, add, from_tree, mul, named, number, parse, sub
 # the cells' names, read by the reports from here too
 from acct.model.cells import AGGREGATES, TOTAL_FLOPS, TOTAL_PARAMS, blocks_cell, cell_name, convention_cell, group_cell
@@ -342,7 +342,7 @@ class InputCells:
         self.implied = {**precision_inputs(preset), **tuning, **(implied or {})}
         # gpus and dp follow whichever of them was given (`--gpus 8` alone is dp = 8)
         self.explicit = set(overrides) | set(preset.inputs) | set(free)
-        self.implied.update(layout_defaults(self.explicit))
+        self.implied.update(layout_defaults(self.explicit - self._following()))
         for source, names in (("--set", overrides), (preset.where("model"), preset.inputs)):
             for name in names:
                 if name not in registry.inputs:
@@ -350,6 +350,20 @@ class InputCells:
                         f"{source} {name}: unknown input{suggest(name, registry.inputs)}; "
                         f"known: {', '.join(registry.inputs)}"
                     )
+
+    def _following(self) -> set:
+        """gpus or dp given as a formula of the other (a preset's gpus = "dp * tp"): given, but not a
+        source the other follows, or the rule would close a cycle the user did not write."""
+        following = set()
+        for name, other in (("gpus", "dp"), ("dp", "gpus")):
+            value = self.overrides.get(name, self.preset.inputs.get(name))
+            if isinstance(value, str):
+                try:
+                    if other in parse(value, name).names:
+                        following.add(name)
+                except AcctError:  # a bad formula is named when its cell is made
+                    pass
+        return following
 
     def _given(self, name: str) -> str:
         """How an error names the option that set the input `name`."""

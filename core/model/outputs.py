@@ -286,7 +286,9 @@ def register_inference_inputs(register) -> None:
     register(Input("attention_fused", "1: a fused attention kernel (SDPA/FlashAttention) keeps the T×T scores on "
                    "chip; 0: unfused (PyTorch eager) writes and reads them", default=1, minimum=0))
     register(Input("attention_unfused", "1 - attention_fused (attention_fused is 0 or 1)",
-                   default="1 - attention_fused", minimum=0, settable=False))
+                   default="1 - attention_fused", minimum=0, settable=False,
+                   message="attention_fused is 1 (a fused kernel: --attention sdpa) or 0 (--attention eager), "
+                           "got {attention_fused}"))
 
 
 def weight_scheme_text(bits: int, group: int, scale_bytes: int) -> str:

@@ -188,7 +188,17 @@ def _days(seconds: Fraction) -> str:
 
 
 def human_rate(value) -> str:
-    return f"{fixed(Fraction(value, 10**12), 1)} TFLOP/s"
+    """A FLOP rate in TFLOP/s, or in FLOP/s where that would read 0.0 (a hardware file's 1 FLOP/s)."""
+    tera = Fraction(value, 10**12)
+    if tera < Fraction(1, 20):
+        return f"{exact(value)} FLOP/s"
+    return f"{fixed(tera, 1)} TFLOP/s"
+
+
+def _ordinal(number: int) -> str:
+    """3rd, 11th, 22nd, 1,001st."""
+    suffix = "th" if number % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number:,}{suffix}"
 
 
 def share_fraction(part: Fraction, whole: Fraction) -> Fraction:
@@ -269,7 +279,10 @@ def _value(output: str, value) -> str:
     if (output.startswith("infer.") and output.endswith(INFER_SECONDS)) or output.startswith("gpu.time."):
         from acct.render.inference import seconds
 
-        return f"{seconds(value)} ({exact(value)} s)" if value else "0 s"
+        if not value:
+            return "0 s"
+        shown, written = seconds(value), f"{exact(value)} s"
+        return shown if shown == written else f"{shown} ({written})"
     return exact(value)
 
 
@@ -290,7 +303,7 @@ def solution_markdown(solution: Solution, tablefmt: str = DEFAULT_TABLEFMT) -> s
     elif solution.step != 1 or solution.start != solution.least:
         values = ", ".join(f"{solution.start + k * solution.step:,}" for k in range(3))
         searched = (f" = {values}, … (from {solution.least:,} up, the first values every constraint accepts, "
-                    f"and every {solution.step:,}th after)")
+                    f"and every {_ordinal(solution.step)} after)")
     if solution.last is not None:
         searched += f" up to {solution.last:,} (the last value every constraint accepts)"
     for x, value in ((solution.answer, solution.at_answer), (solution.neighbour, solution.at_neighbour)):

@@ -97,8 +97,8 @@ def _layout(sizes: Tuple[int, ...], recompute: int, zero: int) -> Dict[str, int]
 
 def plan(model, gpus: int, batch: int, hardware: str, top: int = 10,
          progress: Optional[Callable[[int, int], None]] = None) -> PlanReport:
-    """The layouts that fit, fastest first. `progress(done, total)`, if given, is called after
-    each layout's sizes are tried (every ZeRO stage and recomputation of them)."""
+    """The layouts that fit, fastest first. `progress(done, total)`, if given, is called as each
+    layout's sizes are tried (with every ZeRO stage and recomputation: done and total count those)."""
     if not 1 <= gpus <= MAX_GPUS:
         raise AcctError(f"--gpus: from 1 to {MAX_GPUS:,}, got {gpus}")
     # the micro-batches enumerated are the divisors of the batch: bound it (10**20 ran for hours)
@@ -119,9 +119,9 @@ def plan(model, gpus: int, batch: int, hardware: str, top: int = 10,
     experts = "experts_per_ep" in model.sheet
     # one compiled function, staged: what a layout's sizes give is computed once per layout, then
     # each ZeRO stage and recomputation only adds what depends on them. The varied sizes are at most
-    # the GPUs, the batch or 3: bounds on that many bits, not a sweep's 64, keep the sheet's proven
-    # value sizes within its limit
-    bits = max(gpus, batch, 3).bit_length()
+    # the GPUs, the batch, 3, or the largest v and cp enumerated: bounds on that many bits, not a
+    # sweep's 64, keep the sheet's proven value sizes within its limit
+    bits = max(gpus, batch, 3, MAX_V, MAX_CP).bit_length()
     function = model.sheet.function(SIZES + ("zero_stage", "recompute"), OUTPUTS, "plan", bits,
                                     stages=(len(SIZES), len(SIZES) + 1))
     per_node = values.get("gpus_per_node", gpus)
@@ -129,10 +129,11 @@ def plan(model, gpus: int, batch: int, hardware: str, top: int = 10,
     fitting: list = []  # (outputs, sizes, recompute, zero) of each layout that fits
     layers = values.get("num_layers")
     every = list(layouts(gpus, batch, per_node, experts, layers if isinstance(layers, int) else None))
+    per_sizes = len(RECOMPUTE) * len(ZERO)  # the layouts each sizes tuple is tried as
     for done, sizes in enumerate(every, 1):
         if progress is not None:
-            progress(done, len(every))
-        enumerated += len(RECOMPUTE) * len(ZERO)
+            progress(done * per_sizes, len(every) * per_sizes)
+        enumerated += per_sizes
         states = function.stage(*sizes)
         if states is None:  # the layout's sizes break a check: every stage and recomputation does
             continue

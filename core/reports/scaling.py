@@ -49,6 +49,8 @@ class Grid:
     def __getitem__(self, index: int):
         if index < 0:
             index += self.count
+        if not 0 <= index < self.count:
+            raise IndexError(f"point {index} of a grid of {self.count}")
         point = []
         for axis in reversed(self.axes):
             index, position = divmod(index, len(axis))
@@ -193,7 +195,10 @@ def sweep(model: Model, vary: Sequence[Tuple[str, Sequence[int]]], extra: Sequen
     outputs = [TOTAL_PARAMS, TOTAL_FLOPS, blocks_cell("flops")]
     outputs += [group_cell(group, "flops") for group in groups] + [group_cell(group, "params") for group in groups]
     extra = [output_cell(model, name, "--output") for name in dict.fromkeys(extra)]
-    evaluate = model.sheet.function(names, outputs + extra, "--vary")  # only these cells, per point
+    # the varied values bound the sheet's values: a bound of their own size, not any 64-bit value's,
+    # keeps a sweep over two layout sizes (gpus and tp: dp = gpus / (tp·pp·cp)) within the limit
+    bits = max((abs(value).bit_length() for _, values in vary for value in _ends(values)), default=1) or 1
+    evaluate = model.sheet.function(names, outputs + extra, "--vary", min(bits, MAX_VALUE_BITS))
     grid = Grid([values for _, values in vary], evaluate.attempt)  # None where the model refuses the point
     refusals: List[Tuple[Tuple[int, ...], str]] = []
     refused = array("q")  # the grid's indices of the points the model refuses
@@ -222,23 +227,37 @@ def sweep(model: Model, vary: Sequence[Tuple[str, Sequence[int]]], extra: Sequen
     return scaling
 
 
+def _reason(error: str) -> str:
+    """An error without the options it names first (`--global-batch, --vary gpus: `), which a point's
+    own label says better beside it."""
+    blame, found, reason = error.partition(": ")
+    return reason if found and blame.startswith("--") else error
+
+
 def refusal_text(scaling: Scaling) -> str:
     """The sentence under a sweep that left points out: how many, and why for the first few."""
     if not scaling.refused:
         return ""
     total = len(scaling) + scaling.refused
-    named = "; ".join(f"{point_label(scaling.varied, point)}: {reason}" for point, reason in scaling.refusals)
+    named = "; ".join(f"{point_label(scaling.varied, point)}: {_reason(reason)}" for point, reason in scaling.refusals)
     more = f"; and {scaling.refused - len(scaling.refusals):,} more" if scaling.refused > len(scaling.refusals) else ""
-    return (f"{scaling.refused:,} of the {total:,} points are left out: the model refuses them, as acct train "
+    verb, them = ("is", "it") if scaling.refused == 1 else ("are", "them")
+    return (f"{scaling.refused:,} of the {total:,} points {verb} left out: the model refuses {them}, as acct train "
             f"would ({named}{more}).")
+
+
+def _ends(values: Sequence[int]) -> Sequence[int]:
+    """The values whose sizes bound every value of the axis: a range's first and last, else all."""
+    if isinstance(values, range):
+        return [values[0], values[-1]] if len(values) else []
+    return values
 
 
 MAX_REFUSALS_NAMED = 5  # refused points a sweep names with their reason; the rest are counted
 
 
 def _refusal(evaluate, point: Tuple[int, ...]) -> str:
-    """Why the model refuses a point: the error its evaluation gives, without the option names
-    that every point shares (`--vary gpus: `)."""
+    """Why the model refuses a point: the error its evaluation gives."""
     try:
         evaluate(*point)
     except AcctError as error:
@@ -268,6 +287,8 @@ class Kept:
         """The index-th kept point: the least grid index j with j + 1 - (refused up to j) > index."""
         if index < 0:
             index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(f"point {index} of {len(self)}")
         low, high = index, index + len(self.refused)
         while low < high:
             middle = (low + high) // 2

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, List, Optional, Sequence, Tuple
 
-from acct.errors import AcctError, ConfigError
+from acct.engine.sheet import MAX_PARAM_BITS
+from acct.errors import AcctError, BoundsError, ConfigError
 from acct.model.model import output_cell
 from acct.engine.formula import Number
 from acct.model.outputs import (
@@ -312,7 +313,7 @@ COMPARISONS = {"<=": lambda a, b: a <= b, "<": lambda a, b: a < b, ">=": lambda 
 MAX_SOLVE = 1 << 62
 # Values probed, from the input's least value up, for the first two that every constraint
 # accepts (d_model must be a multiple of num_heads: 25 and 50 for 25 heads).
-MAX_SCAN = 1 << 16
+MAX_SCAN = 1 << 18
 
 
 @dataclass(eq=False)
@@ -357,9 +358,9 @@ def solve(model, input_name: str, goal: str, condition: str) -> Solution:
     Only values the model accepts are answers, and only they are searched: the values from
     the input's least up that every constraint accepts, found by scanning (Domain). They are
     a lattice start, start + step, ... (d_model with 25 heads: 25, 50, ...) or a finite set
-    (the GPUs a batch of 64 divides over: 1, 2, 4, ..., 64). A probe of a lattice past the
-    scan that breaks a constraint (a context beyond max_positions) stops the search with an
-    error saying where, rather than answering with a value that is not one."""
+    (the GPUs a batch of 64 divides over: 1, 2, 4, ..., 64). A lattice that the model stops
+    accepting past the scan (a context beyond max_positions) ends at the last value it accepts,
+    which is then the largest searched: no answer is a value the model refuses."""
     from acct.model.inputs import settable_input
 
     option = f"--{goal}"
@@ -367,10 +368,18 @@ def solve(model, input_name: str, goal: str, condition: str) -> Solution:
     output, comparison, target, target_text = parse_condition(condition)
     output_cell(model, output, "--where")
     sheet = model.sheet
-    evaluate = sheet.function([input_name], [output], option)
-    test = COMPARISONS[comparison]
     least = sheet[input_name].minimum if sheet[input_name].minimum is not None else 0
-    domain = Domain.scan(evaluate.valid, input_name, least, lambda x: evaluate(x))
+    # searched up to 2^62 where the sheet's bounds allow it; where the input enters the sheet more
+    # than once (gpus = 4·tp, dp = gpus / tp), up to 2^30
+    for bits in (MAX_PARAM_BITS, 32):
+        try:
+            evaluate = sheet.function([input_name], [output], option, bits)
+            break
+        except BoundsError:
+            if bits == 32:
+                raise
+    test = COMPARISONS[comparison]
+    domain = Domain.scan(evaluate.valid, input_name, least, lambda x: evaluate(x), (1 << (bits - 2)))
 
     def value(k: int) -> Number:
         x = domain.at(k)
@@ -442,9 +451,9 @@ class Domain:
     """The whole values of an input that every constraint accepts, as a solve searches them:
     the k-th is start + k·step (a lattice, up to MAX_SOLVE) or values[k] (a finite set)."""
 
-    def __init__(self, start: int, step: int, values: Optional[List[int]] = None):
+    def __init__(self, start: int, step: int, values: Optional[List[int]] = None, limit: int = MAX_SOLVE):
         self.start, self.step, self.values = start, step, values
-        self.top = len(values) - 1 if values is not None else (MAX_SOLVE - start) // step
+        self.top = len(values) - 1 if values is not None else max((limit - start) // step, 0)
         self.finite = values is not None  # its last value is the last the model accepts
 
     def clip(self, valid: Callable[[int], bool], refused: int) -> None:
@@ -468,7 +477,8 @@ class Domain:
         return _lattice_text(name, self.start, self.step)
 
     @classmethod
-    def scan(cls, valid: Callable[[int], bool], name: str, least: int, explain: Callable[[int], object]) -> "Domain":
+    def scan(cls, valid: Callable[[int], bool], name: str, least: int, explain: Callable[[int], object],
+             limit: int = MAX_SOLVE) -> "Domain":
         """Scan from `least` up, in windows growing to MAX_SCAN values: values evenly spaced to
         the window's end are a lattice; values that stop well before it (none in its upper half)
         are the finite set the model accepts."""
@@ -482,7 +492,7 @@ class Domain:
             end = least + window
             steps = {b - a for a, b in zip(found, found[1:])}
             if len(found) >= 2 and len(steps) == 1 and found[-1] + found[1] - found[0] >= end:
-                return cls(found[0], found[1] - found[0])  # evenly spaced up to the window's end
+                return cls(found[0], found[1] - found[0], limit=limit)  # evenly spaced up to the window's end
             if found and found[-1] < least + window // 2:
                 return cls(found[0], 1, found)  # none in the window's upper half: a finite set
             if window >= MAX_SCAN:
