@@ -550,6 +550,9 @@ def test_the_wheel_ships_the_presets_and_its_name(tmp_path):
     assert install.returncode == 0, install.stderr
     assert sorted(path.name for path in (target / "acct" / "presets").glob("*.toml")) == sorted(
         path.name for path in (ROOT / "presets").glob("*.toml"))
+    # every plugin module, each kind's folder included (a subpackage missing from pyproject.toml's list is not shipped)
+    assert sorted(str(path.relative_to(target / "acct" / "plugins")) for path in (target / "acct" / "plugins").rglob(
+        "*.py")) == sorted(str(path.relative_to(ROOT / "plugins")) for path in (ROOT / "plugins").rglob("*.py"))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     probe = ("import sys, acct, acct.cli; assert acct.__file__.startswith(sys.argv[1]), acct.__file__; "
