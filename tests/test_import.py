@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -539,8 +540,15 @@ def test_an_importer_reading_an_undeclared_field_is_its_bug(cli, tmp_path):
 def test_the_wheel_ships_the_presets_and_its_name(tmp_path):
     """pip install . puts the presets in acct/presets/: `acct run gpt2-xl` from any folder; the
     distribution is acct-lm (the name acct on the package index is another project's)."""
+    # built from a copy of what the build reads: setuptools keeps build/lib in the tree it builds, and a module
+    # deleted since an earlier build would ship from there
+    source = tmp_path / "source"
+    for name in ("core", "plugins", "presets"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                            str(tmp_path / "wheel"), str(ROOT)], capture_output=True, text=True)
+                            str(tmp_path / "wheel"), str(source)], capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
     (wheel,) = (tmp_path / "wheel").glob("*.whl")
     assert wheel.name.startswith("acct_lm-")
@@ -550,6 +558,9 @@ def test_the_wheel_ships_the_presets_and_its_name(tmp_path):
     assert install.returncode == 0, install.stderr
     assert sorted(path.name for path in (target / "acct" / "presets").glob("*.toml")) == sorted(
         path.name for path in (ROOT / "presets").glob("*.toml"))
+    # every plugin module, each kind's folder included (a subpackage missing from pyproject.toml's list is not shipped)
+    assert sorted(str(path.relative_to(target / "acct" / "plugins")) for path in (target / "acct" / "plugins").rglob(
+        "*.py")) == sorted(str(path.relative_to(ROOT / "plugins")) for path in (ROOT / "plugins").rglob("*.py"))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     probe = ("import sys, acct, acct.cli; assert acct.__file__.startswith(sys.argv[1]), acct.__file__; "
@@ -598,9 +609,10 @@ GRANITE = {"model_type": "granite", "architectures": ["GraniteForCausalLM"], "vo
 
 
 def test_the_readme_importer_plugin_counts_what_transformers_builds(registry, cli, tmp_path):
-    """tests/data/importers/granite.py, the README's example of an importer plugin, on a Granite-shaped
-    config: its counts equal transformers' GraniteForCausalLM's (on the meta device)."""
-    plugin = ROOT / "tests" / "data" / "importers" / "granite.py"
+    """examples/granite-importer/granite.py, the README's example of an importer plugin, on a Granite-shaped
+    config (the example's config.json): its counts equal transformers' GraniteForCausalLM's (meta device)."""
+    plugin = ROOT / "examples" / "granite-importer" / "granite.py"
+    assert json.loads((plugin.parent / "config.json").read_text()) == GRANITE
     # acct's builtin granite importer (hf_granite) is disabled so that the example's takes the model_type
     status, out, err = cli("run", str(write(tmp_path, GRANITE)), "-p", str(plugin), "--disable", "hf_granite", "-f",
                            "json", "--set", "context_length=64")

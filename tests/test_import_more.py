@@ -146,7 +146,7 @@ def test_the_readme_granite_plugin_needs_the_builtin_disabled(cli):
     """Two importers of one model_type are an error naming both; --disable hf_granite lets a plugin take it."""
     from conftest import ROOT
 
-    plugin = ROOT / "tests" / "data" / "importers" / "granite.py"
+    plugin = ROOT / "examples" / "granite-importer" / "granite.py"
     err = refused(cli, "run", str(DATA / "granite-3.0-2b-base.json"), "-p", str(plugin))
     assert "importer 'granite' is already registered by plugin 'hf_granite'" in err
 

@@ -25,7 +25,9 @@ def test_import_package_maps_to_core_and_plugins():
                           and "presets" not in p.parts)
 
         assert modules(package) == modules(ROOT / "core")
-        assert sorted(p.name for p in plugins.glob("*.py")) == sorted(p.name for p in (ROOT / "plugins").glob("*.py"))
+        # every kind's folder too (components/, importers/, ...): each must be listed in pyproject.toml
+        assert sorted(str(p.relative_to(plugins)) for p in plugins.rglob("*.py")) == sorted(
+            str(p.relative_to(ROOT / "plugins")) for p in (ROOT / "plugins").rglob("*.py"))
         assert not (package.parent / "core").exists() and not (package.parent / "plugins").exists()
 
 

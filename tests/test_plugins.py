@@ -271,7 +271,7 @@ def test_without_the_entry_point_the_preset_says_what_is_missing(cli):
 
 def test_every_hookspec_is_documented_and_used_by_a_builtin():
     readme = (ROOT / "README.md").read_text()
-    builtins = "".join(path.read_text() for path in (ROOT / "plugins").glob("*.py"))
+    builtins = "".join(path.read_text() for path in (ROOT / "plugins").rglob("*.py"))
     hooks = [name for name in dir(acct.hookspecs) if name.startswith("acct_")]
     assert hooks == ["acct_register_activations", "acct_register_components", "acct_register_conventions",
                      "acct_register_hardware", "acct_register_importers", "acct_register_inputs"]

@@ -74,7 +74,7 @@ def test_moe_and_mla_excerpts_are_what_acct_prints(cli):
 
 
 def test_importer_example_is_the_tested_file():
-    source = (ROOT / "tests" / "data" / "importers" / "granite.py").read_text()
+    source = (ROOT / "examples" / "granite-importer" / "granite.py").read_text()
     assert source in code_blocks("python")
 
 

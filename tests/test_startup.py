@@ -104,19 +104,21 @@ def test_the_importer_plugins_load_when_a_config_is_read_or_the_plugins_are_list
     import sys
     from pathlib import Path
 
-    from acct.plugins import IMPORTER_PLUGINS
+    from acct.plugins import IMPORTER_PLUGINS, plugin_name
 
     root = Path(__file__).resolve().parent.parent
     probe = ("import sys, io, contextlib\nfrom acct.cli import main\n"
              "with contextlib.redirect_stdout(io.StringIO()): main(['run', sys.argv[1]])\n"
-             "print(sorted(m for m in sys.modules if m.startswith('acct.plugins.hf_')))")
+             "print(sorted(m for m in sys.modules if m.startswith('acct.plugins.importers')))")
     preset = subprocess.run([sys.executable, "-c", probe, str(root / "presets" / "llama-3-8b.toml")],
                             capture_output=True, text=True, check=True)
     assert preset.stdout.strip() == "[]"
     config = subprocess.run([sys.executable, "-c", probe, str(root / "tests" / "data" / "hf" / "llama-3.2-1b.json")],
                             capture_output=True, text=True, check=True)
-    assert set(IMPORTER_PLUGINS) <= set(ast.literal_eval(config.stdout))
+    assert set(IMPORTER_PLUGINS) | {"acct.plugins.importers", "acct.plugins.importers.common"} == set(
+        ast.literal_eval(config.stdout))
     registry = load_registry()
     assert registry.deferred is not None and "hf_llama" not in [p.name for p in registry.plugins]
     assert "llama" in registry.importers and registry.deferred is None
-    assert {name.rsplit(".", 1)[1] for name in IMPORTER_PLUGINS} <= {p.name for p in registry.plugins}
+    assert {plugin_name(name) for name in IMPORTER_PLUGINS} <= {p.name for p in registry.plugins}
+    assert plugin_name("acct.plugins.importers.granite") == "hf_granite"

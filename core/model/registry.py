@@ -262,7 +262,7 @@ def load_registry(
 ) -> Registry:
     """Load builtin plugins, then the `acct` entry points, then local files; collect their registrations.
     The builtin importer plugins are registered when the registry's importers are first read."""
-    from acct.plugins import DEFAULT_PLUGINS, IMPORTER_PLUGINS
+    from acct.plugins import DEFAULT_PLUGINS, IMPORTER_PLUGINS, plugin_name
 
     manager = get_plugin_manager()
     from_env = [n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()]
@@ -293,13 +293,13 @@ def load_registry(
     add(core_inputs, PluginInfo(CORE, "builtin", _file_of(core_inputs)))
     for module_name in DEFAULT_PLUGINS if builtins is None else builtins:
         module = importlib.import_module(module_name)
-        info = PluginInfo(module_name.rsplit(".", 1)[-1], "builtin", _file_of(module))
+        info = PluginInfo(plugin_name(module_name), "builtin", _file_of(module))
         add(module, info)
         if info.name in blocked:
             blocked_builtins.append((module, info))
     deferred: List[Tuple[str, PluginInfo]] = []
     for module_name in IMPORTER_PLUGINS if builtins is None else ():
-        info = PluginInfo(module_name.rsplit(".", 1)[-1], "builtin", "")
+        info = PluginInfo(plugin_name(module_name), "builtin", "")
         known_names.append(info.name)
         if info.name not in blocked:
             deferred.append((module_name, info))

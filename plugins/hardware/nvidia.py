@@ -1,4 +1,4 @@
-"""Accelerators for training-time estimates: peak dense FLOP/s by dtype, memory, bandwidth, from datasheets.
+"""NVIDIA's accelerators (A100, H100, H200) for training and inference estimates: peak dense FLOP/s by dtype, memory, bandwidth, from datasheets.
 
 Link and network bandwidths are per device and per direction: NVIDIA quotes NVLink as the total of
 both directions (A100 600 GB/s, H100 900 GB/s), so one direction is half. The network is one

@@ -52,7 +52,7 @@ def acct_register_inputs(register):
                    default="1 - shared_expert_gate", minimum=0, settable=False))
 
 
-# Bytes kept for the backward pass, as the dense SwiGLU FFN's (plugins/ffn.py) at each row's own
+# Bytes kept for the backward pass, as the dense SwiGLU FFN's (plugins/components/ffn.py) at each row's own
 # width and token count: cs336 keeps W1's and the activation's outputs and W2's output;
 # Korthikanti et al. the input, W1's and W3's outputs, W2's input and a 1-byte dropout mask. The
 # MoE layer's input is kept once, with the router (as the router's logits); routed experts keep
@@ -108,7 +108,7 @@ def _swiglu(kind, width, multiplicity, what, routed=False):
                 batch="experts_per_token" if routed else None,
                 multiplicity=multiplicity,
                 bias=None if routed else n,  # routed experts carry no bias in any model we know
-                # as a dense FFN's (plugins/ffn.py): W2 row-parallel, its bias whole on every rank
+                # as a dense FFN's (plugins/components/ffn.py): W2 row-parallel, its bias whole on every rank
                 tensor_parallel="row" if role == "w2" else "column",
                 description=f"{what} {does.format(symbol)}",
                 activations=_activations(ROUTED if routed else "context_length", width, role,

@@ -33,6 +33,6 @@ def acct_register_components(register):
                 per_layer=True,
                 description=f"RMSNorm of the {what} {over} (gain only)",
                 activations={"cs336": kept, "korthikanti": kept, "korthikanti_recompute": 0},
-                # per element, as RMSNorm in acct.plugins.norms: square, sum, scale, gain
+                # per element, as RMSNorm in acct.plugins.components.norms: square, sum, scale, gain
                 flops_other=f"4 * context_length * {WIDTHS[name]}",
             ))

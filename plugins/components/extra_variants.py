@@ -1,4 +1,4 @@
-"""Variants the Hugging Face importers of hf_more need beyond the builtin families' (each exact for the
+"""Variants the Hugging Face importers need beyond the builtin families' (each exact for the
 models it names):
 
 - ffn = "relu2": the two-matrix MLP with a squared ReLU, W_out·relu(W_in·x)² (Nemotron's "relu2").
@@ -16,7 +16,7 @@ models it names):
 """
 
 from acct import Component, Input, hookimpl
-from acct.plugins.ffn import ROLES, linear
+from acct.plugins.components.ffn import ROLES, linear
 
 # Non-matmul FLOPs per element of the activation: ReLU 1 (a compare), its square 1 (a multiply); xIELU
 # computes both branches and selects one: positive x·x·alpha_p + beta·x (4), negative
@@ -63,7 +63,7 @@ def acct_register_components(register):
             per_layer=True,
             description=f"LayerNorm of the {what} over each head's d_k values, a gain per head (no bias)",
             activations={"cs336": kept, "korthikanti": kept, "korthikanti_recompute": 0},
-            # per element, as the bias-free LayerNorm in acct.plugins.norms: sum, subtract the mean,
+            # per element, as the bias-free LayerNorm in acct.plugins.components.norms: sum, subtract the mean,
             # square, sum, scale, gain
             flops_other=f"6 * context_length * {WIDTHS[name]}",
         ))
@@ -76,7 +76,7 @@ def acct_register_components(register):
         flops=0,
         activations={"*": 0},
         description="rotary position embedding in rotary_layers of the layers, none in the others (no parameters)",
-        # as acct.plugins.position's rope (3 FLOPs per rotated value), in rotary_layers layers
+        # as acct.plugins.components.position's rope (3 FLOPs per rotated value), in rotary_layers layers
         flops_other="3 * rotary_layers * context_length * (num_heads + num_kv_heads) * rotary_dims",
         requires=("rotary_fraction", "rotary_dims", "unrotated_dims", "rotary_layers", "unrotated_layers"),
     ))

@@ -2,7 +2,7 @@
 
 Variants: `dot_product` (every layer attends to all T keys), `sliding_window` (L_loc
 layers attend to at most W keys, the others to all T) and `mla` (multi-head latent
-attention's products; its projections are in acct.plugins.mla).
+attention's products; its projections are in acct.plugins.components.mla).
 
 Activations kept for the backward pass: cs336 counts the scores and the softmax
 (2·H·T·keys elements) and the weighted sum (T·H·d_v); Korthikanti et al. count the

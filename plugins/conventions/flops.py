@@ -1,4 +1,5 @@
-"""FLOP-counting conventions from the literature, to set side by side with acct's exact matmul count."""
+"""FLOP-counting conventions from the literature (Kaplan, Chinchilla, PaLM, Megatron-LM, Korthikanti), set side by
+side with acct's exact matmul count (the default), its MACs and its causal and dense counts."""
 
 from acct import Convention, hookimpl
 

@@ -1,8 +1,8 @@
-"""What the Hugging Face importers share: field lists and the conversions every decoder family repeats.
+"""What the Hugging Face importers share: field lists and the conversions their families repeat.
 
-Not a plugin itself: hf_llama, hf_gpt and hf_deepseek import it. Each function
-reads config fields through the Conversion (so each read is a declared field)
-and sets inputs and variants with the fields they came from.
+Not a plugin itself: each family's module imports it. Each function reads config fields through
+the Conversion (so each read is a declared field) and sets inputs and variants with the fields
+they came from.
 """
 
 from fractions import Fraction
@@ -276,3 +276,112 @@ def biases(c, targets, source):
 
 
 ATTENTION_ROWS = ("q_proj", "k_proj", "v_proj", "out_proj")
+
+
+# The fields a Llama-shaped decoder maps and ignores (LLAMA_*); the same without head_dim and
+# pretraining_tp (DECODER_*), for the families that map head_dim themselves; GPT-2's names (GPT_*).
+LLAMA_MAPS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+              "head_dim", "intermediate_size", "max_position_embeddings", "tie_word_embeddings",
+              "hidden_act") + ROPE_MAPS
+LLAMA_IGNORES = DROPOUT + ROPE + EPS + ("pretraining_tp",)
+DECODER_MAPS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+                "intermediate_size", "max_position_embeddings", "tie_word_embeddings", "hidden_act") + ROPE_MAPS
+DECODER_IGNORES = DROPOUT + ROPE + EPS
+SUMMARY = ("summary_type", "summary_use_proj", "summary_activation", "summary_proj_to_labels",
+           "summary_first_dropout")
+GPT_ALIASES = ("max_position_embeddings", "hidden_size", "num_hidden_layers", "num_attention_heads")
+GPT_IGNORES = DROPOUT + EPS + SUMMARY + ("n_ctx", "scale_attn_weights")
+
+
+def no_null_head_dim(c, where):
+    """head_dim = null: most attention classes read it with getattr and cannot use None (transformers fails)."""
+    if "head_dim" in c and c.get("head_dim") is None:
+        raise c.bad("head_dim", None, f"a whole number ({where} reads it and cannot use null)")
+
+
+def null_head_dim_derived(c, default):
+    """The head_dim default of config classes whose __post_init__ fills null with hidden_size //
+    num_attention_heads but keep their declared default when the field is absent (ERNIE-4.5, Seed-OSS)."""
+    return None if "head_dim" in c and c.get("head_dim") is None else default
+
+
+def qkv_bias(c, field, default=False, rows=ATTENTION_ROWS):
+    """Biases on `rows` when the flag `field` (absent: `default`) is true."""
+    if c.flag(field, default):
+        source = f"{field} = true" if c.get(field, None) is not None else f"{field} (absent: true)"
+        biases(c, rows, source)
+
+
+def decoder(c, tie_default, head_dim_default=None, kv_default=None, fraction=None, fraction_source="", where=None):
+    """vocab, layers, widths, heads, the head, rotary positions in every layer; returns (num_layers, d_head).
+    `where`: the attention class that cannot use head_dim = null (None: null means the default)."""
+    if where:
+        no_null_head_dim(c, where)
+    d_model, num_heads = basic(c)
+    d_head, _ = heads(c, d_model, num_heads, head_dim_default=head_dim_default, kv_default=kv_default)
+    tied(c, tie_default)
+    rope(c, d_head, fraction, fraction_source) if fraction is not None else rope(c, d_head)
+    return c.get("num_hidden_layers"), d_head
+
+
+def with_default(c, name, defaults):
+    """A whole-number field and its source; absent (or null), the config class's default from
+    `defaults`, when it has one."""
+    if c.get(name, None) is None and name in defaults:
+        return defaults[name], f"{name} (absent: the config class's default {defaults[name]})"
+    return c.integer(name), name
+
+
+def routed_experts(c, num_layers, moe_layers, layers_source, experts, per_token="num_experts_per_tok",
+                   width="moe_intermediate_size", dense_width="intermediate_size", defaults=None):
+    """Routed experts (SwiGLU) in `moe_layers` of the layers; the others dense of `dense_width`.
+    `defaults`: the config class's values of fields a config may leave out."""
+    defaults = dict(defaults or {})
+    act = c.get("hidden_act", "silu")
+    if act not in ("silu", "swish"):
+        raise c.unsupported("hidden_act", act, "in MoE experts (acct's moe experts are SwiGLU)")
+    if moe_layers == 0:
+        gated_ffn(c, width=dense_width)
+        return
+    c.choose("ffn", "moe", f"{experts}: routed experts with a router, {layers_source}")
+    c.set("num_experts", *with_default(c, experts, defaults))
+    c.set("experts_per_token", *with_default(c, per_token, defaults))
+    top_k_within(c)
+    c.set("d_ff_expert", *with_default(c, width, defaults))
+    if moe_layers != num_layers:
+        c.set("moe_layers", moe_layers, layers_source)
+    # the moe variant's dense rows read d_ff even when no layer is dense (they are then ×0)
+    c.set("d_ff", c.integer(dense_width), f"{dense_width} (the dense layers' MLP)" if dense_width != width
+          else f"{dense_width} (every layer is MoE: the ×0 dense rows read it)")
+
+
+def flag(c, name, default, nullable=False):
+    """A true/false field and the source to write beside what it sets."""
+    value = c.flag(name, default, nullable)
+    return value, f"{name} = {str(value).lower()}" if c.get(name, None) is not None else \
+        f"{name} (absent: {str(default).lower()})"
+
+
+def flag_source(c, name, default):
+    """The source of a flag read as true: its field, or its absence and the default."""
+    return f"{name} = true" if c.get(name, None) is not None else f"{name} (absent: {str(default).lower()})"
+
+
+def full_attention(c):
+    """Full causal attention in every layer (no sliding window)."""
+    c.choose("attention", "dot_product", "full causal attention in every layer")
+
+
+def learned_positions(c, field, rows, extra=0, why=""):
+    """A learned position table of `rows` rows, read from `field` (plus `extra`, for `why`)."""
+    c.choose("position", "learned", f"a learned table of {field}" + (f" + {extra} rows" if extra else "") +
+             (f" ({why})" if why else ""))
+    c.set("max_positions", rows, field if not extra else f"{field} + {extra} ({why})")
+
+
+def gpt_names(c):
+    """GPT-2's and GPT-J's field names, or the attribute_map's aliases where a config uses those:
+    (n_positions, n_embd, n_layer, n_head)."""
+    return tuple(alias(c, name, other) for name, other in (
+        ("n_positions", "max_position_embeddings"), ("n_embd", "hidden_size"), ("n_layer", "num_hidden_layers"),
+        ("n_head", "num_attention_heads")))

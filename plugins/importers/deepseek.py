@@ -5,8 +5,7 @@ from fractions import Fraction
 
 from acct import Importer, hookimpl
 
-from .hf_common import top_k_within
-from .hf_common import DROPOUT, EPS, ROPE, alias, basic, norm, tied
+from .common import DROPOUT, EPS, ROPE, alias, basic, norm, tied, top_k_within
 
 
 def _deepseek(c, defaults, v3):

@@ -5,8 +5,8 @@ q_lora_rank: q_a_proj, its RMSNorm, q_b_proj). Both project D to the latent and 
 rotary key (kv_a_proj, D→r_kv + d_r), normalize the latent (kv_a_norm) and up-project it to
 every head's non-rotary key and value (kv_b_proj, r_kv→H·((d_k − d_r) + d_v)). d_k is the
 query/key head width qk_nope + qk_rope, d_v the value head width; the output projection
-(H·d_v→D) is acct.plugins.attention_output's, the products `attention = "mla"`
-(acct.plugins.attention), whose KV cache holds the latent and the rotary key.
+(H·d_v→D) is acct.plugins.components.attention_output's, the products `attention = "mla"`
+(acct.plugins.components.attention), whose KV cache holds the latent and the rotary key.
 
 Biases follow transformers' `attention_bias`: q_a_proj, kv_a_proj and out_proj carry one;
 q_proj, q_b_proj and kv_b_proj never do.
@@ -49,7 +49,7 @@ def _linear(name, k, n, description, variant, korthikanti, bias=None, flops_deco
 
 
 def _norm(name, width, description, variant):
-    """An RMSNorm gain inside the projections: no matmul, 4 FLOPs per element (as acct.plugins.norms)."""
+    """An RMSNorm gain inside the projections: no matmul, 4 FLOPs per element (as acct.plugins.components.norms)."""
     kept = f"activation_bytes * context_length * {width}"
     return Component(
         name=name,

@@ -2,16 +2,14 @@
 (embedding_multiplier, attention_multiplier, residual_multiplier, logits_scaling) that scale activations
 and logits but hold no parameter and multiply no matrix. Field defaults: transformers 5.24's config classes.
 
-Its own module, so that `--disable hf_granite` drops just these (the README's importer example is a
+Its own plugin (hf_granite), so that `--disable hf_granite` drops just these (the README's importer example is a
 Granite importer plugin, which would otherwise collide with the builtin one).
 """
 
 from acct import Importer, hookimpl
 
-from .hf_common import not_null, top_k_within
-from .hf_common import ATTENTION_ROWS, DROPOUT, EPS, ROPE, ROPE_MAPS, ROUTING, basic, biases, gated_ffn, heads, norm, \
-    rope, tied
-from .hf_helpers import no_null_head_dim
+from .common import (ATTENTION_ROWS, DROPOUT, EPS, ROPE, ROPE_MAPS, ROUTING, basic, biases, gated_ffn, heads,
+                     no_null_head_dim, norm, not_null, rope, tied, top_k_within)
 
 MULTIPLIERS = ("embedding_multiplier", "attention_multiplier", "residual_multiplier", "logits_scaling")
 MAPS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim",
