@@ -64,7 +64,7 @@ layouts = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(layout=layouts, gpus=st.integers(min_value=1, max_value=96))
 def test_train_sweep_and_the_command_line_agree_point_for_point(llama, cli, layout, gpus):
     expected = train_api(llama, gpus, layout)
@@ -92,7 +92,7 @@ def test_train_sweep_and_the_command_line_agree_point_for_point(llama, cli, layo
         assert (exact(per_gpu["peak_bytes"]), exact(per_gpu["time_seconds"]["step"])) == expected
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(layout=layouts)
 def test_solve_answers_only_what_train_accepts(llama, layout):
     # the fewest GPUs whose step takes at most the step of 64 GPUs (when train takes 64): the answer is
@@ -127,10 +127,10 @@ def test_plans_best_layout_is_what_train_prints(llama, gpus, batch):
         assert train_api(llama, gpus, {**named, "global_batch": batch}) == (row.peak, row.step)
 
 
-@pytest.mark.parametrize("name, gpus, batch", [("llama-3-8b", 32, 128), ("mixtral-8x7b", 8, 16)])
+@pytest.mark.parametrize("name, gpus, batch", [("llama-3-8b", 16, 64), ("mixtral-8x7b", 8, 16)])
 def test_staged_functions_equal_the_plain_function_at_every_layout(name, gpus, batch):
     # what plan evaluates (one function staged by layout, ZeRO stage, recomputation) against the plain
-    # compiled function, and against the interpreter on every 97th layout
+    # compiled function, and against the interpreter on every 151st layout
     model = acct.load(name).with_(set={"gpus": str(gpus), "batch_size": str(batch)}, hardware="h100",
                                   default_precision="mixed")._model()
     params = planning.SIZES + ("zero_stage", "recompute")
@@ -146,7 +146,7 @@ def test_staged_functions_equal_the_plain_function_at_every_layout(name, gpus, b
             for recompute in planning.RECOMPUTE:
                 got = recomputations(recompute) if recomputations is not None else None
                 assert got == plain.attempt(*sizes, zero, recompute), (sizes, zero, recompute)
-                if count % 53 == 0:
+                if count % 151 == 0:
                     try:
                         values = model.sheet.replace(dict(zip(params, (*sizes, zero, recompute)))).evaluate()
                     except AcctError:
