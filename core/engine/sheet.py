@@ -628,12 +628,40 @@ def _fold(node: ast.expr) -> ast.expr:
             parts = others if constant == 1 and others else [ast.Constant(constant)] + others
         else:
             constant = sum(numbers)
+            others = _like_terms(others)
             parts = others + ([ast.Constant(constant)] if constant or not others else [])
         return _chain(parts, kind)
     left, right = _fold(node.left), _fold(node.right)
     if isinstance(node.op, ast.Pow) and isinstance(left, ast.Constant) and isinstance(right, ast.Constant):
         return ast.Constant(left.value ** right.value)  # the exponent is a small non-negative literal
     return ast.BinOp(left, node.op, right)
+
+
+def _like_terms(terms: List[ast.expr]) -> List[ast.expr]:
+    """A sum's terms with like terms collected: 245760000·T + 983040000·T is 1228800000·T, and
+    153600·T² + 153600·T² is 307200·T² (exact for int coefficients; the term itself is evaluated
+    once, so a division by zero in it still raises). Terms keep the order they first appear in."""
+    if len(terms) < 2:
+        return terms
+    coefficients: Dict[str, int] = {}
+    bodies: Dict[str, ast.expr] = {}
+    for term in terms:
+        coefficient, body = 1, term
+        if isinstance(term, ast.BinOp) and isinstance(term.op, ast.Mult):
+            factors = operands(term)
+            constants = [f for f in factors if isinstance(f, ast.Constant) and type(f.value) is int]
+            if len(constants) == 1:
+                coefficient = constants[0].value
+                rest = [f for f in factors if f is not constants[0]]
+                body = rest[0] if len(rest) == 1 else chain(rest, ast.Mult)
+        key = ast.dump(body)
+        if key not in bodies:
+            bodies[key], coefficients[key] = body, 0
+        coefficients[key] += coefficient
+    if len(bodies) == len(terms):
+        return terms  # nothing to collect: the terms as they were
+    return [body if coefficients[key] == 1 else ast.BinOp(ast.Constant(coefficients[key]), ast.Mult(), body)
+            for key, body in bodies.items()]
 
 
 def _chain(parts: List[ast.expr], kind: type) -> ast.expr:
