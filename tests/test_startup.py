@@ -1,5 +1,7 @@
 """What acct run's start-up leaves out, and that leaving it out changes no check (issue #14)."""
 
+from pathlib import Path
+
 import pytest
 
 import acct
@@ -97,8 +99,8 @@ def test_a_sheet_orders_its_cells_as_graphlib_does():
 
 
 def test_the_importer_plugins_load_when_a_config_is_read_or_the_plugins_are_listed():
-    """A preset's run imports no Hugging Face importer module; a config.json, or listing, loads them all
-    through pluggy, after which they are looked up and listed like any other plugin."""
+    """A preset's run imports no Hugging Face importer module; a config.json loads its family's, and
+    listing loads them all, through pluggy, after which they are looked up and listed like any other."""
     import ast
     import subprocess
     import sys
@@ -115,10 +117,32 @@ def test_the_importer_plugins_load_when_a_config_is_read_or_the_plugins_are_list
     assert preset.stdout.strip() == "[]"
     config = subprocess.run([sys.executable, "-c", probe, str(root / "tests" / "data" / "hf" / "llama-3.2-1b.json")],
                             capture_output=True, text=True, check=True)
-    assert set(IMPORTER_PLUGINS) | {"acct.plugins.importers", "acct.plugins.importers.common"} == set(
+    # a config.json: its own family's module (acct.plugins.importers.MODEL_TYPES), not all of IMPORTER_PLUGINS
+    assert {"acct.plugins.importers", "acct.plugins.importers.common", "acct.plugins.importers.llama"} == set(
         ast.literal_eval(config.stdout))
+    assert "acct.plugins.importers.llama" in IMPORTER_PLUGINS
     registry = load_registry()
     assert registry.deferred is not None and "hf_llama" not in [p.name for p in registry.plugins]
     assert "llama" in registry.importers and registry.deferred is None
     assert {plugin_name(name) for name in IMPORTER_PLUGINS} <= {p.name for p in registry.plugins}
     assert plugin_name("acct.plugins.importers.granite") == "hf_granite"
+
+
+def test_a_config_imports_its_own_familys_importer_alone():
+    """Reading a config.json imports the importer module of its model_type and no other family's
+    (acct.plugins.importers.MODEL_TYPES says which); the index is what the modules register."""
+    import subprocess
+    import sys
+
+    from acct.model.registry import load_registry
+    from acct.plugins.importers import MODEL_TYPES
+
+    registry = load_registry()
+    registry.load_deferred()
+    registered = {model_type: importer.plugin.name for model_type, importer in registry.loaded_importers.items()}
+    assert {t: "hf_" + m.rsplit(".", 1)[1] for t, m in MODEL_TYPES.items()} == registered
+    code = ("import io, contextlib, sys\nfrom acct.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()): main(['run', 'tests/data/hf/qwen3-0.6b.json'])\n"
+            "print(sorted(m for m in sys.modules if m.startswith('acct.plugins.importers.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent).stdout
+    assert out.strip() == "['acct.plugins.importers.common', 'acct.plugins.importers.qwen']"

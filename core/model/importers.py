@@ -253,11 +253,11 @@ def find_importer(registry: Any, model_type: Any, origin: str) -> Any:
     if not isinstance(model_type, str) or not model_type:
         raise ConfigError(f"{origin}: a config.json names its architecture in \"model_type\" (a string), "
                           f"got {show(model_type)}")
-    if model_type not in registry.importers:
+    found = registry.importer_of(model_type)
+    if found is None:
         known = sorted(registry.importers)
         raise ConfigError(f"{origin}: model_type {model_type!r} has no importer{suggest(model_type, known)}; "
                           f"supported: {', '.join(known)}; a plugin adds one with the hook {HOOK}")
-    found = registry.importers[model_type]
     from acct.model.registry import make_importer
 
     return make_importer(found.spec, found.plugin)  # its fields checked (a builtin's are not when loaded)

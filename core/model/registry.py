@@ -189,8 +189,9 @@ class Registry:
     loaded_importers: Dict[str, RegisteredImporter] = fresh(dict)  # by Hugging Face model_type
     # slot -> the disabled builtin plugin whose default variant filled it (no loaded plugin fills it now)
     unfilled: Dict[str, str] = fresh(dict)
-    # the builtin importer plugins, not imported yet: load_deferred() imports and registers them
-    deferred: Optional[Callable[[], None]] = None
+    # the builtin importer plugins, not imported yet: deferred(module) imports and registers one, or
+    # all for None (load_deferred, importer_of)
+    deferred: Optional[Callable[[Optional[str]], bool]] = None
 
     @property
     def importers(self) -> Dict[str, RegisteredImporter]:
@@ -203,7 +204,21 @@ class Registry:
         Hugging Face importers), so that they are looked up and listed like any other."""
         if self.deferred is not None:
             load, self.deferred = self.deferred, None
-            load()
+            load(None)
+
+    def importer_of(self, model_type: str) -> Optional[RegisteredImporter]:
+        """The importer of `model_type`: from the builtin module that registers it alone where the
+        index names one (a config.json pays for its own family, not for all of them), else after
+        every deferred one is loaded; None when no plugin registers it."""
+        if self.deferred is not None:
+            from acct.plugins.importers import MODEL_TYPES
+
+            module = MODEL_TYPES.get(model_type)
+            if module is not None:  # loaded even when a plugin registers the type: two are an error
+                self.deferred(module)
+            if model_type not in self.loaded_importers:
+                self.load_deferred()
+        return self.loaded_importers.get(model_type)
 
     @property
     def default_convention(self) -> Optional[str]:
@@ -334,7 +349,18 @@ def load_registry(
     registry = _collect(manager, infos)
     registry.unfilled = _unfilled_slots(registry, blocked_builtins)
     if deferred:
-        registry.deferred = lambda: _load_importers(registry, deferred, infos)
+        def load(module: Optional[str]) -> bool:
+            """Load the pending importer module `module` (all of them for None); whether it was pending."""
+            chosen = [entry for entry in deferred if module is None or entry[0] == module]
+            for entry in chosen:
+                deferred.remove(entry)
+            if chosen:
+                _load_importers(registry, chosen, infos)
+            if deferred:  # some still pending: loaded only when needed
+                registry.deferred = load
+            return bool(chosen)
+
+        registry.deferred = load
     return registry
 
 
