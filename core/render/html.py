@@ -267,12 +267,21 @@ def _times(row: Dict) -> str:
 
 def run_html(data: Dict) -> str:
     """The page of `acct run`, from acct.render.to_data(report) (schema acct.report/1)."""
-    preset, totals, rows = data["preset"], data["totals"], data["rows"]
+    preset, totals = data["preset"], data["totals"]
     lead: List[object] = [preset.get("description") or ""]
     if preset.get("source"):
         lead += [Html("<br>"), "Source: ", preset["source"]]
-    sections = []
+    sections = [_run_groups_section(data), _run_configuration_section(data), _run_params_section(data),
+                _run_flops_section(data)]
+    if "flops_other" in totals:
+        sections.append(_run_non_matmul_section(data))
+    sections.append(_run_conventions_section(data))
+    return _document(preset["name"], lead, sections)
 
+
+def _run_groups_section(data: Dict) -> Html:
+    """Where the FLOPs go: the totals, a chart of the groups' shares, the groups' table."""
+    totals = data["totals"]
     groups = sorted(data["groups"], key=lambda group: -group["flops_forward"])
     summary = [
         number(totals["params"]), f" parameters ({human(totals['params'])}); ",
@@ -283,18 +292,25 @@ def run_html(data: Dict) -> str:
                     f" parameters ({_share(totals['params_active'], totals['params'])} of the total)."]
     chart = bar_chart([(g["name"], g["flops_forward"], _share(g["flops_forward"], totals["flops_forward"]))
                        for g in groups if g["flops_forward"]], "Share of forward FLOPs by group")
-    sections.append(_section("Where the FLOPs go", _paragraph(*summary), chart, table(
+    return _section("Where the FLOPs go", _paragraph(*summary), chart, table(
         ["group", "forward FLOPs", "share", "params", "share"],
         ([g["name"], number(g["flops_forward"]), _share(g["flops_forward"], totals["flops_forward"]),
-          number(g["params"]), _share(g["params"], totals["params"])] for g in groups), "lrrrr")))
+          number(g["params"]), _share(g["params"], totals["params"])] for g in groups), "lrrrr"))
 
+
+def _run_configuration_section(data: Dict) -> Html:
+    """The inputs and the chosen variants."""
     inputs = [[name, line["symbol"] or "", number(line["value"]), f"= {line['derived']}" if line["derived"] else "",
                line["description"]] for name, line in data["inputs"].items()]
     variants = ", ".join(f"{slot} = {variant}" for slot, variant in data["variants"].items())
-    sections.append(_section("Configuration", table(["input", "symbol", "value", "derived", "meaning"], inputs, "llrll"),
-                             _paragraph(f"Variants: {variants}.")))
+    return _section("Configuration", table(["input", "symbol", "value", "derived", "meaning"], inputs, "llrll"),
+                    _paragraph(f"Variants: {variants}."))
 
-    sections.append(_section(
+
+def _run_params_section(data: Dict) -> Html:
+    """The parameters by component, per block, and the weights' memory by dtype."""
+    totals, rows = data["totals"], data["rows"]
+    return _section(
         "Parameters",
         table(["component", "formula", "each", "×", "total", "share"],
               ([row["name"], row["params_display"], number(row["params_each"]), _times(row), number(row["params"]),
@@ -306,9 +322,13 @@ def run_html(data: Dict) -> str:
         table(["dtype", "bytes/param", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"],
               ([m["dtype"], number(m["bytes_per_param"]), number(m["bytes"]), *_sizes(m["bytes"])] for m in data["memory"]),
               "lrrrr", caption="Memory of the weights"),
-    ))
+    )
 
-    sections.append(_section(
+
+def _run_flops_section(data: Dict) -> Html:
+    """The forward FLOPs of one sequence by component."""
+    totals, rows = data["totals"], data["rows"]
+    return _section(
         "Forward FLOPs (one sequence)",
         table(["component", "shape", "formula", "each", "×", "total", "share"],
               ([row["name"], row["shape"] or "", row["flops_display"], number(row["flops_forward_each"]), _times(row),
@@ -316,26 +336,31 @@ def run_html(data: Dict) -> str:
                for row in rows if row["flops_formula"] != "0"),
               "lllrrrr", total=["total", "", "", "", "", number(totals["flops_forward"]), "100.0%"]),
         _paragraph("One block takes ", number(totals["flops_forward_per_layer"]), " FLOPs."),
-    ))
+    )
 
-    if "flops_other" in totals:
-        sections.append(_section(
-            "Non-matmul FLOPs (opt-in)",
-            table(["component", "formula", "FLOPs (all layers)", "share"],
-                  ([row["name"], row["flops_other_formula"], number(row["flops_other"]),
-                    _share(row["flops_other"], totals["flops_other"])] for row in rows if row.get("flops_other")),
-                  "llrr", total=["total", "", number(totals["flops_other"]), "100.0%"]),
-        ))
 
-    sections.append(_section(
+def _run_non_matmul_section(data: Dict) -> Html:
+    """The opt-in non-matmul FLOPs by component (--non-matmul)."""
+    totals, rows = data["totals"], data["rows"]
+    return _section(
+        "Non-matmul FLOPs (opt-in)",
+        table(["component", "formula", "FLOPs (all layers)", "share"],
+              ([row["name"], row["flops_other_formula"], number(row["flops_other"]),
+                _share(row["flops_other"], totals["flops_other"])] for row in rows if row.get("flops_other")),
+              "llrr", total=["total", "", number(totals["flops_other"]), "100.0%"]),
+    )
+
+
+def _run_conventions_section(data: Dict) -> Html:
+    """Every convention's totals, the notes and the conventions."""
+    return _section(
         "FLOP-counting conventions",
         table(["convention", "forward FLOPs", "training FLOPs"],
               ([name, number(c["forward"]), number(c["training"])] for name, c in data["conventions_totals"].items()),
               "lrr", caption="For batch_size sequences"),
         *(_paragraph("Note — ", note) for note in data["notes"]),
         _paragraph("Conventions: ", data["conventions"]),
-    ))
-    return _document(preset["name"], lead, sections)
+    )
 
 
 # -- compare and sweep ----------------------------------------------------------
