@@ -449,34 +449,9 @@ MEMORY_PARTS = {"weights": "weights", "master": "fp32 master weights", "gradient
 
 def training_html(data: Dict) -> str:
     """The page of `acct train`, from acct.render.training.training_data(report) (schema acct.train/1)."""
-    flops, memory, rows = data["flops"], data["memory_bytes"], data["rows"]
-    lead = ["B = ", number(data["batch_size"]), " sequences of T = ", number(data["context_length"]),
-            f" tokens; precision {data['precision']}; activations counted as {data['activations_convention']}; ",
-            number(data["steps"]), " steps. Parameters: ", number(data["params"]["total"]), " (",
-            number(data["params"]["active"]), " used by a token)"]
-    if "trainable" in data["params"]:
-        lead += [", ", number(data["params"]["trainable"]), " trainable"]
-    if "lora" in data["params"]:
-        lead += [" (", number(data["params"]["lora"]), " LoRA adapters)"]
-    lead.append(".")
-    sections = []
-
-    parts = [(key, size) for key, size in memory.items() if key != "peak"]
-    whole = sum(size for _, size in parts)  # the peak, when activations are counted
-    memory_parts: List[object] = [
-        bar_chart([(MEMORY_PARTS.get(key, key), size, f"{_sizes(size)[0]} GiB ({_share(size, whole)})")
-                   for key, size in parts if size], "Memory of one step, by part (GiB = 1024³ bytes)"),
-        table(["", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"],
-              ([MEMORY_PARTS.get(key, key), number(size), *_sizes(size)] for key, size in parts), "lrrr",
-              total=["peak (the sum)", number(memory["peak"]), *_sizes(memory["peak"])] if "peak" in memory else None),
-    ]
+    flops, rows = data["flops"], data["rows"]
     expression = data.get("memory_expression")
-    if expression:
-        memory_parts.append(_paragraph(
-            "Peak memory = ", number(expression["per_sequence"]), "·B + ", number(expression["fixed"]),
-            " bytes: activations per sequence times the batch, plus weights, master weights, gradients and "
-            "optimizer state."))
-    sections.append(_section("Memory", *memory_parts))
+    sections = [_training_memory_section(data)]
 
     model_flops, activations = flops["forward_backward"], expression and expression["per_sequence"]
     sections.append(_section(
@@ -523,7 +498,42 @@ def training_html(data: Dict) -> str:
         ], "lr"),
         _paragraph("Conventions:"), _list(data["conventions"]),
     ))
-    return _document(f"{data['preset']}: one training step", lead, sections)
+    return _document(f"{data['preset']}: one training step", _training_lead(data), sections)
+
+
+def _training_lead(data: Dict) -> List[object]:
+    """The batch, the precision, the activation convention, the steps and the parameters."""
+    lead = ["B = ", number(data["batch_size"]), " sequences of T = ", number(data["context_length"]),
+            f" tokens; precision {data['precision']}; activations counted as {data['activations_convention']}; ",
+            number(data["steps"]), " steps. Parameters: ", number(data["params"]["total"]), " (",
+            number(data["params"]["active"]), " used by a token)"]
+    if "trainable" in data["params"]:
+        lead += [", ", number(data["params"]["trainable"]), " trainable"]
+    if "lora" in data["params"]:
+        lead += [" (", number(data["params"]["lora"]), " LoRA adapters)"]
+    lead.append(".")
+    return lead
+
+
+def _training_memory_section(data: Dict) -> Html:
+    """The memory of one step by part: a chart, the table, the peak as a·B + b."""
+    memory = data["memory_bytes"]
+    parts = [(key, size) for key, size in memory.items() if key != "peak"]
+    whole = sum(size for _, size in parts)  # the peak, when activations are counted
+    memory_parts: List[object] = [
+        bar_chart([(MEMORY_PARTS.get(key, key), size, f"{_sizes(size)[0]} GiB ({_share(size, whole)})")
+                   for key, size in parts if size], "Memory of one step, by part (GiB = 1024³ bytes)"),
+        table(["", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"],
+              ([MEMORY_PARTS.get(key, key), number(size), *_sizes(size)] for key, size in parts), "lrrr",
+              total=["peak (the sum)", number(memory["peak"]), *_sizes(memory["peak"])] if "peak" in memory else None),
+    ]
+    expression = data.get("memory_expression")
+    if expression:
+        memory_parts.append(_paragraph(
+            "Peak memory = ", number(expression["per_sequence"]), "·B + ", number(expression["fixed"]),
+            " bytes: activations per sequence times the batch, plus weights, master weights, gradients and "
+            "optimizer state."))
+    return _section("Memory", *memory_parts)
 
 
 def _per_gpu_section(scale: Dict) -> Html:
