@@ -98,28 +98,9 @@ def build(sources: Sequence[Source], options: Options, non_matmul: bool = False,
         return loaded[0]
 
     presets = [load_source(source, named_registry) for source in sources]
-    for preset in presets:
-        for slot, variant in options.variants.items():
-            preset.choose(slot, str(variant), "--variant")
-        for key in ("precision", "activations"):
-            if getattr(options, key):
-                preset.training[key] = getattr(options, key)
-                preset.chosen_by[key] = f"--{key}"
-    for preset in presets:  # fine-tuning choices, and a command's default precision
-        for key in ("optimizer", "lora_targets", "base_weights"):
-            if getattr(options, key):
-                preset.training[key] = getattr(options, key)
-                preset.chosen_by[key] = f"--{key.replace('_', '-')}"
-        if options.default_precision and "precision" not in preset.training:
-            preset.training["precision"] = options.default_precision
-            preset.chosen_by["precision"] = "the command's default precision"
+    _apply_choices(presets, options)
     named = [_resolved(path) for path in options.plugins]
-    for preset in presets:
-        unconsented = [path for path in preset.plugins if _resolved(path) not in named]
-        if unconsented and not options.allow_plugins:
-            files = ", ".join(str(path) for path in unconsented)
-            raise AcctError(f"{preset.path}: plugins names Python code to run: {files}; run it only if you "
-                            "trust this preset: add --allow-plugins, or name each file with -p FILE")
+    _check_consent(presets, named, options)
     registries: dict = {}
     built = Built([], [])
     for preset in presets:
@@ -138,6 +119,36 @@ def build(sources: Sequence[Source], options: Options, non_matmul: bool = False,
         built.models.append(build_model(preset, registry, overrides, non_matmul, outputs, implied, options.labels,
                                         [name for name in options.free if isinstance(name, str)]))
     return built
+
+
+def _apply_choices(presets, options: Options) -> None:
+    """The command line's choices over each preset's: --variant, --precision, --activations, then
+    fine-tuning's, and the command's default precision where neither chose one."""
+    for preset in presets:
+        for slot, variant in options.variants.items():
+            preset.choose(slot, str(variant), "--variant")
+        for key in ("precision", "activations"):
+            if getattr(options, key):
+                preset.training[key] = getattr(options, key)
+                preset.chosen_by[key] = f"--{key}"
+    for preset in presets:  # fine-tuning choices, and a command's default precision
+        for key in ("optimizer", "lora_targets", "base_weights"):
+            if getattr(options, key):
+                preset.training[key] = getattr(options, key)
+                preset.chosen_by[key] = f"--{key.replace('_', '-')}"
+        if options.default_precision and "precision" not in preset.training:
+            preset.training["precision"] = options.default_precision
+            preset.chosen_by["precision"] = "the command's default precision"
+
+
+def _check_consent(presets, named: Sequence[Path], options: Options) -> None:
+    """A preset's own plugin files run only with --allow-plugins or when each is named with -p."""
+    for preset in presets:
+        unconsented = [path for path in preset.plugins if _resolved(path) not in named]
+        if unconsented and not options.allow_plugins:
+            files = ", ".join(str(path) for path in unconsented)
+            raise AcctError(f"{preset.path}: plugins names Python code to run: {files}; run it only if you "
+                            "trust this preset: add --allow-plugins, or name each file with -p FILE")
 
 
 def _hardware_implied(preset, registry, options: Options) -> Dict[str, Tuple[str, str]]:

@@ -62,87 +62,115 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
         help=f"show the full traceback of an error (for plugin developers; or set {TRACEBACK_ENV}=1)",
     )
     commands = _OnlyCommand(parser.add_subparsers(dest="command", metavar="COMMAND", required=True), only)
+    _add_run_command(commands)
+    _add_conventions_command(commands)
+    _add_compare_command(commands)
+    _add_sweep_command(commands)
+    _add_train_command(commands)
+    _add_infer_command(commands)
+    _add_solve_command(commands)
+    _add_plan_command(commands)
+    _add_import_command(commands)
+    _add_presets_command(commands)
+    _add_plugins_command(commands)
+    return parser
 
-    def plugin_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument(
-            "-p", "--plugin", action="append", default=[], metavar="FILE", type=Path,
-            help="load a local plugin file (repeatable)",
-        )
-        command.add_argument(
-            "--disable", action="append", default=[], metavar="NAME",
-            help="block the plugin NAME (repeatable; or ACCT_DISABLE_PLUGINS=a,b)",
-        )
-        # also after the command (`acct run X --traceback`); SUPPRESS keeps the global flag's value
-        command.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    def model_options(command: argparse.ArgumentParser, formats: Sequence[str] = FORMATS) -> None:
-        command.add_argument("-f", "--format", choices=formats, default="markdown", help="output format (default: markdown)")
-        command.add_argument("--tablefmt", default="github", metavar="NAME",
-                             help="the markdown format's tables in any tabulate format: github (default), pipe, "
-                             "latex_booktabs, rst, html, orgtbl, grid, ...")
-        command.add_argument(
-            "--set", action="append", default=[], metavar="NAME=VALUE", dest="overrides",
-            help="override an input, e.g. --set context_length=16384 (repeatable; VALUE may be a formula)",
-        )
-        command.add_argument(
-            "--variant", action="append", default=[], metavar="SLOT=VARIANT", dest="variants",
-            help="choose a variant for a slot over the preset's, e.g. --variant lm_head=tied (repeatable)",
-        )
-        plugin_options(command)
-        command.add_argument(
-            "--allow-plugins", action="store_true", dest="allow_plugins",
-            help="run the plugin files a preset names (plugins = [...]): they are Python code",
-        )
+def plugin_options(command: argparse.ArgumentParser) -> None:
+    """--plugin and --disable: every command that loads plugins."""
+    command.add_argument(
+        "-p", "--plugin", action="append", default=[], metavar="FILE", type=Path,
+        help="load a local plugin file (repeatable)",
+    )
+    command.add_argument(
+        "--disable", action="append", default=[], metavar="NAME",
+        help="block the plugin NAME (repeatable; or ACCT_DISABLE_PLUGINS=a,b)",
+    )
+    # also after the command (`acct run X --traceback`); SUPPRESS keeps the global flag's value
+    command.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    def chart_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--chart", choices=("mermaid",), help="append a Mermaid chart of the group shares")
-        command.add_argument("--plot", type=Path, metavar="FILE", help="write a chart to FILE.svg or FILE.png (needs acct-lm[plot])")
-        command.add_argument("--force", action="store_true", help="let --plot replace an existing file")
 
-    def training_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--precision", choices=("fp32", "mixed", "bf16"),
-                             help="bytes per value: fp32, mixed (bf16 + fp32 master and moments), bf16 (pure, no "
-                             "master) (default: the preset's, else fp32; plan: mixed)")
-        command.add_argument("--activations", metavar="CONVENTION",
-                             help="activation convention: cs336 (default), korthikanti, korthikanti_recompute")
-        # fine-tuning (acct.model.finetune)
-        tuning = command.add_argument_group("fine-tuning (LoRA, QLoRA, optimizers)")
-        tuning.add_argument("--optimizer", choices=("adamw", "adamw8bit", "sgd", "adafactor"),
-                            help="optimizer states and FLOPs per parameter (default adamw)")
-        tuning.add_argument("--lora-rank", type=int, metavar="R", dest="lora_rank",
-                            help="LoRA of rank R: adapters trainable, the base frozen (sets lora_rank)")
-        tuning.add_argument("--lora-targets", metavar="ROWS", dest="lora_targets",
-                            help="rows LoRA adapts, e.g. q_proj,v_proj (default: every linear layer in the blocks)")
-        tuning.add_argument("--base-weights", choices=("bf16", "nf4"), dest="base_weights",
-                            help="the frozen base under LoRA: bf16 (2 B), or nf4 as QLoRA (2113/4096 B) for the "
-                            "blocks' linear layers")
 
-    def layout_options(command: argparse.ArgumentParser, hardware: bool = False) -> None:
-        """The parallel layout (training at scale); with `hardware`, also --hardware --mfu --gpus."""
-        if hardware:
-            command.add_argument("--hardware", metavar="NAME|FILE.toml", help="a100, h100, h200, or a TOML file "
-                                 "defining one: its numbers become inputs (peak_flops, device_memory, ...)")
-            command.add_argument("--mfu", metavar="FRACTION", help="model FLOPs utilization, e.g. 0.5 (default 1)")
-            command.add_argument("--gpus", type=int, metavar="N", help="devices the step is spread over (default 1)")
-        group = command.add_argument_group("parallel layout (inputs dp, tp, pp, cp, ep, zero_stage, ...)")
-        for flag, what in (("--dp", "data-parallel replicas"), ("--tp", "tensor-parallel ranks"),
-                           ("--pp", "pipeline stages"), ("--cp", "context-parallel ranks (the sequence split)"),
-                           ("--ep", "expert-parallel ranks (within dp)"),
-                           ("--virtual-stages", "model chunks per stage: interleaved 1F1B when above 1"),
-                           ("--micro-batch", "sequences per micro-batch (default: the whole batch ÷ dp)"),
-                           ("--global-batch", "sequences per step (sets batch_size)")):
-            group.add_argument(flag, type=int, metavar="N", help=what)
-        group.add_argument("--zero", choices=("0", "1", "2", "3", "distributed"),
-                           help="ZeRO stage: shard optimizer states (1), + gradients (2), + weights (3, FSDP) over "
-                           "dp; distributed: Megatron's distributed optimizer (ZeRO-1 with fp32 gradients)")
-        group.add_argument("--sequence-parallel", action="store_true", dest="sequence_parallel",
-                           help="Megatron's sequence parallelism beside --tp")
-        group.add_argument("--recompute", choices=("none", "selective", "full"),
-                           help="activation recomputation (Korthikanti et al. 2022); selective adds one forward "
-                           "of QKᵀ and attention·V, 4·B·s²·h per layer (their published HFU counts 12: "
-                           "--convention korthikanti_hfu)")
-        group.add_argument("--overlap", metavar="FRACTION", help="the fraction of communication hidden (default 0)")
+def model_options(command: argparse.ArgumentParser, formats: Sequence[str] = FORMATS) -> None:
+    """The options of a command that builds a preset's model: format, --set, --variant, plugins."""
+    command.add_argument("-f", "--format", choices=formats, default="markdown", help="output format (default: markdown)")
+    command.add_argument("--tablefmt", default="github", metavar="NAME",
+                         help="the markdown format's tables in any tabulate format: github (default), pipe, "
+                         "latex_booktabs, rst, html, orgtbl, grid, ...")
+    command.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", dest="overrides",
+        help="override an input, e.g. --set context_length=16384 (repeatable; VALUE may be a formula)",
+    )
+    command.add_argument(
+        "--variant", action="append", default=[], metavar="SLOT=VARIANT", dest="variants",
+        help="choose a variant for a slot over the preset's, e.g. --variant lm_head=tied (repeatable)",
+    )
+    plugin_options(command)
+    command.add_argument(
+        "--allow-plugins", action="store_true", dest="allow_plugins",
+        help="run the plugin files a preset names (plugins = [...]): they are Python code",
+    )
 
+
+
+def chart_options(command: argparse.ArgumentParser) -> None:
+    """--chart, --plot and --force (compare and sweep)."""
+    command.add_argument("--chart", choices=("mermaid",), help="append a Mermaid chart of the group shares")
+    command.add_argument("--plot", type=Path, metavar="FILE", help="write a chart to FILE.svg or FILE.png (needs acct-lm[plot])")
+    command.add_argument("--force", action="store_true", help="let --plot replace an existing file")
+
+
+
+def training_options(command: argparse.ArgumentParser) -> None:
+    """Precision, the activation convention and fine-tuning (LoRA, QLoRA, optimizers)."""
+    command.add_argument("--precision", choices=("fp32", "mixed", "bf16"),
+                         help="bytes per value: fp32, mixed (bf16 + fp32 master and moments), bf16 (pure, no "
+                         "master) (default: the preset's, else fp32; plan: mixed)")
+    command.add_argument("--activations", metavar="CONVENTION",
+                         help="activation convention: cs336 (default), korthikanti, korthikanti_recompute")
+    # fine-tuning (acct.model.finetune)
+    tuning = command.add_argument_group("fine-tuning (LoRA, QLoRA, optimizers)")
+    tuning.add_argument("--optimizer", choices=("adamw", "adamw8bit", "sgd", "adafactor"),
+                        help="optimizer states and FLOPs per parameter (default adamw)")
+    tuning.add_argument("--lora-rank", type=int, metavar="R", dest="lora_rank",
+                        help="LoRA of rank R: adapters trainable, the base frozen (sets lora_rank)")
+    tuning.add_argument("--lora-targets", metavar="ROWS", dest="lora_targets",
+                        help="rows LoRA adapts, e.g. q_proj,v_proj (default: every linear layer in the blocks)")
+    tuning.add_argument("--base-weights", choices=("bf16", "nf4"), dest="base_weights",
+                        help="the frozen base under LoRA: bf16 (2 B), or nf4 as QLoRA (2113/4096 B) for the "
+                        "blocks' linear layers")
+
+
+
+def layout_options(command: argparse.ArgumentParser, hardware: bool = False) -> None:
+    """The parallel layout (training at scale); with `hardware`, also --hardware --mfu --gpus."""
+    if hardware:
+        command.add_argument("--hardware", metavar="NAME|FILE.toml", help="a100, h100, h200, or a TOML file "
+                             "defining one: its numbers become inputs (peak_flops, device_memory, ...)")
+        command.add_argument("--mfu", metavar="FRACTION", help="model FLOPs utilization, e.g. 0.5 (default 1)")
+        command.add_argument("--gpus", type=int, metavar="N", help="devices the step is spread over (default 1)")
+    group = command.add_argument_group("parallel layout (inputs dp, tp, pp, cp, ep, zero_stage, ...)")
+    for flag, what in (("--dp", "data-parallel replicas"), ("--tp", "tensor-parallel ranks"),
+                       ("--pp", "pipeline stages"), ("--cp", "context-parallel ranks (the sequence split)"),
+                       ("--ep", "expert-parallel ranks (within dp)"),
+                       ("--virtual-stages", "model chunks per stage: interleaved 1F1B when above 1"),
+                       ("--micro-batch", "sequences per micro-batch (default: the whole batch ÷ dp)"),
+                       ("--global-batch", "sequences per step (sets batch_size)")):
+        group.add_argument(flag, type=int, metavar="N", help=what)
+    group.add_argument("--zero", choices=("0", "1", "2", "3", "distributed"),
+                       help="ZeRO stage: shard optimizer states (1), + gradients (2), + weights (3, FSDP) over "
+                       "dp; distributed: Megatron's distributed optimizer (ZeRO-1 with fp32 gradients)")
+    group.add_argument("--sequence-parallel", action="store_true", dest="sequence_parallel",
+                       help="Megatron's sequence parallelism beside --tp")
+    group.add_argument("--recompute", choices=("none", "selective", "full"),
+                       help="activation recomputation (Korthikanti et al. 2022); selective adds one forward "
+                       "of QKᵀ and attention·V, 4·B·s²·h per layer (their published HFU counts 12: "
+                       "--convention korthikanti_hfu)")
+    group.add_argument("--overlap", metavar="FRACTION", help="the fraction of communication hidden (default 0)")
+
+
+def _add_run_command(commands: _OnlyCommand) -> None:
+    """`acct run`: a preset's params, memory and forward FLOPs."""
     run = commands.add_parser("run", help="report params, memory and forward FLOPs of a preset")
     run.add_argument("preset", type=Path, help="a preset TOML file, a Hugging Face config.json (or its folder, or "
                      "hf:ORG/NAME from the local cache), or a bundled preset's name, e.g. gpt2-xl")
@@ -153,16 +181,25 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
                      help="add the non-matmul FLOPs: softmax, norms, activations, residual adds, RoPE")
     inference_options(run, scheme_only=True)
 
+
+def _add_conventions_command(commands: _OnlyCommand) -> None:
+    """`acct conventions`: every FLOP-counting convention side by side."""
     conventions = commands.add_parser("conventions", help="every FLOP-counting convention for a preset, side by side")
     conventions.add_argument("preset", type=Path)
     model_options(conventions)
 
+
+def _add_compare_command(commands: _OnlyCommand) -> None:
+    """`acct compare`: several presets side by side."""
     compare = commands.add_parser("compare", help="several presets side by side: shares of forward FLOPs")
     compare.add_argument("presets", type=Path, nargs="+", metavar="PRESET")
     compare.add_argument("--by", choices=("group", "component"), default="group", help="add a row per component")
     model_options(compare, HTML_FORMATS)
     chart_options(compare)
 
+
+def _add_sweep_command(commands: _OnlyCommand) -> None:
+    """`acct sweep`: one preset over a grid of input values."""
     sweep = commands.add_parser("sweep", help="one preset over a grid of input values")
     sweep.add_argument("preset", type=Path)
     sweep.add_argument(
@@ -180,6 +217,9 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     chart_options(sweep)
     inference_options(sweep)
 
+
+def _add_train_command(commands: _OnlyCommand) -> None:
+    """`acct train`: a training step."""
     train = commands.add_parser("train", help="a training step: FLOPs, memory (a·B + b), time on hardware")
     train.add_argument("preset", type=Path)
     model_options(train, HTML_FORMATS)
@@ -189,6 +229,9 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     steps.add_argument("--tokens", type=int, metavar="N", help="train on at least N tokens: steps = ⌈N ÷ (B·T)⌉")
     layout_options(train, hardware=True)
 
+
+def _add_infer_command(commands: _OnlyCommand) -> None:
+    """`acct infer`: inference, and its roofline with --hardware."""
     infer = commands.add_parser("infer", help="inference: KV cache, prefill and decode FLOPs; with --hardware, "
                                 "time to first token, time per token, throughput, what fits, cost")
     infer.add_argument("preset", type=Path)
@@ -199,6 +242,9 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
                        "stay on chip; the default) or eager (unfused: scores written and read back); sets "
                        "attention_fused")
 
+
+def _add_solve_command(commands: _OnlyCommand) -> None:
+    """`acct solve`: goal seek over one input."""
     solve = commands.add_parser("solve", help="goal seek: the largest or smallest input value meeting a condition")
     solve.add_argument("preset", type=Path)
     goal = solve.add_mutually_exclusive_group(required=True)
@@ -211,6 +257,9 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     layout_options(solve, hardware=True)
     inference_options(solve)
 
+
+def _add_plan_command(commands: _OnlyCommand) -> None:
+    """`acct plan`: the parallel layouts of N GPUs that fit."""
     planner = commands.add_parser("plan", help="the parallel layouts of N GPUs that fit, fastest first")
     planner.add_argument("preset", type=Path)
     planner.add_argument("--gpus", type=int, required=True, metavar="N", help="devices to lay the model out on")
@@ -222,20 +271,28 @@ def _parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     model_options(planner)
     training_options(planner)
 
+
+def _add_import_command(commands: _OnlyCommand) -> None:
+    """`acct import`: a config.json written as a preset."""
     importer = commands.add_parser("import", help="write a Hugging Face config.json as a preset TOML file")
     importer.add_argument("config", type=Path, help="a config.json, a folder holding one, or hf:ORG/NAME")
     importer.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE (default: stdout)")
     importer.add_argument("--force", action="store_true", help="let -o replace an existing file")
     plugin_options(importer)
 
+
+def _add_presets_command(commands: _OnlyCommand) -> None:
+    """`acct presets`: the bundled presets."""
     presets = commands.add_parser("presets", help="list the bundled presets with their parameter counts")
     presets.add_argument("-f", "--format", choices=("markdown", "json"), default="markdown")
     plugin_options(presets)
 
+
+def _add_plugins_command(commands: _OnlyCommand) -> None:
+    """`acct plugins`: the loaded plugins."""
     plugins = commands.add_parser("plugins", help="list the loaded plugins and what each provides")
     plugins.add_argument("-f", "--format", choices=("markdown", "json"), default="markdown")
     plugin_options(plugins)
-    return parser
 
 
 def inference_options(command: argparse.ArgumentParser, sizes: bool = False, scheme_only: bool = False) -> None:

@@ -307,6 +307,31 @@ class Sheet:
     def _compile(self, params: Tuple[str, ...], outputs: Optional[Tuple[str, ...]],
                  source: Optional[str] = None, bits: int = MAX_PARAM_BITS,
                  stages: Tuple[int, ...] = ()) -> Callable[..., tuple]:
+        """A function of `params` returning `outputs`, built once: the stages below run per compile,
+        never per evaluation; what runs per evaluation is the generated code alone."""
+        self._check_names(params, outputs)
+        self._check_bounds(params, bits)
+        outputs = tuple(cell.name for cell in self.cells) if outputs is None else outputs
+        needed = self._needed(outputs)
+        varying = self._varying(params)
+        constants = self.evaluate_fixed(varying)  # the cells that do not vary; also checks them
+
+        local = {cell.name: f"_v{i}" for i, cell in enumerate(self.cells)}
+        namespace: Dict[str, object] = {"__builtins__": {}, "type": type, "int": int, "len": len, "_fail": _CellFailure,
+                                     **RUNTIME}
+        body = self._argument_checks(params, bits)
+        expressions, checks = self._expressions(params, needed, varying, constants, local)
+        result = ast.Return(ast.Tuple([ast.Name(local[name], ast.Load()) for name in outputs], ast.Load()))
+        staged = None
+        if stages:
+            staged = self._staged(params, stages, varying, expressions, checks, outputs, local, constants,
+                                  namespace, body, result)
+        body += _optimized(expressions, checks, outputs, local, constants, namespace)
+        body.append(result)
+        compiled = _function("sheet", len(params), body, namespace)
+        return self._entry_points(compiled, staged, len(stages), params, source, bits)
+
+    def _check_names(self, params: Tuple[str, ...], outputs: Optional[Tuple[str, ...]]) -> None:
         for name in params:
             if name not in self.index:
                 known = [n for n in self.index if "." not in n]
@@ -314,29 +339,37 @@ class Sheet:
         for name in outputs or ():
             if name not in self.index:
                 raise SheetError(f"no such cell {name!r}{suggest(name, self.index)}")
-        self._check_bounds(params, bits)
-        outputs = tuple(cell.name for cell in self.cells) if outputs is None else outputs
-        # what to compute: the outputs, and every input (a size that must be positive, a width
-        # that must divide, a ratio that must not divide by zero), so that a varied value is
-        # checked as in evaluate() whichever outputs are asked for
+
+    def _needed(self, outputs: Tuple[str, ...]) -> set:
+        """What to compute: the outputs, and every input (a size that must be positive, a width
+        that must divide, a ratio that must not divide by zero), so that a varied value is
+        checked as in evaluate() whichever outputs are asked for."""
         needed = set(outputs) | {cell.name for cell in self.cells if "." not in cell.name}
         for cell in reversed(self.cells):
             if cell.name in needed:
                 needed.update(cell.formula.names)
+        return needed
+
+    def _varying(self, params: Tuple[str, ...]) -> set:
+        """The params and every cell that reads one, directly or not."""
         varying = set(params)
         for cell in self.cells:
             if cell.name not in varying and any(name in varying for name in cell.formula.names):
                 varying.add(cell.name)
-        constants = self.evaluate_fixed(varying)  # the cells that do not vary; also checks them
+        return varying
 
-        local = {cell.name: f"_v{i}" for i, cell in enumerate(self.cells)}
-        namespace: Dict[str, object] = {"__builtins__": {}, "type": type, "int": int, "len": len, "_fail": _CellFailure,
-                                     **RUNTIME}
+    def _argument_checks(self, params: Tuple[str, ...], bits: int) -> List[ast.stmt]:
+        """A statement per param: a varied input must be an int of bounded size, as the bounds assumed."""
         body: List[ast.stmt] = []
         for i, name in enumerate(params):
-            # a varied input must be an int of bounded size, as the bounds assumed
             check = f"type(p{i}) is int and -{1 << bits} < p{i} < {1 << bits}"
             body.append(ast.parse(f"if not ({check}): raise _fail({self.index[name]})").body[0])
+        return body
+
+    def _expressions(self, params: Tuple[str, ...], needed: set, varying: set, constants: Mapping[str, Number],
+                     local: Mapping[str, str]) -> Tuple[Dict[str, ast.expr], Dict[str, str]]:
+        """Each needed varying cell's expression, and the check its value must pass (a whole
+        number, a minimum) unless its formula proves it."""
         # a constant that is a Fraction (ffn_ratio = 8/3) makes what reads it a possible Fraction
         fractional = {name for name, value in constants.items() if name not in varying and type(value) is not int}
         nonnegative = {name for name, value in constants.items() if name not in varying and value >= 0}
@@ -365,15 +398,12 @@ class Sheet:
                     nonnegative.add(cell.name)  # once checked
             if tests:
                 checks[cell.name] = f"if {' or '.join(tests)}: raise _fail({i})"
-        result = ast.Return(ast.Tuple([ast.Name(local[name], ast.Load()) for name in outputs], ast.Load()))
-        staged = None
-        if stages:
-            staged = self._staged(params, stages, varying, expressions, checks, outputs, local, constants,
-                                  namespace, body, result)
-        body += _optimized(expressions, checks, outputs, local, constants, namespace)
-        body.append(result)
-        compiled = _function("sheet", len(params), body, namespace)
+        return expressions, checks
 
+    def _entry_points(self, compiled: Callable, staged: Optional[Callable], stages: int, params: Tuple[str, ...],
+                      source: Optional[str], bits: int) -> Callable[..., tuple]:
+        """The compiled function wrapped as run (a failure explained by the interpreter), with
+        run.valid, run.attempt and, when staged, run.stage."""
         def run(*args: int) -> tuple:
             try:
                 return compiled(*args)
@@ -411,7 +441,7 @@ class Sheet:
                 return attempting(result, levels - 1) if levels else result
             return attempt_level
 
-        stage = attempting(staged, len(stages)) if staged is not None else None
+        stage = attempting(staged, stages) if staged is not None else None
 
         run.valid = valid  # type: ignore[attr-defined]
         run.attempt = attempt  # type: ignore[attr-defined]
@@ -425,37 +455,9 @@ class Sheet:
         the cells that read only them (and their checks), and returns a function of the params up
         to stages[1] that computes the cells that read only those, ..., whose last level computes
         the rest and returns the outputs. Each level reads the earlier ones' cells from its closure."""
-        cell_of_local = {local[name]: name for name in expressions}
         bounds = (0, *stages, len(params))
         levels = len(bounds) - 1
-        # each varying cell's levels: those of the params it reads, directly or not
-        reads: Dict[str, frozenset] = {}
-        for i, name in enumerate(params):
-            reads[name] = frozenset({next(k for k in range(levels) if i < bounds[k + 1])})
-        for cell in self.cells:
-            if cell.name in varying and cell.name not in reads:
-                reads[cell.name] = frozenset().union(*(reads[n] for n in cell.formula.names if n in reads))
-        level = {name: max(found, default=0) for name, found in reads.items()}
-        # a cell of level k that reads no level between its own earlier ones and k (the compute time,
-        # which reads the recomputation and the GPUs but not the ZeRO stage before it) is cached, by
-        # level k's values, in the latest earlier level it reads (its anchor; -1: the function's own)
-        anchor = {name: max(reads[name] - {level[name]}, default=-1) for name in expressions}
-        cached = {name for name in expressions if level[name] >= 1 and anchor[name] < level[name] - 1}
-        groups = [{} for _ in range(levels)]  # level -> (anchor, or None for the rest) -> {name: tree}
-        for name, tree in expressions.items():
-            groups[level[name]].setdefault(anchor[name] if name in cached else None, {})[name] = tree
-        # what a reader outside its group reads is materialized there, never inlined
-        group_of = {name: (level[name], anchor[name] if name in cached else None) for name in expressions}
-        wanted: Dict[tuple, List[str]] = {}
-        for name, tree in expressions.items():
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Name) and node.id in cell_of_local:
-                    read = cell_of_local[node.id]
-                    if group_of[read] != group_of[name]:
-                        wanted.setdefault(group_of[read], []).append(read)
-        for name in outputs:
-            if name in group_of:
-                wanted.setdefault(group_of[name], []).append(name)
+        groups, wanted = self._stage_groups(params, bounds, varying, expressions, outputs, local)
         caches = [[] for _ in range(levels)]  # the statements making each level's caches
         body: List[ast.stmt] = []
         for k in reversed(range(levels)):  # the last level first: each earlier one returns the next
@@ -490,6 +492,40 @@ class Sheet:
             body = [ast.FunctionDef(f"level{k}", arguments, statements, [], None)]
         return _function_of(body[0], namespace)
 
+    def _stage_groups(self, params, bounds: Tuple[int, ...], varying, expressions, outputs, local) -> tuple:
+        """The staged function's plan: each level's groups of cells (level -> anchor, or None for the
+        rest -> {name: tree}), and what each group hands on to readers outside it (group -> names)."""
+        cell_of_local = {local[name]: name for name in expressions}
+        levels = len(bounds) - 1
+        # each varying cell's levels: those of the params it reads, directly or not
+        reads: Dict[str, frozenset] = {}
+        for i, name in enumerate(params):
+            reads[name] = frozenset({next(k for k in range(levels) if i < bounds[k + 1])})
+        for cell in self.cells:
+            if cell.name in varying and cell.name not in reads:
+                reads[cell.name] = frozenset().union(*(reads[n] for n in cell.formula.names if n in reads))
+        level = {name: max(found, default=0) for name, found in reads.items()}
+        # a cell of level k that reads no level between its own earlier ones and k (the compute time,
+        # which reads the recomputation and the GPUs but not the ZeRO stage before it) is cached, by
+        # level k's values, in the latest earlier level it reads (its anchor; -1: the function's own)
+        anchor = {name: max(reads[name] - {level[name]}, default=-1) for name in expressions}
+        cached = {name for name in expressions if level[name] >= 1 and anchor[name] < level[name] - 1}
+        groups = [{} for _ in range(levels)]  # level -> (anchor, or None for the rest) -> {name: tree}
+        for name, tree in expressions.items():
+            groups[level[name]].setdefault(anchor[name] if name in cached else None, {})[name] = tree
+        # what a reader outside its group reads is materialized there, never inlined
+        group_of = {name: (level[name], anchor[name] if name in cached else None) for name in expressions}
+        wanted: Dict[tuple, List[str]] = {}
+        for name, tree in expressions.items():
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Name) and node.id in cell_of_local:
+                    read = cell_of_local[node.id]
+                    if group_of[read] != group_of[name]:
+                        wanted.setdefault(group_of[read], []).append(read)
+        for name in outputs:
+            if name in group_of:
+                wanted.setdefault(group_of[name], []).append(name)
+        return groups, wanted
 
     def _explain(self, params: Tuple[str, ...], args: Sequence[object], source: Optional[str] = None,
                  bits: int = MAX_PARAM_BITS) -> None:
@@ -549,40 +585,16 @@ def _optimized(
     into its reader; whole-number constants become literals; products and sums are regrouped so
     their constant factors and terms are folded at compile time (exact for int and Fraction: both
     are associative and commutative); an expression computed before is reused."""
-    cell_of = {local[name]: name for name in expressions}
-    uses: Dict[str, int] = dict.fromkeys(expressions, 0)
-    for expression in expressions.values():
-        for node in ast.walk(expression):
-            if isinstance(node, ast.Name) and node.id in cell_of:
-                uses[cell_of[node.id]] += 1
-    for name in outputs:
-        if name in uses:
-            uses[name] += 2  # an output is always materialized
+    uses = _uses(expressions, outputs, local)
     for name, value in constants.items():
         if name not in expressions and type(value) is not int:
             namespace[local[name]] = value
     literals = {local[name]: value for name, value in constants.items() if name not in expressions and type(value) is int}
     inlined: Dict[str, ast.expr] = {}
-
-    def substitute(node: ast.expr) -> ast.expr:
-        if isinstance(node, ast.Name):
-            if node.id in literals:
-                return ast.Constant(literals[node.id])
-            if node.id in inlined:
-                return inlined[node.id]
-            return node
-        if isinstance(node, ast.BinOp):
-            return ast.BinOp(substitute(node.left), node.op, substitute(node.right))
-        if isinstance(node, ast.UnaryOp):
-            return ast.UnaryOp(node.op, substitute(node.operand))
-        if isinstance(node, ast.Call):
-            return ast.Call(node.func, [substitute(argument) for argument in node.args], [])
-        return node
-
     statements: List[ast.stmt] = []
     seen: Dict[str, str] = {}
     for name, expression in expressions.items():
-        expression = _fold(substitute(expression))
+        expression = _fold(_substitute(expression, literals, inlined))
         target = local[name]
         # inlining a chain of cells each read once nests their trees; past MAX_INLINE_DEPTH the
         # cell is computed on its own line instead, so no tree nears the recursion limit
@@ -600,6 +612,38 @@ def _optimized(
         if name not in expressions and name in constants:  # (not one an outer stage computes)
             namespace[local[name]] = constants[name]
     return statements
+
+
+def _uses(expressions: Dict[str, ast.expr], outputs: Sequence[str], local: Mapping[str, str]) -> Dict[str, int]:
+    """How many times each varying cell is read by the others; an output counts as read twice
+    (it is always materialized)."""
+    cell_of = {local[name]: name for name in expressions}
+    uses: Dict[str, int] = dict.fromkeys(expressions, 0)
+    for expression in expressions.values():
+        for node in ast.walk(expression):
+            if isinstance(node, ast.Name) and node.id in cell_of:
+                uses[cell_of[node.id]] += 1
+    for name in outputs:
+        if name in uses:
+            uses[name] += 2  # an output is always materialized
+    return uses
+
+
+def _substitute(node: ast.expr, literals: Mapping[str, int], inlined: Mapping[str, ast.expr]) -> ast.expr:
+    """`node` with whole-number constants as literals and the inlined cells' trees in place of their names."""
+    if isinstance(node, ast.Name):
+        if node.id in literals:
+            return ast.Constant(literals[node.id])
+        if node.id in inlined:
+            return inlined[node.id]
+        return node
+    if isinstance(node, ast.BinOp):
+        return ast.BinOp(_substitute(node.left, literals, inlined), node.op, _substitute(node.right, literals, inlined))
+    if isinstance(node, ast.UnaryOp):
+        return ast.UnaryOp(node.op, _substitute(node.operand, literals, inlined))
+    if isinstance(node, ast.Call):
+        return ast.Call(node.func, [_substitute(argument, literals, inlined) for argument in node.args], [])
+    return node
 
 
 def _fold(node: ast.expr) -> ast.expr:

@@ -106,6 +106,38 @@ def build_model(
     wants_memory = "memory" in outputs
     columns = row_columns(outputs, non_matmul, activations=wants_memory and not missing)
 
+    # each stage asks `inputs` for what it reads, in the order the sheet's input cells are listed
+    shape = _need_row_inputs(rows, inputs, columns, convention)
+    output_formulas, tuned = _output_formulas(preset, rows, inputs, overrides, outputs, bool(missing))
+    if "convention" in outputs:
+        _need_convention_inputs(registry, inputs)
+    parallel = parallel_output_cells(rows, inputs, outputs, not missing, overrides, preset, tuned)
+    inference = _inference_output_cells(rows, inputs, outputs)
+    inputs.check_all_read(lambda: _readable(rows, registry, outputs))  # made only for an unread value
+
+    # of two values that break a check, the error names the one the user can act on first
+    cells = sorted(inputs.cells.values(), key=lambda cell: CHECK_PRECEDENCE.get(cell.name, len(CHECK_PRECEDENCE)))
+    cells += row_cells(rows, columns, convention)
+    cells += sum_cells(rows, columns)
+    cells += [Cell(name, formula, f"acct's output {name}") for name, formula in output_formulas]
+    cells += parallel
+    cells += inference
+    if "convention" in outputs:
+        cells += aggregate_cells(rows)
+        cells += convention_cells(registry)
+    problem = _activation_problem(missing, convention) if wants_memory else ""
+    groups = list(dict.fromkeys(row.spec.group for row in rows))
+    every_input = [name for name in registry.inputs if name in inputs.cells]
+    # the configuration shows what the shape reads and what the user set, not the inputs that only
+    # check a constraint (rotary_dims must be whole) or count a run (batch_size)
+    architecture = [name for name in every_input if name in shape or name in overrides or name in preset.inputs]
+    return Model(preset, registry, variants, rows, Sheet(cells), architecture, overrides, groups,
+                 convention, problem, non_matmul, tuple(outputs), every_input, sorted(inputs.explicit))
+
+
+def _need_row_inputs(rows, inputs: "InputCells", columns, convention: str) -> set:
+    """Ask for the inputs the rows read: their shape first, then what they require, then the other
+    columns. Returns the names the model's shape reads (params, flops, multiplicity, the shape's sides)."""
     for row in rows:
         for column in ("params", "flops", "multiplicity"):
             for name in row_formula(row, column, convention).names:
@@ -125,7 +157,13 @@ def build_model(
         if row.flops_dense is not None:
             for name in row.flops_dense.names:
                 inputs.need(name, f"{row.where} flops_dense", row.flops_dense)
-    # fine-tuning (acct.model.finetune): LoRA's and Adafactor's cells, and the outputs they change
+    return shape
+
+
+def _output_formulas(preset: Preset, rows, inputs: "InputCells", overrides: Mapping[str, Value],
+                     outputs: Sequence[str], missing: bool) -> Tuple[list, bool]:
+    """The chosen families' output formulas, fine-tuning's among them (LoRA's and Adafactor's cells,
+    and the outputs they change), with the inputs they read; and whether fine-tuning is on."""
     tuned: list = []
     retuned: dict = {}
     if "train" in outputs:
@@ -141,42 +179,35 @@ def build_model(
         for read in formula.names:
             if "." not in read:
                 inputs.need(read, f"acct's output {name}", formula, core=True)
-    if "convention" in outputs:
-        for counting in registry.conventions.values():
-            for formula in (counting.forward, counting.training):
-                for read in formula.names:
-                    if read not in AGGREGATES:
-                        inputs.need(read, f"{counting.plugin}: convention {counting.spec.name!r}", formula)
-    parallel = parallel_output_cells(rows, inputs, outputs, not missing, overrides, preset, bool(tuned))
+    return output_formulas, bool(tuned)
+
+
+def _need_convention_inputs(registry: Registry, inputs: "InputCells") -> None:
+    """Ask for the inputs the registered FLOP-counting conventions read (beyond the aggregates)."""
+    for counting in registry.conventions.values():
+        for formula in (counting.forward, counting.training):
+            for read in formula.names:
+                if read not in AGGREGATES:
+                    inputs.need(read, f"{counting.plugin}: convention {counting.spec.name!r}", formula)
+
+
+def _inference_output_cells(rows, inputs: "InputCells", outputs: Sequence[str]) -> List[Cell]:
+    """The inference family's cells, with the inputs they read."""
     inference = inference_cells(rows, outputs, inputs)
     if inference:
         from acct.model.roofline import inputs_read
 
         for name, formula in inputs_read(inference):
             inputs.need(name, "acct's inference outputs", formula, core=True)
-    inputs.check_all_read(lambda: _readable(rows, registry, outputs))  # made only for an unread value
+    return inference
 
-    # of two values that break a check, the error names the one the user can act on first
-    cells = sorted(inputs.cells.values(), key=lambda cell: CHECK_PRECEDENCE.get(cell.name, len(CHECK_PRECEDENCE)))
-    cells += row_cells(rows, columns, convention)
-    cells += sum_cells(rows, columns)
-    cells += [Cell(name, formula, f"acct's output {name}") for name, formula in output_formulas]
-    cells += parallel
-    cells += inference
-    if "convention" in outputs:
-        cells += aggregate_cells(rows)
-        cells += convention_cells(registry)
-    problem = ""
-    if missing and wants_memory:
-        problem = (f"{missing[0].where} gives no activations formula for the convention {convention!r}"
-                   f"{' (nor do ' + str(len(missing) - 1) + ' more rows)' if len(missing) > 1 else ''}")
-    groups = list(dict.fromkeys(row.spec.group for row in rows))
-    every_input = [name for name in registry.inputs if name in inputs.cells]
-    # the configuration shows what the shape reads and what the user set, not the inputs that only
-    # check a constraint (rotary_dims must be whole) or count a run (batch_size)
-    architecture = [name for name in every_input if name in shape or name in overrides or name in preset.inputs]
-    return Model(preset, registry, variants, rows, Sheet(cells), architecture, overrides, groups,
-                 convention, problem, non_matmul, tuple(outputs), every_input, sorted(inputs.explicit))
+
+def _activation_problem(missing, convention: str) -> str:
+    """Why the memory outputs have no activations: the rows without a formula for the convention."""
+    if not missing:
+        return ""
+    return (f"{missing[0].where} gives no activations formula for the convention {convention!r}"
+            f"{' (nor do ' + str(len(missing) - 1) + ' more rows)' if len(missing) > 1 else ''}")
 
 
 # -- training at scale: the gpu family (acct.model.parallel) ----------------------

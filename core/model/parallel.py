@@ -51,64 +51,86 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
     says whether a loaded plugin registers an input (num_heads, num_experts, d_model, ...);
     `activations` whether the rows' activations column is in the sheet; `timed` whether the
     hardware inputs are (time cells need them); `kv_cache` whether the rows' kv_cache column is."""
-    def tp_rule(row) -> str:
-        """How the row divides over tp: its own tensor_parallel, or the rule its shape implies."""
-        if row.spec.tensor_parallel is not None:
-            return row.spec.tensor_parallel
-        if row.spec.embedding_table:
-            return "vocab"
-        return "column" if row.spec.shape is not None and not row.spec.attention_product else "replicated"
+    has_experts = any(r.repeated and _is_expert(r) for r in rows)
+    cells = _parameter_cells(rows) + _state_cells(has_experts)
+    if activations:
+        cells += _activation_cells(rows, has_input)
+    cells += _communication_cells(rows, has_input, kv_cache, has_experts)
+    if timed and linked:
+        cells += _link_time_cells()
+    if timed:
+        cells += _step_time_cells(rows, activations, linked)
+    return cells
 
-    def is_expert(row) -> bool:
-        return row.params_active.text != row.params.text
 
-    def shares(row, instances: str, total: str) -> List[Tuple[Tuple[bool, bool], str]]:
-        """((split over tp, split over ep), parameters) pairs whose quotients sum to the row's
-        parameters on one GPU:
-        `instances` of it, `total` their parameters. A row-parallel row's weight divides by tp,
-        the bias a preset may turn on (its params less the plugin's unbiased params) does not."""
-        expert = is_expert(row)
-        rule = tp_rule(row)
-        if rule == "replicated":
-            return [((False, expert), total)]
-        if rule == "row" and row.bias is not None:
-            weight = f"({row.spec.params}) * {instances}"
-            return [((True, expert), weight), ((False, expert), f"{total} - {weight}")]
-        return [((True, expert), total)]
+def _tp_rule(row) -> str:
+    """How the row divides over tp: its own tensor_parallel, or the rule its shape implies."""
+    if row.spec.tensor_parallel is not None:
+        return row.spec.tensor_parallel
+    if row.spec.embedding_table:
+        return "vocab"
+    return "column" if row.spec.shape is not None and not row.spec.attention_product else "replicated"
 
-    def on_stage(row) -> List[Tuple[Tuple[bool, bool], str]]:
-        """A repeated row's instances on the most loaded stage: whole chunks of v."""
-        instances = f"ceil_div({cell_name(row, 'multiplicity')}, pp * virtual_stages) * virtual_stages"
-        return shares(row, instances, f"{cell_name(row, 'params_each')} * {instances}")
 
-    def whole(row) -> List[Tuple[Tuple[bool, bool], str]]:
-        """A single row's instances, all on one stage."""
-        return shares(row, cell_name(row, "multiplicity"), cell_name(row, "params"))
+def _is_expert(row) -> bool:
+    return row.params_active.text != row.params.text
 
-    def grouped(members, terms) -> str:
-        """Sum the members by divisor, dividing each group once (so the bounds on the values'
-        denominators stay small for the compiled sheet plan calls thousands of times)."""
-        groups: dict = {}
-        for row in members:
-            for key, term in terms(row):
-                groups.setdefault(key, []).append(term)
-        parts = []
-        for expert in (False, True):  # (split / tp + whole) / ep: tp and ep each divide once
-            inner = [f"({sum_text(groups[(True, expert)])}) / tp" if (True, expert) in groups else "",
-                     f"({sum_text(groups[(False, expert)])})" if (False, expert) in groups else ""]
-            inner = " + ".join(part for part in inner if part)
-            if inner:
-                parts.append(f"({inner}) / ep" if expert else inner)
-        return " + ".join(parts) if parts else "0"
 
-    layer_dense = grouped([r for r in rows if r.repeated and not is_expert(r)], on_stage)
-    layer_expert = grouped([r for r in rows if r.repeated and is_expert(r)], on_stage)
-    first = grouped([r for r in rows if not r.repeated and r.spec.embedding_table], whole)
-    last = grouped([r for r in rows if not r.repeated and not r.spec.embedding_table], whole)
-    has_experts = any(r.repeated and is_expert(r) for r in rows)
-    experts = has_experts and has_input("num_experts")
+def _shares(row, instances: str, total: str) -> List[Tuple[Tuple[bool, bool], str]]:
+    """((split over tp, split over ep), parameters) pairs whose quotients sum to the row's
+    parameters on one GPU:
+    `instances` of it, `total` their parameters. A row-parallel row's weight divides by tp,
+    the bias a preset may turn on (its params less the plugin's unbiased params) does not."""
+    expert = _is_expert(row)
+    rule = _tp_rule(row)
+    if rule == "replicated":
+        return [((False, expert), total)]
+    if rule == "row" and row.bias is not None:
+        weight = f"({row.spec.params}) * {instances}"
+        return [((True, expert), weight), ((False, expert), f"{total} - {weight}")]
+    return [((True, expert), total)]
 
-    cells: List[Tuple[str, str]] = [
+
+def _on_stage(row) -> List[Tuple[Tuple[bool, bool], str]]:
+    """A repeated row's instances on the most loaded stage: whole chunks of v."""
+    instances = f"ceil_div({cell_name(row, 'multiplicity')}, pp * virtual_stages) * virtual_stages"
+    return _shares(row, instances, f"{cell_name(row, 'params_each')} * {instances}")
+
+
+def _whole(row) -> List[Tuple[Tuple[bool, bool], str]]:
+    """A single row's instances, all on one stage."""
+    return _shares(row, cell_name(row, "multiplicity"), cell_name(row, "params"))
+
+
+def _grouped(members, terms) -> str:
+    """Sum the members by divisor, dividing each group once (so the bounds on the values'
+    denominators stay small for the compiled sheet plan calls thousands of times)."""
+    groups: dict = {}
+    for row in members:
+        for key, term in terms(row):
+            groups.setdefault(key, []).append(term)
+    parts = []
+    for expert in (False, True):  # (split / tp + whole) / ep: tp and ep each divide once
+        inner = [f"({sum_text(groups[(True, expert)])}) / tp" if (True, expert) in groups else "",
+                 f"({sum_text(groups[(False, expert)])})" if (False, expert) in groups else ""]
+        inner = " + ".join(part for part in inner if part)
+        if inner:
+            parts.append(f"({inner}) / ep" if expert else inner)
+    return " + ".join(parts) if parts else "0"
+
+
+def _has_width(has_input: Callable[[str], bool]) -> bool:
+    """Whether the inputs give an activation's size: d_model, context_length, activation_bytes."""
+    return has_input("d_model") and has_input("context_length") and has_input("activation_bytes")
+
+
+def _parameter_cells(rows) -> List[Tuple[str, str]]:
+    """The parameters on the most loaded GPU of the first and of the last stage, and ZeRO's divisors."""
+    layer_dense = _grouped([r for r in rows if r.repeated and not _is_expert(r)], _on_stage)
+    layer_expert = _grouped([r for r in rows if r.repeated and _is_expert(r)], _on_stage)
+    first = _grouped([r for r in rows if not r.repeated and r.spec.embedding_table], _whole)
+    last = _grouped([r for r in rows if not r.repeated and not r.spec.embedding_table], _whole)
+    return [
         ("gpu.single_stage", "1 - min(1, pp - 1)"),
         ("gpu.sp_divisor", "1 + sequence_parallel * (tp - 1)"),
         ("gpu.params_layers", layer_dense),
@@ -129,6 +151,11 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
         ("gpu.zero_gradients_experts", "1 + (zero_stage // 2) * (dp / ep - 1)"),
         ("gpu.zero_weights_experts", "1 + (zero_stage // 3) * (dp / ep - 1)"),
     ]
+
+
+def _state_cells(has_experts: bool) -> List[Tuple[str, str]]:
+    """The bytes of weights, gradients, master weights and optimizer moments on each stage's GPU."""
+    cells: List[Tuple[str, str]] = []
     states = (("weights", "weight_bytes", "weights"), ("gradients", "grad_bytes", "gradients"),
               ("master", "master_bytes", "optimizer"), ("optimizer", "moment_bytes", "optimizer"))
     for stage in ("first", "last"):
@@ -138,49 +165,56 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
                           + (f" + gpu.params_experts * {per_param} / gpu.zero_{zero}_experts" if has_experts else "")))
         cells.append((f"gpu.memory.{stage}.states", " + ".join(f"gpu.memory.{stage}.{n}" for n, _, _ in states)))
     cells.append(("gpu.params", "max(gpu.params_first, gpu.params_last) + gpu.params_experts"))
+    return cells
 
-    if activations:
-        layer_acts = [cell_name(r, "activations") for r in rows if r.repeated]
-        scores = [cell_name(r, "activations") for r in rows if r.repeated and r.spec.attention_product]
-        outside = [cell_name(r, "activations") for r in rows if not r.repeated]
-        width = has_input("d_model") and has_input("context_length") and has_input("activation_bytes")
-        layers = "num_layers" if has_input("num_layers") else "1"
-        # Korthikanti et al. 2022 Table 2 per layer and sequence, then × layers on the stage ÷ layers
-        replicated = (f"(4 * activation_bytes + 2) * context_length * d_model * {layers}" if width else "0")
-        layer_input = f"activation_bytes * context_length * d_model * {layers}" if width else sum_text(layer_acts)
-        cells += [
-            ("gpu.recompute_none", "1 - min(recompute, 1)"),
-            ("gpu.recompute_selective", "recompute % 2"),
-            ("gpu.recompute_full", "recompute // 2"),
-            ("gpu.activations_layers", sum_text(layer_acts)),
-            ("gpu.activations_scores", sum_text(scores)),
-            ("gpu.activations_outside", sum_text(outside)),
-            ("gpu.activations_replicated", replicated),
-            # one sequence, all layers of the model, on one tp rank, by recomputation mode
-            ("gpu.activations_kept",
-             "(1 - gpu.recompute_full) * ((gpu.activations_layers - gpu.recompute_selective * gpu.activations_scores)"
-             " / tp + (1 - sequence_parallel) * gpu.activations_replicated * (tp - 1) / tp)"
-             f" + gpu.recompute_full * {layer_input} / gpu.sp_divisor"),
-            # the share of the layers on the most loaded stage, for one micro-batch (its T / cp tokens)
-            ("gpu.layer_share", "ceil_div(num_layers, pp * virtual_stages) * virtual_stages / num_layers"
-             if has_input("num_layers") else "1 / pp"),
-            ("gpu.activations_micro_batch", "micro_batch * gpu.activations_kept * gpu.layer_share / cp"),
-            ("gpu.activations_outside_micro_batch", "micro_batch * gpu.activations_outside / (tp * cp)"),
-            # micro-batches whose activations stage 1 holds: min(m, p) in 1F1B; interleaved,
-            # p·(1 + (p − 1)/(p·v)) (Korthikanti et al. 2022 §4.2.3, Megatron's theoretical memory)
-            ("gpu.interleaved", "min(1, virtual_stages - 1)"),
-            ("gpu.in_flight", "(1 - gpu.interleaved) * min(micro_batches, pp)"
-                              " + gpu.interleaved * (pp + (pp - 1) / virtual_stages)"),
-            ("gpu.memory.first.activations", "gpu.in_flight * gpu.activations_micro_batch"
-                                             " + gpu.single_stage * gpu.activations_outside_micro_batch"),
-            ("gpu.memory.last.activations", "gpu.activations_micro_batch + gpu.activations_outside_micro_batch"),
-            ("gpu.memory.first.peak", "gpu.memory.first.states + gpu.memory.first.activations"),
-            ("gpu.memory.last.peak", "gpu.memory.last.states + gpu.memory.last.activations"),
-            ("gpu.memory.peak", "max(gpu.memory.first.peak, gpu.memory.last.peak)"),
-        ]
 
-    # communication: bytes one GPU sends per step, per collective
-    width = has_input("d_model") and has_input("context_length") and has_input("activation_bytes")
+def _activation_cells(rows, has_input: Callable[[str], bool]) -> List[Tuple[str, str]]:
+    """Activations kept by recomputation mode, the micro-batches in flight, and each stage's peak."""
+    layer_acts = [cell_name(r, "activations") for r in rows if r.repeated]
+    scores = [cell_name(r, "activations") for r in rows if r.repeated and r.spec.attention_product]
+    outside = [cell_name(r, "activations") for r in rows if not r.repeated]
+    width = _has_width(has_input)
+    layers = "num_layers" if has_input("num_layers") else "1"
+    # Korthikanti et al. 2022 Table 2 per layer and sequence, then × layers on the stage ÷ layers
+    replicated = (f"(4 * activation_bytes + 2) * context_length * d_model * {layers}" if width else "0")
+    layer_input = f"activation_bytes * context_length * d_model * {layers}" if width else sum_text(layer_acts)
+    return [
+        ("gpu.recompute_none", "1 - min(recompute, 1)"),
+        ("gpu.recompute_selective", "recompute % 2"),
+        ("gpu.recompute_full", "recompute // 2"),
+        ("gpu.activations_layers", sum_text(layer_acts)),
+        ("gpu.activations_scores", sum_text(scores)),
+        ("gpu.activations_outside", sum_text(outside)),
+        ("gpu.activations_replicated", replicated),
+        # one sequence, all layers of the model, on one tp rank, by recomputation mode
+        ("gpu.activations_kept",
+         "(1 - gpu.recompute_full) * ((gpu.activations_layers - gpu.recompute_selective * gpu.activations_scores)"
+         " / tp + (1 - sequence_parallel) * gpu.activations_replicated * (tp - 1) / tp)"
+         f" + gpu.recompute_full * {layer_input} / gpu.sp_divisor"),
+        # the share of the layers on the most loaded stage, for one micro-batch (its T / cp tokens)
+        ("gpu.layer_share", "ceil_div(num_layers, pp * virtual_stages) * virtual_stages / num_layers"
+         if has_input("num_layers") else "1 / pp"),
+        ("gpu.activations_micro_batch", "micro_batch * gpu.activations_kept * gpu.layer_share / cp"),
+        ("gpu.activations_outside_micro_batch", "micro_batch * gpu.activations_outside / (tp * cp)"),
+        # micro-batches whose activations stage 1 holds: min(m, p) in 1F1B; interleaved,
+        # p·(1 + (p − 1)/(p·v)) (Korthikanti et al. 2022 §4.2.3, Megatron's theoretical memory)
+        ("gpu.interleaved", "min(1, virtual_stages - 1)"),
+        ("gpu.in_flight", "(1 - gpu.interleaved) * min(micro_batches, pp)"
+                          " + gpu.interleaved * (pp + (pp - 1) / virtual_stages)"),
+        ("gpu.memory.first.activations", "gpu.in_flight * gpu.activations_micro_batch"
+                                         " + gpu.single_stage * gpu.activations_outside_micro_batch"),
+        ("gpu.memory.last.activations", "gpu.activations_micro_batch + gpu.activations_outside_micro_batch"),
+        ("gpu.memory.first.peak", "gpu.memory.first.states + gpu.memory.first.activations"),
+        ("gpu.memory.last.peak", "gpu.memory.last.states + gpu.memory.last.activations"),
+        ("gpu.memory.peak", "max(gpu.memory.first.peak, gpu.memory.last.peak)"),
+    ]
+
+
+def _communication_cells(rows, has_input: Callable[[str], bool], kv_cache: bool,
+                         has_experts: bool) -> List[Tuple[str, str]]:
+    """The bytes one GPU sends per step, per collective, and their total."""
+    width = _has_width(has_input)
+    experts = has_experts and has_input("num_experts")
     layers_on_stage = ("ceil_div(num_layers, pp * virtual_stages) * virtual_stages" if has_input("num_layers")
                        else "1")
     message = "micro_batch * context_length / cp * d_model * activation_bytes" if width else "0"
@@ -189,8 +223,8 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
     # all-gather the updated weights; ZeRO-3 all-gathers the weights twice (forward and backward).
     # Equal to 2, 2, 3 × the gradient bytes when weights and gradients are the same width; with
     # Megatron's distributed optimizer, fp32 gradients (4) and bf16 weights (2): 6
-    cells.append(("gpu.dp_bytes", "grad_bytes + min(zero_stage, 1) * weight_bytes"
-                                  " + (1 - min(zero_stage, 1)) * grad_bytes + (zero_stage // 3) * weight_bytes"))
+    cells = [("gpu.dp_bytes", "grad_bytes + min(zero_stage, 1) * weight_bytes"
+                              " + (1 - min(zero_stage, 1)) * grad_bytes + (zero_stage // 3) * weight_bytes")]
     cells += [
         ("gpu.comm.dp", "((dp * cp - 1) / (dp * cp) * (gpu.params - gpu.params_experts)"
                         " + (dp / ep - 1) / (dp / ep) * gpu.params_experts) * gpu.dp_bytes" if has_experts else
@@ -204,39 +238,46 @@ def parallel_cells(rows, has_input: Callable[[str], bool], activations: bool, ti
     else:
         cells.append(("gpu.comm.cp", "0"))
     if experts and has_input("experts_per_token") and width:
-        moe_layers = next(cell_name(r, "multiplicity") for r in rows if r.repeated and is_expert(r))
+        moe_layers = next(cell_name(r, "multiplicity") for r in rows if r.repeated and _is_expert(r))
         cells.append(("gpu.comm.ep", f"4 * (ep - 1) / ep * {message} * experts_per_token"
                                      f" * ceil_div({moe_layers}, pp * virtual_stages) * virtual_stages * micro_batches"))
     else:
         cells.append(("gpu.comm.ep", "0"))
     cells.append(("gpu.comm.total", " + ".join(f"gpu.comm.{name}" for name, _, _ in COLLECTIVES)))
-
-    if timed and linked:
-        for name, _, span in COLLECTIVES:
-            # 1 when the group fits in one node (its ranks are consecutive), else 0
-            cells.append((f"gpu.intra.{name}", f"1 - min(1, ({span} - 1) // gpus_per_node)"))
-            cells.append((f"gpu.time.comm_{name}",
-                          f"gpu.comm.{name} / ((gpu.intra.{name} * link_bandwidth"
-                          f" + (1 - gpu.intra.{name}) * network_bandwidth) * bandwidth_efficiency)"))
-    if timed:
-        # recomputation runs the layers' forward again (full) or their attention products (selective):
-        # one forward of QKᵀ and attention·V, 4·B·s²·h per layer, the count one derives; Korthikanti et
-        # al.'s published HFU counts 12·B·s²·h (the korthikanti_hfu convention reproduces it)
-        recompute_flops = ("gpu.recompute_full * blocks.flops * batch_size + gpu.recompute_selective"
-                           " * gpu.flops_scores * batch_size") if activations else "0"
-        scores = [cell_name(r, "flops") for r in rows if r.spec.attention_product]
-        comm = " + ".join(f"gpu.time.comm_{name}" for name, _, _ in COLLECTIVES) if linked else "0"
-        cells += [
-            ("gpu.flops_scores", sum_text(scores)),
-            ("gpu.flops_recompute", recompute_flops),
-            ("gpu.flops", "(train.flops_model + gpu.flops_recompute) / gpus"),
-            ("gpu.time.compute", "gpu.flops / (peak_flops * mfu)"),
-            ("gpu.time.bubble", "gpu.time.compute * (pp - 1) / (virtual_stages * micro_batches)"),
-            ("gpu.time.comm", comm),
-            ("gpu.time.step", "gpu.time.compute + gpu.time.bubble + (1 - overlap) * gpu.time.comm"),
-            ("gpu.time.run", "gpu.time.step * steps"),
-        ]
     return cells
+
+
+def _link_time_cells() -> List[Tuple[str, str]]:
+    """Each collective's time over the node's links when its group fits in a node, else the network."""
+    cells: List[Tuple[str, str]] = []
+    for name, _, span in COLLECTIVES:
+        # 1 when the group fits in one node (its ranks are consecutive), else 0
+        cells.append((f"gpu.intra.{name}", f"1 - min(1, ({span} - 1) // gpus_per_node)"))
+        cells.append((f"gpu.time.comm_{name}",
+                      f"gpu.comm.{name} / ((gpu.intra.{name} * link_bandwidth"
+                      f" + (1 - gpu.intra.{name}) * network_bandwidth) * bandwidth_efficiency)"))
+    return cells
+
+
+def _step_time_cells(rows, activations: bool, linked: bool) -> List[Tuple[str, str]]:
+    """The FLOPs one GPU runs per step, recomputation included, and the step's and run's time."""
+    # recomputation runs the layers' forward again (full) or their attention products (selective):
+    # one forward of QKᵀ and attention·V, 4·B·s²·h per layer, the count one derives; Korthikanti et
+    # al.'s published HFU counts 12·B·s²·h (the korthikanti_hfu convention reproduces it)
+    recompute_flops = ("gpu.recompute_full * blocks.flops * batch_size + gpu.recompute_selective"
+                       " * gpu.flops_scores * batch_size") if activations else "0"
+    scores = [cell_name(r, "flops") for r in rows if r.spec.attention_product]
+    comm = " + ".join(f"gpu.time.comm_{name}" for name, _, _ in COLLECTIVES) if linked else "0"
+    return [
+        ("gpu.flops_scores", sum_text(scores)),
+        ("gpu.flops_recompute", recompute_flops),
+        ("gpu.flops", "(train.flops_model + gpu.flops_recompute) / gpus"),
+        ("gpu.time.compute", "gpu.flops / (peak_flops * mfu)"),
+        ("gpu.time.bubble", "gpu.time.compute * (pp - 1) / (virtual_stages * micro_batches)"),
+        ("gpu.time.comm", comm),
+        ("gpu.time.step", "gpu.time.compute + gpu.time.bubble + (1 - overlap) * gpu.time.comm"),
+        ("gpu.time.run", "gpu.time.step * steps"),
+    ]
 
 
 def finetune_cells(timed: bool) -> List[Tuple[str, str]]:

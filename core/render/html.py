@@ -267,12 +267,21 @@ def _times(row: Dict) -> str:
 
 def run_html(data: Dict) -> str:
     """The page of `acct run`, from acct.render.to_data(report) (schema acct.report/1)."""
-    preset, totals, rows = data["preset"], data["totals"], data["rows"]
+    preset, totals = data["preset"], data["totals"]
     lead: List[object] = [preset.get("description") or ""]
     if preset.get("source"):
         lead += [Html("<br>"), "Source: ", preset["source"]]
-    sections = []
+    sections = [_run_groups_section(data), _run_configuration_section(data), _run_params_section(data),
+                _run_flops_section(data)]
+    if "flops_other" in totals:
+        sections.append(_run_non_matmul_section(data))
+    sections.append(_run_conventions_section(data))
+    return _document(preset["name"], lead, sections)
 
+
+def _run_groups_section(data: Dict) -> Html:
+    """Where the FLOPs go: the totals, a chart of the groups' shares, the groups' table."""
+    totals = data["totals"]
     groups = sorted(data["groups"], key=lambda group: -group["flops_forward"])
     summary = [
         number(totals["params"]), f" parameters ({human(totals['params'])}); ",
@@ -283,18 +292,25 @@ def run_html(data: Dict) -> str:
                     f" parameters ({_share(totals['params_active'], totals['params'])} of the total)."]
     chart = bar_chart([(g["name"], g["flops_forward"], _share(g["flops_forward"], totals["flops_forward"]))
                        for g in groups if g["flops_forward"]], "Share of forward FLOPs by group")
-    sections.append(_section("Where the FLOPs go", _paragraph(*summary), chart, table(
+    return _section("Where the FLOPs go", _paragraph(*summary), chart, table(
         ["group", "forward FLOPs", "share", "params", "share"],
         ([g["name"], number(g["flops_forward"]), _share(g["flops_forward"], totals["flops_forward"]),
-          number(g["params"]), _share(g["params"], totals["params"])] for g in groups), "lrrrr")))
+          number(g["params"]), _share(g["params"], totals["params"])] for g in groups), "lrrrr"))
 
+
+def _run_configuration_section(data: Dict) -> Html:
+    """The inputs and the chosen variants."""
     inputs = [[name, line["symbol"] or "", number(line["value"]), f"= {line['derived']}" if line["derived"] else "",
                line["description"]] for name, line in data["inputs"].items()]
     variants = ", ".join(f"{slot} = {variant}" for slot, variant in data["variants"].items())
-    sections.append(_section("Configuration", table(["input", "symbol", "value", "derived", "meaning"], inputs, "llrll"),
-                             _paragraph(f"Variants: {variants}.")))
+    return _section("Configuration", table(["input", "symbol", "value", "derived", "meaning"], inputs, "llrll"),
+                    _paragraph(f"Variants: {variants}."))
 
-    sections.append(_section(
+
+def _run_params_section(data: Dict) -> Html:
+    """The parameters by component, per block, and the weights' memory by dtype."""
+    totals, rows = data["totals"], data["rows"]
+    return _section(
         "Parameters",
         table(["component", "formula", "each", "×", "total", "share"],
               ([row["name"], row["params_display"], number(row["params_each"]), _times(row), number(row["params"]),
@@ -306,9 +322,13 @@ def run_html(data: Dict) -> str:
         table(["dtype", "bytes/param", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"],
               ([m["dtype"], number(m["bytes_per_param"]), number(m["bytes"]), *_sizes(m["bytes"])] for m in data["memory"]),
               "lrrrr", caption="Memory of the weights"),
-    ))
+    )
 
-    sections.append(_section(
+
+def _run_flops_section(data: Dict) -> Html:
+    """The forward FLOPs of one sequence by component."""
+    totals, rows = data["totals"], data["rows"]
+    return _section(
         "Forward FLOPs (one sequence)",
         table(["component", "shape", "formula", "each", "×", "total", "share"],
               ([row["name"], row["shape"] or "", row["flops_display"], number(row["flops_forward_each"]), _times(row),
@@ -316,26 +336,31 @@ def run_html(data: Dict) -> str:
                for row in rows if row["flops_formula"] != "0"),
               "lllrrrr", total=["total", "", "", "", "", number(totals["flops_forward"]), "100.0%"]),
         _paragraph("One block takes ", number(totals["flops_forward_per_layer"]), " FLOPs."),
-    ))
+    )
 
-    if "flops_other" in totals:
-        sections.append(_section(
-            "Non-matmul FLOPs (opt-in)",
-            table(["component", "formula", "FLOPs (all layers)", "share"],
-                  ([row["name"], row["flops_other_formula"], number(row["flops_other"]),
-                    _share(row["flops_other"], totals["flops_other"])] for row in rows if row.get("flops_other")),
-                  "llrr", total=["total", "", number(totals["flops_other"]), "100.0%"]),
-        ))
 
-    sections.append(_section(
+def _run_non_matmul_section(data: Dict) -> Html:
+    """The opt-in non-matmul FLOPs by component (--non-matmul)."""
+    totals, rows = data["totals"], data["rows"]
+    return _section(
+        "Non-matmul FLOPs (opt-in)",
+        table(["component", "formula", "FLOPs (all layers)", "share"],
+              ([row["name"], row["flops_other_formula"], number(row["flops_other"]),
+                _share(row["flops_other"], totals["flops_other"])] for row in rows if row.get("flops_other")),
+              "llrr", total=["total", "", number(totals["flops_other"]), "100.0%"]),
+    )
+
+
+def _run_conventions_section(data: Dict) -> Html:
+    """Every convention's totals, the notes and the conventions."""
+    return _section(
         "FLOP-counting conventions",
         table(["convention", "forward FLOPs", "training FLOPs"],
               ([name, number(c["forward"]), number(c["training"])] for name, c in data["conventions_totals"].items()),
               "lrr", caption="For batch_size sequences"),
         *(_paragraph("Note — ", note) for note in data["notes"]),
         _paragraph("Conventions: ", data["conventions"]),
-    ))
-    return _document(preset["name"], lead, sections)
+    )
 
 
 # -- compare and sweep ----------------------------------------------------------
@@ -424,34 +449,9 @@ MEMORY_PARTS = {"weights": "weights", "master": "fp32 master weights", "gradient
 
 def training_html(data: Dict) -> str:
     """The page of `acct train`, from acct.render.training.training_data(report) (schema acct.train/1)."""
-    flops, memory, rows = data["flops"], data["memory_bytes"], data["rows"]
-    lead = ["B = ", number(data["batch_size"]), " sequences of T = ", number(data["context_length"]),
-            f" tokens; precision {data['precision']}; activations counted as {data['activations_convention']}; ",
-            number(data["steps"]), " steps. Parameters: ", number(data["params"]["total"]), " (",
-            number(data["params"]["active"]), " used by a token)"]
-    if "trainable" in data["params"]:
-        lead += [", ", number(data["params"]["trainable"]), " trainable"]
-    if "lora" in data["params"]:
-        lead += [" (", number(data["params"]["lora"]), " LoRA adapters)"]
-    lead.append(".")
-    sections = []
-
-    parts = [(key, size) for key, size in memory.items() if key != "peak"]
-    whole = sum(size for _, size in parts)  # the peak, when activations are counted
-    memory_parts: List[object] = [
-        bar_chart([(MEMORY_PARTS.get(key, key), size, f"{_sizes(size)[0]} GiB ({_share(size, whole)})")
-                   for key, size in parts if size], "Memory of one step, by part (GiB = 1024³ bytes)"),
-        table(["", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"],
-              ([MEMORY_PARTS.get(key, key), number(size), *_sizes(size)] for key, size in parts), "lrrr",
-              total=["peak (the sum)", number(memory["peak"]), *_sizes(memory["peak"])] if "peak" in memory else None),
-    ]
+    flops, rows = data["flops"], data["rows"]
     expression = data.get("memory_expression")
-    if expression:
-        memory_parts.append(_paragraph(
-            "Peak memory = ", number(expression["per_sequence"]), "·B + ", number(expression["fixed"]),
-            " bytes: activations per sequence times the batch, plus weights, master weights, gradients and "
-            "optimizer state."))
-    sections.append(_section("Memory", *memory_parts))
+    sections = [_training_memory_section(data)]
 
     model_flops, activations = flops["forward_backward"], expression and expression["per_sequence"]
     sections.append(_section(
@@ -498,7 +498,42 @@ def training_html(data: Dict) -> str:
         ], "lr"),
         _paragraph("Conventions:"), _list(data["conventions"]),
     ))
-    return _document(f"{data['preset']}: one training step", lead, sections)
+    return _document(f"{data['preset']}: one training step", _training_lead(data), sections)
+
+
+def _training_lead(data: Dict) -> List[object]:
+    """The batch, the precision, the activation convention, the steps and the parameters."""
+    lead = ["B = ", number(data["batch_size"]), " sequences of T = ", number(data["context_length"]),
+            f" tokens; precision {data['precision']}; activations counted as {data['activations_convention']}; ",
+            number(data["steps"]), " steps. Parameters: ", number(data["params"]["total"]), " (",
+            number(data["params"]["active"]), " used by a token)"]
+    if "trainable" in data["params"]:
+        lead += [", ", number(data["params"]["trainable"]), " trainable"]
+    if "lora" in data["params"]:
+        lead += [" (", number(data["params"]["lora"]), " LoRA adapters)"]
+    lead.append(".")
+    return lead
+
+
+def _training_memory_section(data: Dict) -> Html:
+    """The memory of one step by part: a chart, the table, the peak as a·B + b."""
+    memory = data["memory_bytes"]
+    parts = [(key, size) for key, size in memory.items() if key != "peak"]
+    whole = sum(size for _, size in parts)  # the peak, when activations are counted
+    memory_parts: List[object] = [
+        bar_chart([(MEMORY_PARTS.get(key, key), size, f"{_sizes(size)[0]} GiB ({_share(size, whole)})")
+                   for key, size in parts if size], "Memory of one step, by part (GiB = 1024³ bytes)"),
+        table(["", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"],
+              ([MEMORY_PARTS.get(key, key), number(size), *_sizes(size)] for key, size in parts), "lrrr",
+              total=["peak (the sum)", number(memory["peak"]), *_sizes(memory["peak"])] if "peak" in memory else None),
+    ]
+    expression = data.get("memory_expression")
+    if expression:
+        memory_parts.append(_paragraph(
+            "Peak memory = ", number(expression["per_sequence"]), "·B + ", number(expression["fixed"]),
+            " bytes: activations per sequence times the batch, plus weights, master weights, gradients and "
+            "optimizer state."))
+    return _section("Memory", *memory_parts)
 
 
 def _per_gpu_section(scale: Dict) -> Html:

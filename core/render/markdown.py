@@ -25,7 +25,26 @@ def to_markdown(report: Report, tablefmt: str = DEFAULT_TABLEFMT) -> str:
         out += [md(report.description, line_start=True), ""]
     if report.source:
         out += [f"Source: {md(report.source)}", ""]
+    out += _configuration_markdown(report, tablefmt)
+    out += _params_markdown(report, tablefmt)
+    out += _flops_markdown(report, tablefmt)
+    out += _groups_markdown(report, tablefmt)
+    if report.flops_other is not None:
+        out += _non_matmul_markdown(report, tablefmt)
+    if report.convention:
+        out += _convention_markdown(report)
+    for note in report.notes:
+        out += [f"Note — {md(note)}", ""]
+    conventions = report.conventions
+    if report.flops_other is not None:
+        conventions += " With --non-matmul, the section above counts those non-matmul FLOPs separately."
+    out += [f"Conventions: {conventions}", ""]
+    return "\n".join(out)
 
+
+def _configuration_markdown(report: Report, tablefmt: str) -> List[str]:
+    """The inputs, their symbols, values and meanings, and the chosen variants."""
+    out: List[str] = []
     out += ["## Configuration", ""]
     rows = [
         [line.name, line.symbol or "", exact(line.value), f"= {line.formula}" if line.formula else "", line.description]
@@ -34,7 +53,12 @@ def to_markdown(report: Report, tablefmt: str = DEFAULT_TABLEFMT) -> str:
     out += [table(["input", "symbol", "value", "derived", "meaning"], rows, "llrll", tablefmt), ""]
     out += ["Variants: " + ", ".join(f"{md(slot)} = {md(variant)}" for slot, variant in report.variants.items()) + ".",
             ""]
+    return out
 
+
+def _params_markdown(report: Report, tablefmt: str) -> List[str]:
+    """The parameters by component, the total, the active parameters, and the weights' memory by dtype."""
+    out: List[str] = []
     out += ["## Parameters", ""]
     rows = [
         [row.name, row.params_display, f"{row.params_each:,}", times(row),
@@ -59,7 +83,12 @@ def to_markdown(report: Report, tablefmt: str = DEFAULT_TABLEFMT) -> str:
         for dtype, size, size_bytes in report.memory
     ]
     out += [table(["dtype", "bytes/param", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"], rows, "lrrrr", tablefmt), ""]
+    return out
 
+
+def _flops_markdown(report: Report, tablefmt: str) -> List[str]:
+    """The forward FLOPs of one sequence by component, and the total."""
+    out: List[str] = []
     tokens = f"T = {report.context_length:,} tokens" if report.context_length else "one sequence"
     out += [f"## Forward FLOPs (one sequence, {tokens})", ""]
     rows = [
@@ -74,7 +103,12 @@ def to_markdown(report: Report, tablefmt: str = DEFAULT_TABLEFMT) -> str:
         f"{per_block(report, report.flops_per_layer).replace('holds', 'takes')}.",
         "",
     ]
+    return out
 
+
+def _groups_markdown(report: Report, tablefmt: str) -> List[str]:
+    """Where the FLOPs go: the groups, largest first, with their parameters."""
+    out: List[str] = []
     out += ["## Where the FLOPs go", ""]
     ranked = sorted(report.groups, key=lambda group: -group.flops)
     rows = [
@@ -82,37 +116,41 @@ def to_markdown(report: Report, tablefmt: str = DEFAULT_TABLEFMT) -> str:
         for group in ranked
     ]
     out += [table(["group", "forward FLOPs", "share", "params", "share"], rows, "lrrrr", tablefmt), ""]
-    if report.flops_other is not None:
-        out += ["## Non-matmul FLOPs (opt-in)", ""]
-        rows = [[row.name, row.flops_other_display, f"{row.flops_other:,}", percent(share(row.flops_other, report.flops_other))]
-                for row in report.rows if row.flops_other]
-        rows.append(["**total**", "", f"**{report.flops_other:,}**", "100.0%"])
-        out += [table(["component", "formula", "FLOPs (all layers)", "share"], rows, "llrr", tablefmt), ""]
-        both = report.flops + report.flops_other
-        out += [f"Matmul + non-matmul: **{both:,} FLOPs** per forward pass; the non-matmul part is "
-                f"{percent(share(report.flops_other, both), 2)}. Per element: softmax 6 (scale, max, subtract, exp, "
-                "sum, divide), RMSNorm 4, LayerNorm 7, SiLU 4 and the gate product 1, GELU 9, residual add 1, "
-                "RoPE 3 per rotated value.", ""]
-        silent = [row.name for row in report.rows if row.flops_other_display == "0"]
-        if silent:
-            out += [f"Rows that state no non-matmul FLOPs (a plugin states them as flops_other), counted as 0 here: "
-                    f"{', '.join(map(md, silent))}.", ""]
-    if report.convention:
-        chosen = next(c for c in report.counting if c.name == report.convention)
-        default = next((c for c in report.counting if c.name == report.default_convention), None)
-        out += [f"## Under the {md(chosen.name)} convention", ""]
-        out += [f"{md(chosen.description, line_start=True)} ({md(chosen.source)}). For {_sequences(report)}: forward **{exact_or_fixed(chosen.forward)}**"
-                f", training (forward + backward) **{exact_or_fixed(chosen.training)}** FLOPs"
-                + (f" — {fixed(Fraction(chosen.forward) / default.forward, 4)} × and "
-                   f"{fixed(Fraction(chosen.training) / default.training, 4)} × acct's matmul count."
-                   if default and default.forward and default.training else "."), ""]
-    for note in report.notes:
-        out += [f"Note — {md(note)}", ""]
-    conventions = report.conventions
-    if report.flops_other is not None:
-        conventions += " With --non-matmul, the section above counts those non-matmul FLOPs separately."
-    out += [f"Conventions: {conventions}", ""]
-    return "\n".join(out)
+    return out
+
+
+def _non_matmul_markdown(report: Report, tablefmt: str) -> List[str]:
+    """The opt-in non-matmul FLOPs by component (--non-matmul)."""
+    out: List[str] = []
+    out += ["## Non-matmul FLOPs (opt-in)", ""]
+    rows = [[row.name, row.flops_other_display, f"{row.flops_other:,}", percent(share(row.flops_other, report.flops_other))]
+            for row in report.rows if row.flops_other]
+    rows.append(["**total**", "", f"**{report.flops_other:,}**", "100.0%"])
+    out += [table(["component", "formula", "FLOPs (all layers)", "share"], rows, "llrr", tablefmt), ""]
+    both = report.flops + report.flops_other
+    out += [f"Matmul + non-matmul: **{both:,} FLOPs** per forward pass; the non-matmul part is "
+            f"{percent(share(report.flops_other, both), 2)}. Per element: softmax 6 (scale, max, subtract, exp, "
+            "sum, divide), RMSNorm 4, LayerNorm 7, SiLU 4 and the gate product 1, GELU 9, residual add 1, "
+            "RoPE 3 per rotated value.", ""]
+    silent = [row.name for row in report.rows if row.flops_other_display == "0"]
+    if silent:
+        out += [f"Rows that state no non-matmul FLOPs (a plugin states them as flops_other), counted as 0 here: "
+                f"{', '.join(map(md, silent))}.", ""]
+    return out
+
+
+def _convention_markdown(report: Report) -> List[str]:
+    """The counts under the chosen --convention, against acct's matmul count."""
+    out: List[str] = []
+    chosen = next(c for c in report.counting if c.name == report.convention)
+    default = next((c for c in report.counting if c.name == report.default_convention), None)
+    out += [f"## Under the {md(chosen.name)} convention", ""]
+    out += [f"{md(chosen.description, line_start=True)} ({md(chosen.source)}). For {_sequences(report)}: forward **{exact_or_fixed(chosen.forward)}**"
+            f", training (forward + backward) **{exact_or_fixed(chosen.training)}** FLOPs"
+            + (f" — {fixed(Fraction(chosen.forward) / default.forward, 4)} × and "
+               f"{fixed(Fraction(chosen.training) / default.training, 4)} × acct's matmul count."
+               if default and default.forward and default.training else "."), ""]
+    return out
 
 
 def per_block(report: Report, value: Number) -> str:

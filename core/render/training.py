@@ -13,7 +13,7 @@ from acct.render.escape import markdown as md
 from acct.render.formats import DEFAULT_TABLEFMT, LONG_HEADER, long_records, number, table
 from acct.render.markdown import GB, GiB, exact_or_fixed
 from acct.reports.run import share
-from acct.reports.training import ScaleReport, Solution, TrainingReport
+from acct.reports.training import ScaleReport, Solution, TrainingReport, TrainingTime
 
 DAY = 86_400
 
@@ -37,6 +37,20 @@ def training_markdown(report: TrainingReport, tablefmt: str = DEFAULT_TABLEFMT) 
         "## FLOPs of one step",
         "",
     ]
+    out += _flops_markdown(report, tablefmt)
+    out += _memory_markdown(report, tablefmt)
+    if report.time:
+        out += _time_markdown(report, report.time)
+    if report.scale is not None:
+        out += scale_markdown(report.scale, tablefmt)
+    out += _chinchilla_markdown(report)
+    out += ["Conventions:", ""] + [f"- {md(line)}" for line in report.conventions] + [""]
+    return "\n".join(out)
+
+
+def _flops_markdown(report: TrainingReport, tablefmt: str) -> List[str]:
+    """The step's FLOPs by component, then forward, backward, optimizer, the step and per token."""
+    out: List[str] = []
     rows = [
         [row.name, f"{row.flops_forward:,}", row.backward_display, f"{row.flops_backward:,}",
          percent(share(row.flops_forward + row.flops_backward, report.flops_model))]
@@ -54,7 +68,12 @@ def training_markdown(report: TrainingReport, tablefmt: str = DEFAULT_TABLEFMT) 
         ["per token", exact(per_token) if per_token.denominator == 1 else fixed(per_token, 2)],
     ]
     out += [table(["", "FLOPs"], rows, "lr", tablefmt), ""]
+    return out
 
+
+def _memory_markdown(report: TrainingReport, tablefmt: str) -> List[str]:
+    """The memory table, and the activations kept per sequence (or why they are not counted)."""
+    out: List[str] = []
     out += ["## Memory", ""]
     rows = [[label, f"{size:,}", fixed(Fraction(size, GiB), 2), fixed(Fraction(size, GB), 2)]
             for key, label, size in report.memory]
@@ -75,37 +94,42 @@ def training_markdown(report: TrainingReport, tablefmt: str = DEFAULT_TABLEFMT) 
         out += [table(["component", "bytes each", "×", "bytes", "share"], rows, "llrrr", tablefmt), ""]
     else:
         out += [f"Activations are not counted: {md(report.problem)}.", ""]
+    return out
 
-    if report.time:
-        time = report.time
-        optimizer_seconds = time.seconds_with_optimizer - time.seconds
-        out += ["## Time", ""]
-        out += [
-            f"On {time.gpus:,} × {md(time.hardware)} ({md(time.description)}) at {human_rate(time.peak)} {md(time.dtype)} peak "
-            f"and {percent(time.mfu, 1)} MFU: {time.steps:,} step{'' if time.steps == 1 else 's'} of "
-            f"{report.flops_model:,} FLOPs (forward + backward)"
-            + (f" and {time.recompute:,} of recomputation" if time.recompute else "")
-            + f" take **{significant(time.seconds)} s = "
-            f"{_days(time.seconds)} days**. "
-            f"The optimizer's {report.flops_optimizer * time.steps:,} FLOPs would add "
-            f"{significant(optimizer_seconds)} s ({significant(share_fraction(optimizer_seconds, time.seconds) * 100, 2)}%), "
-            f"{_days(time.seconds_with_optimizer)} days in all, if they ran at the same rate.",
-            "",
-        ]
-        if report.scale is not None:
-            fits = "fits" if report.scale.peak <= time.memory else "does not fit"
-            out += [f"Peak memory per GPU {_bytes(report.scale.peak)} {fits} in one device's "
-                    f"{_bytes(time.memory)}.", ""]
-        elif report.activations_per_sequence is not None:
-            peak = dict((key, size) for key, _, size in report.memory)["peak"]
-            fits = "fits" if peak <= time.memory else "does not fit"
-            out += [f"Peak memory {_bytes(peak)} {fits} in one device's {_bytes(int(time.memory))} "
-                    "(without sharding the states over the GPUs).", ""]
-        out += [f"Source: {md(time.source)}.", ""]
 
+def _time_markdown(report: TrainingReport, time: TrainingTime) -> List[str]:
+    """The run's time on the hardware, the optimizer's share, and whether the peak fits."""
+    out: List[str] = []
+    optimizer_seconds = time.seconds_with_optimizer - time.seconds
+    out += ["## Time", ""]
+    out += [
+        f"On {time.gpus:,} × {md(time.hardware)} ({md(time.description)}) at {human_rate(time.peak)} {md(time.dtype)} peak "
+        f"and {percent(time.mfu, 1)} MFU: {time.steps:,} step{'' if time.steps == 1 else 's'} of "
+        f"{report.flops_model:,} FLOPs (forward + backward)"
+        + (f" and {time.recompute:,} of recomputation" if time.recompute else "")
+        + f" take **{significant(time.seconds)} s = "
+        f"{_days(time.seconds)} days**. "
+        f"The optimizer's {report.flops_optimizer * time.steps:,} FLOPs would add "
+        f"{significant(optimizer_seconds)} s ({significant(share_fraction(optimizer_seconds, time.seconds) * 100, 2)}%), "
+        f"{_days(time.seconds_with_optimizer)} days in all, if they ran at the same rate.",
+        "",
+    ]
     if report.scale is not None:
-        out += scale_markdown(report.scale, tablefmt)
+        fits = "fits" if report.scale.peak <= time.memory else "does not fit"
+        out += [f"Peak memory per GPU {_bytes(report.scale.peak)} {fits} in one device's "
+                f"{_bytes(time.memory)}.", ""]
+    elif report.activations_per_sequence is not None:
+        peak = dict((key, size) for key, _, size in report.memory)["peak"]
+        fits = "fits" if peak <= time.memory else "does not fit"
+        out += [f"Peak memory {_bytes(peak)} {fits} in one device's {_bytes(int(time.memory))} "
+                "(without sharding the states over the GPUs).", ""]
+    out += [f"Source: {md(time.source)}.", ""]
+    return out
 
+
+def _chinchilla_markdown(report: TrainingReport) -> List[str]:
+    """The exact count against 6·N·D, and the run's data against Chinchilla's optimum."""
+    out: List[str] = []
     six_n_d = report.six_n_d
     exact_run = report.flops_model * report.steps
     out += ["## Against Chinchilla's 6·N·D", ""]
@@ -120,8 +144,7 @@ def training_markdown(report: TrainingReport, tablefmt: str = DEFAULT_TABLEFMT) 
         f"{fixed(Fraction(report.tokens, report.optimal_tokens), 2)}× that.",
         "",
     ]
-    out += ["Conventions:", ""] + [f"- {md(line)}" for line in report.conventions] + [""]
-    return "\n".join(out)
+    return out
 
 
 STATE_LABELS = {"weights": "weights", "gradients": "gradients", "master": "master weights",

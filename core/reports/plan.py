@@ -99,19 +99,7 @@ def plan(model, gpus: int, batch: int, hardware: str, top: int = 10,
          progress: Optional[Callable[[int, int], None]] = None) -> PlanReport:
     """The layouts that fit, fastest first. `progress(done, total)`, if given, is called as each
     layout's sizes are tried (with every ZeRO stage and recomputation: done and total count those)."""
-    if not 1 <= gpus <= MAX_GPUS:
-        raise AcctError(f"--gpus: from 1 to {MAX_GPUS:,}, got {gpus}")
-    # the micro-batches enumerated are the divisors of the batch: bound it (10**20 ran for hours)
-    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
-        raise AcctError(f"--global-batch: a whole number from 1 to {MAX_BATCH:,}, got {batch!r}")
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise AcctError(f"--top: a whole number of at least 1, got {top!r}")
-    if "train.params_trainable" in model.sheet:
-        raise AcctError("plan: LoRA, QLoRA and Adafactor are accounted on one device (memory.*); plan lays out "
-                        "full training with AdamW or SGD")
-    if "gpu.time.step" not in model.sheet:
-        raise AcctError(f"plan: {model.activation_problem or 'the hardware gives no link bandwidths'}; "
-                        "the step time and peak memory per GPU need both")
+    _check_plan(model, gpus, batch, top)
     values = model.sheet.evaluate_fixed(PARAMS)  # what no layout changes: the device, the model's shape
     device_memory = values.get("device_memory")
     if device_memory is None:
@@ -157,3 +145,20 @@ def plan(model, gpus: int, batch: int, hardware: str, top: int = 10,
     chosen_by = model.preset.chosen_by.get("precision") or model.preset.where("training", "precision")
     return PlanReport(model.preset.name, gpus, batch, hardware, device_memory, enumerated, valid, fitting_count,
                       fitting, precision=precision, precision_by=chosen_by)
+
+
+def _check_plan(model, gpus: int, batch: int, top: int) -> None:
+    """The arguments in range, and a sheet that plan can lay out (full training, timed, with activations)."""
+    if not 1 <= gpus <= MAX_GPUS:
+        raise AcctError(f"--gpus: from 1 to {MAX_GPUS:,}, got {gpus}")
+    # the micro-batches enumerated are the divisors of the batch: bound it (10**20 ran for hours)
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+        raise AcctError(f"--global-batch: a whole number from 1 to {MAX_BATCH:,}, got {batch!r}")
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise AcctError(f"--top: a whole number of at least 1, got {top!r}")
+    if "train.params_trainable" in model.sheet:
+        raise AcctError("plan: LoRA, QLoRA and Adafactor are accounted on one device (memory.*); plan lays out "
+                        "full training with AdamW or SGD")
+    if "gpu.time.step" not in model.sheet:
+        raise AcctError(f"plan: {model.activation_problem or 'the hardware gives no link bandwidths'}; "
+                        "the step time and peak memory per GPU need both")

@@ -122,6 +122,40 @@ def make_report(model: Model, values: Optional[Mapping[str, Number]] = None, con
     def per_layer(total: int) -> Number:
         return Fraction(total, num_layers) if num_layers else 0
     total_params, total_flops = values[TOTAL_PARAMS], values[TOTAL_FLOPS]
+    rows = _report_rows(model, values, symbols, total_params, total_flops)
+    groups = _report_groups(model, values, total_params, total_flops)
+    inputs = _input_lines(model, values, symbols)
+    notes = [f"{row.name}: {row.note}" for row in rows if row.note]
+
+    return Report(
+        name=model.preset.name,
+        path=str(model.preset.path),
+        description=model.preset.description,
+        source=model.preset.source,
+        inputs=inputs,
+        variants=dict(model.variants),
+        rows=rows,
+        groups=groups,
+        params=total_params,
+        flops=total_flops,
+        params_per_layer=per_layer(values[blocks_cell("params")]),
+        flops_per_layer=per_layer(values[blocks_cell("flops")]),
+        uniform_layers=uniform,
+        blocks_flops=values[blocks_cell("flops")],
+        num_layers=values.get(LAYERS, 0),
+        context_length=values.get("context_length"),
+        memory=[(dtype, size, size * total_params) for dtype, size in DTYPES],
+        notes=notes,
+        counting=_convention_totals(model, values),
+        convention=_known_convention(model, convention),
+        default_convention=model.registry.default_convention,
+        params_active=(values["total.params_active"] if values["total.params_active"] != total_params else None),
+        flops_other=sum(row.flops_other for row in rows) if model.non_matmul else None,
+    )
+
+
+def _report_rows(model: Model, values: Mapping[str, Number], symbols, total_params: int, total_flops: int) -> List[Row]:
+    """A row per component with an instance in this model: its formulas, counts and shares."""
     rows = []
     for component in model.rows:
         if component.repeated and values[cell_name(component, "multiplicity")] == 0:
@@ -155,46 +189,37 @@ def make_report(model: Model, values: Optional[Mapping[str, Number]] = None, con
                 flops_other_display=component.flops_other.display(symbols),
             )
         )
+    return rows
+
+
+def _report_groups(model: Model, values: Mapping[str, Number], total_params: int, total_flops: int) -> List[Group]:
+    """Each group's parameters and FLOPs, and their shares of the totals."""
     groups = []
     for name in model.groups:
         params, flops = values[group_cell(name, "params")], values[group_cell(name, "flops")]
         groups.append(Group(name, params, flops, share(params, total_params), share(flops, total_flops)))
+    return groups
+
+
+def _input_lines(model: Model, values: Mapping[str, Number], symbols) -> List[InputLine]:
+    """The configuration: each input's symbol, value, the formula it is derived by, its meaning."""
     inputs = []
     for name in model.inputs:
         cell = model.sheet[name]
         derived = cell.formula.display(symbols) if cell.formula.names else None
         inputs.append(InputLine(name, cell.symbol, values[name], derived, cell.description))
-    notes = [f"{row.name}: {row.note}" for row in rows if row.note]
+    return inputs
 
-    return Report(
-        name=model.preset.name,
-        path=str(model.preset.path),
-        description=model.preset.description,
-        source=model.preset.source,
-        inputs=inputs,
-        variants=dict(model.variants),
-        rows=rows,
-        groups=groups,
-        params=total_params,
-        flops=total_flops,
-        params_per_layer=per_layer(values[blocks_cell("params")]),
-        flops_per_layer=per_layer(values[blocks_cell("flops")]),
-        uniform_layers=uniform,
-        blocks_flops=values[blocks_cell("flops")],
-        num_layers=values.get(LAYERS, 0),
-        context_length=values.get("context_length"),
-        memory=[(dtype, size, size * total_params) for dtype, size in DTYPES],
-        notes=notes,
-        counting=[
-            ConventionTotal(name, c.spec.description, c.spec.source,
-                            values[convention_cell(name, "forward")], values[convention_cell(name, "training")])
-            for name, c in model.registry.conventions.items()
-        ] if "convention" in model.outputs else [],
-        convention=_known_convention(model, convention),
-        default_convention=model.registry.default_convention,
-        params_active=(values["total.params_active"] if values["total.params_active"] != total_params else None),
-        flops_other=sum(row.flops_other for row in rows) if model.non_matmul else None,
-    )
+
+def _convention_totals(model: Model, values: Mapping[str, Number]) -> List[ConventionTotal]:
+    """Every registered convention's forward and training counts, when the sheet has them."""
+    if "convention" not in model.outputs:
+        return []
+    return [
+        ConventionTotal(name, c.spec.description, c.spec.source,
+                        values[convention_cell(name, "forward")], values[convention_cell(name, "training")])
+        for name, c in model.registry.conventions.items()
+    ]
 
 
 def _known_convention(model: Model, name: Optional[str]) -> Optional[str]:

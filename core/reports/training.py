@@ -100,11 +100,38 @@ class TrainingReport:
 
 
 def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] = None, gpus: int = 1) -> TrainingReport:
-    from acct.model.model import TOTAL_PARAMS, cell_name
+    from acct.model.model import TOTAL_PARAMS
+
+    batch = values["batch_size"]
+    has_activations = not model.activation_problem
+    precision = model.preset.training.get("precision", "fp32")
+    optimizer_flops = values["optimizer_flops"]
+    optimizer_label, optimizer_convention = _optimizer_description(model, values)
+    return TrainingReport(
+        name=model.preset.name, precision=precision, convention=model.activation_convention,
+        batch_size=batch, context_length=values["context_length"], steps=values["steps"],
+        rows=_training_rows(model, values, has_activations),
+        flops_forward=values["train.flops_forward"], flops_backward=values["train.flops_backward"],
+        flops_model=values["train.flops_model"], flops_optimizer=values["train.flops_optimizer"],
+        flops_step=values["train.flops_step"], tokens_per_step=values["train.tokens_per_step"],
+        memory=_training_memory(model, values, has_activations),
+        activations_per_sequence=values["total.activations"] if has_activations else None,
+        fixed_bytes=values["memory.fixed"], params=values[TOTAL_PARAMS],
+        params_active=values["total.params_active"], time=_training_time(values, hardware, precision),
+        conventions=_training_conventions(model, values, precision, optimizer_convention),
+        problem=model.activation_problem,
+        optimizer_flops=optimizer_flops, optimizer_label=optimizer_label,
+        scale=make_scale_report(model, values) if _layout_given(model) else None,
+        params_trainable=values.get("train.params_trainable"), params_lora=values.get("train.lora_params"),
+    )
+
+
+def _training_rows(model, values, has_activations: bool) -> List[TrainingRow]:
+    """A row per component: its FLOPs forward and backward for the batch, its activations."""
+    from acct.model.model import cell_name
 
     symbols = model.symbols
     batch = values["batch_size"]
-    has_activations = not model.activation_problem
     rows = []
     for row in model.rows:
         activations = values[cell_name(row, "activations")] if has_activations else None
@@ -121,6 +148,12 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
                 activations_display=formula.display(symbols) if formula else "",
             )
         )
+    return rows
+
+
+def _training_memory(model, values, has_activations: bool):
+    """The memory table's (key, label, bytes) rows: states, then activations and the peak."""
+    batch = values["batch_size"]
     memory = [
         ("weights", f"weights ({values['weight_bytes']} B/param)", values["memory.weights"]),
         ("master", f"fp32 master weights ({values['master_bytes']} B/param)", values["memory.master"]),
@@ -132,19 +165,27 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         memory.append(("activations", f"activations ({batch:,} × {values['total.activations']:,} B)",
                        values["memory.activations"]))
         memory.append(("peak", "peak (the sum)", values["memory.peak"]))
-    precision = model.preset.training.get("precision", "fp32")
-    time = None
-    if hardware is not None:  # the time is the sheet's cells: gpu.time.compute per step
-        dtype = PRECISION_DTYPE[precision]
-        steps = values["steps"]
-        rate = values["peak_flops"] * values["mfu"] * values["gpus"]
-        time = TrainingTime(
-            hardware.spec.name, hardware.spec.description, dtype, values["peak_flops"], Fraction(values["mfu"]),
-            values["gpus"], steps, values["gpu.time.compute"] * steps,
-            (values["gpu.time.compute"] + Fraction(values["train.flops_optimizer"]) / rate) * steps,
-            values.get("device_memory", hardware.memory), hardware.spec.source,
-            values.get("gpu.flops_recompute", 0),
-        )
+    return memory
+
+
+def _training_time(values, hardware, precision: str) -> Optional[TrainingTime]:
+    """The run's time on the hardware, from the sheet's cells (gpu.time.compute per step); None without it."""
+    if hardware is None:
+        return None
+    dtype = PRECISION_DTYPE[precision]
+    steps = values["steps"]
+    rate = values["peak_flops"] * values["mfu"] * values["gpus"]
+    return TrainingTime(
+        hardware.spec.name, hardware.spec.description, dtype, values["peak_flops"], Fraction(values["mfu"]),
+        values["gpus"], steps, values["gpu.time.compute"] * steps,
+        (values["gpu.time.compute"] + Fraction(values["train.flops_optimizer"]) / rate) * steps,
+        values.get("device_memory", hardware.memory), hardware.spec.source,
+        values.get("gpu.flops_recompute", 0),
+    )
+
+
+def _optimizer_description(model, values) -> Tuple[str, str]:
+    """The optimizer's label in the FLOPs table and its line among the conventions."""
     optimizer_flops = values["optimizer_flops"]
     default = model.registry.inputs["optimizer_flops"].default if "optimizer_flops" in model.registry.inputs else None
     counted = default.evaluate({}) if default is not None and not default.names else None
@@ -162,21 +203,32 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         if optimizer_flops == flops:
             optimizer_label = f"{chosen}, {optimizer_flops:,} per parameter"
             optimizer_convention = f"optimizer {chosen}: {kept}; FLOPs per parameter: {counted_as}"
-    lora = []
     if "train.lora_params" in values:
         optimizer_label += f", {values['train.params_trainable']:,} trainable"
-        from acct.model.finetune import lora_targets
+    return optimizer_label, optimizer_convention
 
-        names = ", ".join(row.spec.name for row in lora_targets(model.preset, model.rows))
-        lora = [f"LoRA (Hu et al. 2021) of rank r = {values['lora_rank']:,} on {names}: r·(d_in + d_out) trainable "
-                f"parameters per adapted matrix, {values['train.lora_params']:,} in all; the base is frozen (no "
-                "gradients, no optimizer states). Simplifications: the FLOPs are the base model's (backward still "
-                "2 × forward; the adapters' and the skipped weight gradients are not counted) and the adapters' "
-                "own activations (r values per token per adapted matrix) are left out"]
-        if model.preset.training.get("base_weights") == "nf4":
-            lora.append("NF4 (QLoRA, Dettmers et al. 2023): 4 bits per weight, an 8-bit absmax per block of 64 and "
-                        "an fp32 constant per 256 blocks: 4 + 8/64 + 32/(64·256) bits = 2113/4096 B per weight, for "
-                        "the blocks' linear layers; embeddings, norms and the LM head stay at frozen_bytes")
+
+def _lora_conventions(model, values) -> List[str]:
+    """What LoRA (and QLoRA's NF4 base) count and leave out; none without LoRA."""
+    if "train.lora_params" not in values:
+        return []
+    from acct.model.finetune import lora_targets
+
+    names = ", ".join(row.spec.name for row in lora_targets(model.preset, model.rows))
+    lora = [f"LoRA (Hu et al. 2021) of rank r = {values['lora_rank']:,} on {names}: r·(d_in + d_out) trainable "
+            f"parameters per adapted matrix, {values['train.lora_params']:,} in all; the base is frozen (no "
+            "gradients, no optimizer states). Simplifications: the FLOPs are the base model's (backward still "
+            "2 × forward; the adapters' and the skipped weight gradients are not counted) and the adapters' "
+            "own activations (r values per token per adapted matrix) are left out"]
+    if model.preset.training.get("base_weights") == "nf4":
+        lora.append("NF4 (QLoRA, Dettmers et al. 2023): 4 bits per weight, an 8-bit absmax per block of 64 and "
+                    "an fp32 constant per 256 blocks: 4 + 8/64 + 32/(64·256) bits = 2113/4096 B per weight, for "
+                    "the blocks' linear layers; embeddings, norms and the LM head stay at frozen_bytes")
+    return lora
+
+
+def _training_conventions(model, values, precision: str, optimizer_convention: str) -> List[str]:
+    """The report's conventions: backward, optimizer, precision, activations, LoRA, the distributed optimizer."""
     conventions = [
         BACKWARD_CONVENTION, optimizer_convention,
         f"precision {precision}: " + ", ".join(f"{k} {v}" for k, v in PRECISIONS[precision].items()),
@@ -184,7 +236,7 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         + (model.registry.activations[model.activation_convention].spec.description
            if model.activation_convention in model.registry.activations
            else "none is registered (is the plugin that registers them disabled?)"),
-    ] + lora
+    ] + _lora_conventions(model, values)
     if (_layout_given(model) and values.get("zero_stage") == 1 and values["grad_bytes"] > values["weight_bytes"]
             and values["master_bytes"]):  # --zero distributed
         conventions.append(
@@ -192,20 +244,7 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
             f"{values['weight_bytes']} + {values['grad_bytes']} + {values['master_bytes'] + values['moment_bytes']}/d "
             "bytes per parameter (Megatron-LM docs/source/api-guide/dist_optimizer.md: 6 + 12/d); its data-parallel "
             "collectives reduce-scatter the fp32 gradients and all-gather the bf16 weights")
-    return TrainingReport(
-        name=model.preset.name, precision=precision, convention=model.activation_convention,
-        batch_size=batch, context_length=values["context_length"], steps=values["steps"], rows=rows,
-        flops_forward=values["train.flops_forward"], flops_backward=values["train.flops_backward"],
-        flops_model=values["train.flops_model"], flops_optimizer=values["train.flops_optimizer"],
-        flops_step=values["train.flops_step"], tokens_per_step=values["train.tokens_per_step"],
-        memory=memory, activations_per_sequence=values["total.activations"] if has_activations else None,
-        fixed_bytes=values["memory.fixed"], params=values[TOTAL_PARAMS],
-        params_active=values["total.params_active"], time=time,
-        conventions=conventions, problem=model.activation_problem,
-        optimizer_flops=optimizer_flops, optimizer_label=optimizer_label,
-        scale=make_scale_report(model, values) if _layout_given(model) else None,
-        params_trainable=values.get("train.params_trainable"), params_lora=values.get("train.lora_params"),
-    )
+    return conventions
 
 
 def _finetune_memory(model, values, memory):

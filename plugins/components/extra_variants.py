@@ -34,6 +34,7 @@ def acct_register_inputs(register):
                    default="num_layers - rotary_layers", minimum=0, settable=False))
 
 
+# long: a table of declarations, one Component per variant row; splitting it would scatter the table
 @hookimpl
 def acct_register_components(register):
     for variant in ("relu2", "xielu"):

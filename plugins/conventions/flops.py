@@ -15,6 +15,7 @@ def with_backward(name, description, source, forward, default=False):
                       training=f"3 * ({forward})", default=default)
 
 
+# long: a table of declarations, one register() per named convention with its source; read as a list
 @hookimpl
 def acct_register_conventions(register):
     register(with_backward(

@@ -12,31 +12,7 @@ def _deepseek(c, defaults, v3):
     d_model, num_heads = basic(c)
     num_layers = c.get("num_hidden_layers")
     tied(c, False)
-    nope = c.integer("qk_nope_head_dim", defaults["qk_nope_head_dim"])
-    rope_dims = c.integer("qk_rope_head_dim", defaults["qk_rope_head_dim"])
-    value = c.integer("v_head_dim", defaults["v_head_dim"])
-    # qk_head_dim: what transformers 5 saves, always recomputed as nope + rope; another value says two things
-    if c.get("qk_head_dim", None) not in (None, nope + rope_dims):
-        raise c.bad("qk_head_dim", c.get("qk_head_dim"), f"qk_nope_head_dim + qk_rope_head_dim = {nope + rope_dims}, "
-                    "which transformers computes it as")
-    c.set("d_head", nope + rope_dims, "qk_nope_head_dim + qk_rope_head_dim")
-    c.set("d_head_v", value, "v_head_dim")
-    c.set("kv_lora_rank", c.integer("kv_lora_rank", defaults["kv_lora_rank"]), "kv_lora_rank")
-    c.set("qk_rope_head_dim", rope_dims, "qk_rope_head_dim")
-    q_rank = c.get("q_lora_rank", defaults["q_lora_rank"])
-    if q_rank is None:
-        c.choose("qkv", "mla", "q_lora_rank = null: q_proj straight from hidden_size")
-    else:
-        c.set("q_lora_rank", c.integer("q_lora_rank", defaults["q_lora_rank"]), "q_lora_rank")
-        c.choose("qkv", "mla_lora", "q_lora_rank set: q_a_proj, q_a_layernorm, q_b_proj")
-    c.choose("attention", "mla", "multi-head latent attention (kv_a_proj_with_mqa, kv_a_layernorm, kv_b_proj)")
-    c.choose("position", "rope", "rotary on the qk_rope_head_dim part (no parameters)")
-    c.set("rotary_fraction", Fraction(rope_dims, nope + rope_dims),
-          "qk_rope_head_dim / (qk_nope_head_dim + qk_rope_head_dim): RoPE rotates the rope part of each head")
-    if c.flag("attention_bias", False):
-        rows = ("kv_a_proj", "out_proj") + (("q_a_proj",) if q_rank is not None else ())
-        for row in rows:
-            c.bias(row, "attention_bias = true (q_a_proj, kv_a_proj_with_mqa, o_proj)")
+    _mla(c, defaults)
     norm(c, "rmsnorm", "RMSNorm (gain), 2 per block")
     act = c.get("hidden_act", "silu")
     if act not in ("silu", "swish"):
@@ -80,6 +56,36 @@ def _deepseek(c, defaults, v3):
         c.note("router: DeepseekV3TopkRouter.e_score_correction_bias (one value per routed expert per MoE "
                "layer) is a buffer, not a trainable parameter, so it is not counted; add it with "
                "biases = [\"router\"] to count the checkpoint's values")
+
+
+def _mla(c, defaults):
+    """Multi-head latent attention: the heads' widths, the low-rank key/value (and query) projections,
+    RoPE on the rope part of each head, and the projections' biases."""
+    nope = c.integer("qk_nope_head_dim", defaults["qk_nope_head_dim"])
+    rope_dims = c.integer("qk_rope_head_dim", defaults["qk_rope_head_dim"])
+    value = c.integer("v_head_dim", defaults["v_head_dim"])
+    # qk_head_dim: what transformers 5 saves, always recomputed as nope + rope; another value says two things
+    if c.get("qk_head_dim", None) not in (None, nope + rope_dims):
+        raise c.bad("qk_head_dim", c.get("qk_head_dim"), f"qk_nope_head_dim + qk_rope_head_dim = {nope + rope_dims}, "
+                    "which transformers computes it as")
+    c.set("d_head", nope + rope_dims, "qk_nope_head_dim + qk_rope_head_dim")
+    c.set("d_head_v", value, "v_head_dim")
+    c.set("kv_lora_rank", c.integer("kv_lora_rank", defaults["kv_lora_rank"]), "kv_lora_rank")
+    c.set("qk_rope_head_dim", rope_dims, "qk_rope_head_dim")
+    q_rank = c.get("q_lora_rank", defaults["q_lora_rank"])
+    if q_rank is None:
+        c.choose("qkv", "mla", "q_lora_rank = null: q_proj straight from hidden_size")
+    else:
+        c.set("q_lora_rank", c.integer("q_lora_rank", defaults["q_lora_rank"]), "q_lora_rank")
+        c.choose("qkv", "mla_lora", "q_lora_rank set: q_a_proj, q_a_layernorm, q_b_proj")
+    c.choose("attention", "mla", "multi-head latent attention (kv_a_proj_with_mqa, kv_a_layernorm, kv_b_proj)")
+    c.choose("position", "rope", "rotary on the qk_rope_head_dim part (no parameters)")
+    c.set("rotary_fraction", Fraction(rope_dims, nope + rope_dims),
+          "qk_rope_head_dim / (qk_nope_head_dim + qk_rope_head_dim): RoPE rotates the rope part of each head")
+    if c.flag("attention_bias", False):
+        rows = ("kv_a_proj", "out_proj") + (("q_a_proj",) if q_rank is not None else ())
+        for row in rows:
+            c.bias(row, "attention_bias = true (q_a_proj, kv_a_proj_with_mqa, o_proj)")
 
 
 V2_DEFAULTS = dict(qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128, kv_lora_rank=512, q_lora_rank=1536,
