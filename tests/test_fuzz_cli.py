@@ -92,7 +92,7 @@ def test_random_command_lines_end_in_a_number_or_one_line(small_sweeps, argv):
     assert status in (0, 1, 2), (argv, status, err)
     if status == 0:
         # a CSV sweep that left points out says so on stderr (CSV has no place for it), in one line
-        assert out and (err == "" or (err.startswith("acct: note: ") and " points are left out: " in err
+        assert out and (err == "" or (err.startswith("acct: note: ") and " left out: the model refuses " in err
                                       and err.count("\n") == 1)), (argv, err)
         assert any(ch.isdigit() for ch in out)
     elif status == 1:

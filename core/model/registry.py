@@ -270,6 +270,8 @@ def get_plugin_manager() -> pluggy.PluginManager:
     return manager
 
 
+# long: the places plugins come from, read top to bottom in the order they load (builtins, the deferred
+# importers, entry points, files named), then what blocking and pluggy's pending check refuse
 def load_registry(
     plugin_files: Sequence[Path] = (),
     disabled: Iterable[str] = (),
@@ -561,6 +563,8 @@ def _call_each(
             raise PluginError(f"{info}: {hook_name} raised {type(error).__name__}: {error}") from error
 
 
+# long: one pass per hook, each registering what the plugins contribute through the same callback and
+# checking it where it is registered, so an error names the plugin that gave the bad value
 def _collect(manager: pluggy.PluginManager, infos: Dict[str, PluginInfo]) -> Registry:
     inputs: Dict[str, RegisteredInput] = {}
     variants: Dict[Tuple[str, str], List[RegisteredComponent]] = {}
