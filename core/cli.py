@@ -148,7 +148,7 @@ def layout_options(command: argparse.ArgumentParser, hardware: bool = False) -> 
         command.add_argument("--hardware", metavar="NAME|FILE.toml", help="a100, h100, h200, or a TOML file "
                              "defining one: its numbers become inputs (peak_flops, device_memory, ...)")
         command.add_argument("--mfu", metavar="FRACTION", help="model FLOPs utilization, e.g. 0.5 (default 1)")
-        command.add_argument("--gpus", type=int, metavar="N", help="devices the step is spread over (default 1)")
+        command.add_argument("--gpus", type=int, metavar="N", help="devices; data parallelism takes what tp·pp·cp leave, dp = N ÷ (tp·pp·cp), unless --dp is given (default 1)")
     group = command.add_argument_group("parallel layout (inputs dp, tp, pp, cp, ep, zero_stage, ...)")
     for flag, what in (("--dp", "data-parallel replicas"), ("--tp", "tensor-parallel ranks"),
                        ("--pp", "pipeline stages"), ("--cp", "context-parallel ranks (the sequence split)"),
