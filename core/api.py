@@ -334,10 +334,17 @@ def layout_set(gpus: Optional[int] = None, overlap=None, **layout) -> Dict[str, 
     return values
 
 
-def finetune_options(optimizer=None, lora_rank=None, lora_targets=None, base_weights=None) -> Dict[str, Any]:
+def finetune_options(optimizer=None, lora_rank=None, lora_targets=None, base_weights=None,
+                     optimizer_impl=None) -> Dict[str, Any]:
     """The fine-tuning keywords as Options fields and input values: {"optimizer": ..., "lora_targets":
-    "q_proj,v_proj", "base_weights": ..., "set": {"lora_rank": "16"}}."""
+    "q_proj,v_proj", "base_weights": ..., "set": {"lora_rank": "16"}}; optimizer_impl sets its input."""
     values: Dict[str, Any] = {"set": {}}
+    if optimizer_impl is not None:
+        from acct.model.phases import OPTIMIZER_IMPLS
+
+        if not isinstance(optimizer_impl, str) or optimizer_impl not in OPTIMIZER_IMPLS:
+            raise AcctError(f"--optimizer-impl: one of {', '.join(OPTIMIZER_IMPLS)}, got {optimizer_impl!r}")
+        values["set"]["optimizer_impl"] = str(OPTIMIZER_IMPLS[optimizer_impl][0])
     if lora_rank is not None:
         if isinstance(lora_rank, bool) or not isinstance(lora_rank, int) or lora_rank < 1:
             raise AcctError(f"--lora-rank: a positive whole number, got {lora_rank!r}")
@@ -597,7 +604,7 @@ class Model:
     def train(self, hardware: Optional[str] = None, mfu=None, gpus: Optional[int] = None,
               steps: Optional[int] = None, tokens: Optional[int] = None, overlap=None,
               optimizer: Optional[str] = None, lora_rank: Optional[int] = None, lora_targets=None,
-              base_weights: Optional[str] = None, **layout) -> Result:
+              base_weights: Optional[str] = None, optimizer_impl: Optional[str] = None, **layout) -> Result:
         """What `acct train` prints: FLOPs of a step, memory as a·B + b, time on hardware; with a
         layout (dp=, tp=, pp=, cp=, ep=, zero=, micro_batch=, virtual_stages=, sequence_parallel=,
         recompute="none"|"selective"|"full", global_batch=) the memory, communication and time per GPU
@@ -606,7 +613,7 @@ class Model:
         values = check_training_options(hardware, mfu, gpus)
         values.update(layout_set(gpus, overlap, **layout))
         values.update(steps_set(steps, tokens))
-        tuning = finetune_options(optimizer, lora_rank, lora_targets, base_weights)
+        tuning = finetune_options(optimizer, lora_rank, lora_targets, base_weights, optimizer_impl)
         values.update(tuning.pop("set"))
         tuning = {key: value for key, value in tuning.items() if value is not None}
         if values or hardware or tuning:

@@ -123,11 +123,16 @@ def chart_options(command: argparse.ArgumentParser) -> None:
 
 def training_options(command: argparse.ArgumentParser) -> None:
     """Precision, the activation convention and fine-tuning (LoRA, QLoRA, optimizers)."""
-    command.add_argument("--precision", choices=("fp32", "mixed", "bf16"),
+    command.add_argument("--precision", choices=("fp32", "mixed", "bf16", "amp"),
                          help="bytes per value: fp32, mixed (bf16 + fp32 master and moments), bf16 (pure, no "
-                         "master) (default: the preset's, else fp32; plan: mixed)")
+                         "master), amp (PyTorch autocast: fp32 weights, bf16 products) (default: the preset's, else "
+                         "fp32; plan: mixed)")
     command.add_argument("--activations", metavar="CONVENTION",
-                         help="activation convention: cs336 (default), korthikanti, korthikanti_recompute")
+                         help="activation convention: cs336 (default), korthikanti, korthikanti_recompute; sdpa or "
+                         "eager count what PyTorch keeps with that attention kernel, and the step's peak phase by phase")
+    command.add_argument("--optimizer-impl", choices=("forloop", "foreach", "fused"), dest="optimizer_impl",
+                         help="how AdamW steps (its temporaries, with --activations sdpa|eager): forloop one tensor "
+                         "at a time (default), foreach all at once (CUDA's default), fused")
     # fine-tuning (acct.model.finetune)
     tuning = command.add_argument_group("fine-tuning (LoRA, QLoRA, optimizers)")
     tuning.add_argument("--optimizer", choices=("adamw", "adamw8bit", "sgd", "adafactor"),
@@ -385,7 +390,8 @@ def _options(args: argparse.Namespace):
     if hasattr(args, "lora_rank"):  # the fine-tuning options (train, sweep, solve, plan)
         from acct.api import finetune_options
 
-        tuning = finetune_options(args.optimizer, args.lora_rank, args.lora_targets, args.base_weights)
+        tuning = finetune_options(args.optimizer, args.lora_rank, args.lora_targets, args.base_weights,
+                                  args.optimizer_impl)
         overrides.update(tuning.pop("set"))
         if any(text.split("=", 1)[0].strip() == "lora_rank" for text in getattr(args, "vary", None) or ()):
             overrides.setdefault("lora_rank", "8")  # varying the rank turns LoRA on (the values replace this one)

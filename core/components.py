@@ -86,6 +86,15 @@ class Component:
     `flops_dense` is what a dense kernel computes where `flops` counts less (a
     sliding-window product over min(W, T) keys instead of T); the `dense`
     convention counts it.
+    `tensors` is how many parameter tensors one instance holds, as PyTorch
+    counts them (a weight and its bias are two; N_n norms are N_n): by
+    default 1 for a row with parameters (2 with its bias turned on), 0
+    without. AdamW keeps a step counter per tensor, and its one-tensor-at-a-time
+    step allocates temporaries the size of the largest one (acct.model.phases).
+    `buffers` is the bytes of the tensors one instance registers that are not
+    trained (PyTorch's buffers: RoPE's inverse frequencies). `kept_once` maps an
+    activation convention to bytes one instance keeps for backward once per
+    step, not per sequence (RoPE's cos and sin tables, shared by the batch).
     `flops_other` counts the non-matmul FLOPs the row performs (softmax,
     norms, activation functions, residual adds, RoPE), at a stated number of
     FLOPs per element; reports show them only when asked (--non-matmul).
@@ -125,6 +134,10 @@ class Component:
     # other slots' variants this row only makes sense with (MLA's products with MLA's projections):
     # slot -> the variants allowed; a model choosing another is an error naming both
     requires_variants: Mapping[str, Tuple[str, ...]] = fresh(dict)
+    tensors: Optional[FormulaText] = None  # parameter tensors per instance; default 1 with params (2 with a bias)
+    buffers: FormulaText = 0  # bytes of the non-trainable tensors (torch buffers) one instance registers
+    # bytes kept for backward once per step whatever the batch (RoPE's cos and sin), by activation convention
+    kept_once: Mapping[str, FormulaText] = fresh(dict)
 
 
 @record(frozen=True)
@@ -176,11 +189,17 @@ class ActivationConvention:
     Component rows give a formula per convention name in their `activations`
     (or `*` for every convention); `default=True` marks the convention used
     when a preset chooses none (one per registry).
+
+    `phases=True` marks a convention that counts what PyTorch's autograd keeps (its rows'
+    formulas are bytes of real tensors): the step's peak is then computed phase by phase
+    (acct.model.phases: forward, backward, optimizer step, each with its transients) instead
+    of as one sum of weights, states and activations.
     """
 
     name: str
     description: str
     default: bool = False
+    phases: bool = False
 
 
 @record(frozen=True)

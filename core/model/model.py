@@ -108,7 +108,8 @@ def build_model(
 
     # each stage asks `inputs` for what it reads, in the order the sheet's input cells are listed
     shape = _need_row_inputs(rows, inputs, columns, convention)
-    output_formulas, tuned = _output_formulas(preset, rows, inputs, overrides, outputs, bool(missing))
+    phased = convention if convention and registry.activations[convention].spec.phases and not missing else ""
+    output_formulas, tuned = _output_formulas(preset, rows, inputs, overrides, outputs, bool(missing), phased)
     if "convention" in outputs:
         _need_convention_inputs(registry, inputs)
     parallel = parallel_output_cells(rows, inputs, outputs, not missing, overrides, preset, tuned)
@@ -161,18 +162,26 @@ def _need_row_inputs(rows, inputs: "InputCells", columns, convention: str) -> se
 
 
 def _output_formulas(preset: Preset, rows, inputs: "InputCells", overrides: Mapping[str, Value],
-                     outputs: Sequence[str], missing: bool) -> Tuple[list, bool]:
+                     outputs: Sequence[str], missing: bool, phased: str = "") -> Tuple[list, bool]:
     """The chosen families' output formulas, fine-tuning's among them (LoRA's and Adafactor's cells,
-    and the outputs they change), with the inputs they read; and whether fine-tuning is on."""
+    and the outputs they change), with the inputs they read; and whether fine-tuning is on. `phased`
+    names a convention that counts autograd's tensors: the step's peak phase by phase (acct.model.phases)."""
     tuned: list = []
     retuned: dict = {}
     if "train" in outputs:
         from acct.model.finetune import finetune_outputs  # only a command that trains pays for its import
 
         tuned, retuned = finetune_outputs(preset, rows, overrides)
+    activation_outputs: tuple = () if missing else ACTIVATION_OUTPUTS
+    if phased and "memory" in outputs:
+        from acct.model.phases import phase_cells
+
+        activation_outputs = tuple(cell for cell in ACTIVATION_OUTPUTS if cell[0] != "memory.peak")
+        activation_outputs += tuple(phase_cells(rows, preset.biases, phased))
+        inputs.need("optimizer_impl_left", "acct's output memory.phase.optimizer", core=True)
     output_formulas = [
         (name, output_formula(retuned.get(name, text)))
-        for name, text in OUTPUTS + (() if missing else ACTIVATION_OUTPUTS) + tuple(tuned)
+        for name, text in OUTPUTS + activation_outputs + tuple(tuned)
         if name.split(".", 1)[0] in outputs
     ]
     for name, formula in output_formulas:

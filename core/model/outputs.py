@@ -24,8 +24,19 @@ PRECISIONS: Dict[str, Dict[str, int]] = {
     "mixed": {"weight_bytes": 2, "master_bytes": 4, "grad_bytes": 2, "moment_bytes": 8, "activation_bytes": 2},
     # pure bf16: weights, gradients and AdamW's two moments in bf16, no fp32 master copy: 2 + 2 + 4 = 8
     "bf16": {"weight_bytes": 2, "master_bytes": 0, "grad_bytes": 2, "moment_bytes": 4, "activation_bytes": 2},
+    # PyTorch's automatic mixed precision: fp32 weights, gradients and moments, the products in bf16
+    # under torch.autocast, which keeps a bf16 copy of each linear layer's weight for backward
+    "amp": {"weight_bytes": 4, "master_bytes": 0, "grad_bytes": 4, "moment_bytes": 8, "activation_bytes": 2,
+            "autocast": 1},
 }
-PRECISION_DTYPE = {"fp32": "fp32", "mixed": "bf16", "bf16": "bf16"}  # whose peak FLOP/s a training step runs at
+PRECISION_DTYPE = {"fp32": "fp32", "mixed": "bf16", "bf16": "bf16", "amp": "bf16"}
+# what each precision keeps in which dtype, for the report's first lines
+PRECISION_TEXT = {
+    "fp32": "fp32 weights, gradients, AdamW moments and activations",
+    "mixed": "bf16 weights, gradients and activations; fp32 master weights and AdamW moments (Megatron-style)",
+    "bf16": "the whole model cast to bf16: weights, gradients, AdamW moments and activations",
+    "amp": "fp32 weights, gradients and AdamW moments; bf16 products under torch.autocast (PyTorch AMP)",
+}  # whose peak FLOP/s a training step runs at
 
 
 BACKWARD_CONVENTION = (
@@ -78,6 +89,14 @@ def acct_register_inputs(register):
     # AdamW per parameter: m (3), v (4), decoupled weight decay (2), update m/(√v+ε)·lr (5)
     register(Input("optimizer_flops", "optimizer FLOPs per parameter per step (AdamW: 14)", default=14, minimum=0))
     register(Input("kv_bytes", "bytes per KV-cache value", default=2))
+    # the phase model's (acct.model.phases): autocast's weight copies, and how the optimizer steps
+    register(Input("autocast", "1: products under torch.autocast, which keeps a low-precision copy of each linear "
+                   "layer's weight (--precision amp)", default=0, minimum=0))
+    register(Input("optimizer_impl", "how AdamW steps: 0 one tensor at a time (forloop), 1 all at once (foreach), "
+                   "2 fused (--optimizer-impl)", default=0, minimum=0))
+    register(Input("optimizer_impl_left", "optimizer_impl is 0, 1 or 2", default="2 - optimizer_impl", minimum=0,
+                   settable=False, message="the optimizer implementation is 0 (forloop), 1 (foreach) or 2 (fused), "
+                                           "got {optimizer_impl}"))
     # the devices a run is on: `--hardware NAME` sets these from the hardware's numbers (see
     # hardware_inputs); --set overrides any of them, and sweep and solve can vary them
     register(Input("gpus", "devices the work is spread over", symbol="N_gpu", default=1))

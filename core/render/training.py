@@ -14,6 +14,7 @@ from acct.render.formats import DEFAULT_TABLEFMT, LONG_HEADER, long_records, num
 from acct.render.markdown import GB, GiB, exact_or_fixed
 from acct.reports.run import share
 from acct.reports.training import ScaleReport, Solution, TrainingReport, TrainingTime
+from acct.model.outputs import PRECISION_TEXT
 
 DAY = 86_400
 
@@ -31,8 +32,10 @@ def training_markdown(report: TrainingReport, tablefmt: str = DEFAULT_TABLEFMT) 
     out = [f"# {md(report.name)}: one training step", ""]
     out += [
         f"B = {report.batch_size:,} sequences of T = {report.context_length:,} tokens "
-        f"({report.tokens_per_step:,} tokens per step); precision {md(report.precision)}; "
-        f"activations counted as {md(report.convention)}.",
+        f"({report.tokens_per_step:,} tokens per step); precision {md(report.precision)}"
+        + (f" ({md(PRECISION_TEXT[report.precision])})" if report.phases and report.precision in PRECISION_TEXT else "")
+        + f"; activations counted as {md(report.convention)}"
+        + (f"; AdamW stepping {md(report.optimizer_impl)}" if report.phases else "") + ".",
         "",
         "## FLOPs of one step",
         "",
@@ -78,7 +81,21 @@ def _memory_markdown(report: TrainingReport, tablefmt: str) -> List[str]:
     rows = [[label, f"{size:,}", fixed(Fraction(size, GiB), 2), fixed(Fraction(size, GB), 2)]
             for key, label, size in report.memory]
     out += [table(["", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"], rows, "lrrr", tablefmt), ""]
-    if report.activations_per_sequence is not None:
+    if report.phases:
+        rows = [[label, f"{size:,}", fixed(Fraction(size, GiB), 2), fixed(Fraction(size, GB), 2)]
+                for key, label, size in report.phases]
+        out += ["### Phases of the step: each one's peak", "",
+                table(["phase", "bytes", "GiB (1024³ B)", "GB (10⁹ B)"], rows, "lrrr", tablefmt), "",
+                "The step's peak is the largest phase's, as PyTorch's memory tracker measures it "
+                "(torch.distributed._tools.mem_tracker): not a sum of every part.", ""]
+    if report.activations_per_sequence is not None and report.phases:
+        out += [f"### Activations kept for the backward pass, per sequence ({md(report.convention)})", ""]
+        total = report.activations_per_sequence
+        rows = [[row.name, row.activations_display, f"×{row.multiplicity:,}", f"{row.activations:,}",
+                 percent(share(row.activations, total))]
+                for row in report.rows if row.activations]
+        out += [table(["component", "bytes each", "×", "bytes", "share"], rows, "llrrr", tablefmt), ""]
+    elif report.activations_per_sequence is not None:
         out += [
             f"**Peak memory = {report.activations_per_sequence:,}·B + {report.fixed_bytes:,} bytes**: "
             "activations per sequence times the batch, plus weights, master weights, gradients and "
@@ -251,8 +268,11 @@ def training_data(report: TrainingReport) -> Dict:
             "per_token": number(Fraction(report.flops_step, report.tokens_per_step)),
         },
         "memory_bytes": {key: size for key, _, size in report.memory},
-        "memory_expression": None if report.activations_per_sequence is None else
+        # phase by phase the peak is a max, not a·B + b
+        "memory_expression": None if report.activations_per_sequence is None or report.phases else
         {"per_sequence": report.activations_per_sequence, "fixed": report.fixed_bytes},
+        **({"memory_phases": {key: size for key, _, size in report.phases},
+            "optimizer_impl": report.optimizer_impl} if report.phases else {}),
         "chinchilla": {"tokens": report.tokens, "six_n_d": report.six_n_d,
                        "exact_forward_backward": report.flops_model * report.steps,
                        "optimal_tokens": report.optimal_tokens},

@@ -72,6 +72,8 @@ class TrainingReport:
     flops_step: int
     tokens_per_step: int
     memory: List[Tuple[str, str, int]]  # (key, label, bytes)
+    phases: List[Tuple[str, str, int]]  # (key, label, bytes): each phase's peak (acct.model.phases), or none
+    optimizer_impl: str  # how AdamW steps, by name (forloop, foreach, fused)
     activations_per_sequence: Optional[int]  # a in a·B + b
     fixed_bytes: int  # b
     params: int
@@ -114,7 +116,8 @@ def make_training_report(model, values, hardware=None, mfu: Optional[Fraction] =
         flops_forward=values["train.flops_forward"], flops_backward=values["train.flops_backward"],
         flops_model=values["train.flops_model"], flops_optimizer=values["train.flops_optimizer"],
         flops_step=values["train.flops_step"], tokens_per_step=values["train.tokens_per_step"],
-        memory=_training_memory(model, values, has_activations),
+        memory=_training_memory(model, values, has_activations), phases=_training_phases(values),
+        optimizer_impl=_optimizer_impl(values),
         activations_per_sequence=values["total.activations"] if has_activations else None,
         fixed_bytes=values["memory.fixed"], params=values[TOTAL_PARAMS],
         params_active=values["total.params_active"], time=_training_time(values, hardware, precision),
@@ -161,11 +164,43 @@ def _training_memory(model, values, has_activations: bool):
         ("optimizer", f"AdamW moments m, v ({values['moment_bytes']} B/param)", values["memory.optimizer"]),
     ]
     memory = _finetune_memory(model, values, memory)
-    if has_activations:
+    if has_activations and "memory.phase.optimizer" in values:  # phase by phase (acct.model.phases)
+        memory.append(("activations", f"kept for backward ({batch:,} × {values['total.activations']:,} B)",
+                       values["memory.activations"]))
+        memory.append(("autocast_weights", "autocast's bf16 weight copies", values["memory.autocast_weights"]))
+        memory.append(("peak", "peak of the step (the largest phase's)", values["memory.peak"]))
+    elif has_activations:
         memory.append(("activations", f"activations ({batch:,} × {values['total.activations']:,} B)",
                        values["memory.activations"]))
         memory.append(("peak", "peak (the sum)", values["memory.peak"]))
     return memory
+
+
+# the phases of one step (acct.model.phases): key -> (cell, label)
+PHASES = {
+    "forward_peak": ("memory.phase.forward", "forward, at the loss: weights, all kept, the logits and their fp32 copy"),
+    "backward_start_peak": ("memory.phase.backward_start", "backward, at its start: all kept, the cross-entropy's "
+                            "two fp32 gradients (B·T·V each)"),
+    "backward_end_peak": ("memory.phase.backward_end", "backward, at its end: weights and every gradient"
+                          " (a tied table's summed from two)"),
+    "forward_backward_peak": ("memory.phase.forward_backward", "**forward + backward** (the largest of the three)"),
+    "optimizer_step_peak": ("memory.phase.optimizer", "**optimizer step**: weights, gradients, moments, step "
+                            "counters and the implementation's temporaries"),
+}
+
+
+def _optimizer_impl(values) -> str:
+    from acct.model.phases import OPTIMIZER_IMPLS
+
+    chosen = values.get("optimizer_impl", 0)
+    return next((f"{name}: {text}" for name, (value, text) in OPTIMIZER_IMPLS.items() if value == chosen), str(chosen))
+
+
+def _training_phases(values) -> List[Tuple[str, str, int]]:
+    """The phase table's (key, label, bytes) rows, when the convention counts by phase."""
+    if "memory.phase.optimizer" not in values:
+        return []
+    return [(key, label, values[cell]) for key, (cell, label) in PHASES.items()]
 
 
 def _training_time(values, hardware, precision: str) -> Optional[TrainingTime]:

@@ -15,6 +15,22 @@ from acct import Component, Input, hookimpl
 
 WINDOW = "min(sliding_window, context_length)"
 
+# What autograd keeps, as transformers' attention functions run (keys and values repeated to all H
+# heads by repeat_kv first). sdpa (a fused kernel): Q and K, the causal mask (T×T in the compute dtype,
+# made per layer), the log-sum-exp (fp32, per head and query); V and the output. eager: Q and Kᵀ, the
+# softmax's fp32 output (H·T·T) and, when the compute dtype is not fp32, its cast copy that multiplies
+# V; V and the output made contiguous for the projection after it.
+PYTORCH_SCORES = {
+    "sdpa": "activation_bytes * context_length * (2 * num_heads * d_head + context_length)"
+            " + 4 * num_heads * context_length",
+    "eager": "2 * activation_bytes * context_length * num_heads * d_head"
+             " + (4 + activation_bytes * min(1, 4 - activation_bytes)) * num_heads * context_length ** 2",
+}
+PYTORCH_VALUES = {
+    "sdpa": "2 * activation_bytes * context_length * num_heads * d_head_v",
+    "eager": "2 * activation_bytes * context_length * num_heads * d_head_v",
+}
+
 SLIDING_NOTE = (
     "sliding-window attention: QKᵀ and attention·V of the local layers are counted over "
     "min(W, T) keys per query, what a windowed kernel computes, and their KV cache holds at most "
@@ -64,6 +80,7 @@ def products(variant, keys="context_length", decode_keys="decode_position", mult
             "korthikanti": f"(activation_bytes + 1) * num_heads * context_length * {keys}" if windowed
             else "(activation_bytes + 1) * num_heads * context_length ** 2",
             "korthikanti_recompute": 0,
+            **({} if windowed else PYTORCH_SCORES),
         },
         flops_decode=f"2 * {decode_keys} * num_heads * d_head",
         kv_cache=kv_scores,  # the keys this product reads
@@ -83,6 +100,7 @@ def products(variant, keys="context_length", decode_keys="decode_position", mult
             "korthikanti": f"activation_bytes * num_heads * context_length * {keys}" if windowed
             else "activation_bytes * num_heads * context_length ** 2",
             "korthikanti_recompute": 0,
+            **({} if windowed else PYTORCH_VALUES),
         },
         flops_decode=f"2 * {decode_keys} * num_heads * d_head_v",
         kv_cache=kv_values,  # the values this product reads

@@ -26,6 +26,8 @@ def acct_register_components(register):
                 "cs336": "activation_bytes * context_length * d_model",
                 "korthikanti": "activation_bytes * context_length * num_heads * d_head_v + context_length * d_model",
                 "korthikanti_recompute": 0,
+                # PyTorch: its input is the attention's output, kept there (in the compute dtype)
+                "eager": 0, "sdpa": 0,
             },
             default=True,
             flops_other="context_length * d_model",  # the residual add after attention, 1 per element

@@ -55,6 +55,16 @@ ROLES = {  # row: (k, n, what it does)
 }
 
 
+# What autograd keeps for transformers' SwiGLU MLP, down_proj(act_fn(gate_proj(x)) * up_proj(x)): the gate's
+# output (SiLU's input) and the up projection's, SiLU's output and the product (down_proj's input), all in
+# the compute dtype; under autocast gate_proj and up_proj each keep a bf16 copy of their fp32 input.
+PYTORCH = {
+    "ffn_w1": "autocast * activation_bytes * context_length * d_model + activation_bytes * context_length * d_ff",
+    "ffn_w3": "autocast * activation_bytes * context_length * d_model + activation_bytes * context_length * d_ff",
+    "ffn_w2": "2 * activation_bytes * context_length * d_ff",
+}
+
+
 def linear(name, variant, k, n, description, activation_flops, default=False):
     """A k→n projection of the FFN (d_model→d_ff or d_ff→d_model), over T tokens; the first
     projection carries the activation function's non-matmul FLOPs (`activation_flops` per element).
@@ -74,7 +84,8 @@ def linear(name, variant, k, n, description, activation_flops, default=False):
         tensor_parallel="row" if name in ROW_PARALLEL else "column",
         description=description,
         default=default,
-        activations={"cs336": cs336, "korthikanti": korthikanti, "korthikanti_recompute": 0},
+        activations={"cs336": cs336, "korthikanti": korthikanti, "korthikanti_recompute": 0,
+                     **({"eager": PYTORCH[name], "sdpa": PYTORCH[name]} if variant == "swiglu" else {})},
         flops_other=other,
     )
 

@@ -38,6 +38,12 @@ FINAL_ACTIVATIONS = {
     "korthikanti": 0,
     "korthikanti_recompute": 0,
 }
+# What autograd keeps for one RMSNorm as transformers writes it (LlamaRMSNorm: x.to(fp32), x·rsqrt(mean(x²) + ε),
+# weight · that.to(dtype)): the fp32 input (4·T·D: x itself when it is fp32, else its copy), the fp32 rsqrt
+# per token (4·T), the normalized values in the model's dtype (b_w·T·D) and the norm's output, which the
+# projections after it keep (b_w·T·D) — unless autocast, where each projection keeps its own bf16 copy.
+RMSNORM_KEPT = "context_length * (4 * d_model + 4 + (2 - autocast) * weight_bytes * d_model)"
+PYTORCH = ("eager", "sdpa")
 
 
 def _block_params(per_norm):
@@ -59,8 +65,10 @@ def acct_register_components(register):
                 per_layer=True,
                 description=f"{what} ×N_n per block ({parts})",
                 default=variant == "rmsnorm",
-                activations=BLOCK_ACTIVATIONS,
+                activations={**BLOCK_ACTIVATIONS, **({k: f"norms_per_block * {RMSNORM_KEPT}" for k in PYTORCH}
+                                                      if variant == "rmsnorm" else {})},
                 flops_other=f"{per_element} * norms_per_block * context_length * d_model",
+                tensors="0" if per_norm == 0 else "2 * norms_per_block" if variant == "layernorm" else "norms_per_block",
                 # read by every column that counts norms, so it is never set and silently unread
                 requires=("norms_per_block",),
                 note="" if variant != "nonparametric" else
@@ -74,7 +82,8 @@ def acct_register_components(register):
                 name="final_norm",
                 params=per_norm,
                 description=f"final {what} ({parts})",
-                activations=FINAL_ACTIVATIONS,
+                tensors="0" if per_norm == 0 else "2" if variant == "layernorm" else "1",
+                activations={**FINAL_ACTIVATIONS, **({k: RMSNORM_KEPT for k in PYTORCH} if variant == "rmsnorm" else {})},
                 flops_other=f"{per_element} * context_length * d_model",
                 **common,
             )

@@ -53,12 +53,17 @@ def acct_register_inputs(register):
     )
 
 
+ROPE_KEPT = "2 * weight_bytes * context_length * rotary_dims"
+
+
 @hookimpl
 def acct_register_components(register):
     common = dict(slot="position", group="embedding", flops=0, activations={"*": 0})
     register(
         Component(
             name="rope",
+            # PyTorch keeps the cos and sin tables (T × rotary dims, in the model's dtype) that every layer's
+            # rotation multiplies by, once per step: position ids are (1, T), shared by the batch
             variant="rope",
             params=0,
             description="rotary position embedding (no parameters; elementwise, no matmul)",
@@ -69,7 +74,10 @@ def acct_register_components(register):
             # evaluated whenever RoPE is chosen, so a fraction that leaves part of a dim, or exceeds
             # 1, is an error even when the non-matmul FLOPs are not asked for
             requires=("rotary_fraction", "rotary_dims", "unrotated_dims"),
+            kept_once={"eager": ROPE_KEPT, "sdpa": ROPE_KEPT},
             **common,
+            # inv_freq and original_inv_freq, rotary_dims / 2 fp32 values each (transformers' rotary embedding)
+            buffers="4 * rotary_dims",
         )
     )
     register(

@@ -51,7 +51,10 @@ def _activations(name, width):
         korthikanti = f"activation_bytes * context_length * (d_model + {width})"
     else:
         korthikanti = output
-    return {"cs336": output, "korthikanti": korthikanti, "korthikanti_recompute": 0}
+    # PyTorch (eager, sdpa): the input is the norm's output, kept there; under autocast each projection
+    # keeps its own bf16 copy of it (autocast caches only the weights' casts)
+    cast = "autocast * activation_bytes * context_length * d_model"
+    return {"cs336": output, "korthikanti": korthikanti, "korthikanti_recompute": 0, "eager": cast, "sdpa": cast}
 
 
 def _projection(name, variant, what, default=False, note=""):

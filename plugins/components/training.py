@@ -28,6 +28,22 @@ def acct_register_activations(register):
         "recomputation (SwiGLU by analogy); outside the layers nothing",
     ))
     register(ActivationConvention(
+        "sdpa",
+        "what PyTorch's autograd keeps with a fused attention kernel (transformers' attn_implementation=\"sdpa\"): "
+        "per attention the queries, keys and values (at all H heads), the output, the log-sum-exp and the "
+        "causal mask, no T×T scores; every other tensor as the modeling code saves it, in its dtype; the "
+        "step's peak phase by phase (forward, backward, optimizer step)",
+        phases=True,
+    ))
+    register(ActivationConvention(
+        "eager",
+        "what PyTorch's autograd keeps with unfused attention (transformers' attn_implementation=\"eager\"): "
+        "per attention the queries, keys and values (at all H heads), the T×T softmax probabilities in fp32 "
+        "(and their copy in the compute dtype), the output; every other tensor as the modeling code saves it; "
+        "the step's peak phase by phase (forward, backward, optimizer step)",
+        phases=True,
+    ))
+    register(ActivationConvention(
         "korthikanti_recompute",
         "Korthikanti et al. 2022 with full recomputation: each layer keeps only its input, 2·s·b·h bytes in 16-bit",
     ))
