@@ -64,6 +64,37 @@ def _largest(row, biased: bool) -> str:
     return f"{cell_name(row, 'params_each')} / {_tensors(row, biased)}"
 
 
+def _stepping(rows, is_biased) -> str:
+    """The most values AdamW's forloop holds at once, in tensors of the moments' dtype: while it steps
+    tensor i, sqrt(v̂ᵢ) and the quotient, and the previous tensor's quotient (`denom`, still bound in
+    torch.optim.adamw's loop): max over i of 2·nᵢ + nᵢ₋₁, the tensors in the rows' order, a weight before
+    its bias (the modules' order in transformers' Llama: the embedding, each layer's projections, MLP and
+    norms, the final norm, the head)."""
+    weighted = [row for row in rows if str(row.spec.params) != "0"]
+    if not weighted:
+        return "0"
+    tensors = []  # (row, [sizes of its tensors in order])
+    for row in weighted:
+        size = _largest(row, is_biased(row))
+        sizes = [size, f"({row.spec.bias})"] if is_biased(row) and row.spec.bias is not None and row.spec.shape else [size]
+        tensors.append((row, sizes))
+    candidates = []
+    for i, (row, sizes) in enumerate(tensors):
+        before = [tensors[i - 1][1][-1]] if i else ["0"]
+        if row.repeated and (i == 0 or not tensors[i - 1][0].repeated):  # a block's first: after the last layer's
+            last = i
+            while last + 1 < len(tensors) and tensors[last + 1][0].repeated:
+                last += 1
+            before.append(tensors[last][1][-1])
+        candidates += [f"2 * {sizes[0]} + {b}" for b in before]
+        candidates += [f"2 * {later} + {earlier}" for earlier, later in zip(sizes, sizes[1:])]
+        if _tensors(row, is_biased(row)) not in ("0", "1", "2") or (len(sizes) == 1 and _tensors(
+                row, is_biased(row)) == "2"):  # several tensors of one size (N_n norms, a LayerNorm's two)
+            candidates.append(f"3 * {sizes[0]}")
+    candidates = list(dict.fromkeys(candidates))
+    return candidates[0] if len(candidates) == 1 else f"max({', '.join(candidates)})"
+
+
 def phase_cells(rows: Sequence, biased: Sequence[str], convention: str) -> List[Tuple[str, str]]:
     """The memory.* cells of the phase model: (name, formula text)."""
     def is_biased(row) -> bool:
@@ -72,8 +103,7 @@ def phase_cells(rows: Sequence, biased: Sequence[str], convention: str) -> List[
     cast = " + ".join(f"({row.spec.shape[1]}) * ({row.spec.shape[2]}){_times(row)}" for row in _matmul_rows(rows))
     with_params = [row for row in rows if str(row.spec.params) != "0" or is_biased(row) or row.spec.tensors]
     tensors = " + ".join(f"{_tensors(row, is_biased(row))}{_times(row)}" for row in with_params) or "0"
-    largest = [_largest(row, is_biased(row)) for row in with_params if str(row.spec.params) != "0"]
-    largest_text = largest[0] if len(largest) == 1 else f"max({', '.join(largest)})" if largest else "0"
+    largest_text = _stepping(with_params, is_biased)
     tied = any(row.spec.unembedding and str(row.spec.params) == "0" for row in rows)
     once = " + ".join(f"({row.spec.kept_once[convention]}){_times(row)}" for row in rows
                       if convention in row.spec.kept_once) or "0"
@@ -82,7 +112,7 @@ def phase_cells(rows: Sequence, biased: Sequence[str], convention: str) -> List[
     return [
         ("memory.autocast_weights", f"autocast * activation_bytes * ({cast or '0'})"),
         ("memory.param_tensors", tensors),
-        ("memory.largest_tensor", largest_text),
+        ("memory.stepping_values", largest_text),
         ("memory.buffers", buffers),
         ("memory.kept_once", once),
         ("memory.kept", f"memory.activations + memory.kept_once + memory.autocast_weights + {LOSS_SCALARS}"),
@@ -94,19 +124,22 @@ def phase_cells(rows: Sequence, biased: Sequence[str], convention: str) -> List[
         # the labels (8·B·(T + 1): padded by one) are freed by then
         ("memory.phase.backward_start", f"memory.weights + memory.buffers + memory.master + memory.kept + 8 * {logits}"
                                         " - 8 * batch_size * (context_length + 1) - 4"),
-        # the end of backward: every gradient; a tied table's is the sum of the head's and the lookup's
+        # the end of backward, the lookup's backward: every gradient but the table's, its V×D gradient and the
+        # incoming B×T×D one; a tied table's is then the sum of the head's and the lookup's (three V×D)
         ("memory.phase.backward_end", "memory.weights + memory.buffers + memory.master + memory.gradients"
-                                      + (" + 2 * grad_bytes * vocab_size * d_model" if tied else "")
+                                      + (" + grad_bytes * vocab_size * d_model + max(grad_bytes * vocab_size * d_model, "
+                                         "weight_bytes * batch_size * context_length * d_model)" if tied else
+                                         " + weight_bytes * batch_size * context_length * d_model")
                                       + " + 8"),  # the loss and its gradient (fp32 scalars)
         ("memory.phase.forward_backward",
          "max(memory.phase.forward, memory.phase.backward_start, memory.phase.backward_end)"),
         ("memory.optimizer_impl_forloop", "1 - min(optimizer_impl, 1)"),
         ("memory.optimizer_impl_foreach", "optimizer_impl % 2"),
         ("memory.optimizer_steps", "4 * memory.param_tensors"),
-        # AdamW's sqrt(v̂) and the step's quotient, in the moments' dtype, of the largest tensor (one at a
-        # time); foreach makes sqrt(v̂) of every tensor at once, then divides it in place
-        ("memory.optimizer_transient", "moment_bytes * (memory.optimizer_impl_forloop * memory.largest_tensor"
-                                       " + memory.optimizer_impl_foreach * total.params / 2)"),
+        # forloop: AdamW's sqrt(v̂) and quotient of one tensor beside the previous one's quotient (see
+        # _stepping); foreach makes sqrt(v̂) of every tensor at once, then divides it in place
+        ("memory.optimizer_transient", "moment_bytes / 2 * (memory.optimizer_impl_forloop * memory.stepping_values"
+                                       " + memory.optimizer_impl_foreach * total.params)"),
         # the training loop still holds the loss (4 bytes)
         ("memory.phase.optimizer", "memory.weights + memory.buffers + memory.master + memory.gradients"
                                    " + memory.optimizer + memory.optimizer_steps + memory.optimizer_transient + 4"),
