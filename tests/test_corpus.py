@@ -136,6 +136,14 @@ COMMAND_LINE = {
                             "--where", "expected OUTPUT OP VALUE"),
     "sweep with a bad range": (["sweep", c("valid.toml"), "--vary", "num_layers=4..2+1"], 1, "--vary num_layers", "is empty"),
     "unknown --format": (["run", c("valid.toml"), "--format", "xml"], 2, "--format", "invalid choice: 'xml'"),
+    # issue #22: the phase model's inputs take only the values they name
+    "--optimizer-impl unknown": (["train", c("valid.toml"), "--optimizer-impl", "cuda"], 2, "--optimizer-impl",
+                                 "invalid choice: 'cuda'"),
+    "--set optimizer_impl out of range": (["train", c("valid.toml"), "--activations", "sdpa", "--set", "optimizer_impl=7"],
+                                          1, "--set optimizer_impl", "the optimizer implementation is 0 (forloop), "
+                                          "1 (foreach) or 2 (fused), got 7"),
+    "--set autocast out of range": (["train", c("valid.toml"), "--activations", "sdpa", "--set", "autocast=2"], 1,
+                                    "--set autocast", "autocast is 0 (off) or 1 (on: --precision amp), got 2"),
     "unknown command": (["frobnicate"], 2, "", "invalid choice: 'frobnicate'"),
 }
 

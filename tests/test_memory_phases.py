@@ -96,7 +96,8 @@ def test_phases_are_cells_a_sweep_varies(cli):
 
 def test_a_model_with_rows_pytorch_conventions_do_not_count_says_which(cli):
     status, out, err = cli("train", "gpt2-xl", "--activations", "sdpa")  # SwiGLU and RMSNorm: counted
-    assert status == 0, err and "Phases of the step" in out
+    assert status == 0, err
+    assert "Phases of the step" in out
     status, out, err = cli("train", "tests/data/hf/gpt2.json", "--activations", "sdpa")
     assert status == 0, err
     assert "Activations are not counted" in out and "for the convention 'sdpa'" in out
@@ -175,3 +176,15 @@ if torch_settings is not None:
         config = llama_config(kv_heads, groups, head, layers, ffn, vocab, tied, bias)
         check(measure, tmp_path_factory.mktemp("shape"), config, tokens, batch, precision, attention, impl,
               exact=False)
+
+
+def test_a_plugins_bad_phase_field_names_the_plugin_and_field(cli, tmp_path):
+    plugin = tmp_path / "badplug.py"
+    plugin.write_text(
+        "from acct import Component, hookimpl\n\n@hookimpl\ndef acct_register_components(register):\n"
+        "    register(Component(name='extra_gain', slot='extra', variant='x', group='norms', params='d_model',\n"
+        "                       flops=0, default=True, activations={'*': 0}, buffers='4 *'))\n")
+    status, out, err = cli("train", "gpt2-xl", "--activations", "sdpa", "-p", str(plugin))
+    assert status == 1
+    assert "component 'extra_gain' buffers: syntax error in formula '4 *'" in err
+    assert len(err.strip().splitlines()) == 1

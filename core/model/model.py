@@ -179,6 +179,7 @@ def _output_formulas(preset: Preset, rows, inputs: "InputCells", overrides: Mapp
         activation_outputs = tuple(cell for cell in ACTIVATION_OUTPUTS if cell[0] != "memory.peak")
         activation_outputs += tuple(phase_cells(rows, preset.biases, phased))
         inputs.need("optimizer_impl_left", "acct's output memory.phase.optimizer", core=True)
+        inputs.need("autocast_left", "acct's output memory.autocast_weights", core=True)
     output_formulas = [
         (name, output_formula(retuned.get(name, text)))
         for name, text in OUTPUTS + activation_outputs + tuple(tuned)

@@ -94,6 +94,8 @@ def acct_register_inputs(register):
                    "layer's weight (--precision amp)", default=0, minimum=0))
     register(Input("optimizer_impl", "how AdamW steps: 0 one tensor at a time (forloop), 1 all at once (foreach), "
                    "2 fused (--optimizer-impl)", default=0, minimum=0))
+    register(Input("autocast_left", "autocast is 0 or 1", default="1 - autocast", minimum=0, settable=False,
+                   message="autocast is 0 (off) or 1 (on: --precision amp), got {autocast}"))
     register(Input("optimizer_impl_left", "optimizer_impl is 0, 1 or 2", default="2 - optimizer_impl", minimum=0,
                    settable=False, message="the optimizer implementation is 0 (forloop), 1 (foreach) or 2 (fused), "
                                            "got {optimizer_impl}"))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import List, Sequence, Tuple
 
+from acct.engine.formula import parse
 from acct.model.cells import cell_name
 
 # name -> (value, what it means): --optimizer-impl's choices and the optimizer_impl input's values
@@ -48,10 +49,16 @@ def _times(row) -> str:
     return f" * {cell_name(row, 'multiplicity')}" if row.repeated else ""
 
 
+def _plugin_text(row, field: str, text) -> str:
+    """A formula a plugin gave in a phase field, checked as every row formula is (an error names the
+    plugin and the field), as text to embed in a cell."""
+    return f"({parse(text, f'{row.where} {field}').text})"
+
+
 def _tensors(row, biased: bool) -> str:
     """Parameter tensors of one instance, as text."""
     if row.spec.tensors is not None:
-        return f"({row.spec.tensors})"
+        return _plugin_text(row, "tensors", row.spec.tensors)
     if str(row.spec.params) == "0":
         return "1" if biased else "0"
     return "2" if biased else "1"
@@ -88,8 +95,7 @@ def _stepping(rows, is_biased) -> str:
             before.append(tensors[last][1][-1])
         candidates += [f"2 * {sizes[0]} + {b}" for b in before]
         candidates += [f"2 * {later} + {earlier}" for earlier, later in zip(sizes, sizes[1:])]
-        if _tensors(row, is_biased(row)) not in ("0", "1", "2") or (len(sizes) == 1 and _tensors(
-                row, is_biased(row)) == "2"):  # several tensors of one size (N_n norms, a LayerNorm's two)
+        if str(row.spec.tensors) not in ("None", "0", "1"):  # several tensors of one size (N_n norms, a LayerNorm)
             candidates.append(f"3 * {sizes[0]}")
     candidates = list(dict.fromkeys(candidates))
     return candidates[0] if len(candidates) == 1 else f"max({', '.join(candidates)})"
@@ -105,9 +111,10 @@ def phase_cells(rows: Sequence, biased: Sequence[str], convention: str) -> List[
     tensors = " + ".join(f"{_tensors(row, is_biased(row))}{_times(row)}" for row in with_params) or "0"
     largest_text = _stepping(with_params, is_biased)
     tied = any(row.spec.unembedding and str(row.spec.params) == "0" for row in rows)
-    once = " + ".join(f"({row.spec.kept_once[convention]}){_times(row)}" for row in rows
-                      if convention in row.spec.kept_once) or "0"
-    buffers = " + ".join(f"({row.spec.buffers}){_times(row)}" for row in rows if str(row.spec.buffers) != "0") or "0"
+    once = " + ".join(f"{_plugin_text(row, f'kept_once[{convention!r}]', row.spec.kept_once[convention])}"
+                      f"{_times(row)}" for row in rows if convention in row.spec.kept_once) or "0"
+    buffers = " + ".join(f"{_plugin_text(row, 'buffers', row.spec.buffers)}{_times(row)}" for row in rows
+                         if str(row.spec.buffers) != "0") or "0"
     logits = "batch_size * context_length * vocab_size"
     return [
         ("memory.autocast_weights", f"autocast * activation_bytes * ({cast or '0'})"),

@@ -687,6 +687,8 @@ def _check_component(spec: Component, where: str) -> None:
                           f"got {spec.requires_variants!r}")
     if not isinstance(spec.activations, Mapping) or not all(isinstance(k, str) for k in spec.activations):
         raise PluginError(f"{where}: activations must map convention names to formulas, got {spec.activations!r}")
+    if not isinstance(spec.kept_once, Mapping) or not all(isinstance(k, str) for k in spec.kept_once):
+        raise PluginError(f"{where}: kept_once must map convention names to formulas, got {spec.kept_once!r}")
     if spec.tensor_parallel is not None and spec.tensor_parallel not in TENSOR_PARALLEL:
         raise PluginError(f"{where}: tensor_parallel must be one of {', '.join(TENSOR_PARALLEL)} (or None to infer "
                           f"it), got {spec.tensor_parallel!r}")
